@@ -1,0 +1,284 @@
+"""ImageData: a lesson's images split into train / valid / test, and the loaders that batch them.
+
+>>> data = ImageData.from_name_re(path/'images', pat=r'([^/]+)_\\d+\\.jpg$', size=64)
+>>> data.classes[:3], data.c, len(data.train_ds), len(data.valid_ds)
+>>> xb, yb = next(iter(data.train_dl))          # xb: (bs, 3, 64, 64), yb: class indices
+
+Used in every lesson; the three constructors match the three ways the lessons' data sets
+are labelled (file names, folders, a CSV file).
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from coursekit.data.images import check_images, open_image, resize_images, warn_unreadable
+from coursekit.data.labels import (LabelError, check_split, get_cv_idxs, image_files, labels_from_csv,
+                                   labels_from_folders, labels_from_name_re)
+from coursekit.data.transforms import IMAGENET_STATS, Augmentation, denormalize, train_transform, valid_transform
+
+__all__ = ["ImageData", "ImageDataset", "default_num_workers"]
+
+
+def default_num_workers() -> int:
+    """Loader worker processes: up to 4 where processes start by forking (Linux, Colab), else 0,
+    because spawned workers cannot re-import code defined in a notebook (macOS, Windows)."""
+    method = multiprocessing.get_start_method(allow_none=True)
+    if method is None:   # not chosen yet: Linux forks by default before Python 3.14
+        method = "fork" if sys.platform.startswith("linux") and sys.version_info < (3, 14) else "spawn"
+    return min(4, os.cpu_count() or 1) if method == "fork" else 0
+
+
+class ImageDataset(Dataset):
+    """Image files with their targets: ``ds[i]`` is ``(x, y)``, ``x`` a normalised tensor.
+
+    ``y`` is a class index (single-label), a multi-hot float vector (multi-label), or 0 for an
+    unlabelled test image. ``transform`` turns the decoded RGB picture into ``x``.
+    """
+
+    def __init__(self, paths: Sequence[Path], targets: torch.Tensor, transform, size: int):
+        self.paths, self.targets, self.transform, self.size = list(paths), targets, transform, size
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int):
+        return self.transform(open_image(self.paths[i], min_size=self.size)), self.targets[i]
+
+    def with_transform(self, transform) -> "ImageDataset":
+        """The same images and targets under another transform (e.g. TTA's augmented views)."""
+        return ImageDataset(self.paths, self.targets, transform, self.size)
+
+
+@dataclass
+class ImageData:
+    """Train, validation and optional test images of a classification problem.
+
+    Build it with ``from_name_re``, ``from_folder`` or ``from_csv``; change the picture size
+    with ``with_size`` (progressive resizing) and make small cached copies with ``resize``.
+    """
+    path: Path
+    classes: list[str]
+    train_paths: list[Path]
+    train_labels: list
+    valid_paths: list[Path]
+    valid_labels: list
+    test_paths: list[Path] = field(default_factory=list)
+    size: int = 224
+    bs: int = 64
+    aug: Augmentation | None = None
+    max_zoom: float = 1.0
+    num_workers: int | None = None
+    stats: tuple = IMAGENET_STATS
+    image_size_of: dict = field(default_factory=dict, repr=False)
+
+    # ----------------------------------------------------------------------------- constructors
+    @classmethod
+    def _checked(cls, path, train_paths, train_labels, valid_paths, valid_labels, test_paths, **opts):
+        """Drop unreadable files (with one warning naming them), check the split, build."""
+        everything = list(train_paths) + list(valid_paths) + list(test_paths)
+        sizes, bad = check_images(everything)
+        warn_unreadable(bad)
+        ok = {p: s for p, s in zip(everything, sizes) if s is not None}
+        keep = lambda ps, ls: ([p for p in ps if p in ok], [l for p, l in zip(ps, ls) if p in ok])
+        train_paths, train_labels = keep(train_paths, train_labels)
+        valid_paths, valid_labels = keep(valid_paths, valid_labels)
+        test_paths = [p for p in test_paths if p in ok]
+        classes = check_split(train_labels, valid_labels, where=str(path))
+        return cls(Path(path), classes, train_paths, train_labels, valid_paths, valid_labels, test_paths,
+                   image_size_of=ok, **opts)
+
+    @staticmethod
+    def _split(paths, labels, valid_pct, val_idxs, seed):
+        idxs = np.asarray(val_idxs if val_idxs is not None else get_cv_idxs(len(paths), valid_pct, seed))
+        if idxs.size and (idxs.min() < 0 or idxs.max() >= len(paths)):
+            raise LabelError(f"val_idxs must be between 0 and {len(paths) - 1}.")
+        is_valid = np.zeros(len(paths), bool)
+        is_valid[idxs] = True
+        pick = lambda xs, flag: [x for x, v in zip(xs, is_valid) if v == flag]
+        return pick(paths, False), pick(labels, False), pick(paths, True), pick(labels, True)
+
+    @staticmethod
+    def _test_files(path: Path, test: str | None) -> list[Path]:
+        return image_files(path / test) if test else []
+
+    @classmethod
+    def from_name_re(cls, folder, pat: str, valid_pct: float = 0.2, seed: int = 42, val_idxs=None,
+                     test: str | None = None, **opts) -> "ImageData":
+        """Labels from file names: ``pat``'s first group, searched in each image's path (lesson 1).
+
+        >>> ImageData.from_name_re(path/'images', pat=r'([^/]+)_\\d+\\.jpg$', size=224, bs=64)
+        """
+        folder = Path(folder)
+        paths = image_files(folder)
+        if not paths:
+            raise LabelError(f"no image files in {folder}.")
+        labels = labels_from_name_re(paths, pat)
+        split = cls._split(paths, labels, valid_pct, val_idxs, seed)
+        return cls._checked(folder, *split, cls._test_files(folder.parent, test), **opts)
+
+    @classmethod
+    def from_folder(cls, path, train: str = "train", valid: str | None = "valid", test: str | None = None,
+                    valid_pct: float = 0.2, seed: int = 42, **opts) -> "ImageData":
+        """Labels from folder names: ``path/train/<class>/*.jpg`` and ``path/valid/<class>/*.jpg``
+        (lesson 2). With ``valid=None`` a random ``valid_pct`` of ``train`` is held out."""
+        path = Path(path)
+        train_paths, train_labels = labels_from_folders(path / train)
+        if valid is None:
+            split = cls._split(train_paths, train_labels, valid_pct, None, seed)
+        else:
+            valid_paths, valid_labels = labels_from_folders(path / valid)
+            split = (train_paths, train_labels, valid_paths, valid_labels)
+        return cls._checked(path, *split, cls._test_files(path, test), **opts)
+
+    @classmethod
+    def from_csv(cls, path, folder: str, csv: str, suffix: str = "", label_delim: str | None = None,
+                 test: str | None = None, valid_pct: float = 0.2, val_idxs=None, seed: int = 42,
+                 **opts) -> "ImageData":
+        """Labels from a CSV of ``id,label`` rows (lesson 3); with ``label_delim`` each label is a
+        list of tags (lesson 4, multi-label)."""
+        path = Path(path)
+        paths, labels = labels_from_csv(path / csv, path / folder, suffix, label_delim)
+        split = cls._split(paths, labels, valid_pct, val_idxs, seed)
+        return cls._checked(path, *split, cls._test_files(path, test), **opts)
+
+    # ------------------------------------------------------------------------------- properties
+    @property
+    def c(self) -> int:
+        """The number of classes (the size of the model's output)."""
+        return len(self.classes)
+
+    @property
+    def is_multilabel(self) -> bool:
+        """True when each image has a list of tags rather than one class (lesson 4)."""
+        return bool(self.train_labels) and isinstance(self.train_labels[0], list)
+
+    def encode(self, labels: Sequence) -> torch.Tensor:
+        """Class indices, or multi-hot float rows for multi-label data."""
+        index = {c: i for i, c in enumerate(self.classes)}
+        if not self.is_multilabel:
+            return torch.tensor([index[lab] for lab in labels], dtype=torch.long)
+        y = torch.zeros(len(labels), self.c)
+        for row, tags in enumerate(labels):
+            y[row, [index[t] for t in tags]] = 1.0
+        return y
+
+    @property
+    def train_ds(self) -> ImageDataset:
+        tfm = train_transform(self.size, self.aug, self.max_zoom, self.stats)
+        return ImageDataset(self.train_paths, self.encode(self.train_labels), tfm, self.size)
+
+    @property
+    def valid_ds(self) -> ImageDataset:
+        tfm = valid_transform(self.size, self.stats)
+        return ImageDataset(self.valid_paths, self.encode(self.valid_labels), tfm, self.size)
+
+    @property
+    def test_ds(self) -> ImageDataset | None:
+        if not self.test_paths:
+            return None
+        shape = (len(self.test_paths), self.c) if self.is_multilabel else (len(self.test_paths),)
+        targets = torch.zeros(shape, dtype=torch.float32 if self.is_multilabel else torch.long)
+        return ImageDataset(self.test_paths, targets, valid_transform(self.size, self.stats), self.size)
+
+    def loader(self, ds: Dataset, shuffle: bool = False, bs: int | None = None) -> DataLoader:
+        """A DataLoader over ``ds`` with this data's batch size and workers (pinned memory on CUDA)."""
+        workers = default_num_workers() if self.num_workers is None else self.num_workers
+        bs = bs or self.bs
+        return DataLoader(ds, batch_size=bs, shuffle=shuffle, num_workers=workers,
+                          pin_memory=torch.cuda.is_available(), persistent_workers=workers > 0,
+                          drop_last=shuffle and len(ds) > bs)   # a batch of 1 breaks BatchNorm
+
+    @property
+    def train_dl(self) -> DataLoader:
+        return self.loader(self.train_ds, shuffle=True)
+
+    @property
+    def valid_dl(self) -> DataLoader:
+        return self.loader(self.valid_ds, bs=self.bs * 2)
+
+    @property
+    def test_dl(self) -> DataLoader | None:
+        return self.loader(self.test_ds, bs=self.bs * 2) if self.test_paths else None
+
+    # -------------------------------------------------------------------------------- changes
+    def with_size(self, size: int, bs: int | None = None) -> "ImageData":
+        """The same images and split at another picture size (progressive resizing: 224 -> 299)."""
+        return replace(self, size=size, bs=bs or self.bs)
+
+    def resize(self, max_size: int, cache_dir=None) -> "ImageData":
+        """The same data read from cached copies at most ``max_size`` pixels on the longer side.
+
+        Decoding a 500-pixel photo to train at 64 pixels wastes most of the work; the course's
+        ``data.resize(340, 'tmp')``. Copies are re-made when a source file changes.
+        """
+        everything = self.train_paths + self.valid_paths + self.test_paths
+        root = Path(os.path.commonpath([p.resolve().parent for p in everything]))
+        small = resize_images(everything, root, max_size, cache_dir)
+        mapping = dict(zip(everything, small))
+        sizes, _ = check_images(small)
+        return replace(self, train_paths=[mapping[p] for p in self.train_paths],
+                       valid_paths=[mapping[p] for p in self.valid_paths],
+                       test_paths=[mapping[p] for p in self.test_paths],
+                       image_size_of=dict(zip(small, sizes)))
+
+    # ---------------------------------------------------------------------------- looking at it
+    def image_sizes(self, ds: str = "train") -> list[tuple[int, int]]:
+        """(width, height) of each image of ``ds`` ('train', 'valid' or 'test'), from file headers;
+        the dog-breeds lesson plots their histogram to choose a size."""
+        return [self.image_size_of[p] for p in getattr(self, f"{ds}_paths")]
+
+    def class_counts(self, ds: str = "train") -> Counter:
+        """How many images (or tags) of each class ``ds`` has."""
+        labels = getattr(self, f"{ds}_labels")
+        return Counter(t for lab in labels for t in (lab if isinstance(lab, list) else [lab]))
+
+    def label_text(self, y: torch.Tensor) -> str:
+        """A target as words: the class name, or the tags joined by spaces."""
+        if self.is_multilabel:
+            return " ".join(self.classes[i] for i in torch.nonzero(y).flatten().tolist())
+        return self.classes[int(y)]
+
+    def show_batch(self, n: int = 9, ds: str = "train", ncols: int = 3):
+        """A matplotlib figure of ``n`` images from ``ds`` as the model sees them (augmented,
+        denormalised), titled with their labels."""
+        from matplotlib.figure import Figure
+        dataset = getattr(self, f"{ds}_ds")
+        n = min(n, len(dataset))
+        nrows = -(-n // ncols)
+        fig = Figure(figsize=(3 * ncols, 3 * nrows))
+        for i in range(n):
+            x, y = dataset[i * len(dataset) // n]
+            ax = fig.add_subplot(nrows, ncols, i + 1)
+            ax.imshow(denormalize(x, self.stats).permute(1, 2, 0).numpy())
+            ax.set_title(self.label_text(y) if ds != "test" else "?", fontsize=9)
+            ax.axis("off")
+        fig.tight_layout()
+        return fig
+
+    def summary(self) -> str:
+        """A few lines describing the data: sizes of each split, classes, image sizes."""
+        sizes = [s for s in self.image_size_of.values() if s]
+        widths, heights = [s[0] for s in sizes], [s[1] for s in sizes]
+        counts = self.class_counts()
+        return "\n".join([
+            f"{self.path}",
+            f"  train {len(self.train_paths)}, valid {len(self.valid_paths)}, test {len(self.test_paths)} images; "
+            f"{self.c} {'tags (multi-label)' if self.is_multilabel else 'classes'}",
+            "  per class (train): " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
+            f"  image sizes: width {min(widths)}-{max(widths)}, height {min(heights)}-{max(heights)} px",
+        ])
+
+    def __repr__(self) -> str:
+        kind = "multi-label" if self.is_multilabel else "single-label"
+        return (f"ImageData({kind}, {self.c} classes, train={len(self.train_paths)}, "
+                f"valid={len(self.valid_paths)}, test={len(self.test_paths)}, size={self.size}, bs={self.bs})")

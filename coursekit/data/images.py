@@ -1,0 +1,174 @@
+"""Turning image files into RGB pictures, checking them, and caching smaller copies.
+
+Photos come in every mode a camera or a web page can produce: grayscale, CMYK, palette, RGBA,
+sideways with an EXIF orientation tag. ``open_image`` turns all of them into upright RGB, and
+asks the JPEG decoder for a smaller picture when only a small one is needed ("draft" mode:
+the decoder skips detail it would throw away, several times faster than decoding everything).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from coursekit.config import coursekit_home
+from coursekit.progress import progress_bar
+
+__all__ = ["IMAGE_EXTENSIONS", "open_image", "to_rgb", "check_images", "UnreadableImageError",
+           "resize_images", "is_image_file"]
+
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+
+class UnreadableImageError(ValueError):
+    """An image file that cannot be decoded; the message names the file and why."""
+
+
+def is_image_file(path: Path) -> bool:
+    """True for file names with an image extension (``.jpg``, ``.png``, ...); not a content check."""
+    return path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Any PIL mode as RGB; transparent pixels become white rather than black."""
+    if img.mode == "RGB":
+        return img
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA"):
+        white = Image.new("RGB", img.size, (255, 255, 255))
+        white.paste(img, mask=img.getchannel("A"))
+        return white
+    return img.convert("RGB")
+
+
+def open_image(path: str | os.PathLike, min_size: int | None = None) -> Image.Image:
+    """Decode ``path`` as an upright RGB picture.
+
+    ``min_size``: the smallest side the caller needs. A JPEG is then decoded in draft mode at
+    the smallest scale (1/2, 1/4, 1/8) that still keeps both sides at least ``min_size``.
+
+    >>> img = open_image(path/'images'/'Bengal_1.jpg', min_size=64)
+    >>> img.mode, min(img.size) >= 64
+    ('RGB', True)
+
+    Raises ``UnreadableImageError`` naming the file when it is not an image PIL can decode.
+    """
+    try:
+        with Image.open(path) as img:
+            if min_size and img.format == "JPEG":
+                # EXIF rotation swaps width and height, so ask for a square: both sides >= min_size.
+                img.draft("RGB", (min_size, min_size))
+            img = ImageOps.exif_transpose(img)
+            return to_rgb(img)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise UnreadableImageError(f"cannot read image {path}: {e}. Delete or replace this file.") from e
+
+
+def _header_ok(path: Path) -> tuple[tuple[int, int] | None, str | None]:
+    """(size, None) when the file's header decodes, else (None, reason). Reads no pixels."""
+    try:
+        with Image.open(path) as img:
+            size = img.size
+            if img.format == "JPEG":
+                if img.getexif().get(0x0112) in (5, 6, 7, 8):   # stored sideways
+                    size = size[::-1]
+                # a JPEG cut short by an interrupted copy lacks its end-of-image marker
+                with open(path, "rb") as f:
+                    f.seek(-2, os.SEEK_END)
+                    if f.read(2) != b"\xff\xd9":
+                        return None, "the file is truncated (no JPEG end marker)"
+            elif img.format == "PNG":
+                img.verify()                                       # checks every chunk's CRC
+            return size, None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        return None, str(e) or type(e).__name__
+
+
+def check_images(paths: Sequence[Path], workers: int = 4) -> tuple[list[tuple[int, int] | None], list[tuple[Path, str]]]:
+    """Read every file's header: returns the (width, height) of each (None if unreadable) and a
+    list of ``(path, reason)`` for the unreadable ones. Fast: no pixels are decoded."""
+    with ThreadPoolExecutor(workers) as pool:
+        results = list(pool.map(_header_ok, paths))
+    sizes = [size for size, _ in results]
+    bad = [(p, reason) for p, (_, reason) in zip(paths, results) if reason]
+    return sizes, bad
+
+
+def warn_unreadable(bad: Iterable[tuple[Path, str]]) -> None:
+    """One warning listing every unreadable file, so nothing is dropped silently."""
+    bad = list(bad)
+    if bad:
+        listing = "\n".join(f"  {p}: {reason}" for p, reason in bad[:20])
+        more = f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else ""
+        warnings.warn(f"{len(bad)} image file(s) could not be read and were left out:\n{listing}{more}\n"
+                      "Delete or replace them to use them.", stacklevel=3)
+
+
+# ------------------------------------------------------------------------------------ resize cache
+
+def _resize_one(src: Path, dst: Path, max_size: int) -> None:
+    img = open_image(src, min_size=max_size)
+    if max(img.size) > max_size:
+        img.thumbnail((max_size, max_size), Image.LANCZOS)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        img.save(tmp, "JPEG", quality=92)
+        os.replace(tmp, dst)                  # a half-written copy is never visible
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def resize_images(paths: Sequence[Path], root: Path, max_size: int, cache_dir: Path | None = None,
+                  workers: int = 4, progress: bool = True) -> list[Path]:
+    """Cached copies of ``paths`` (all under ``root``) whose longer side is at most ``max_size``.
+
+    The copies live in ``cache_dir`` (default ``$COURSEKIT_HOME/resized/<root's hash>/<max_size>``),
+    mirroring the folders under ``root``, as RGB JPEGs. A copy is re-made when its source file's
+    size or modification time changes. Returns the copies' paths, in the order of ``paths``.
+    This is the course's ``data.resize(340, 'tmp')``.
+    """
+    root = Path(root).resolve()
+    if cache_dir is None:
+        tag = hashlib.sha256(str(root).encode()).hexdigest()[:12]
+        cache_dir = coursekit_home() / "resized" / f"{root.name}-{tag}" / str(max_size)
+    cache_dir = Path(cache_dir)
+    manifest_path = cache_dir / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError):
+        manifest = {}
+
+    jobs, outputs, stamps = [], [], {}
+    for src in paths:
+        rel = Path(src).resolve().relative_to(root)
+        dst = cache_dir / rel.with_suffix(rel.suffix if rel.suffix.lower() in (".jpg", ".jpeg") else rel.suffix + ".jpg")
+        stat = os.stat(src)
+        stamps[str(rel)] = [stat.st_size, stat.st_mtime_ns]
+        if manifest.get(str(rel)) != stamps[str(rel)] or not dst.exists():
+            jobs.append((Path(src), dst))
+        outputs.append(dst)
+
+    if jobs:
+        bar = progress_bar(len(jobs), f"resizing to {max_size}px", unit="img") if progress else None
+        with ThreadPoolExecutor(workers) as pool:
+            for _ in pool.map(lambda job: _resize_one(job[0], job[1], max_size), jobs):
+                if bar is not None:
+                    bar.update(1)
+        if bar is not None:
+            bar.close()
+        manifest.update(stamps)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = manifest_path.with_name(f".manifest.{uuid.uuid4().hex[:8]}.tmp")
+        tmp.write_text(json.dumps(manifest))
+        os.replace(tmp, manifest_path)
+    return outputs
+

@@ -1,0 +1,38 @@
+"""Every test runs offline against a throw-away COURSEKIT_HOME; sample sets are drawn once."""
+import os
+import warnings
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def coursekit_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("coursekit_home")
+    old = os.environ.get("COURSEKIT_HOME")
+    os.environ["COURSEKIT_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("COURSEKIT_HOME", None)
+    else:
+        os.environ["COURSEKIT_HOME"] = old
+
+
+@pytest.fixture
+def fresh_home(tmp_path, monkeypatch):
+    """A COURSEKIT_HOME of this test's own."""
+    monkeypatch.setenv("COURSEKIT_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.fixture(scope="session")
+def pets_data():
+    import coursekit as ck
+    return ck.ImageData.from_name_re(ck.samples.pets() / "images", pat=r"([^/]+)_\d+\.jpg$", size=32, bs=16,
+                                     aug=ck.side_on, max_zoom=1.1, num_workers=0)
+
+
+@pytest.fixture(scope="session")
+def planet_data():
+    import coursekit as ck
+    return ck.ImageData.from_csv(ck.samples.planet(), folder="train-jpg", csv="train_v2.csv", suffix=".jpg",
+                                 label_delim=" ", test="test-jpg", size=32, bs=16, aug=ck.top_down, num_workers=0)

@@ -1,0 +1,102 @@
+"""Every lesson layout loads from its sample through the public API, into the right batches."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import coursekit as ck
+from coursekit.cli import SAMPLE_SETS, sample_data
+from coursekit.data.transforms import RandomDihedral
+
+
+def test_pets_from_name_re(pets_data):
+    assert pets_data.c == 12 and not pets_data.is_multilabel
+    assert "Bengal" in pets_data.classes and "pug" in pets_data.classes
+    assert len(pets_data.train_ds) + len(pets_data.valid_ds) == 360
+    xb, yb = next(iter(pets_data.train_dl))
+    assert xb.shape == (16, 3, 32, 32) and xb.dtype == torch.float32 and yb.dtype == torch.long
+    assert -3 < xb.mean() < 3 and yb.max() < 12
+
+
+def test_splits_are_deterministic_for_a_seed():
+    path = ck.samples.pets() / "images"
+    make = lambda seed: ck.ImageData.from_name_re(path, pat=r"([^/]+)_\d+\.jpg$", seed=seed, num_workers=0)
+    assert make(42).valid_paths == make(42).valid_paths
+    assert make(42).valid_paths != make(7).valid_paths
+    explicit = ck.ImageData.from_name_re(path, pat=r"([^/]+)_\d+\.jpg$", val_idxs=[0, 1, 2], num_workers=0)
+    assert len(explicit.valid_paths) == 3
+
+
+def test_dogscats_from_folder():
+    data = ck.ImageData.from_folder(ck.samples.dogscats(), train="train", valid="valid", test="test1",
+                                    size=32, num_workers=0)
+    assert data.classes == ["cats", "dogs"] and len(data.test_ds) == 20
+    xb, yb = next(iter(data.valid_dl))
+    assert set(yb.tolist()) <= {0, 1}
+    assert data.test_dl is not None
+
+
+def test_dogbreeds_from_csv():
+    data = ck.ImageData.from_csv(ck.samples.dogbreeds(), folder="train", csv="labels.csv", suffix=".jpg",
+                                 test="test", valid_pct=0.2, size=32, num_workers=0)
+    assert data.c == 8 and len(data.valid_paths) == int(0.2 * 240)
+    assert len(data.image_sizes("train")) == len(data.train_paths)
+    assert all(w > 50 and h > 50 for w, h in data.image_sizes())
+
+
+def test_planet_multilabel_batches_are_multi_hot(planet_data):
+    assert planet_data.is_multilabel and "cloudy" in planet_data.classes
+    xb, yb = next(iter(planet_data.train_dl))
+    assert yb.dtype == torch.float32 and yb.shape == (16, planet_data.c)
+    assert set(yb.unique().tolist()) == {0.0, 1.0}
+    weather = [planet_data.classes.index(t) for t in ("clear", "cloudy", "haze", "partly_cloudy")]
+    assert torch.all(yb[:, weather].sum(1) == 1)
+    assert planet_data.label_text(yb[0]).count(" ") == int(yb[0].sum()) - 1
+
+
+@pytest.mark.parametrize("name", SAMPLE_SETS)
+def test_show_batch_draws_titled_images(name):
+    data = sample_data(name, size=32, num_workers=0)
+    fig = data.show_batch(n=4, ncols=2)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert len(titles) == 4 and all(titles)
+    assert all(t.split(" ")[0] in data.classes for t in titles)
+
+
+def test_unreadable_files_are_warned_and_left_out(tmp_path):
+    for c in ("cats", "dogs"):
+        for i in range(3):
+            (tmp_path / "train" / c).mkdir(parents=True, exist_ok=True)
+            Image.new("RGB", (40, 40), "gray").save(tmp_path / "train" / c / f"{i}.jpg")
+    (tmp_path / "train" / "dogs" / "broken.jpg").write_bytes(b"\xff\xd8 truncated")
+    with pytest.warns(UserWarning, match=r"(?s)1 image file\(s\) could not be read.*broken.jpg"):
+        data = ck.ImageData.from_folder(tmp_path, valid=None, valid_pct=0.3, num_workers=0)
+    assert not any(p.name == "broken.jpg" for p in data.train_paths + data.valid_paths)
+
+
+def test_with_size_and_resize_keep_the_split(pets_data):
+    bigger = pets_data.with_size(48, bs=8)
+    assert bigger.train_paths == pets_data.train_paths and bigger.size == 48 and bigger.bs == 8
+    assert bigger.train_ds[0][0].shape == (3, 48, 48)
+    small = pets_data.resize(64)
+    assert [p.name for p in small.train_paths] == [p.name for p in pets_data.train_paths]
+    assert small.train_labels == pets_data.train_labels
+    assert max(max(s) for s in small.image_sizes()) <= 64
+    x, y = small.valid_ds[0]
+    assert x.shape == (3, 32, 32)
+
+
+def test_augmentation_presets():
+    img = Image.fromarray(np.random.default_rng(0).integers(0, 255, (50, 70, 3), dtype=np.uint8))
+    plain = ck.data.transforms.valid_transform(32)(img)
+    assert torch.equal(plain, ck.data.transforms.valid_transform(32)(img))     # no randomness
+    torch.manual_seed(0)
+    views = {ck.data.transforms.train_transform(32, ck.side_on, max_zoom=1.1)(img).sum().item() for _ in range(5)}
+    assert len(views) > 1
+    x = torch.arange(16.0).view(1, 4, 4)
+    seen = {tuple(RandomDihedral()(x).flatten().tolist()) for _ in range(200)}
+    assert len(seen) == 8 and all(sorted(s) == list(range(16)) for s in seen)
+    assert torch.allclose(ck.denormalize(ck.data.transforms.valid_transform(32)(img)),
+                          ck.data.transforms.valid_transform(32, stats=((0, 0, 0), (1, 1, 1)))(img), atol=1e-5)
