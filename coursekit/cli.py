@@ -6,45 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from coursekit.demo import SAMPLE_SETS, run_demo, sample_data
+
 __all__ = ["main"]
-
-SAMPLE_SETS = ("pets", "dogscats", "dogbreeds", "planet")
-
-
-def sample_data(name: str, size: int = 64, **opts):
-    """The lesson's sample set as ``ImageData``, loaded exactly as the lesson loads it."""
-    import coursekit as ck
-    if name == "pets":
-        return ck.ImageData.from_name_re(ck.samples.pets() / "images", pat=r"([^/]+)_\d+\.jpg$",
-                                         size=size, aug=ck.side_on, max_zoom=1.1, **opts)
-    if name == "dogscats":
-        return ck.ImageData.from_folder(ck.samples.dogscats(), train="train", valid="valid", test="test1",
-                                        size=size, aug=ck.side_on, max_zoom=1.1, **opts)
-    if name == "dogbreeds":
-        return ck.ImageData.from_csv(ck.samples.dogbreeds(), folder="train", csv="labels.csv", suffix=".jpg",
-                                     test="test", size=size, aug=ck.side_on, max_zoom=1.1, **opts)
-    if name == "planet":
-        return ck.ImageData.from_csv(ck.samples.planet(), folder="train-jpg", csv="train_v2.csv", suffix=".jpg",
-                                     label_delim=" ", test="test-jpg", size=size, aug=ck.top_down, **opts)
-    raise ValueError(f"unknown sample set {name!r}; choose one of {SAMPLE_SETS}")
-
-
-def data_demo(out: Path) -> None:
-    """Build the four sample sets; print each one's layout and statistics; save a batch picture."""
-    import coursekit as ck
-    out.mkdir(parents=True, exist_ok=True)
-    for name in SAMPLE_SETS:
-        data = sample_data(name)
-        print(f"== {name}: {data!r}")
-        print(data.summary())
-        root = getattr(ck.samples, name)()
-        entries = [f"{p.name}/ ({sum(1 for _ in p.iterdir())} files)" if p.is_dir() else p.name
-                   for p in sorted(root.iterdir()) if not p.name.startswith(".")]
-        print(f"  layout of {root}: " + ", ".join(entries))
-        picture = out / f"{name}_batch.png"
-        data.show_batch(n=9).savefig(picture, dpi=80)
-        print(f"  saved {picture}\n")
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="coursekit", description=__doc__)
@@ -57,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "demo":
-        data_demo(args.out)
+        run_demo(args.out)
     elif args.command == "data":
         print(sample_data(args.name).path)
     elif args.command == "lab":

@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 import coursekit as ck
-from coursekit.cli import SAMPLE_SETS, sample_data
+from coursekit.demo import SAMPLE_SETS, sample_data
 from coursekit.data.transforms import RandomDihedral
 
 

@@ -124,7 +124,7 @@ class ImageData:
             raise LabelError(f"no image files in {folder}.")
         labels = labels_from_name_re(paths, pat)
         split = cls._split(paths, labels, valid_pct, val_idxs, seed)
-        return cls._checked(folder, *split, cls._test_files(folder.parent, test), **opts)
+        return cls._checked(folder.parent, *split, cls._test_files(folder.parent, test), **opts)
 
     @classmethod
     def from_folder(cls, path, train: str = "train", valid: str | None = "valid", test: str | None = None,

@@ -1,0 +1,146 @@
+"""The learning-rate finder (lessons 1 and 2).
+
+Train for a short while with a learning rate that grows exponentially each batch, from tiny
+(nothing happens) to huge (the loss explodes), and watch the loss. Somewhere in between the loss
+falls fastest: that is a good learning rate. Afterwards the model is put back exactly as it was —
+weights, optimizer state, frozen groups, BatchNorm modes — so the finder never trains the model.
+
+    result = learn.lr_find()
+    result.suggestion          # the steepest descent of the smoothed loss
+    plot_lr_find(result)
+"""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from coursekit.progress import progress_bar
+from coursekit.train.schedules import exp_ramp
+
+__all__ = ["LRFinderResult", "lr_find", "suggest_lr", "plot_lr_find"]
+
+
+@dataclass
+class LRFinderResult:
+    """Learning rates tried (of the last layer group), smoothed losses, and the suggested rate."""
+    lrs: list[float]
+    losses: list[float]
+    suggestion: float | None
+
+    @property
+    def min_loss_lr(self) -> float | None:
+        """The learning rate at the lowest smoothed loss; the course picks about 10x below it."""
+        finite = [(loss, lr) for lr, loss in zip(self.lrs, self.losses) if math.isfinite(loss)]
+        return min(finite)[1] if finite else None
+
+
+def suggest_lr(lrs, losses, skip_start: int = 2) -> float | None:
+    """The learning rate where the smoothed loss falls fastest per unit of log10(lr).
+
+    Pure function: non-finite points are dropped; the slope d(loss)/d(log10 lr) is taken with
+    ``numpy.gradient`` on the log10 spacing; only points up to the loss minimum count (past it the
+    loss is diverging); the first ``skip_start`` points are ignored (the smoothing's start).
+    Returns None with fewer than 3 usable points.
+    """
+    pts = [(math.log10(lr), loss) for lr, loss in zip(lrs, losses)
+           if lr > 0 and math.isfinite(lr) and math.isfinite(loss)]
+    if len(pts) < 3:
+        return None
+    x, y = np.array(pts).T
+    end = int(np.argmin(y)) + 1
+    start = min(skip_start, max(0, end - 3))
+    x, y = x[start:end], y[start:end]
+    if len(x) < 3:
+        return None
+    slope = np.gradient(y, x)
+    return float(10 ** x[int(np.argmin(slope))])
+
+
+def _snapshot(learn) -> dict:
+    """Everything lr_find changes, to be put back bit for bit."""
+    return {
+        "model": copy.deepcopy(learn.model.state_dict()),
+        "opt": copy.deepcopy(learn.opt.state_dict()) if learn.opt is not None else None,
+        "requires_grad": [p.requires_grad for p in learn.model.parameters()],
+        "training": [m.training for m in learn.model.modules()],
+    }
+
+
+def _restore(learn, snap: dict, had_opt: bool) -> None:
+    learn.model.load_state_dict(snap["model"])
+    if had_opt:
+        learn.opt.load_state_dict(snap["opt"])
+    else:
+        learn.opt = None
+    for p, flag in zip(learn.model.parameters(), snap["requires_grad"]):
+        p.requires_grad_(flag)
+        p.grad = None
+    for m, flag in zip(learn.model.modules(), snap["training"]):
+        m.training = flag
+
+
+def lr_find(learn, start_lr=1e-7, end_lr: float = 10, num_it: int = 100, beta: float = 0.98,
+            stop_div: float = 4.0, quiet: bool = False) -> LRFinderResult:
+    """Ramp the learning rate from ``start_lr`` to ``end_lr`` over ``num_it`` batches (fewer if an
+    epoch is shorter) and record the bias-corrected smoothed loss (``beta``). Stops when the
+    smoothed loss exceeds ``stop_div`` times its best or is not finite.
+
+    ``start_lr`` may be one rate per layer group (e.g. ``lrs / 1000``): the ramp keeps their ratios
+    and reports the last group's rate. The learner is restored exactly afterwards.
+    """
+    start = list(start_lr) if isinstance(start_lr, (list, tuple, np.ndarray)) else [float(start_lr)] * len(learn.layer_groups)
+    if len(start) != len(learn.layer_groups):
+        raise ValueError(f"give one start_lr or one per layer group ({len(learn.layer_groups)}).")
+    scales = [s / start[-1] for s in start]
+    had_opt = learn.opt is not None
+    if not had_opt:
+        learn.opt = learn.create_opt()
+    snap = _snapshot(learn)
+    lrs, losses = [], []
+    best, avg = math.inf, 0.0
+    try:
+        train_dl = learn.loader("train", shuffle=True)
+        n = min(num_it, len(train_dl))
+        learn.train_mode()
+        bar = progress_bar(n, "lr_find") if not quiet else None
+        for step, (xb, yb) in enumerate(train_dl):
+            if step >= n:
+                break
+            lr = exp_ramp(step, n, start[-1], end_lr)
+            learn.set_lrs([lr * k for k in scales])
+            loss = learn.train_step(xb, yb)
+            avg = beta * avg + (1 - beta) * loss          # bias-corrected moving average, as in smooth()
+            smoothed = avg / (1 - beta ** (step + 1)) if math.isfinite(loss) else math.inf
+            lrs.append(lr)
+            losses.append(smoothed)
+            if bar is not None:
+                bar.update(1)
+            if not math.isfinite(smoothed) or smoothed > stop_div * best:
+                break
+            best = min(best, smoothed)
+        if bar is not None:
+            bar.close()
+    finally:
+        _restore(learn, snap, had_opt)
+    return LRFinderResult(lrs, losses, suggest_lr(lrs, losses))
+
+
+def plot_lr_find(result: LRFinderResult, ax=None, skip_end: int = 3):
+    """Smoothed loss against learning rate (log scale), with the suggestion marked. Returns the figure."""
+    from matplotlib.figure import Figure
+    fig = None
+    if ax is None:
+        fig = Figure(figsize=(6, 4))
+        ax = fig.add_subplot()
+    end = max(1, len(result.lrs) - skip_end)
+    ax.plot(result.lrs[:end], result.losses[:end])
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("smoothed loss")
+    if result.suggestion:
+        ax.axvline(result.suggestion, color="red", linestyle="--", label=f"suggestion {result.suggestion:.1e}")
+        ax.legend()
+    return fig or ax.figure

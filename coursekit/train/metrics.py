@@ -1,0 +1,53 @@
+"""Metrics: numbers a person reads in the epoch table, computed on the whole validation set.
+
+Each metric takes the model's raw outputs (``preds``: logits) and the targets and returns a
+float. Single-label metrics take the arg-max; multi-label metrics take a sigmoid and a threshold.
+Give other thresholds with ``functools.partial``: ``partial(fbeta, beta=1, thresh=0.5)``.
+"""
+from __future__ import annotations
+
+import torch
+
+__all__ = ["accuracy", "error_rate", "accuracy_thresh", "fbeta", "f2", "metric_name"]
+
+
+def accuracy(preds: torch.Tensor, targets: torch.Tensor) -> float:
+    """Fraction of images whose highest-scoring class is the target (single-label)."""
+    return (preds.argmax(dim=1) == targets).float().mean().item()
+
+
+def error_rate(preds: torch.Tensor, targets: torch.Tensor) -> float:
+    """``1 - accuracy``: the lesson-1 reference is an error rate (0.071 for resnet34 on pets)."""
+    return 1.0 - accuracy(preds, targets)
+
+
+def accuracy_thresh(preds: torch.Tensor, targets: torch.Tensor, thresh: float = 0.5) -> float:
+    """Multi-label: fraction of (image, tag) pairs right when a tag is predicted at sigmoid > ``thresh``."""
+    return ((torch.sigmoid(preds) > thresh).float() == targets).float().mean().item()
+
+
+def fbeta(preds: torch.Tensor, targets: torch.Tensor, beta: float = 2.0, thresh: float = 0.2,
+          eps: float = 1e-9) -> float:
+    """Multi-label F-beta averaged over samples (scikit-learn's ``average='samples'``).
+
+    For each image: precision P and recall R of its predicted tags (sigmoid > ``thresh``), then
+    ``(1 + beta²) P R / (beta² P + R)``; the mean over images. ``beta=2`` (Kaggle Planet) weighs
+    recall more than precision. An image with no true and no predicted tags scores 0.
+    """
+    predicted = (torch.sigmoid(preds) > thresh).float()
+    tp = (predicted * targets).sum(1)
+    precision = tp / (predicted.sum(1) + eps)
+    recall = tp / (targets.sum(1) + eps)
+    b2 = beta**2
+    score = (1 + b2) * precision * recall / (b2 * precision + recall + eps)
+    return score.mean().item()
+
+
+def f2(preds: torch.Tensor, targets: torch.Tensor) -> float:
+    """F-beta with beta=2 at threshold 0.2: the planet lesson's metric."""
+    return fbeta(preds, targets, beta=2.0, thresh=0.2)
+
+
+def metric_name(metric) -> str:
+    """The column name of a metric in the epoch table (works for ``functools.partial`` too)."""
+    return getattr(metric, "__name__", None) or getattr(getattr(metric, "func", None), "__name__", "metric")

@@ -1,0 +1,88 @@
+"""Precompute: run the frozen body once, then train the head on the cached activations.
+
+With the body frozen, every epoch would push each image through the same body again to get
+the same activations. ``learn.precompute = True`` computes them once (on the *un-augmented*
+images — so augmentation has no effect while precomputing, as lesson 2 explains) and trains only
+the head on them: an epoch then costs a few matrix multiplications per image.
+
+Activations live in memory up to ``max_bytes``, otherwise in a memory-mapped file in
+``$COURSEKIT_HOME/precompute`` that is deleted when the cache is dropped.
+"""
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from coursekit.config import coursekit_home
+from coursekit.progress import progress_bar
+
+__all__ = ["FeatureCache"]
+
+
+class FeatureCache:
+    """Pooled body activations of each split of ``learn.data``, computed on first use."""
+
+    def __init__(self, max_bytes: int = 512 * 2**20):
+        self.max_bytes = max_bytes
+        self.features: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self.files = []
+
+    def get(self, learn, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """(features, targets) of ``split`` ('train', 'valid' or 'test')."""
+        if split not in self.features:
+            self.features[split] = self._compute(learn, split)
+        return self.features[split]
+
+    @torch.no_grad()
+    def _compute(self, learn, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        data = learn.data
+        ds = getattr(data, f"{split}_ds")
+        if split == "train":            # the plain views: the same transform as validation
+            ds = ds.with_transform(data.valid_ds.transform)
+        loader = data.loader(ds, bs=data.bs * 2)
+        model = learn.model
+        was_training = model.training
+        model.eval()
+        out, row = None, 0
+        bar = progress_bar(len(loader), f"precomputing {split} activations")
+        try:
+            for xb, _ in loader:
+                with learn.autocast():
+                    feats = model.features(learn.to_device(xb)).float().cpu().numpy()
+                if out is None:
+                    out = self._allocate((len(ds), feats.shape[1]))
+                out[row:row + len(feats)] = feats
+                row += len(feats)
+                bar.update(1)
+        finally:
+            bar.close()
+            model.train(was_training)
+        return torch.from_numpy(np.asarray(out)), ds.targets
+
+    def _allocate(self, shape: tuple[int, int]) -> np.ndarray:
+        if shape[0] * shape[1] * 4 <= self.max_bytes:
+            return np.empty(shape, np.float32)
+        folder = coursekit_home() / "precompute"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{uuid.uuid4().hex}.f32"
+        self.files.append(path)
+        return np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=shape)
+
+    def loader(self, learn, split: str, shuffle: bool = False) -> DataLoader:
+        feats, targets = self.get(learn, split)
+        bs = learn.data.bs if shuffle else learn.data.bs * 2
+        return DataLoader(TensorDataset(feats, targets), batch_size=bs, shuffle=shuffle,
+                          drop_last=shuffle and len(feats) > bs)
+
+    def clear(self) -> None:
+        """Forget every cached activation and delete the memory-mapped files."""
+        self.features.clear()
+        for path in self.files:
+            path.unlink(missing_ok=True)
+        self.files.clear()
+
+    def __del__(self):
+        self.clear()

@@ -1,0 +1,126 @@
+"""What happened during training: the Recorder keeps it, the EpochTable shows it.
+
+``learn.recorder`` holds, per batch, the learning rate of every layer group and the training
+loss; per epoch, a row of the epoch table. Panels read it live; ``plot_losses`` draws it.
+"""
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+
+from coursekit.progress import in_notebook
+
+__all__ = ["Recorder", "EpochTable", "smooth"]
+
+
+def smooth(losses: list[float], beta: float = 0.98) -> list[float]:
+    """Exponentially weighted moving average with bias correction (the first values are not
+    pulled towards zero): ``avg = beta*avg + (1-beta)*loss; smoothed = avg / (1 - beta**i)``."""
+    out, avg = [], 0.0
+    for i, loss in enumerate(losses, start=1):
+        avg = beta * avg + (1 - beta) * loss
+        out.append(avg / (1 - beta**i))
+    return out
+
+
+@dataclass
+class Recorder:
+    """Per-batch learning rates (one list per layer group) and losses, and the epoch table rows."""
+    lrs: list[list[float]] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    momentums: list[float] = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)
+    iteration: int = 0              # batches done in the current fit
+    n_iterations: int = 0           # batches planned for the current fit
+    epoch: int = 0
+    n_epochs: int = 0
+    stopped: str | None = None      # why the last fit ended early, if it did
+
+    def begin_fit(self, n_epochs: int, n_iterations: int) -> None:
+        self.lrs, self.losses, self.momentums, self.rows = [], [], [], []
+        self.iteration, self.n_iterations, self.epoch, self.n_epochs, self.stopped = 0, n_iterations, 0, n_epochs, None
+
+    def record_batch(self, lrs: list[float], loss: float, momentum: float | None = None) -> None:
+        self.lrs.append(lrs)
+        self.losses.append(loss)
+        if momentum is not None:
+            self.momentums.append(momentum)
+        self.iteration += 1
+
+    @property
+    def smooth_losses(self) -> list[float]:
+        return smooth(self.losses)
+
+    @property
+    def val_losses(self) -> list[float]:
+        return [row["val_loss"] for row in self.rows]
+
+    def plot_losses(self, ax=None):
+        """Training loss per batch (smoothed) and validation loss per epoch; returns the figure."""
+        from matplotlib.figure import Figure
+        fig = None
+        if ax is None:
+            fig = Figure(figsize=(6, 4))
+            ax = fig.add_subplot()
+        ax.plot(self.losses, alpha=0.3, label="train (raw)")
+        ax.plot(self.smooth_losses, label="train (smoothed)")
+        if self.rows:
+            per_epoch = max(1, len(self.losses) // max(1, len(self.rows)))
+            ax.plot([per_epoch * (i + 1) - 1 for i in range(len(self.rows))], self.val_losses, "o-", label="valid")
+        ax.set_xlabel("batch")
+        ax.set_ylabel("loss")
+        ax.legend()
+        return fig or ax.figure
+
+    def plot_lr(self, ax=None):
+        """The learning rate of each layer group at every batch of the last fit."""
+        from matplotlib.figure import Figure
+        fig = None
+        if ax is None:
+            fig = Figure(figsize=(6, 3))
+            ax = fig.add_subplot()
+        for g in range(len(self.lrs[0]) if self.lrs else 0):
+            ax.plot([lrs[g] for lrs in self.lrs], label=f"group {g}")
+        ax.set_xlabel("batch")
+        ax.set_ylabel("learning rate")
+        ax.legend()
+        return fig or ax.figure
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value:.6f}"
+    return str(value)
+
+
+class EpochTable:
+    """The per-epoch table: an HTML table in a notebook (updated in place), one plain line per
+    epoch in a terminal or a log (never a progress-bar's worth of carriage returns)."""
+
+    def __init__(self, columns: list[str], quiet: bool = False):
+        self.columns, self.rows, self.quiet = columns, [], quiet
+        self.handle = None
+        if quiet:
+            return
+        if in_notebook():
+            from IPython.display import HTML, display
+            self.handle = display(HTML(self._html()), display_id=True)
+        else:
+            print("  ".join(f"{c:>10}" for c in columns), file=sys.stdout, flush=True)
+
+    def _html(self) -> str:
+        head = "".join(f"<th>{c}</th>" for c in self.columns)
+        body = "".join("<tr>" + "".join(f"<td>{_fmt(r.get(c, ''))}</td>" for c in self.columns) + "</tr>"
+                       for r in self.rows)
+        return f"<table class='coursekit-epochs'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    def add(self, row: dict) -> None:
+        self.rows.append(row)
+        if self.quiet:
+            return
+        if self.handle is not None:
+            from IPython.display import HTML
+            self.handle.update(HTML(self._html()))
+        else:
+            print("  ".join(f"{_fmt(row.get(c, '')):>10}" for c in self.columns), file=sys.stdout, flush=True)

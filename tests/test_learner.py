@@ -1,0 +1,241 @@
+"""The Learner on a tiny CPU problem: freezing, fitting, events, stopping, saving, predicting."""
+import csv
+import math
+
+import pytest
+import torch
+
+import coursekit as ck
+from coursekit.train import schedules
+
+
+def _params(group):
+    return [p.detach().clone() for p in group.parameters()]
+
+
+def _same(a, b):
+    return all(torch.equal(x, y) for x, y in zip(a, b))
+
+
+def test_freeze_to_and_unfreeze(learn):
+    learn.freeze_to(-2)
+    assert [g.trainable for g in learn.layer_groups] == [False, True, True]
+    learn.unfreeze()
+    assert [g.trainable for g in learn.layer_groups] == [True, True, True]
+    learn.freeze()
+    assert [g.trainable for g in learn.layer_groups] == [False, False, True]
+
+
+def test_fit_trains_only_unfrozen_groups(learn):
+    before = [_params(g) for g in learn.layer_groups]
+    learn.fit(1e-2, 1, quiet=True)
+    after = [_params(g) for g in learn.layer_groups]
+    assert _same(before[0], after[0]) and _same(before[1], after[1])
+    assert not _same(before[2], after[2])
+
+
+def test_bn_freeze_keeps_running_stats_of_frozen_groups(learn):
+    bn = learn.model.body[1]                                    # stem BatchNorm, in a frozen group
+    stats = bn.running_mean.clone()
+    learn.bn_freeze(True)
+    learn.fit(1e-3, 1, quiet=True)
+    assert torch.equal(bn.running_mean, stats)
+    learn.bn_freeze(False)
+    learn.fit(1e-3, 1, quiet=True)
+    assert not torch.equal(bn.running_mean, stats)              # without it the statistics follow the data
+
+
+def test_constant_and_differential_lrs_are_what_the_groups_get(learn):
+    learn.fit(3e-3, 2, quiet=True)
+    assert {tuple(l) for l in learn.recorder.lrs} == {(3e-3,) * 3}
+    learn.unfreeze()
+    learn.fit([1e-4, 1e-3, 1e-2], 1, quiet=True)
+    assert learn.recorder.lrs[0] == pytest.approx([1e-4, 1e-3, 1e-2])
+    assert learn.opt.param_groups[0]["lr"] == pytest.approx(1e-4)
+    with pytest.raises(ValueError, match="2 learning rates for 3 layer groups"):
+        learn.fit([1e-3, 1e-2], 1)
+    with pytest.raises(ValueError, match="lr_find"):
+        learn.fit(None, 1)
+
+
+def test_sgdr_fit_follows_the_pure_schedule(learn):
+    learn.fit(1e-2, 2, cycle_len=1, cycle_mult=2, quiet=True)
+    steps = len(learn.loader("train", shuffle=True))
+    assert len(learn.recorder.rows) == 3                        # 1 + 2 epochs
+    expected = [schedules.sgdr(s, 1e-2, steps, 1, 2) for s in range(3 * steps)]
+    assert [l[-1] for l in learn.recorder.lrs] == pytest.approx(expected)
+
+
+def test_fit_one_cycle_moves_lr_and_momentum(learn):
+    learn.fit_one_cycle(2, 1e-2, quiet=True)
+    lrs = [l[-1] for l in learn.recorder.lrs]
+    assert max(lrs) == pytest.approx(1e-2, rel=0.2) and lrs[0] == pytest.approx(1e-2 / 25)
+    assert learn.recorder.momentums[0] == pytest.approx(0.95)
+    assert min(learn.recorder.momentums) < 0.9
+
+
+def test_events_fire_in_order(learn):
+    seen = []
+    for name in ck.EVENTS:
+        learn.events[name].append(lambda l, name=name: seen.append(name))
+    learn.fit(1e-3, 2, quiet=True)
+    steps = len(learn.loader("train", shuffle=True))
+    assert seen[0] == "before_fit" and seen[-1] == "after_fit"
+    assert seen.count("after_batch") == 2 * steps and seen.count("after_epoch") == 2
+    assert seen[1:3] == ["before_epoch", "after_batch"]
+
+
+def test_stop_is_honoured_at_the_next_batch(learn):
+    learn.events["after_batch"].append(lambda l: l.stop() if l.recorder.iteration == 2 else None)
+    learn.fit(1e-3, 3, quiet=True)
+    assert learn.recorder.iteration == 2 and learn.recorder.stopped == "stopped"
+    assert learn.recorder.rows == []
+    assert learn.predict(learn.data.valid_paths[0])[0] in learn.data.classes
+
+
+def test_keyboard_interrupt_leaves_a_usable_model_and_history(learn):
+    finished = []
+    learn.events["after_fit"].append(lambda l: finished.append(True))
+    def interrupt(l):
+        if l.recorder.iteration == 3:
+            raise KeyboardInterrupt
+    learn.events["after_batch"].append(interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        learn.fit(1e-3, 2, quiet=True)
+    assert finished == [True] and len(learn.recorder.losses) == 3
+    assert all(torch.isfinite(p).all() for p in learn.model.parameters())
+    learn.events["after_batch"].clear()
+    learn.fit(1e-3, 1, quiet=True)                                      # and it trains on
+    assert len(learn.recorder.rows) == 1
+
+
+def test_non_finite_loss_stops_with_advice(learn, capsys):
+    calls = []
+    def loss(out, y):
+        calls.append(1)
+        value = torch.nn.functional.cross_entropy(out, y)
+        return value * float("nan") if len(calls) == 3 else value
+    learn.loss_func = loss
+    learn.fit(1e-3, 2)
+    assert "too high" in learn.recorder.stopped and "10x lower" in learn.recorder.stopped
+    assert "fit ended early" in capsys.readouterr().out
+    assert len(learn.recorder.losses) == 2
+    assert all(torch.isfinite(p).all() for p in learn.model.parameters())
+
+
+def test_epoch_table_in_a_log_is_one_line_per_epoch(learn, capsys):
+    learn.fit(1e-3, 2)
+    out = capsys.readouterr()
+    lines = out.out.strip().splitlines()
+    assert lines[0].split() == ["epoch", "trn_loss", "val_loss", "accuracy", "time"]
+    assert len(lines) == 3 and "\r" not in out.out + out.err
+    assert learn.recorder.rows[1]["epoch"] == 1 and 0 <= learn.recorder.rows[1]["accuracy"] <= 1
+
+
+def test_save_load_round_trip_and_errors(learn, tiny_pets):
+    learn.fit(1e-2, 1, quiet=True)
+    path = learn.save("stage1")
+    assert path.exists() and not list(path.parent.glob("*.tmp"))
+    saved = {k: v.clone() for k, v in learn.model.state_dict().items()}
+    learn.fit(1e-2, 1, quiet=True)
+    learn.load("stage1")
+    assert all(torch.equal(saved[k], v) for k, v in learn.model.state_dict().items())
+    other_arch = ck.Learner.pretrained("resnet34", tiny_pets, pretrained=False)
+    with pytest.raises(ValueError, match="holds a resnet18 but this learner is a resnet34"):
+        other_arch.load("stage1")
+    with pytest.raises(FileNotFoundError, match="stage1"):
+        learn.load("nope")
+
+
+def test_load_with_other_classes_is_refused(learn, tiny_pets):
+    learn.save("pets12")
+    fewer = ck.ImageData.from_name_re(tiny_pets.path / "images", pat=r"([^/]+)_\d+\.jpg$", size=32,
+                                      num_workers=0)
+    fewer.classes = fewer.classes[:-1] + ["zebra"]
+    other = ck.Learner.pretrained("resnet18", fewer, pretrained=False)
+    with pytest.raises(ValueError, match="saved for classes"):
+        other.load("pets12")
+
+
+def test_cycle_snapshots_and_their_average(learn):
+    learn.fit(1e-2, 2, cycle_len=1, cycle_save_name="snap", quiet=True)
+    assert sorted(p.name for p in learn.models_dir.glob("snap_cyc_*.pth")) == ["snap_cyc_0.pth", "snap_cyc_1.pth"]
+    current = learn.get_preds()[0]
+    mean, y = learn.snapshot_preds("snap")
+    learn.load("snap_cyc_0")
+    first = learn.get_preds()[0]
+    learn.load("snap_cyc_1")
+    assert torch.allclose(mean, (first + learn.get_preds()[0]) / 2, atol=1e-6)
+    assert torch.allclose(learn.get_preds()[0], current)                 # the last snapshot is the model
+
+
+def test_set_data_keeps_weights_and_freezes_again(learn, tiny_pets):
+    learn.unfreeze()
+    weights = _params(learn.layer_groups[0])
+    learn.set_data(tiny_pets.with_size(48))
+    assert learn.data.size == 48 and _same(weights, _params(learn.layer_groups[0]))
+    assert [g.trainable for g in learn.layer_groups] == [False, False, True]
+
+
+def test_predictions_tta_and_predict(learn, monkeypatch):
+    probs, y = learn.get_preds("valid")
+    assert probs.shape == (len(learn.data.valid_paths), 12)
+    assert torch.allclose(probs.sum(1), torch.ones(len(probs)), atol=1e-5)
+    assert torch.equal(y, learn.data.valid_ds.targets)
+    # with "augmented" views equal to the plain one, TTA's mean equals the plain prediction
+    monkeypatch.setattr(ck.train.inference, "tta_transform", lambda size, *a: ck.data.transforms.valid_transform(size))
+    tta_probs, _ = learn.tta(n_aug=3)
+    assert torch.allclose(tta_probs, probs, atol=1e-5)
+    name, p = learn.predict(learn.data.valid_paths[0])
+    assert name == learn.data.classes[int(p.argmax())]
+    assert torch.allclose(p, probs[0], atol=1e-5)
+
+
+def test_precompute_trains_the_head_on_cached_features(learn):
+    plain_loss, _ = learn.validate()
+    with pytest.warns(UserWarning, match="augmentation .* has no effect while precomputing"):
+        learn.precompute = True
+    assert learn.validate()[0] == pytest.approx(plain_loss, rel=1e-5)   # same model, cached body
+    body = _params(learn.layer_groups[0]) + _params(learn.layer_groups[1])
+    head = _params(learn.layer_groups[2])
+    learn.fit(1e-2, 2, quiet=True)
+    assert _same(body, _params(learn.layer_groups[0]) + _params(learn.layer_groups[1]))
+    assert not _same(head, _params(learn.layer_groups[2]))
+    learn.unfreeze()
+    assert learn.precompute is False
+    with pytest.raises(ValueError, match="frozen body"):
+        learn.precompute = True
+
+
+def test_precompute_spills_to_a_memory_mapped_file(learn, coursekit_home):
+    learn._features.max_bytes = 1000
+    learn.data = learn.data.with_size(32)
+    learn.data.aug = None
+    learn.precompute = True
+    loss, _ = learn.validate()
+    files = list((coursekit_home / "precompute").glob("*.f32"))
+    assert files and math.isfinite(loss)
+    learn.precompute = False
+    assert all(f.exists() for f in files)           # still valid: the body has not changed
+    learn.fit(1e-3, 1, quiet=True)                  # training through the body invalidates it
+    assert not any(f.exists() for f in files)
+
+
+def test_multilabel_learner_and_submission(planet_data, tmp_path):
+    learn = ck.Learner.pretrained("resnet18", planet_data.with_size(32), pretrained=False, metrics=[ck.f2])
+    assert learn.loss_func is torch.nn.functional.binary_cross_entropy_with_logits
+    learn.fit(1e-2, 1, quiet=True)
+    assert 0 <= learn.recorder.rows[0]["f2"] <= 1
+    sub = learn.submission(tmp_path / "sub.csv", use_tta=False, thresh=0.5)
+    rows = list(csv.reader(open(sub)))
+    assert rows[0] == ["image_name", "tags"] and len(rows) == 1 + len(planet_data.test_paths)
+    assert all(t in planet_data.classes for r in rows[1:] for t in r[1].split())
+
+
+def test_single_label_submission_has_a_column_per_class(learn, tmp_path):
+    data = ck.ImageData.from_csv(ck.samples.dogbreeds(), folder="train", csv="labels.csv", suffix=".jpg",
+                                 test="test", size=32, bs=16, num_workers=0)
+    learn = ck.Learner.pretrained("resnet18", data, pretrained=False)
+    rows = list(csv.reader(open(learn.submission(tmp_path / "s.csv", use_tta=True))))
+    assert rows[0] == ["id", *data.classes] and len(rows) == 1 + len(data.test_paths)
+    assert all(sum(map(float, r[1:])) == pytest.approx(1, abs=1e-4) for r in rows[1:])

@@ -1,0 +1,98 @@
+"""The LR finder: its ramp, its stopping rule, the suggestion, and an exact restore."""
+import copy
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import coursekit as ck
+from coursekit.train import schedules
+from coursekit.train.lr_finder import suggest_lr
+
+
+def _state(learn):
+    return ({k: v.clone() for k, v in learn.model.state_dict().items()},
+            [p.requires_grad for p in learn.model.parameters()],
+            [m.training for m in learn.model.modules()])
+
+
+def _opt_state_equal(a, b):
+    assert a["param_groups"] == b["param_groups"]
+    assert a["state"].keys() == b["state"].keys()
+    for k in a["state"]:
+        for name, value in a["state"][k].items():
+            assert torch.equal(value, b["state"][k][name]), (k, name)
+
+
+def test_restores_everything_bit_for_bit(learn):
+    learn.fit(1e-3, 1, quiet=True)                          # an optimizer with momentum state
+    learn.freeze_to(-2)
+    learn.bn_freeze(True)
+    learn.model.eval()
+    model, grads, modes = _state(learn)
+    opt = copy.deepcopy(learn.opt.state_dict())
+    result = learn.lr_find(num_it=10, quiet=True)
+    assert len(result.lrs) > 2
+    after_model, after_grads, after_modes = _state(learn)
+    assert all(torch.equal(model[k], after_model[k]) for k in model)         # running stats included
+    assert grads == after_grads and modes == after_modes
+    _opt_state_equal(opt, learn.opt.state_dict())
+    assert learn.bn_frozen
+
+
+def test_without_an_optimizer_none_is_left_behind(learn):
+    assert learn.opt is None
+    learn.lr_find(num_it=5, quiet=True)
+    assert learn.opt is None
+
+
+def test_ramp_is_exponential_and_one_epoch_at_most(learn):
+    steps = len(learn.loader("train", shuffle=True))
+    result = learn.lr_find(start_lr=1e-6, end_lr=1e-2, num_it=100, quiet=True)
+    assert len(result.lrs) == steps
+    assert result.lrs == pytest.approx([schedules.exp_ramp(s, steps, 1e-6, 1e-2) for s in range(steps)])
+
+
+def test_stops_when_the_loss_explodes(learn):
+    result = learn.lr_find(start_lr=1e-4, end_lr=1e6, num_it=4, quiet=True)
+    losses = result.losses
+    assert not math.isfinite(losses[-1]) or losses[-1] > 4 * min(losses[:-1])
+
+
+def test_differential_start_keeps_group_ratios(learn, monkeypatch):
+    seen = []
+    original = learn.set_lrs
+    monkeypatch.setattr(learn, "set_lrs", lambda lrs, momentum=None: (seen.append(list(lrs)), original(lrs, momentum)))
+    learn.lr_find(start_lr=[1e-6, 1e-5, 1e-4], end_lr=1.0, num_it=4, quiet=True)
+    for lrs in seen:
+        assert lrs[1] / lrs[0] == pytest.approx(10) and lrs[2] / lrs[1] == pytest.approx(10)
+
+
+def test_suggestion_is_the_steepest_descent_on_log_spacing():
+    lrs = np.logspace(-6, 0, 61)
+    x = np.log10(lrs)
+    losses = 2 - np.tanh(2 * (x + 3)) + np.where(x > -1.5, 20 * (x + 1.5) ** 2, 0)   # steepest at 1e-3
+    assert suggest_lr(lrs, losses) == pytest.approx(1e-3, rel=0.13)
+    losses_nan = losses.copy()
+    losses_nan[[5, 40]] = np.nan
+    losses_nan[50] = np.inf
+    assert suggest_lr(lrs, losses_nan) == pytest.approx(1e-3, rel=0.13)
+    assert suggest_lr([1e-3, 1e-2], [1.0, 0.5]) is None
+    assert suggest_lr([1e-3, 1e-2, 1e-1], [float("nan")] * 3) is None
+
+
+def test_suggestion_ignores_the_divergent_tail():
+    lrs = np.logspace(-5, 1, 31)
+    x = np.log10(lrs)
+    losses = np.where(x < -2, 2 - 0.2 * (x + 5), 1.4 + 3 * (x + 2) ** 2)         # after the minimum: a cliff up
+    losses[-3:] = [50, 100, 1e6]
+    s = suggest_lr(lrs, losses)
+    assert s < 10 ** -1.9
+
+
+def test_plot_marks_the_suggestion(learn):
+    result = learn.lr_find(num_it=10, quiet=True)
+    fig = ck.plot_lr_find(result)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and len(ax.lines) == (2 if result.suggestion else 1)
