@@ -124,8 +124,17 @@ ARCHS: dict[str, Arch] = {
 }
 
 
+def _tinyresnet(**kwargs) -> nn.Module:
+    from coursekit.train.tinyresnet import tinyresnet
+    return tinyresnet(**kwargs)
+
+
+# The offline backbone that ships with coursekit (coursekit.train.tinyresnet).
+ARCHS["tinyresnet"] = Arch(_tinyresnet, "shipped", 256, _resnet_groups, _resnet_body)
+
+
 def register_arch(name: str, arch: Arch) -> None:
-    """Add an architecture to the registry (used for the package's own offline backbone)."""
+    """Add an architecture to the registry."""
     ARCHS[name] = arch
 
 
@@ -136,7 +145,9 @@ def _torchvision_weights(spec: str):
 
 
 def _load_pretrained(arch_name: str, arch: Arch) -> nn.Module:
-    """Build ``arch`` with torchvision's pretrained weights, or say clearly why that failed."""
+    """Build ``arch`` with its pretrained weights, or say clearly why that failed."""
+    if not arch.weights.count("."):          # not a torchvision weights enum: the arch loads its own
+        return arch.build(weights=arch.weights)
     weights = _torchvision_weights(arch.weights)
     file = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(weights.url)
     try:
