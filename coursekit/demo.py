@@ -2,7 +2,7 @@
 
 1. look at the data; 2. find a learning rate; 3. train the head on precomputed activations;
 4. train with augmentation and SGDR; 5. unfreeze with differential learning rates and
-``cycle_mult=2``; 6. test-time augmentation. Tables are printed; plots go to ``demo_output/``.
+``cycle_mult=2``; 6. test-time augmentation; 7. the confusion matrix and the results gallery. Tables are printed; plots go to ``demo_output/``.
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def _step(title: str) -> None:
     print(f"\n## {title}", flush=True)
 
 
-def run_demo(out: Path = Path("demo_output"), arch: str = "resnet18", size: int = 64, bs: int = 16) -> None:
+def run_demo(out: Path = Path("demo_output"), arch: str = "tinyresnet", size: int = 64, bs: int = 16) -> None:
     """The whole demo: the data sets, then the lesson-1 recipe on the sample pets."""
     import torch
     import coursekit as ck
@@ -61,9 +61,8 @@ def run_demo(out: Path = Path("demo_output"), arch: str = "resnet18", size: int 
     data_demo(out)
     torch.manual_seed(0)
     data = sample_data("pets", size=size, bs=bs).resize(int(size * 1.5))
-    pretrained = arch == "tinyresnet"
-    learn = ck.Learner.pretrained(arch, data, pretrained=pretrained, metrics=[ck.accuracy])
-    print(f"# lesson 1 on the sample pets: {learn.arch} ({'pretrained' if pretrained else 'random init'})")
+    learn = ck.Learner.pretrained(arch, data, metrics=[ck.accuracy])
+    print(f"# lesson 1 on the sample pets: {learn.arch}, pretrained, body frozen")
     for group in learn.layer_groups:
         print(f"  {group}")
 
@@ -94,4 +93,11 @@ def run_demo(out: Path = Path("demo_output"), arch: str = "resnet18", size: int 
     tta_probs, _ = learn.tta()
     plain, tta = ck.accuracy(probs, y), ck.accuracy(tta_probs, y)
     print(f"  accuracy {plain:.3f} plain, {tta:.3f} with TTA (chance: {1 / data.c:.3f})")
+
+    _step("6. what the model gets right and wrong")
+    from coursekit.widgets import ResultsGallery
+    interp = learn.interpret()
+    print(f"  most confused (actual, predicted, count): {interp.most_confused()[:5]}")
+    interp.plot_confusion_matrix().savefig(out / "confusion_matrix.png", dpi=80)
+    ResultsGallery(interp, view="top losses", n=8).figure().savefig(out / "gallery_top_losses.png", dpi=80)
     print(f"\nplots saved in {out}/ ; {time.perf_counter() - start:.0f}s in all")

@@ -385,6 +385,11 @@ class Learner:
         """Average probabilities of the weights saved by ``fit(..., cycle_save_name=name)``."""
         return inference.snapshot_preds(self, name, ds)
 
+    def interpret(self, ds: str = "valid", tta: bool = False):
+        """An ``Interpretation`` of the predictions on ``ds`` (lessons 1, 2)."""
+        from coursekit.train.interpret import Interpretation
+        return Interpretation.from_learner(self, ds, tta)
+
     def submission(self, path, ds: str = "test", use_tta: bool = True, thresh: float = 0.2) -> Path:
         """Write a Kaggle submission CSV; see ``coursekit.train.inference.submission``."""
         return inference.submission(self, path, ds, use_tta, thresh)
