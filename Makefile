@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+COLAB_WIDGETS := $(VENV)/colab-widgets
 
 .PHONY: demo test install clean bench
 
@@ -16,16 +17,25 @@ $(STAMP): $(PY) pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Colab's ipywidgets 7.7 + bqplot 0.12 beside the venv's 8.x, for tests/test_colab_widgets.py
+$(COLAB_WIDGETS)/.installed: $(STAMP) requirements-colab-widgets.txt
+	rm -rf $(COLAB_WIDGETS)
+	$(PY) -m pip install --quiet --no-deps --target $(COLAB_WIDGETS) -r requirements-colab-widgets.txt
+	touch $@
+
+install: $(STAMP) $(COLAB_WIDGETS)/.installed
 
 demo: $(STAMP)
 	$(VENV)/bin/coursekit demo
 
-test: $(STAMP)
+test: $(STAMP) $(COLAB_WIDGETS)/.installed
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
 	$(PY) bench/loading.py
+	$(PY) bench/trainer.py
+	$(PY) bench/transfer.py
+	$(PY) bench/widgets.py
 
 clean:
 	rm -rf $(VENV) demo_output .pytest_cache

@@ -14,7 +14,6 @@ import os
 import time
 import uuid
 import warnings
-from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -61,6 +60,7 @@ class Learner:
         self._precompute = False
         self._features = FeatureCache()
         self._stop_reason: str | None = None
+        self.background_fit = None           # the BackgroundFit of fit(..., background=True)
         self.amp_dtype = None
         if self.device.type == "cuda":   # mixed precision: bf16 where the GPU has it, else fp16 + scaling
             self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
@@ -221,42 +221,39 @@ class Learner:
         return lrs
 
     def fit(self, lrs=None, n_cycle: int = 1, cycle_len: float | None = None, cycle_mult: float = 1,
-            cycle_save_name: str | None = None, wd: float | None = None, quiet: bool = False) -> Recorder:
+            cycle_save_name: str | None = None, wd: float | None = None, quiet: bool = False,
+            background: bool = False):
         """Train for ``n_cycle`` epochs at constant ``lrs`` or, with ``cycle_len``, ``n_cycle`` SGDR
         cycles of ``cycle_len * cycle_mult**i`` epochs (cosine annealing, restarting each cycle).
 
         ``lrs``: one number for every layer group, or one per group (differential learning rates,
         e.g. ``[1e-4, 1e-3, 1e-2]``). ``cycle_save_name``: save the weights at the end of each cycle
         as ``<name>_cyc_<i>`` (snapshot ensembles: ``learn.snapshot_preds(name)``).
+        ``background=True``: run in a thread and return a ``BackgroundFit`` at once, so the notebook
+        keeps serving widget events (a Stop button works); nothing is printed then (show a
+        ``TrainingMonitor``). Otherwise return the recorder.
         """
-        lrs = self._group_lrs(lrs)
-        top = max(lrs)
-        scales = [lr / top for lr in lrs]
-        steps = len(self.loader("train", shuffle=True))
-        if cycle_len is None:
-            n_epochs, lr_at, cycle_ends = n_cycle, partial(schedules.constant, lr=top), []
-        else:
-            n_epochs = schedules.n_epochs_for_cycles(n_cycle, cycle_len, cycle_mult)
-            lr_at = partial(schedules.sgdr, lr_max=top, steps_per_epoch=steps, cycle_len=cycle_len,
-                            cycle_mult=cycle_mult)
-            cycle_ends = schedules.cycle_starts(n_cycle, cycle_len, cycle_mult, steps)[1:]
+        schedule = schedules.make_schedule(self._group_lrs(lrs), len(self.loader("train", shuffle=True)),
+                                           n_cycle, cycle_len, cycle_mult)
         save = (lambda i: self.save(f"{cycle_save_name}_cyc_{i}")) if cycle_save_name else None
-        return self._fit(math.ceil(n_epochs), lambda s: [lr_at(s) * k for k in scales], None, wd, quiet,
-                         cycle_ends, save)
+        return self._fit(schedule, wd, quiet, save, background)
 
     def fit_one_cycle(self, n_epochs: int, lr_max=None, pct_start: float = 0.25, div: float = 25.0,
-                      wd: float | None = None, quiet: bool = False) -> Recorder:
+                      wd: float | None = None, quiet: bool = False, background: bool = False):
         """The one-cycle policy (lesson 1, 2019): learning rate up over ``pct_start`` of the steps,
-        then down; momentum the other way. ``lr_max`` may be one per layer group."""
-        lrs = self._group_lrs(lr_max)
-        top = max(lrs)
-        total = n_epochs * len(self.loader("train", shuffle=True))
-        lr_at = partial(schedules.one_cycle, total_steps=total, lr_max=top, pct_start=pct_start, div=div)
-        mom_at = partial(schedules.one_cycle_momentum, total_steps=total, pct_start=pct_start)
-        return self._fit(n_epochs, lambda s: [lr_at(s) * lr / top for lr in lrs], mom_at, wd, quiet)
+        then down; momentum the other way. ``lr_max`` may be one per layer group; ``background`` as in ``fit``."""
+        schedule = schedules.make_schedule(self._group_lrs(lr_max), len(self.loader("train", shuffle=True)),
+                                           one_cycle_epochs=n_epochs, pct_start=pct_start, div=div)
+        return self._fit(schedule, wd, quiet, background=background)
 
-    def _fit(self, n_epochs: int, lrs_at: Callable[[int], list[float]], mom_at: Callable | None,
-             wd: float | None, quiet: bool, cycle_ends: Sequence[int] = (), save_cycle=None) -> Recorder:
+    def _fit(self, schedule: schedules.Schedule, wd: float | None, quiet: bool, save_cycle=None,
+             background: bool = False):
+        """Run ``schedule``; in a background thread when ``background`` (returns its BackgroundFit)."""
+        if background:
+            from coursekit.train.background import BackgroundFit
+            # quiet: printing from a thread lands in whatever cell runs; the TrainingMonitor shows it
+            return BackgroundFit.start(lambda: self._fit(schedule, wd, True, save_cycle), self)
+        n_epochs, cycle_ends = schedule.n_epochs, schedule.cycle_ends
         if not self._precompute:
             self._features.clear()     # training through the body moves its BatchNorm statistics
         if self.opt is None:
@@ -278,7 +275,8 @@ class Learner:
                 for xb, yb in train_dl:
                     if self._stop_reason:
                         break
-                    lrs, momentum = lrs_at(step), (mom_at(step) if mom_at else None)
+                    lrs = schedule.group_lrs(step)
+                    momentum = schedule.momentum_at(step) if schedule.momentum_at else None
                     self.set_lrs(lrs, momentum)
                     loss = self.train_step(xb, yb)
                     if not math.isfinite(loss):
@@ -290,7 +288,7 @@ class Learner:
                     if bar is not None:
                         bar.update(1)
                     if step in cycle_ends and save_cycle:
-                        save_cycle(list(cycle_ends).index(step))
+                        save_cycle(cycle_ends.index(step))
                     self.emit("after_batch")
                 if bar is not None:
                     bar.close()
@@ -302,6 +300,9 @@ class Learner:
                 self.recorder.rows.append(row)
                 table.add(row)
                 self.emit("after_epoch")
+        except BaseException as e:       # KeyboardInterrupt too: listeners (the monitor) show it
+            self.recorder.error = e
+            raise
         finally:
             self.recorder.stopped = self._stop_reason
             self.model.eval()
@@ -364,10 +365,10 @@ class Learner:
         self.freeze()
 
     # -------------------------------------------------------------------- thin delegations
-    def lr_find(self, start_lr=1e-7, end_lr: float = 10, num_it: int = 100, quiet: bool = False):
+    def lr_find(self, start_lr=1e-7, end_lr: float = 10, num_it: int = 100, quiet: bool = False, on_step=None):
         """The learning-rate finder; see ``coursekit.train.lr_finder.lr_find``."""
         from coursekit.train.lr_finder import lr_find
-        return lr_find(self, start_lr, end_lr, num_it, quiet=quiet)
+        return lr_find(self, start_lr, end_lr, num_it, quiet=quiet, on_step=on_step)
 
     def get_preds(self, ds: str = "valid"):
         """(probabilities, targets) on ``ds``; see ``coursekit.train.inference``."""

@@ -83,13 +83,14 @@ def _restore(learn, snap: dict, had_opt: bool) -> None:
 
 
 def lr_find(learn, start_lr=1e-7, end_lr: float = 10, num_it: int = 100, beta: float = 0.98,
-            stop_div: float = 4.0, quiet: bool = False) -> LRFinderResult:
+            stop_div: float = 4.0, quiet: bool = False, on_step=None) -> LRFinderResult:
     """Ramp the learning rate from ``start_lr`` to ``end_lr`` over ``num_it`` batches (fewer if an
     epoch is shorter) and record the bias-corrected smoothed loss (``beta``). Stops when the
     smoothed loss exceeds ``stop_div`` times its best or is not finite.
 
     ``start_lr`` may be one rate per layer group (e.g. ``lrs / 1000``): the ramp keeps their ratios
     and reports the last group's rate. The learner is restored exactly afterwards.
+    ``on_step(step, n)`` is called after every batch (the LR-finder panel's progress bar).
     """
     start = list(start_lr) if isinstance(start_lr, (list, tuple, np.ndarray)) else [float(start_lr)] * len(learn.layer_groups)
     if len(start) != len(learn.layer_groups):
@@ -118,6 +119,8 @@ def lr_find(learn, start_lr=1e-7, end_lr: float = 10, num_it: int = 100, beta: f
             losses.append(smoothed)
             if bar is not None:
                 bar.update(1)
+            if on_step is not None:
+                on_step(step + 1, n)
             if not math.isfinite(smoothed) or smoothed > stop_div * best:
                 break
             best = min(best, smoothed)

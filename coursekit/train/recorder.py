@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from coursekit.progress import in_notebook
 
-__all__ = ["Recorder", "EpochTable", "smooth"]
+__all__ = ["Recorder", "EpochTable", "smooth", "epoch_table_html"]
 
 
 def smooth(losses: list[float], beta: float = 0.98) -> list[float]:
@@ -36,10 +36,12 @@ class Recorder:
     epoch: int = 0
     n_epochs: int = 0
     stopped: str | None = None      # why the last fit ended early, if it did
+    error: BaseException | None = None  # the exception that ended the last fit, if any
 
     def begin_fit(self, n_epochs: int, n_iterations: int) -> None:
         self.lrs, self.losses, self.momentums, self.rows = [], [], [], []
-        self.iteration, self.n_iterations, self.epoch, self.n_epochs, self.stopped = 0, n_iterations, 0, n_epochs, None
+        self.iteration, self.n_iterations, self.epoch, self.n_epochs = 0, n_iterations, 0, n_epochs
+        self.stopped, self.error = None, None
 
     def record_batch(self, lrs: list[float], loss: float, momentum: float | None = None) -> None:
         self.lrs.append(lrs)
@@ -94,6 +96,13 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def epoch_table_html(columns: list[str], rows: list[dict]) -> str:
+    """The epoch table as HTML (the notebook's table, and the training monitor's)."""
+    head = "".join(f"<th>{c}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{_fmt(r.get(c, ''))}</td>" for c in columns) + "</tr>" for r in rows)
+    return f"<table class='coursekit-epochs'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 class EpochTable:
     """The per-epoch table: an HTML table in a notebook (updated in place), one plain line per
     epoch in a terminal or a log (never a progress-bar's worth of carriage returns)."""
@@ -110,10 +119,7 @@ class EpochTable:
             print("  ".join(f"{c:>10}" for c in columns), file=sys.stdout, flush=True)
 
     def _html(self) -> str:
-        head = "".join(f"<th>{c}</th>" for c in self.columns)
-        body = "".join("<tr>" + "".join(f"<td>{_fmt(r.get(c, ''))}</td>" for c in self.columns) + "</tr>"
-                       for r in self.rows)
-        return f"<table class='coursekit-epochs'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        return epoch_table_html(self.columns, self.rows)
 
     def add(self, row: dict) -> None:
         self.rows.append(row)

@@ -12,8 +12,11 @@ There is no hidden warm-up anywhere: ``one_cycle``'s warm-up is its explicit ``p
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from functools import partial
+from typing import Callable, Sequence
 
-__all__ = ["constant", "sgdr", "cosine_anneal", "cycle_lengths", "n_epochs_for_cycles", "one_cycle",
+__all__ = ["Schedule", "make_schedule", "constant", "sgdr", "cosine_anneal", "cycle_lengths", "n_epochs_for_cycles", "one_cycle",
            "one_cycle_momentum", "exp_ramp", "cycle_starts"]
 
 
@@ -98,3 +101,50 @@ def exp_ramp(step: int, n_steps: int, start_lr: float, end_lr: float) -> float:
     """An exponential ramp from ``start_lr`` (step 0) to ``end_lr`` (step ``n_steps - 1``): equal
     steps on a log scale, as the learning-rate finder uses."""
     return start_lr * (end_lr / start_lr) ** (step / max(1, n_steps - 1))
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A whole fit's plan: the learning rate of each layer group (and the momentum) at any step.
+
+    Made by ``make_schedule``; both ``Learner.fit`` and the schedule panel use it, so what the
+    panel draws is what the fit does.
+    """
+    lr_at: Callable[[int], float]               # the top group's learning rate at a step
+    scales: tuple[float, ...]                   # each group's rate as a fraction of the top one
+    n_epochs: int
+    steps_per_epoch: int
+    cycle_ends: tuple[int, ...] = ()            # steps at which SGDR cycles end
+    momentum_at: Callable[[int], float] | None = None
+
+    @property
+    def total_steps(self) -> int:
+        return self.n_epochs * self.steps_per_epoch
+
+    def group_lrs(self, step: int) -> list[float]:
+        lr = self.lr_at(step)
+        return [lr * k for k in self.scales]
+
+
+def make_schedule(lrs: Sequence[float], steps_per_epoch: int, n_cycle: int = 1, cycle_len: float | None = None,
+                  cycle_mult: float = 1, one_cycle_epochs: int | None = None, pct_start: float = 0.25,
+                  div: float = 25.0) -> Schedule:
+    """The plan of a fit with one learning rate per layer group.
+
+    ``cycle_len=None``: ``n_cycle`` epochs at constant rates (``learn.fit(lr, n_cycle)``).
+    ``cycle_len`` given: SGDR, ``n_cycle`` cycles of ``cycle_len * cycle_mult**i`` epochs.
+    ``one_cycle_epochs`` given: the one-cycle policy over that many epochs (``fit_one_cycle``).
+    """
+    top = max(lrs)
+    scales = tuple(lr / top for lr in lrs)
+    if one_cycle_epochs is not None:
+        total = one_cycle_epochs * steps_per_epoch
+        return Schedule(partial(one_cycle, total_steps=total, lr_max=top, pct_start=pct_start, div=div), scales,
+                        one_cycle_epochs, steps_per_epoch,
+                        momentum_at=partial(one_cycle_momentum, total_steps=total, pct_start=pct_start))
+    if cycle_len is None:
+        return Schedule(partial(constant, lr=top), scales, n_cycle, steps_per_epoch)
+    n_epochs = math.ceil(n_epochs_for_cycles(n_cycle, cycle_len, cycle_mult))
+    return Schedule(partial(sgdr, lr_max=top, steps_per_epoch=steps_per_epoch, cycle_len=cycle_len,
+                            cycle_mult=cycle_mult), scales, n_epochs, steps_per_epoch,
+                    tuple(cycle_starts(n_cycle, cycle_len, cycle_mult, steps_per_epoch)[1:]))

@@ -1,8 +1,18 @@
 """Panels: thin ipywidgets/bqplot views over the trainer core and the data.
 
     from coursekit import widgets as ckw
-    ckw.ResultsGallery(learn.interpret())
-"""
-from coursekit.widgets.gallery import ResultsGallery
+    ckw.LRFinderPanel(learn); ckw.SchedulePanel(learn); ckw.LayerGroupsPanel(learn)
+    ckw.TrainingMonitor(learn); ckw.ResultsGallery(learn.interpret())
 
-__all__ = ["ResultsGallery"]
+Every panel is an ipywidgets box built without ``display()`` (show it by making it a cell's
+last expression), works on ipywidgets 7.7 and 8, and has ``figure()`` for a static picture.
+"""
+from coursekit.widgets.common import enable_colab_widgets
+from coursekit.widgets.gallery import ResultsGallery
+from coursekit.widgets.layer_groups_panel import LayerGroupsPanel
+from coursekit.widgets.lr_finder_panel import LRFinderPanel
+from coursekit.widgets.schedule_panel import SchedulePanel
+from coursekit.widgets.training_monitor import TrainingMonitor
+
+__all__ = ["enable_colab_widgets", "ResultsGallery", "LayerGroupsPanel", "LRFinderPanel", "SchedulePanel",
+           "TrainingMonitor"]

@@ -1,0 +1,60 @@
+"""What every panel needs: Colab's widget manager, throttled redraws, decimated plots."""
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+__all__ = ["enable_colab_widgets", "Throttle", "decimate", "fmt_lr", "y_axis"]
+
+
+def enable_colab_widgets() -> bool:
+    """In Google Colab, switch on the custom widget manager that bqplot needs; elsewhere do nothing
+    (the call raises outside Colab, so it is guarded). Returns True when it was switched on."""
+    if "google.colab" not in sys.modules:
+        return False
+    try:
+        from google.colab import output
+        output.enable_custom_widget_manager()
+        return True
+    except Exception:  # an older or future Colab without it: the panels still build
+        return False
+
+
+class Throttle:
+    """``ready()`` is True at most ``per_second`` times a second: live plots redraw no faster."""
+
+    def __init__(self, per_second: float = 10.0):
+        self.interval, self.last = 1.0 / per_second, -float("inf")
+
+    def ready(self) -> bool:
+        now = time.perf_counter()
+        if now - self.last >= self.interval:
+            self.last = now
+            return True
+        return False
+
+
+def decimate(n: int, max_points: int = 600, keep=()) -> np.ndarray:
+    """At most about ``max_points`` sorted indices into ``range(n)``, evenly spread, always including
+    0, n-1 and each index in ``keep`` with its neighbour before (so a restart's jump is drawn)."""
+    if n <= max_points:
+        return np.arange(n)
+    idx = np.linspace(0, n - 1, max_points).round().astype(np.int64)
+    extra = [k for s in keep for k in (s - 1, s) if 0 <= k < n]
+    return np.unique(np.concatenate([idx, np.asarray(extra, dtype=np.int64)]))
+
+
+def fmt_lr(lr: float) -> str:
+    """A learning rate as a student would type it: 3e-03 -> '3e-3', 0.01 -> '1e-2'."""
+    mantissa, exponent = f"{lr:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def y_axis(scale, label: str, **kwargs):
+    """A vertical bqplot axis on bqplot 0.12 (Colab: ``orientation='vertical'``) and 0.13 (``side='left'``)."""
+    import bqplot as bq
+    if "orientation" in bq.Axis.class_trait_names():
+        kwargs["orientation"] = "vertical"
+    return bq.Axis(scale=scale, label=label, side="left", **kwargs)

@@ -1,0 +1,92 @@
+"""LayerGroupsPanel: which layer groups train, and at which learning rates (lessons 1, 2, 4).
+
+    ckw.LayerGroupsPanel(learn)
+
+One toggle per layer group (name, parameter count, trainable or frozen), Freeze and Unfreeze-all
+buttons, the per-group learning rates for a top rate and a ratio (the course's rule of thumb:
+10x between groups for photos like ImageNet's, 3x for satellite images), and ``bn_freeze``.
+Every change calls the learner (``freeze_to``, ``unfreeze``, ``bn_freeze``); the panel then
+redraws from the learner's real state, so ``refresh()`` also shows changes made in code.
+"""
+from __future__ import annotations
+
+import ipywidgets as widgets
+
+from coursekit.widgets.common import enable_colab_widgets, fmt_lr
+
+__all__ = ["LayerGroupsPanel"]
+
+
+class LayerGroupsPanel(widgets.VBox):
+    """Freeze, unfreeze and set differential learning rates of ``learn``'s layer groups."""
+
+    def __init__(self, learn, lr: float = 1e-2, ratio: int = 10):
+        enable_colab_widgets()
+        self.learn = learn
+        self.toggles = [widgets.ToggleButton(layout=widgets.Layout(width="320px")) for _ in learn.layer_groups]
+        for i, toggle in enumerate(self.toggles):
+            toggle.observe(lambda change, i=i: self._on_toggle(i, change["new"]), names="value")
+        self.freeze_button = widgets.Button(description="Freeze (train the head only)")
+        self.unfreeze_button = widgets.Button(description="Unfreeze all")
+        self.freeze_button.on_click(lambda _b: (learn.freeze(), self.refresh()))
+        self.unfreeze_button.on_click(lambda _b: (learn.unfreeze(), self.refresh()))
+        self.bn = widgets.Checkbox(value=learn.bn_frozen, description="bn_freeze: keep BatchNorm statistics of frozen groups")
+        self.bn.observe(lambda change: (learn.bn_freeze(change["new"]), self.refresh()), names="value")
+        self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-6, max=0, step=0.1, description="top lr",
+                                         readout_format=".0e")
+        self.ratio = widgets.Dropdown(options=[("10x: photos like ImageNet's", 10), ("3x: satellite images", 3),
+                                               ("1x: the same rate", 1)], value=ratio, description="ratio")
+        self.lrs_view = widgets.HTML()
+        self.apply_lrs = widgets.Button(description="Use these rates")
+        self.apply_lrs.on_click(lambda _b: setattr(learn, "default_lr", self.group_lrs()))
+        for control in (self.lr, self.ratio):
+            control.observe(lambda _c: self.refresh(), names="value")
+        self._updating = False
+        super().__init__([widgets.VBox(self.toggles), widgets.HBox([self.freeze_button, self.unfreeze_button]),
+                          self.bn, widgets.HBox([self.lr, self.ratio]), self.lrs_view, self.apply_lrs])
+        self.refresh()
+
+    def group_lrs(self) -> list[float]:
+        """The learning rate of each group: the top rate divided by the ratio once per group below."""
+        n = len(self.learn.layer_groups)
+        return [float(f"{self.lr.value / self.ratio.value ** (n - 1 - i):.1e}") for i in range(n)]
+
+    def _on_toggle(self, i: int, trainable: bool) -> None:
+        if self._updating:
+            return
+        # groups train from the first trainable one to the head, as with freeze_to
+        self.learn.freeze_to(i if trainable else i + 1)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Redraw every control from the learner's current state."""
+        self._updating = True
+        try:
+            for toggle, group in zip(self.toggles, self.learn.layer_groups):
+                toggle.value = group.trainable
+                toggle.description = f"{group.name}: {group.n_params:,} params, {'trainable' if group.trainable else 'frozen'}"
+                toggle.button_style = "success" if group.trainable else ""
+                toggle.icon = "unlock" if group.trainable else "lock"
+            self.bn.value = self.learn.bn_frozen
+        finally:
+            self._updating = False
+        lrs = self.group_lrs()
+        cells = "".join(f"<td>{fmt_lr(lr)}</td>" for lr in lrs)
+        self.lrs_view.value = (f"<table><tr><th>group</th>{''.join(f'<td>{g.name}</td>' for g in self.learn.layer_groups)}"
+                               f"</tr><tr><th>lr</th>{cells}</tr></table>"
+                               f"<code>learn.fit([{', '.join(fmt_lr(x) for x in lrs)}], 3, cycle_len=1)</code>")
+
+    def figure(self):
+        """Parameter counts per group, coloured trainable (green) or frozen (grey)."""
+        from matplotlib.figure import Figure
+        fig = Figure(figsize=(6, 2.5))
+        ax = fig.add_subplot()
+        groups = self.learn.layer_groups
+        ax.barh([g.name for g in groups], [g.n_params for g in groups],
+                color=["#2ca02c" if g.trainable else "#aaaaaa" for g in groups])
+        for i, (g, lr) in enumerate(zip(groups, self.group_lrs())):
+            ax.text(g.n_params, i, f"  lr {fmt_lr(lr)}" if g.trainable else "  frozen", va="center", fontsize=8)
+        ax.set_xlabel("parameters")
+        ax.invert_yaxis()
+        fig.tight_layout()
+        return fig

@@ -1,0 +1,126 @@
+"""LRFinderPanel: run the learning-rate finder, then slide along its curve to choose a rate.
+
+    panel = ckw.LRFinderPanel(learn)             # Run, or open on an existing result:
+    panel = ckw.LRFinderPanel(learn, result=learn.lr_find())
+
+The slider moves a vertical line along the smoothed-loss curve and reads out the learning rate
+and loss under it. "Use this learning rate" stores it as ``learn.default_lr`` (the next
+``learn.fit()`` without a rate uses it) and shows the line of code to type.
+"""
+from __future__ import annotations
+
+import math
+
+import bqplot as bq
+import ipywidgets as widgets
+import numpy as np
+
+from coursekit.train.lr_finder import LRFinderResult, plot_lr_find
+from coursekit.widgets.common import y_axis, enable_colab_widgets, fmt_lr
+
+__all__ = ["LRFinderPanel"]
+
+
+class LRFinderPanel(widgets.VBox):
+    """The learning-rate finder of ``learn`` as a panel; see the module docstring."""
+
+    def __init__(self, learn, result: LRFinderResult | None = None, num_it: int = 100):
+        enable_colab_widgets()
+        self.learn, self.result, self.num_it = learn, None, num_it
+        self.run = widgets.Button(description="Run lr_find", button_style="primary")
+        self.progress = widgets.IntProgress(value=0, min=0, max=num_it, description="progress")
+        self.slider = widgets.FloatLogSlider(value=1e-3, base=10, min=-7, max=1, step=0.01,
+                                             description="lr", readout_format=".1e")
+        self.readout = widgets.HTML()
+        self.use = widgets.Button(description="Use this learning rate", disabled=True)
+        self.code = widgets.HTML()
+        x, y = bq.LogScale(), bq.LinearScale()
+        self.curve = bq.Lines(x=[], y=[], scales={"x": x, "y": y}, colors=["#1f77b4"])
+        self.suggestion_line = bq.Lines(x=[], y=[], scales={"x": x, "y": y}, colors=["red"],
+                                        line_style="dashed")
+        self.marker = bq.Lines(x=[], y=[], scales={"x": x, "y": y}, colors=["black"])
+        self.plot = bq.Figure(marks=[self.curve, self.suggestion_line, self.marker],
+                              axes=[bq.Axis(scale=x, label="learning rate (log scale)"),
+                                    y_axis(y, "smoothed loss")],
+                              layout=widgets.Layout(width="600px", height="360px"),
+                              fig_margin={"top": 20, "bottom": 50, "left": 60, "right": 20})
+        self.run.on_click(lambda _b: self.run_finder())
+        self.use.on_click(lambda _b: self.use_lr())
+        self.slider.observe(lambda _c: self._move_marker(), names="value")
+        super().__init__([widgets.HBox([self.run, self.progress]), self.plot,
+                          widgets.HBox([self.slider, self.readout]), widgets.HBox([self.use, self.code])])
+        if result is not None:
+            self.show(result)
+
+    def run_finder(self) -> LRFinderResult:
+        """Run ``learn.lr_find`` (the model is restored afterwards) and show its curve."""
+        self.run.disabled = True
+        try:
+            result = self.learn.lr_find(num_it=self.num_it, quiet=True, on_step=self._on_step)
+        finally:
+            self.run.disabled = False
+        self.show(result)
+        return result
+
+    def _on_step(self, step: int, n: int) -> None:
+        self.progress.max, self.progress.value = n, step
+
+    def _finite(self) -> tuple[np.ndarray, np.ndarray]:
+        lrs, losses = np.asarray(self.result.lrs), np.asarray(self.result.losses)
+        ok = np.isfinite(losses)
+        return lrs[ok], losses[ok]
+
+    def show(self, result: LRFinderResult) -> None:
+        """Draw ``result``: the curve, the suggestion, and the slider over its range."""
+        self.result = result
+        lrs, losses = self._finite()
+        if len(lrs) == 0:
+            self.readout.value = "<b>no finite losses:</b> try a smaller start_lr"
+            return
+        low, high = math.log10(lrs.min()), math.log10(lrs.max())
+        with self.curve.hold_sync():
+            self.curve.x, self.curve.y = lrs, losses
+        # widen before narrowing: a slider refuses min > max at any moment
+        self.slider.min, self.slider.max = min(low, self.slider.min), max(high, self.slider.max)
+        self.slider.min, self.slider.max = low, high
+        if result.suggestion:
+            with self.suggestion_line.hold_sync():
+                self.suggestion_line.x = [result.suggestion] * 2
+                self.suggestion_line.y = [float(losses.min()), float(losses.max())]
+        self.slider.value = result.suggestion or float(lrs[len(lrs) // 2])
+        self.use.disabled = False
+        self._move_marker()
+
+    def loss_at(self, lr: float) -> float:
+        """The smoothed loss at ``lr``, interpolated on the log scale."""
+        lrs, losses = self._finite()
+        return float(np.interp(math.log10(lr), np.log10(lrs), losses))
+
+    def _move_marker(self) -> None:
+        if self.result is None or not len(self._finite()[0]):
+            return
+        lr = self.slider.value
+        _, losses = self._finite()
+        with self.marker.hold_sync():
+            self.marker.x, self.marker.y = [lr, lr], [float(losses.min()), float(losses.max())]
+        hint = f" (suggestion {self.result.suggestion:.1e})" if self.result.suggestion else ""
+        self.readout.value = f"lr <b>{lr:.2e}</b>, smoothed loss <b>{self.loss_at(lr):.3f}</b>{hint}"
+
+    def use_lr(self) -> float:
+        """Store the slider's rate as ``learn.default_lr`` and show the code that uses it."""
+        lr = float(f"{self.slider.value:.0e}")
+        self.learn.default_lr = lr
+        self.code.value = f"<code>learn.fit({fmt_lr(lr)}, 3, cycle_len=1)</code>"
+        return lr
+
+    def figure(self):
+        """The panel as a static matplotlib figure: the curve, the suggestion, the slider's line."""
+        if self.result is None:
+            from matplotlib.figure import Figure
+            fig = Figure(figsize=(6, 4))
+            fig.text(0.5, 0.5, "press Run to find a learning rate", ha="center")
+            return fig
+        fig = plot_lr_find(self.result, skip_end=0)
+        fig.axes[0].axvline(self.slider.value, color="black", label=f"slider {self.slider.value:.1e}")
+        fig.axes[0].legend()
+        return fig

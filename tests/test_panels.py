@@ -1,0 +1,170 @@
+"""The training panels, driven headless: set values, click buttons, assert on the learner and marks."""
+import sys
+import time
+import types
+
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+import coursekit as ck
+from coursekit import widgets as ckw
+from coursekit.train.lr_finder import LRFinderResult
+from coursekit.widgets.common import decimate
+
+
+@pytest.fixture
+def tiny_learn(tiny_pets):
+    torch.manual_seed(0)
+    return ck.Learner.pretrained("tinyresnet", tiny_pets, metrics=[ck.accuracy])
+
+
+# ------------------------------------------------------------------------------ LR finder panel
+def test_lr_finder_panel_runs_draws_and_uses_a_rate(tiny_learn):
+    panel = ckw.LRFinderPanel(tiny_learn)
+    assert panel.use.disabled and len(panel.curve.x) == 0
+    panel.run.click()
+    result = panel.result
+    finite = np.isfinite(result.losses)
+    assert np.allclose(panel.curve.x, np.asarray(result.lrs)[finite])
+    assert panel.progress.value == len(result.lrs)
+    assert panel.slider.value == pytest.approx(result.suggestion, rel=0.03)
+    panel.slider.value = result.lrs[2]
+    assert list(panel.marker.x) == pytest.approx([result.lrs[2]] * 2, rel=1e-6)
+    assert f"{result.lrs[2]:.2e}" in panel.readout.value
+    panel.use.click()
+    assert tiny_learn.default_lr == float(f"{result.lrs[2]:.0e}")
+    assert "learn.fit(" in panel.code.value
+    assert isinstance(panel.figure(), Figure)
+
+
+def test_lr_finder_panel_opens_on_an_existing_result(tiny_learn, monkeypatch):
+    monkeypatch.setattr(tiny_learn, "lr_find", lambda *a, **k: pytest.fail("must not re-run"))
+    lrs = list(np.logspace(-6, 0, 30))
+    losses = list(3 - np.tanh(np.linspace(-3, 3, 30)))
+    panel = ckw.LRFinderPanel(tiny_learn, result=LRFinderResult(lrs, losses, 1e-3))
+    assert len(panel.curve.x) == 30 and list(panel.suggestion_line.x) == [1e-3, 1e-3]
+    assert panel.loss_at(lrs[10]) == pytest.approx(losses[10])
+
+
+# ------------------------------------------------------------------------------- schedule panel
+def test_schedule_panel_redraws_on_every_control():
+    panel = ckw.SchedulePanel(steps_per_epoch=10)
+    assert "7</b> epochs" in panel.summary.value and len(panel.boundaries.x) == 2
+    before = np.array(panel.plan_lines.y).copy()
+    panel.cycle_mult.value = 1
+    assert "3</b> epochs" in panel.summary.value and len(panel.plan_lines.x) == 30
+    panel.ratio.value = 10
+    y = np.array(panel.plan_lines.y)
+    assert y.shape == (3, 30) and np.allclose(y[1] / y[2], 0.1) and not np.array_equal(y, before[:, :30])
+    panel.mode.value = "one-cycle"
+    assert panel.cycle_len.disabled and "fit_one_cycle(3" in panel.summary.value
+    panel.mode.value = "constant"
+    assert np.allclose(np.array(panel.plan_lines.y)[2], panel.lr.value)
+
+
+def test_schedule_panel_decimates_long_plans():
+    panel = ckw.SchedulePanel(steps_per_epoch=1000, n_cycle=100, cycle_mult=1)
+    assert "100</b> epochs, 100,000 iterations" in panel.summary.value
+    assert len(panel.plan_lines.x) <= 600 + 2 * 100
+    restart = 1000                                             # the jump back to the top rate is drawn
+    x = list(panel.plan_lines.x)
+    assert restart in x and restart - 1 in x
+    assert np.array(panel.plan_lines.y)[0][x.index(restart)] == pytest.approx(panel.lr.value)
+
+
+def test_schedule_plan_and_the_fit_cannot_disagree(tiny_learn):
+    panel = ckw.SchedulePanel(tiny_learn, lr=1e-2, n_cycle=2, cycle_len=1, cycle_mult=2)
+    panel.ratio.value = 3
+    tiny_learn.unfreeze()
+    panel.fit()
+    plan = panel.plan()
+    applied = tiny_learn.recorder.lrs
+    assert len(applied) == plan.total_steps
+    assert applied == [pytest.approx(plan.group_lrs(s)) for s in range(plan.total_steps)]
+    assert list(panel.actual.x) == list(decimate(len(applied)))        # the fit was followed
+    assert list(panel.marker.x) == [len(applied) - 1] * 2
+    assert isinstance(panel.figure(), Figure)
+
+
+# --------------------------------------------------------------------------- layer groups panel
+def test_layer_groups_panel_calls_the_learner_and_reads_it_back(tiny_learn):
+    panel = ckw.LayerGroupsPanel(tiny_learn)
+    assert [t.value for t in panel.toggles] == [False, False, True]
+    panel.toggles[1].value = True
+    assert [g.trainable for g in tiny_learn.layer_groups] == [False, True, True]
+    panel.unfreeze_button.click()
+    assert all(g.trainable for g in tiny_learn.layer_groups) and all(t.value for t in panel.toggles)
+    panel.toggles[1].value = False                                # freezes everything before the head
+    assert [g.trainable for g in tiny_learn.layer_groups] == [False, False, True]
+    tiny_learn.unfreeze()                                         # a change made in code ...
+    panel.refresh()                                               # ... shows up on refresh
+    assert [t.value for t in panel.toggles] == [True, True, True] and "trainable" in panel.toggles[0].description
+    panel.bn.value = True
+    assert tiny_learn.bn_frozen
+    panel.lr.value, panel.ratio.value = 1e-2, 3
+    assert panel.group_lrs() == [pytest.approx(1.1e-3), pytest.approx(3.3e-3), 1e-2]
+    panel.apply_lrs.click()
+    assert tiny_learn.default_lr == panel.group_lrs()
+    assert isinstance(panel.figure(), Figure)
+
+
+# ----------------------------------------------------------------------------- training monitor
+def test_monitor_follows_a_background_fit_and_stop_ends_it(tiny_learn):
+    monitor = ckw.TrainingMonitor(tiny_learn)
+    tiny_learn.events["after_batch"].append(lambda l: time.sleep(0.05))    # slow enough to stop
+    job = tiny_learn.fit(1e-3, 20, background=True)
+    while tiny_learn.recorder.iteration < 3 and not job.done:
+        time.sleep(0.01)
+    assert not monitor.stop_button.disabled
+    monitor.stop_button.click()
+    job.join(timeout=60)
+    assert job.done and tiny_learn.recorder.stopped == "stopped"
+    assert tiny_learn.recorder.iteration < tiny_learn.recorder.n_iterations
+    assert "ended early" in monitor.status.value and monitor.stop_button.disabled
+    assert len(monitor.train_line.x) == len(tiny_learn.recorder.losses)
+    assert isinstance(monitor.figure(), Figure)
+
+
+def test_monitor_shows_the_error_that_ended_a_background_fit(tiny_learn, capsys):
+    monitor = ckw.TrainingMonitor(tiny_learn)
+    def broken(l):
+        if l.recorder.iteration == 2:
+            raise ValueError("a bug in a callback")
+    tiny_learn.events["after_batch"].append(broken)
+    job = tiny_learn.fit(1e-3, 2, background=True)
+    with pytest.raises(ValueError, match="a bug in a callback"):
+        job.join(timeout=60)
+    assert "fit failed" in monitor.status.value and "a bug in a callback" in monitor.status.value
+    assert "a bug in a callback" in capsys.readouterr().err                 # printed, not swallowed
+
+
+def test_monitor_draws_epochs_and_a_table(tiny_learn):
+    monitor = ckw.TrainingMonitor(tiny_learn)
+    tiny_learn.fit(1e-3, 2, quiet=True)
+    assert len(monitor.valid_line.y) == 2 and monitor.valid_line.y[1] == tiny_learn.recorder.rows[1]["val_loss"]
+    assert "val_loss" in monitor.table.value and monitor.progress.value == monitor.progress.max
+    assert monitor.smoothed == pytest.approx(tiny_learn.recorder.smooth_losses)
+
+
+def test_only_one_background_fit_at_a_time(tiny_learn):
+    tiny_learn.events["after_batch"].append(lambda l: time.sleep(0.05))
+    job = tiny_learn.fit(1e-3, 5, background=True)
+    with pytest.raises(RuntimeError, match="already running"):
+        tiny_learn.fit(1e-3, 1, background=True)
+    tiny_learn.stop()
+    job.join(timeout=60)
+
+
+# ------------------------------------------------------------------------------------- colab
+def test_colab_widget_manager_is_enabled_only_in_colab(monkeypatch):
+    assert ckw.enable_colab_widgets() is False
+    calls = []
+    output = types.SimpleNamespace(enable_custom_widget_manager=lambda: calls.append(1))
+    colab = types.ModuleType("google.colab")
+    colab.output = output
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setitem(sys.modules, "google.colab.output", output)
+    assert ckw.enable_colab_widgets() is True and calls == [1]
