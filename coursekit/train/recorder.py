@@ -24,7 +24,7 @@ def smooth(losses: list[float], beta: float = 0.98) -> list[float]:
     return out
 
 
-@dataclass
+@dataclass(repr=False)
 class Recorder:
     """Per-batch learning rates (one list per layer group) and losses, and the epoch table rows."""
     lrs: list[list[float]] = field(default_factory=list)
@@ -49,6 +49,11 @@ class Recorder:
         if momentum is not None:
             self.momentums.append(momentum)
         self.iteration += 1
+
+    def __repr__(self) -> str:
+        last = f", last val_loss {self.rows[-1]['val_loss']:.4f}" if self.rows else ""
+        ended = f", ended early: {self.stopped}" if self.stopped else ""
+        return f"Recorder({len(self.losses)} batches, {len(self.rows)} epochs{last}{ended})"
 
     @property
     def smooth_losses(self) -> list[float]:
