@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 COLAB_WIDGETS := $(VENV)/colab-widgets
 
-.PHONY: demo test install clean bench
+.PHONY: demo test test-browser install clean bench chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +23,20 @@ $(COLAB_WIDGETS)/.installed: $(STAMP) requirements-colab-widgets.txt
 	$(PY) -m pip install --quiet --no-deps --target $(COLAB_WIDGETS) -r requirements-colab-widgets.txt
 	touch $@
 
-install: $(STAMP) $(COLAB_WIDGETS)/.installed
+# Debian's Chromium for the browser suite (tests/browser); playwright drives it, downloading nothing
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+install: $(STAMP) $(COLAB_WIDGETS)/.installed chromium
 
 demo: $(STAMP)
 	$(VENV)/bin/coursekit demo
 
-test: $(STAMP) $(COLAB_WIDGETS)/.installed
+test: $(STAMP) $(COLAB_WIDGETS)/.installed chromium
 	$(PY) -m pytest -q
+
+test-browser: $(STAMP) chromium
+	$(PY) -m pytest -q -m browser
 
 bench: $(STAMP)
 	$(PY) bench/loading.py

@@ -23,14 +23,15 @@ class LayerGroupsPanel(widgets.VBox):
     def __init__(self, learn, lr: float = 1e-2, ratio: int = 10):
         enable_colab_widgets()
         self.learn = learn
-        self.toggles = [widgets.ToggleButton(layout=widgets.Layout(width="320px")) for _ in learn.layer_groups]
+        self.toggles = [widgets.ToggleButton(layout=widgets.Layout(width="460px")) for _ in learn.layer_groups]
         for i, toggle in enumerate(self.toggles):
             toggle.observe(lambda change, i=i: self._on_toggle(i, change["new"]), names="value")
-        self.freeze_button = widgets.Button(description="Freeze (train the head only)")
-        self.unfreeze_button = widgets.Button(description="Unfreeze all")
+        self.freeze_button = widgets.Button(description="Freeze (train the head only)", layout=widgets.Layout(width="auto"))
+        self.unfreeze_button = widgets.Button(description="Unfreeze all", layout=widgets.Layout(width="auto"))
         self.freeze_button.on_click(lambda _b: (learn.freeze(), self.refresh()))
         self.unfreeze_button.on_click(lambda _b: (learn.unfreeze(), self.refresh()))
-        self.bn = widgets.Checkbox(value=learn.bn_frozen, description="bn_freeze: keep BatchNorm statistics of frozen groups")
+        self.bn = widgets.Checkbox(value=learn.bn_frozen, description="bn_freeze: keep BatchNorm statistics of frozen groups",
+                                   style={"description_width": "initial"}, layout=widgets.Layout(width="auto"))
         self.bn.observe(lambda change: (learn.bn_freeze(change["new"]), self.refresh()), names="value")
         self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-6, max=0, step=0.1, description="top lr",
                                          readout_format=".0e")

@@ -32,7 +32,7 @@ class LRFinderPanel(widgets.VBox):
         self.slider = widgets.FloatLogSlider(value=1e-3, base=10, min=-7, max=1, step=0.01,
                                              description="lr", readout_format=".1e")
         self.readout = widgets.HTML()
-        self.use = widgets.Button(description="Use this learning rate", disabled=True)
+        self.use = widgets.Button(description="Use this learning rate", disabled=True, layout=widgets.Layout(width="auto"))
         self.code = widgets.HTML()
         x, y = bq.LogScale(), bq.LinearScale()
         self.curve = bq.Lines(x=[], y=[], scales={"x": x, "y": y}, colors=["#1f77b4"])

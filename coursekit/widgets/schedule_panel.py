@@ -44,6 +44,7 @@ class SchedulePanel(widgets.VBox):
                                                       description="steps/epoch", disabled=learn is not None)
         self.summary = widgets.HTML()
         self.fit_button = widgets.Button(description="Fit with this schedule", disabled=learn is None,
+                                         layout=widgets.Layout(width="auto"),
                                          button_style="primary")
         x, y = bq.LinearScale(), bq.LinearScale(min=0.0)
         self.scales = {"x": x, "y": y}
