@@ -194,8 +194,10 @@ class ImageData:
         """A DataLoader over ``ds`` with this data's batch size and workers (pinned memory on CUDA)."""
         workers = default_num_workers() if self.num_workers is None else self.num_workers
         bs = bs or self.bs
+        # Only a training loader is iterated epoch after epoch: its workers are kept alive between
+        # epochs. Evaluation loaders are made afresh each time, so their workers end with them.
         return DataLoader(ds, batch_size=bs, shuffle=shuffle, num_workers=workers,
-                          pin_memory=torch.cuda.is_available(), persistent_workers=workers > 0,
+                          pin_memory=torch.cuda.is_available(), persistent_workers=shuffle and workers > 0,
                           drop_last=shuffle and len(ds) > bs)   # a batch of 1 breaks BatchNorm
 
     @property

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import csv
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -68,13 +69,20 @@ def tta(learn, n_aug: int = 4, ds: str = "valid") -> tuple[torch.Tensor, torch.T
     return probs / (n_aug + 1), targets
 
 
-def get_preds_images(learn, dataset) -> tuple[torch.Tensor, torch.Tensor]:
-    """Probabilities on an image dataset, always through the whole model (even when precomputing)."""
-    precompute, learn._precompute = learn._precompute, False     # TTA needs the body on each view
+@contextmanager
+def whole_model(learn):
+    """Run images through body and head even while precomputing (TTA's views, one new image)."""
+    precompute, learn._precompute = learn._precompute, False
     try:
-        logits, targets = predict_loader(learn, learn.data.loader(dataset, bs=learn.data.bs * 2))
+        yield
     finally:
         learn._precompute = precompute
+
+
+def get_preds_images(learn, dataset) -> tuple[torch.Tensor, torch.Tensor]:
+    """Probabilities on an image dataset, always through the whole model."""
+    with whole_model(learn):
+        logits, targets = predict_loader(learn, learn.data.loader(dataset, bs=learn.data.bs * 2))
     return to_probs(learn, logits), targets
 
 
@@ -83,14 +91,10 @@ def predict(learn, image) -> tuple[str, torch.Tensor]:
     a path or a PIL image."""
     img = open_image(image, min_size=learn.data.size) if isinstance(image, (str, Path)) else image.convert("RGB")
     x = learn.data.valid_ds.transform(img)[None]
-    with torch.no_grad():
-        precompute, learn._precompute = learn._precompute, False
-        try:
-            learn.model.eval()
-            with learn.autocast():
-                probs = to_probs(learn, learn.forward(learn.to_device(x)).float())[0].cpu()
-        finally:
-            learn._precompute = precompute
+    with torch.no_grad(), whole_model(learn):
+        learn.model.eval()
+        with learn.autocast():
+            probs = to_probs(learn, learn.forward(learn.to_device(x)).float())[0].cpu()
     if learn.data.is_multilabel:
         return " ".join(c for c, p in zip(learn.data.classes, probs) if p > 0.5), probs
     return learn.data.classes[int(probs.argmax())], probs
