@@ -178,10 +178,16 @@ class Interpretation:
             return " ".join(c for c, v in zip(self.classes, y.tolist()) if v > 0) or "(none)"
         return self.classes[int(y)]
 
+    def confidence(self, idx: int) -> float:
+        """The probability of the prediction (multi-label: the mean over the predicted tags, 0 if none)."""
+        if self.is_multilabel:
+            return self.probs[idx][self.preds[idx] > 0].mean().nan_to_num(0).item()
+        return self.probs[idx].max().item()
+
     def caption(self, idx: int) -> str:
         """``pred / actual / probability / loss`` of one item (the course's plot_val_with_title)."""
-        p = self.probs[idx].max().item() if not self.is_multilabel else self.probs[idx][self.preds[idx] > 0].mean().nan_to_num(0).item()
-        return f"{self.label(idx)} / {self.label(idx, 'actual')} / {p:.2f} / {self.losses[idx].item():.2f}"
+        return (f"{self.label(idx)} / {self.label(idx, 'actual')} / {self.confidence(idx):.2f} / "
+                f"{self.losses[idx].item():.2f}")
 
     # ---------------------------------------------------------------------------- drawing
     def plot_selection(self, idxs, title: str = "", ncols: int = 4, size: int = 128):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from coursekit.progress import progress_bar
+from coursekit.train.recorder import SmoothedLoss
 from coursekit.train.schedules import exp_ramp
 
 __all__ = ["LRFinderResult", "lr_find", "suggest_lr", "plot_lr_find"]
@@ -101,7 +102,7 @@ def lr_find(learn, start_lr=1e-7, end_lr: float = 10, num_it: int = 100, beta: f
         learn.opt = learn.create_opt()
     snap = _snapshot(learn)
     lrs, losses = [], []
-    best, avg = math.inf, 0.0
+    best, smoother = math.inf, SmoothedLoss(beta)
     try:
         train_dl = learn.loader("train", shuffle=True)
         n = min(num_it, len(train_dl))
@@ -113,8 +114,7 @@ def lr_find(learn, start_lr=1e-7, end_lr: float = 10, num_it: int = 100, beta: f
             lr = exp_ramp(step, n, start[-1], end_lr)
             learn.set_lrs([lr * k for k in scales])
             loss = learn.train_step(xb, yb)
-            avg = beta * avg + (1 - beta) * loss          # bias-corrected moving average, as in smooth()
-            smoothed = avg / (1 - beta ** (step + 1)) if math.isfinite(loss) else math.inf
+            smoothed = smoother.update(loss) if math.isfinite(loss) else math.inf
             lrs.append(lr)
             losses.append(smoothed)
             if bar is not None:

@@ -11,17 +11,28 @@ from dataclasses import dataclass, field
 
 from coursekit.progress import in_notebook
 
-__all__ = ["Recorder", "EpochTable", "smooth", "epoch_table_html"]
+__all__ = ["Recorder", "EpochTable", "SmoothedLoss", "smooth", "epoch_table_html"]
+
+
+class SmoothedLoss:
+    """Exponentially weighted moving average with bias correction (the first values are not
+    pulled towards zero): ``avg = beta*avg + (1-beta)*loss; smoothed = avg / (1 - beta**i)``.
+    One update per batch: the LR finder and the training monitor keep one as the fit goes."""
+
+    def __init__(self, beta: float = 0.98):
+        self.beta, self.avg, self.count = beta, 0.0, 0
+
+    def update(self, loss: float) -> float:
+        """Add one loss; return the smoothed value so far."""
+        self.count += 1
+        self.avg = self.beta * self.avg + (1 - self.beta) * loss
+        return self.avg / (1 - self.beta**self.count)
 
 
 def smooth(losses: list[float], beta: float = 0.98) -> list[float]:
-    """Exponentially weighted moving average with bias correction (the first values are not
-    pulled towards zero): ``avg = beta*avg + (1-beta)*loss; smoothed = avg / (1 - beta**i)``."""
-    out, avg = [], 0.0
-    for i, loss in enumerate(losses, start=1):
-        avg = beta * avg + (1 - beta) * loss
-        out.append(avg / (1 - beta**i))
-    return out
+    """The smoothed value after each of ``losses`` (see ``SmoothedLoss``)."""
+    smoother = SmoothedLoss(beta)
+    return [smoother.update(loss) for loss in losses]
 
 
 @dataclass(repr=False)

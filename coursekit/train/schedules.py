@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Callable, Sequence
 
-__all__ = ["Schedule", "make_schedule", "constant", "sgdr", "cosine_anneal", "cycle_lengths", "n_epochs_for_cycles", "one_cycle",
+__all__ = ["Schedule", "make_schedule", "differential_lrs", "constant", "sgdr", "cosine_anneal", "cycle_lengths", "n_epochs_for_cycles", "one_cycle",
            "one_cycle_momentum", "exp_ramp", "cycle_starts"]
 
 
@@ -95,6 +95,16 @@ def one_cycle_momentum(step: int, total_steps: int, pct_start: float = 0.25, mom
     if step <= warm_end:
         return cosine_anneal(step / warm_end, mom_max, mom_min)
     return cosine_anneal((step - warm_end) / (total_steps - 1 - warm_end), mom_min, mom_max)
+
+
+def differential_lrs(top_lr: float, n_groups: int, ratio: float) -> list[float]:
+    """One learning rate per layer group: ``top_lr`` for the last (the head), divided by ``ratio``
+    once more for each group before it — the course's 10x for photos, 3x for satellite images.
+
+    >>> differential_lrs(1e-2, 3, 10)
+    [0.0001, 0.001, 0.01]
+    """
+    return [top_lr / ratio ** (n_groups - 1 - i) for i in range(n_groups)]
 
 
 def exp_ramp(step: int, n_steps: int, start_lr: float, end_lr: float) -> float:

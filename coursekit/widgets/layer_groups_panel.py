@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
+from coursekit.train.schedules import differential_lrs
 from coursekit.widgets.common import enable_colab_widgets, fmt_lr
 
 __all__ = ["LayerGroupsPanel"]
@@ -49,8 +50,8 @@ class LayerGroupsPanel(widgets.VBox):
 
     def group_lrs(self) -> list[float]:
         """The learning rate of each group: the top rate divided by the ratio once per group below."""
-        n = len(self.learn.layer_groups)
-        return [float(f"{self.lr.value / self.ratio.value ** (n - 1 - i):.1e}") for i in range(n)]
+        lrs = differential_lrs(self.lr.value, len(self.learn.layer_groups), self.ratio.value)
+        return [float(f"{lr:.1e}") for lr in lrs]      # rounded as a student would type them
 
     def _on_toggle(self, i: int, trainable: bool) -> None:
         if self._updating:

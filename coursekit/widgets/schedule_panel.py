@@ -14,7 +14,7 @@ import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
-from coursekit.train.schedules import Schedule, make_schedule
+from coursekit.train.schedules import Schedule, differential_lrs, make_schedule
 from coursekit.widgets.common import y_axis, Throttle, decimate, enable_colab_widgets, fmt_lr
 
 __all__ = ["SchedulePanel"]
@@ -74,7 +74,7 @@ class SchedulePanel(widgets.VBox):
     # ---------------------------------------------------------------------------- the plan
     def group_lrs(self) -> list[float]:
         """One rate per layer group: the top rate, divided by the ratio once per group below it."""
-        return [self.lr.value / self.ratio.value ** (self.n_groups - 1 - i) for i in range(self.n_groups)]
+        return differential_lrs(self.lr.value, self.n_groups, self.ratio.value)
 
     def plan(self) -> Schedule:
         """The Schedule of the fit these controls describe."""

@@ -18,7 +18,7 @@ import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
-from coursekit.train.recorder import epoch_table_html
+from coursekit.train.recorder import SmoothedLoss, epoch_table_html
 from coursekit.widgets.common import y_axis, Throttle, decimate, enable_colab_widgets
 
 __all__ = ["TrainingMonitor"]
@@ -32,7 +32,7 @@ class TrainingMonitor(widgets.VBox):
         self.learn, self.max_points, self.beta = learn, max_points, beta
         self.throttle = Throttle(redraws_per_second)
         self.smoothed: list[float] = []
-        self._avg = 0.0
+        self.smoother = SmoothedLoss(beta)
         x, y = bq.LinearScale(), bq.LinearScale()
         self.train_line = bq.Lines(x=[], y=[], scales={"x": x, "y": y}, colors=["#1f77b4"], labels=["train (smoothed)"],
                                    display_legend=True)
@@ -60,7 +60,7 @@ class TrainingMonitor(widgets.VBox):
 
     # -------------------------------------------------------------------------- events
     def _before_fit(self, learn) -> None:
-        self.smoothed, self._avg = [], 0.0
+        self.smoothed, self.smoother = [], SmoothedLoss(self.beta)
         with self.plot.hold_sync():
             self.train_line.x, self.train_line.y, self.valid_line.x, self.valid_line.y = [], [], [], []
         self.progress.max, self.progress.value = max(1, learn.recorder.n_iterations), 0
@@ -70,8 +70,7 @@ class TrainingMonitor(widgets.VBox):
 
     def _after_batch(self, learn) -> None:
         # the per-batch cost: one moving-average update; drawing waits for the throttle
-        self._avg = self.beta * self._avg + (1 - self.beta) * learn.recorder.losses[-1]
-        self.smoothed.append(self._avg / (1 - self.beta ** (len(self.smoothed) + 1)))
+        self.smoothed.append(self.smoother.update(learn.recorder.losses[-1]))
         if self.throttle.ready():
             self.redraw()
 
