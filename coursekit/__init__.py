@@ -10,6 +10,7 @@ from coursekit.data.download import URLs, Archive, DownloadError, UnsafeArchiveE
 from coursekit.data.imagedata import ImageData
 from coursekit.data.images import UnreadableImageError, open_image
 from coursekit.data.labels import LabelError, get_cv_idxs
+from coursekit.data.photos import photo
 from coursekit.data.transforms import IMAGENET_STATS, denormalize, no_aug, side_on, top_down
 from coursekit.train import schedules
 from coursekit.train.interpret import Interpretation
@@ -23,7 +24,7 @@ __version__ = "0.1.0"
 __all__ = [
     "coursekit_home", "sample_mode", "samples",
     "URLs", "Archive", "DownloadError", "UnsafeArchiveError", "kaggle_data", "untar_data",
-    "ImageData", "UnreadableImageError", "open_image", "LabelError", "get_cv_idxs",
+    "ImageData", "UnreadableImageError", "open_image", "LabelError", "get_cv_idxs", "photo",
     "IMAGENET_STATS", "denormalize", "no_aug", "side_on", "top_down",
     "schedules", "Interpretation", "EVENTS", "Learner", "LRFinderResult", "plot_lr_find", "suggest_lr",
     "accuracy", "accuracy_thresh", "error_rate", "f2", "fbeta", "ARCHS", "LayerGroup", "PretrainedWeightsError",

@@ -15,15 +15,22 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run the offline demo on CPU, saving pictures to demo_output/")
     demo.add_argument("--out", type=Path, default=Path("demo_output"))
-    data = sub.add_parser("data", help="make a sample data set and print where it is")
-    data.add_argument("name", choices=SAMPLE_SETS)
+    data = sub.add_parser("data", help="make a sample data set and print where it is; with --full, download "
+                                       "what the lessons' full mode uses")
+    data.add_argument("name", choices=[*SAMPLE_SETS, "all"])
+    data.add_argument("--full", action="store_true",
+                      help="download and check the real data sets and weight files (resumable; reuses what is there)")
     sub.add_parser("lab", help="open JupyterLab on the lessons folder")
     args = parser.parse_args(argv)
 
     if args.command == "demo":
         run_demo(args.out)
+    elif args.command == "data" and args.full:
+        from coursekit.prepare import prepare_full
+        prepare_full([args.name])
     elif args.command == "data":
-        print(sample_data(args.name).path)
+        for name in SAMPLE_SETS if args.name == "all" else [args.name]:
+            print(sample_data(name).path)
     elif args.command == "lab":
         return subprocess.call([sys.executable, "-m", "jupyterlab", "lessons"])
     return 0

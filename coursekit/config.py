@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["coursekit_home", "sample_mode"]
+__all__ = ["coursekit_home", "sample_mode", "max_picture_size"]
 
 
 def coursekit_home() -> Path:
@@ -30,3 +30,20 @@ def sample_mode() -> bool:
     ``SAMPLE = True`` by hand.
     """
     return os.environ.get("COURSEKIT_SAMPLE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def max_picture_size() -> int | None:
+    """The full-mode rehearsal's cap on picture sizes: ``$COURSEKIT_MAX_SIZE`` pixels, or None.
+
+    The lessons' full mode trains at the course's sizes (224-299 px), which a CPU cannot do in
+    minutes. Rehearsing full mode on a CPU (``pytest -m full_mode``) sets ``COURSEKIT_MAX_SIZE=64``:
+    every ``ImageData`` bigger than that is made at 64 px instead, and says so in its output.
+    Nothing else changes. Unset, there is no cap.
+    """
+    value = os.environ.get("COURSEKIT_MAX_SIZE", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 8:
+        raise ValueError(f"COURSEKIT_MAX_SIZE={value!r} is not a picture size: set it to a whole number of "
+                         "pixels (e.g. 64), or unset it for the course's sizes.")
+    return int(value)

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from coursekit.config import max_picture_size
 from coursekit.data.images import check_images, open_image, resize_images, warn_unreadable
 from coursekit.data.labels import (LabelError, check_split, get_cv_idxs, image_files, labels_from_csv,
                                    labels_from_folders, labels_from_name_re)
@@ -80,6 +81,13 @@ class ImageData:
     num_workers: int | None = None
     stats: tuple = IMAGENET_STATS
     image_size_of: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        cap = max_picture_size()           # the full-mode rehearsal on a CPU (coursekit.config)
+        if cap is not None and self.size > cap:
+            print(f"rehearsal: pictures capped at {cap} px instead of {self.size} (COURSEKIT_MAX_SIZE={cap}); "
+                  "unset it to train at the course's sizes.")
+            self.size = cap
 
     # ----------------------------------------------------------------------------- constructors
     @classmethod

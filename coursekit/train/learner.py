@@ -26,6 +26,7 @@ from coursekit.progress import progress_bar
 from coursekit.train import inference, schedules
 from coursekit.train.metrics import metric_name
 from coursekit.train.models import ConvNet, LayerGroup, create_convnet
+from coursekit.train.notices import attach_cpu_notice
 from coursekit.train.precompute import FeatureCache
 from coursekit.train.recorder import EpochTable, Recorder
 
@@ -77,6 +78,7 @@ class Learner:
         model, groups = create_convnet(arch, data.c, pretrained=pretrained, ps=ps)
         learn = cls(model, data, groups, metrics=metrics, arch=arch, **kwargs)
         learn.freeze()
+        attach_cpu_notice(learn)
         return learn
 
     # ------------------------------------------------------------------------------ events

@@ -10,13 +10,13 @@ learning rates as a group (lessons 1 and 2)::
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import torch
 from torch import nn
+
+from coursekit.train.weights import fetch_weights, weights_enum, weights_file
 
 __all__ = ["Arch", "ARCHS", "register_arch", "LayerGroup", "ConvNet", "AdaptiveConcatPool2d",
            "create_head", "create_convnet", "PretrainedWeightsError"]
@@ -138,26 +138,26 @@ def register_arch(name: str, arch: Arch) -> None:
     ARCHS[name] = arch
 
 
-def _torchvision_weights(spec: str):
-    import torchvision
-    enum_name, member = spec.split(".")
-    return getattr(getattr(torchvision.models, enum_name), member)
-
-
 def _load_pretrained(arch_name: str, arch: Arch) -> nn.Module:
-    """Build ``arch`` with its pretrained weights, or say clearly why that failed."""
+    """Build ``arch`` with its pretrained weights, or say clearly why that failed.
+
+    torchvision's weight file is fetched first by coursekit's downloader (progress, resume, checks,
+    ``COURSEKIT_MIRROR``); torchvision's weights API then reads it from its cache unchanged.
+    """
     if not arch.weights.count("."):          # not a torchvision weights enum: the arch loads its own
         return arch.build(weights=arch.weights)
-    weights = _torchvision_weights(arch.weights)
-    file = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(weights.url)
+    weights = weights_enum(arch.weights)
+    file = weights_file(weights.url)
     try:
+        fetch_weights(arch.weights)
         return arch.build(weights=weights)
-    except (OSError, RuntimeError) as e:     # URLError is an OSError; a cut download a RuntimeError
+    except (OSError, RuntimeError) as e:     # DownloadError is a RuntimeError; a cut file a RuntimeError too
         raise PretrainedWeightsError(
             f"could not load the pretrained weights of {arch_name} ({e}). They are the file {file.name}, "
             f"expected in {file.parent} (set TORCH_HOME to change where). With no network, copy that file "
-            f"there from a machine that has it, use Learner.pretrained('tinyresnet', data) (weights ship with "
-            f"coursekit), or train from scratch with pretrained=False.") from e
+            f"there from a machine that has it (`coursekit data --full all` fetches every lesson's), use "
+            f"Learner.pretrained('tinyresnet', data) (weights ship with coursekit), or train from scratch "
+            f"with pretrained=False.") from e
 
 
 def create_convnet(arch_name: str, n_classes: int, pretrained: bool = True, ps: float = 0.5) -> tuple[ConvNet, list[LayerGroup]]:

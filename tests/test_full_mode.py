@@ -1,0 +1,74 @@
+"""The full-mode rehearsal: every lesson, top to bottom, with ``SAMPLE = False``, against a local
+mirror of the real sources (tools/mirror.py) — fast.ai's archives, Kaggle's API through the real
+kagglehub client, torchvision's weight files through torchvision's weights API.
+
+First the instructor's command, ``coursekit data --full all``, fetches everything from the mirror
+(and a second run fetches nothing); then the mirror is stopped, so the lessons run with the network
+off, as they would in a classroom prepared that way. The one rehearsal setting is
+``COURSEKIT_MAX_SIZE=64`` (pictures capped at 64 px, so resnets train on a CPU in minutes); each
+lesson prints it where it applies. ``pytest -m full_mode`` runs only this file.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.full_mode
+REPO = Path(__file__).resolve().parents[1]
+LESSONS = sorted((REPO / "lessons").glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def mirror_root(tmp_path_factory):
+    from tools.mirror import build
+    return build(tmp_path_factory.mktemp("mirror") / "root", quiet=True)
+
+
+@pytest.fixture(scope="module")
+def full_mode_env(mirror_root, tmp_path_factory):
+    """Environment of a machine prepared by ``coursekit data --full all``; the mirror is then stopped."""
+    from tools.mirror_server import MirrorServer
+    work = tmp_path_factory.mktemp("full_mode")
+    env = {"COURSEKIT_HOME": str(work / "coursekit"), "TORCH_HOME": str(work / "torch"),
+           "KAGGLEHUB_CACHE": str(work / "kagglehub"), "KAGGLE_USERNAME": "student", "KAGGLE_KEY": "0123456789abcdef",
+           "COURSEKIT_SAMPLE": "0", "COURSEKIT_MAX_SIZE": "64"}
+    cli = [sys.executable, "-m", "coursekit", "data", "--full", "all"]
+    with MirrorServer(mirror_root) as server:
+        env["COURSEKIT_MIRROR"] = server.url
+        run_env = {**os.environ, **env}
+        first = subprocess.run(cli, env=run_env, capture_output=True, text=True, cwd=REPO, timeout=600)
+        assert first.returncode == 0, first.stdout + first.stderr
+        second = subprocess.run(cli, env=run_env, capture_output=True, text=True, cwd=REPO, timeout=600)
+        assert second.returncode == 0, second.stdout + second.stderr
+    env["first_run"], env["second_run"] = first.stdout, second.stdout
+    return env
+
+
+def test_instructor_command_fetches_everything_once(full_mode_env):
+    first, second = full_mode_env["first_run"], full_mode_env["second_run"]
+    for item in ("oxford-iiit-pet.tgz", "dogscats.tgz", "dog-breed-identification",
+                 "planet-understanding-the-amazon-from-space", "resnet34", "resnet50", "resnext50_32x4d"):
+        assert item in first and item in second, item
+    assert first.count("fetched:") == 7 and "already there" not in first, first
+    assert second.count("already there:") == 7 and "fetched:" not in second, second
+    checkpoints = Path(full_mode_env["TORCH_HOME"]) / "hub" / "checkpoints"
+    assert sorted(p.name for p in checkpoints.iterdir()) == [
+        "resnet34-b627a593.pth", "resnet50-11ad3fa6.pth", "resnext50_32x4d-1a0047aa.pth"]
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_runs_in_full_mode(nb_regression, lesson, full_mode_env):
+    nb_regression.diff_ignore = ("/cells/*/outputs", "/cells/*/execution_count", "/metadata")
+    nb_regression.exec_env = {k: v for k, v in full_mode_env.items() if k.isupper()} | {
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    nb_regression.exec_timeout = 600
+    nb_regression.exec_cwd = str(lesson.parent)
+    result = nb_regression.check(str(lesson))          # raises if any cell raises
+    printed = "".join(output.get("text", "") for cell in result.nb_final.cells if cell.cell_type == "code"
+                      for output in cell.outputs)
+    assert "rehearsal: pictures capped at 64 px" in printed, "the rehearsal setting must show where it applies"
+    assert printed.count("No GPU:") == 1, "full mode on a CPU says so, once"
