@@ -161,13 +161,15 @@ def _pets(out: Path, n: int) -> None:
 def _dogscats(out: Path, n: int) -> None:
     """dogscats/{train,valid}/{cats,dogs}/cat.<n>.jpg, test1/<n>.jpg, sample/ and models/."""
     number = 1
+    breeds = {"cat": [b for b in PET_BREEDS if b[0].isupper()], "dog": [b for b in PET_BREEDS if b[0].islower()]}
     for split, count in (("train", n), ("valid", max(2, n // 2))):
         for label, ears in (("cat", "pointy"), ("dog", "floppy")):
             folder = out / split / f"{label}s"
             folder.mkdir(parents=True)
             for i in range(count):
-                _photo(("dogscats", split, label, i), PET_BREEDS[(i * 7) % len(PET_BREEDS)], ears).save(
-                    folder / f"{label}.{number}.jpg", "JPEG", quality=90)
+                breed = breeds[label][(i * 7) % len(breeds[label])]
+                _photo(("dogscats", split, label, i), breed, ears).save(folder / f"{label}.{number}.jpg",
+                                                                         "JPEG", quality=90)
                 number += 1
     (out / "test1").mkdir()
     for i in range(max(4, n // 2)):
