@@ -114,6 +114,19 @@ def test_a_torchvision_network_on_a_cpu_says_so_once(tiny_pets, monkeypatch, cap
 def test_cpu_notice_text_gives_minutes_or_seconds():
     assert "about 12 minutes" in notices.cpu_notice_text("resnet34", 720, 100)
     assert "about 40 seconds" in notices.cpu_notice_text("resnet34", 40, 10)
+    assert "about a second" in notices.cpu_notice_text("resnet34", 0.2, 1)
+
+
+def test_the_cpu_notice_waits_for_an_epoch_through_the_body(tiny_pets, monkeypatch, capsys):
+    monkeypatch.setattr(notices, "_already_said", set())
+    torch.manual_seed(0)
+    learn = ck.Learner.pretrained("resnet18", tiny_pets, pretrained=False)
+    learn.precompute = True
+    learn.fit(1e-3, 1)
+    assert "No GPU" not in capsys.readouterr().out       # the head alone on cached activations
+    learn.precompute = False
+    learn.fit(1e-3, 1)
+    assert "No GPU" in capsys.readouterr().out
 
 
 def test_a_real_photo_ships_with_coursekit():
@@ -121,3 +134,37 @@ def test_a_real_photo_ships_with_coursekit():
     assert img.size == (451, 300) and img.mode == "RGB"
     with pytest.raises(ValueError, match="choose one of"):
         ck.photo("my_photo")
+
+
+def test_a_published_file_is_recognised_by_its_digest(tmp_path):
+    import hashlib
+    from coursekit.train.checks import is_published_file
+    content = b"weights" * 1000
+    good = tmp_path / f"net-{hashlib.sha256(content).hexdigest()[:8]}.pth"
+    good.write_bytes(content)
+    bad = tmp_path / "net-b627a593.pth"
+    bad.write_bytes(content)
+    assert is_published_file(good) and not is_published_file(bad)
+    assert not is_published_file(tmp_path / "net-00000000.pth")          # missing
+
+
+def test_check_result_in_each_mode(monkeypatch, capsys):
+    from coursekit.train import checks
+
+    class FakeLearner:
+        arch = "resnet34"
+
+    kw = dict(sample_bar=0.75, course=0.99, tolerance=0.01, learn=FakeLearner())
+    assert "far better than guessing" in checks.check_result("accuracy", 0.8, sample=True, **kw)
+    with pytest.raises(AssertionError, match="should reach 0.75"):
+        checks.check_result("accuracy", 0.6, sample=True, **kw)
+    monkeypatch.setattr(checks, "has_published_weights", lambda arch: False)
+    assert "Not compared" in checks.check_result("accuracy", 0.5, sample=False, **kw)
+    monkeypatch.setattr(checks, "has_published_weights", lambda arch: True)
+    assert "the course reported 0.99" in checks.check_result("accuracy", 0.985, sample=False, **kw)
+    with pytest.raises(AssertionError, match="should reach 0.980"):
+        checks.check_result("accuracy", 0.97, sample=False, **kw)
+    with pytest.raises(AssertionError, match="should reach 0.060"):
+        checks.check_result("error rate", 0.07, sample=False, **{**kw, "course": 0.05}, lower_is_better=True)
+    with pytest.raises(AssertionError, match="diverged"):
+        checks.check_result("accuracy", float("nan"), sample=True, **kw)

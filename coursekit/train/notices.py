@@ -24,7 +24,8 @@ _already_said: set[str] = set()
 def cpu_notice_text(arch: str, seconds_per_epoch: float, n_batches: int) -> str:
     """The notice itself: what is happening, how long an epoch will take, how to switch to a GPU."""
     minutes = seconds_per_epoch / 60
-    how_long = f"about {minutes:.0f} minutes" if minutes >= 1.5 else f"about {seconds_per_epoch:.0f} seconds"
+    how_long = f"about {minutes:.0f} minutes" if minutes >= 1.5 else (
+        f"about {round(seconds_per_epoch)} seconds" if seconds_per_epoch >= 1.5 else "about a second")
     return (f"No GPU: {arch} is training on the CPU. One epoch ({n_batches} batches) will take {how_long} "
             "here. In Google Colab, choose Runtime > Change runtime type > T4 GPU, then run the notebook "
             "again from the top; elsewhere, run it on a machine with an NVIDIA GPU, or set SAMPLE = True "
@@ -42,7 +43,8 @@ class CpuNotice:
         self.seen = 0
 
     def start(self, learn: Any) -> None:
-        self.started, self.seen = time.perf_counter(), 0
+        # Precomputed epochs train only the head on cached activations: not what an epoch costs.
+        self.started, self.seen = (None if learn.precompute else time.perf_counter()), 0
 
     def __call__(self, learn: Any) -> None:
         if "cpu" in _already_said or self.started is None:
