@@ -48,7 +48,7 @@ def has_published_weights(arch_name: str) -> bool:
 
 
 def check_result(name: str, value: float, *, sample: bool, sample_bar: float, course: float, tolerance: float,
-                 learn: Any, lower_is_better: bool = False) -> str:
+                 learn: Any, lower_is_better: bool = False) -> None:
     """Check a lesson's final number and say what was checked; raise ``AssertionError`` if it fails.
 
     ``sample``: the lesson's mode. Sample mode: ``value`` must beat ``sample_bar`` (far better than
@@ -73,4 +73,3 @@ def check_result(name: str, value: float, *, sample: bool, sample_bar: float, co
                                        f"should reach {target:.3f}. Train longer, or check the learning rates.")
         message = f"full mode: {name} {value:.3f}; the course reported {course} (within {tolerance} needed)"
     print(message)
-    return message
