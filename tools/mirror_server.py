@@ -28,6 +28,8 @@ import hashlib
 import json
 import re
 import shutil
+import socket
+import sys
 import tempfile
 import threading
 import zipfile
@@ -76,8 +78,7 @@ class MirrorServer:
 
     def start(self) -> "MirrorServer":
         handler = type("Handler", (_Handler,), {"mirror": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", 0), handler)
         self._bundles = Path(tempfile.mkdtemp(prefix="mirror-bundles-"))
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)
@@ -121,6 +122,14 @@ class MirrorServer:
                         zf.write(path, path.relative_to(folder).as_posix())
                 tmp.replace(target)
             return target
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):    # a client hanging up is no error
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -228,7 +237,7 @@ class _Handler(BaseHTTPRequestHandler):
         if limit is not None:                         # the connection drops mid-file
             self.wfile.flush()
             self.close_connection = True
-            self.connection.close()
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     def _error(self, status: int) -> None:
         body = f"{status} {self.responses.get(status, ('error',))[0]}\n".encode()
