@@ -1,6 +1,7 @@
 """kaggle_data through the real kagglehub client, against MirrorServer's Kaggle stand-in."""
 import io
 import os
+import re
 import sys
 import tarfile
 
@@ -27,6 +28,14 @@ def _tar_7z(path, folder: str, files: dict) -> None:
             tf.addfile(info, io.BytesIO(data))
     with py7zr.SevenZipFile(path, "w") as archive:
         archive.writestr(buf.getvalue(), f"{folder}.tar")
+
+
+def _api_calls(server) -> list:
+    """The Kaggle API calls kagglehub made: 'file' or 'bundle' (kagglehub >= 0.4 POSTs, older GETs)."""
+    kinds = {"DownloadDataFile": "file", "DownloadDataFiles": "bundle", "download": "file", "download-all": "bundle"}
+    calls = [re.search(r"CompetitionApiService/(\w+)$|/competitions/data/(download(?:-all)?)/", path)
+             for _, path, _ in server.requests]
+    return [kinds[call[1] or call[2]] for call in calls if call]
 
 
 @pytest.fixture
@@ -58,8 +67,7 @@ def test_only_the_files_asked_for_are_downloaded_and_tar_7z_is_unpacked(kaggle, 
     assert (path / "train_v2.csv").read_text().startswith("image_name,tags")
     assert (path / "train-jpg" / "train_0.jpg").read_bytes() == b"jpeg-bytes" * 1000
     assert sorted(p.name for p in path.iterdir()) == ["train-jpg", "train_v2.csv"]
-    posted = [r[1] for r in kaggle.requests if r[0] == "POST"]
-    assert posted == ["/kaggle/api/v1/competitions.CompetitionApiService/DownloadDataFile"] * 2
+    assert _api_calls(kaggle) == ["file", "file"]
     kaggle.requests.clear()
     assert ck.kaggle_data(PLANET, files=["train_v2.csv", "train-jpg.tar.7z"]) == path
     assert kaggle.requests == []                              # the second call needs no network
@@ -78,8 +86,7 @@ def test_whole_bundle(kaggle, fresh_home):
     path = ck.kaggle_data(DOGS)
     assert (path / "labels.csv").read_text() == "id,breed\nabc,beagle\n"
     assert (path / "train" / "abc.jpg").read_bytes() == b"dog"
-    assert [r[1] for r in kaggle.requests if r[0] == "POST"] == \
-        ["/kaggle/api/v1/competitions.CompetitionApiService/DownloadDataFiles"]
+    assert _api_calls(kaggle) == ["bundle"]
 
 
 def test_dropped_connection_resumes(kaggle, fresh_home):

@@ -11,7 +11,7 @@ bundle as a zip, each as a 302 redirect to the bytes (Kaggle redirects to Google
 with the ``x-goog-hash`` MD5 header the client verifies. Both API generations are answered:
 kagglehub >= 0.4 posts to ``/api/v1/competitions.CompetitionApiService/DownloadDataFile(s)``
 on the host ``localhost`` (it reaches us as its HTTP proxy); older versions GET
-``/api/v1/competitions/data/download/<slug>/<file>`` below ``KAGGLE_API_ENDPOINT``.
+``/api/v1/competitions/data/download/<slug>/<file>`` (answered with or without ``/kaggle``).
 
 Faults, for tests, are plain settings on the server object::
 
@@ -168,7 +168,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.mirror.requests.append(("HEAD" if head else "GET", path, self.headers.get("Range")))
         if path in self.mirror.fail:
             return self._error(self.mirror.fail[path])
-        old_api = re.fullmatch(r"/kaggle/api/v1/competitions/data/(download|download-all)/([^/]+)/?(.*)", path)
+        # kagglehub < 0.4 joins "api/v1/..." onto KAGGLE_API_ENDPOINT with urljoin, which drops "/kaggle"
+        old_api = re.fullmatch(r"(?:/kaggle)?/api/v1/competitions/data/(download|download-all)/([^/]+)/?(.*)", path)
         if old_api:
             return self._kaggle(old_api[2], old_api[3] or None, bundle=old_api[1] == "download-all")
         if path.startswith("/kaggle/bundles/"):
