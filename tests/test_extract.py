@@ -101,3 +101,16 @@ def test_unpacked_names():
     assert unpacked_name("train-jpg.tar.7z") == "train-jpg"
     assert unpacked_name("train.zip") == "train" and unpacked_name("labels.csv.zip") == "labels.csv"
     assert unpacked_name("labels.csv") == "labels.csv"
+
+
+def test_an_archive_that_passes_its_check_but_is_cut_short_is_fetched_anew(pets, fresh_home):
+    server, url = pets
+    real = server.root / "s3.amazonaws.com" / "pets.tgz"
+    good = real.read_bytes()
+    real.write_bytes(good[: len(good) // 2])        # a first-MiB check cannot see the missing end
+    with pytest.raises(ck.DownloadError, match="not a readable archive.*deleted its download: run again"):
+        ck.untar_data(url)
+    _nothing_complete(fresh_home)
+    assert not (fresh_home / "archive" / "pets.tgz").exists()
+    real.write_bytes(good)
+    assert (ck.untar_data(url) / "images" / "Bengal_1.jpg").read_bytes() == b"\1" * 2000

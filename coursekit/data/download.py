@@ -55,8 +55,9 @@ def _fetch_once(url: str, part: Path, timeout: float, label: str) -> int | None:
             return have
         raise
     with response:
-        if have and response.status == 206:
-            total = int(response.headers.get("Content-Range", "*/0").rsplit("/", 1)[-1] or 0) or None
+        content_range = response.headers.get("Content-Range", "")      # "bytes START-END/TOTAL"
+        if have and response.status == 206 and content_range.startswith(f"bytes {have}-"):
+            total = int(content_range.rsplit("/", 1)[-1]) if content_range[-1:].isdigit() else None
             mode = "ab"
         else:                                  # a server that ignores Range sends it all again
             have, mode = 0, "wb"

@@ -9,11 +9,13 @@ that fills up says how much space to free, and leaves nothing half-extracted beh
 from __future__ import annotations
 
 import errno
+import gzip
 import os
 import shutil
 import tarfile
 import uuid
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 __all__ = ["extract_archive", "unpacked_name", "ARCHIVE_SUFFIXES", "ExtractError", "CorruptArchiveError",
@@ -69,12 +71,12 @@ def _unzip(archive_path: Path, tmp: Path) -> int:
 def _untar(archive_path: Path, tmp: Path) -> int:
     try:
         tf = tarfile.open(archive_path)
-    except tarfile.TarError as e:
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
         raise CorruptArchiveError(f"{archive_path} is not a readable archive ({e}): it must be downloaded again.") from e
     with tf:
         try:
             members = tf.getmembers()
-        except (tarfile.TarError, EOFError, OSError) as e:
+        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
             raise CorruptArchiveError(f"{archive_path} is corrupt or cut short ({e}): it must be downloaded again.") from e
         for m in members:
             if not (m.isfile() or m.isdir() or m.issym() or m.islnk()):
