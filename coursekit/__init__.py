@@ -6,7 +6,8 @@
 """
 from coursekit.config import coursekit_home, sample_mode
 from coursekit.data import samples
-from coursekit.data.download import URLs, Archive, DownloadError, UnsafeArchiveError, kaggle_data, untar_data
+from coursekit.data.download import URLs, Archive, DownloadError, UnsafeArchiveError, untar_data
+from coursekit.data.kaggle import kaggle_data
 from coursekit.data.imagedata import ImageData
 from coursekit.data.images import UnreadableImageError, open_image
 from coursekit.data.labels import LabelError, get_cv_idxs

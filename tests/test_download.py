@@ -1,52 +1,37 @@
-"""untar_data against a local HTTP server on 127.0.0.1 serving archives made here."""
+"""untar_data / download_url against tools.mirror_server.MirrorServer on 127.0.0.1, with faults."""
 import hashlib
 import io
+import json
+import os
 import socket
-import sys
 import tarfile
-import threading
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 import coursekit as ck
-from coursekit.data.download import Archive, extract_archive
+from coursekit.data.download import download_url
+from coursekit.data.extract import extract_archive
+from coursekit.data.sources import Archive, fastai_check, mirrored
+from tools.mirror_server import MirrorServer
 
-
-class _Handler(BaseHTTPRequestHandler):
-    files: dict = {}
-
-    def do_GET(self):
-        body, truncate = self.files.get(self.path, (None, False))
-        if body is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body[: len(body) // 2] if truncate else body)
-        if truncate:                       # the connection drops mid-transfer
-            self.wfile.flush()
-            self.connection.shutdown(socket.SHUT_RDWR)
-
-    def log_message(self, *args):
-        pass
+HOST = "s3.amazonaws.com/fast-ai-sample"
 
 
 @pytest.fixture
-def server():
-    handler = type("Handler", (_Handler,), {"files": {}})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    try:
-        yield base, handler.files
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
+def mirror(tmp_path, monkeypatch):
+    """A running mirror of tmp_path/mirror, with COURSEKIT_MIRROR pointing at it."""
+    with MirrorServer(tmp_path / "mirror") as server:
+        monkeypatch.setenv("COURSEKIT_MIRROR", server.url)
+        yield server
+
+
+def publish(mirror, name: str, body: bytes) -> Archive:
+    """Put ``body`` on the mirror as https://s3.amazonaws.com/fast-ai-sample/<name>; its real URL, unchecked."""
+    path = mirror.root / HOST / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
+    return Archive(f"https://{HOST}/{name}")
 
 
 def _tgz(members: dict, top: str = "pets", links: dict = {}) -> bytes:
@@ -63,62 +48,139 @@ def _tgz(members: dict, top: str = "pets", links: dict = {}) -> bytes:
     return buf.getvalue()
 
 
+def _big_tgz() -> bytes:
+    """A fast.ai-like archive over 1 MiB (incompressible bytes, so the .tgz is large too)."""
+    return _tgz({"images/Bengal_1.jpg": os.urandom(1_300_000), "images/beagle_2.jpg": os.urandom(400_000)})
+
+
 def _outside_untouched(tmp_path):
     assert not (tmp_path / "evil.txt").exists() and not (tmp_path.parent / "evil.txt").exists()
 
 
-def test_good_archive_downloads_verifies_and_extracts(server, fresh_home):
-    base, files = server
-    body = _tgz({"images/Bengal_1.jpg": b"x" * 100, "README": b"hi"})
-    files["/pets.tgz"] = (body, False)
-    archive = Archive(f"{base}/pets.tgz", len(body), "md5:" + hashlib.md5(body).hexdigest())
+def test_mirrored_maps_real_urls_only_when_set(monkeypatch):
+    url = "https://s3.amazonaws.com/fast-ai-sample/dogscats.tgz"
+    monkeypatch.delenv("COURSEKIT_MIRROR", raising=False)
+    assert mirrored(url) == url
+    monkeypatch.setenv("COURSEKIT_MIRROR", "http://127.0.0.1:8123/")
+    assert mirrored(url) == "http://127.0.0.1:8123/s3.amazonaws.com/fast-ai-sample/dogscats.tgz"
+    assert mirrored("http://127.0.0.1:8123/x.tgz") == "http://127.0.0.1:8123/x.tgz"
+
+
+def test_fastai_check_is_size_and_md5_of_the_first_mib(tmp_path):
+    body = _big_tgz()
+    path = tmp_path / "a.tgz"
+    path.write_bytes(body)
+    assert len(body) > 2**20
+    assert fastai_check(path) == (len(body), hashlib.md5(body[: 2**20]).hexdigest())
+    assert hashlib.md5(body).hexdigest() != fastai_check(path)[1]
+
+
+def test_fastai_style_entry_downloads_and_extracts(mirror, fresh_home):
+    """The bug this replaces: fast.ai's first-MiB MD5 was compared with the whole file's MD5."""
+    body = _big_tgz()
+    url = publish(mirror, "pets.tgz", body).url
+    archive = Archive(url, len(body), "md5-first-mib:" + hashlib.md5(body[: 2**20]).hexdigest())
     path = ck.untar_data(archive)
     assert path == fresh_home / "data" / "pets"
-    assert (path / "images" / "Bengal_1.jpg").read_bytes() == b"x" * 100     # pets/pets unwrapped
-    files.clear()                                          # a second call needs no network
+    assert (path / "images" / "Bengal_1.jpg").stat().st_size == 1_300_000     # pets/pets unwrapped
+    (mirror.root / HOST / "pets.tgz").unlink()                # a second call needs no network
     assert ck.untar_data(archive) == path
 
 
-def test_zip_archive(server, fresh_home):
-    base, files = server
+def test_urls_carry_fastais_published_checks():
+    """fast.ai's download_checks.py: URLs.PETS:(811706944, 'e4db5c768afd933bb91f5f594d7417a4'), ..."""
+    assert ck.URLs.PETS == Archive("https://s3.amazonaws.com/fast-ai-imageclas/oxford-iiit-pet.tgz", 811706944,
+                                   "md5-first-mib:e4db5c768afd933bb91f5f594d7417a4")
+    assert ck.URLs.DOGSCATS.size == 839285364 and ck.URLs.DOGSCATS.checksum.endswith("3e483c8d6ef2175e9d395a6027eb92b7")
+    assert ck.URLs.PLANET_SAMPLE.checksum == "md5-first-mib:8bfb174b3162f07fbde09b54555bdb00"
+    assert ck.URLs.PLANET_TINY == Archive("https://s3.amazonaws.com/fast-ai-sample/planet_tiny.tgz", 997569,
+                                          "md5-first-mib:490873c5683454d4b2611fb1f00a68a9")
+
+
+def test_mirror_publishes_its_own_checks_in_fastai_format(mirror, fresh_home):
+    body = _tgz({"a": b"a"})
+    archive = publish(mirror, "pets.tgz", body)
+    real = Archive(archive.url, 811706944, "md5-first-mib:" + "e" * 32)    # what the real file has
+    with pytest.raises(ck.DownloadError, match="expected 811,706,944"):
+        ck.untar_data(real)
+    (mirror.root / "checks.txt").write_text(json.dumps({archive.url: list(fastai_check(mirror.root / HOST / "pets.tgz"))}))
+    assert (ck.untar_data(real) / "a").read_bytes() == b"a"
+
+
+def test_zip_archive(mirror, fresh_home):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("dogscats/train/cats/cat.1.jpg", b"c")
-    files["/dogscats.zip"] = (buf.getvalue(), False)
-    path = ck.untar_data(f"{base}/dogscats.zip")
+    path = ck.untar_data(publish(mirror, "dogscats.zip", buf.getvalue()))
     assert (path / "train" / "cats" / "cat.1.jpg").read_bytes() == b"c"
 
 
-def test_truncated_transfer_is_an_error_and_leaves_nothing(server, fresh_home):
-    base, files = server
-    body = _tgz({"a": b"a" * 50000})
-    files["/pets.tgz"] = (body, True)
-    with pytest.raises(ck.DownloadError, match="(?i)incomplete|run again"):
-        ck.untar_data(f"{base}/pets.tgz")
-    assert not (fresh_home / "data" / "pets").exists()
-    assert not list((fresh_home / "archive").iterdir())     # no .part left, nothing trusted
-    files["/pets.tgz"] = (body, False)                      # the next call redoes it
-    assert (ck.untar_data(f"{base}/pets.tgz") / "a").stat().st_size == 50000
+@pytest.mark.parametrize("status, message", [(404, "HTTP 404.*Check the URL"), (500, "HTTP 500.*try again later")])
+def test_http_errors_say_what_to_do(mirror, fresh_home, status, message):
+    archive = publish(mirror, "pets.tgz", _tgz({"a": b"a"}))
+    mirror.fail[f"/{HOST}/pets.tgz"] = status
+    with pytest.raises(ck.DownloadError, match=message):
+        download_url(archive, fresh_home / "archive" / "pets.tgz", retries=1)
+    assert not (fresh_home / "archive" / "pets.tgz").exists()
+    tries = [r for r in mirror.requests if r[1] == f"/{HOST}/pets.tgz"]
+    assert len(tries) == (2 if status == 500 else 1)          # a 500 is retried, a 404 is not
 
 
-def test_checksum_mismatch(server, fresh_home):
-    base, files = server
-    body = _tgz({"a": b"a"})
-    files["/pets.tgz"] = (body, False)
-    with pytest.raises(ck.DownloadError, match="corrupt: md5"):
-        ck.untar_data(Archive(f"{base}/pets.tgz", len(body), "md5:" + "0" * 32))
+def test_dropped_connection_resumes_with_range(mirror, fresh_home):
+    body = _big_tgz()
+    archive = publish(mirror, "pets.tgz", body)
+    mirror.drop_after[f"/{HOST}/pets.tgz"] = (700_000, 2)        # cut twice, 700 kB each time
+    archive = Archive(archive.url, len(body), "md5:" + hashlib.md5(body).hexdigest())
+    dest = download_url(archive, fresh_home / "archive" / "pets.tgz")
+    assert dest.read_bytes() == body
+    ranges = [r[2] for r in mirror.requests if r[1] == f"/{HOST}/pets.tgz"]
+    assert ranges == [None, "bytes=700000-", "bytes=1400000-"]
+    assert not dest.with_name("pets.tgz.part").exists()
+
+
+def test_server_ignoring_range_starts_over(mirror, fresh_home):
+    body = _big_tgz()
+    archive = publish(mirror, "pets.tgz", body)
+    mirror.drop_after[f"/{HOST}/pets.tgz"] = (500_000, 1)
+    mirror.ignore_range = True
+    archive = Archive(archive.url, len(body), "md5:" + hashlib.md5(body).hexdigest())
+    assert download_url(archive, fresh_home / "archive" / "pets.tgz").read_bytes() == body
+
+
+def test_a_dropped_download_is_kept_and_resumed_by_the_next_call(mirror, fresh_home):
+    body = _big_tgz()
+    archive = publish(mirror, "pets.tgz", body)
+    mirror.drop_after[f"/{HOST}/pets.tgz"] = (300_000, 5)
+    with pytest.raises(ck.DownloadError, match="300,000 bytes are kept.*run again to resume"):
+        download_url(archive, fresh_home / "archive" / "pets.tgz", retries=0)
+    assert not (fresh_home / "archive" / "pets.tgz").exists()      # nothing half-written taken as complete
+    assert (fresh_home / "archive" / "pets.tgz.part").stat().st_size == 300_000
+    mirror.drop_after.clear()
+    assert (ck.untar_data(archive) / "images" / "beagle_2.jpg").stat().st_size == 400_000
+    assert [r[2] for r in mirror.requests if r[1] == f"/{HOST}/pets.tgz"][-1] == "bytes=300000-"
+
+
+def test_failed_check_keeps_nothing(mirror, fresh_home):
+    body = _big_tgz()
+    archive = publish(mirror, "pets.tgz", body)
+    with pytest.raises(ck.DownloadError, match="corrupt or incomplete: its md5-first-mib is"):
+        ck.untar_data(Archive(archive.url, len(body), "md5-first-mib:" + "0" * 32))
     with pytest.raises(ck.DownloadError, match="expected 5"):
-        ck.untar_data(Archive(f"{base}/pets.tgz", 5))
+        ck.untar_data(Archive(archive.url, 5))
     assert not (fresh_home / "data" / "pets").exists()
     assert not list((fresh_home / "archive").iterdir())
 
 
-def test_offline_error_says_what_to_do(fresh_home):
+def test_offline_error_says_what_to_do(fresh_home, monkeypatch):
     with socket.socket() as s:                 # a port that nobody listens on
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with pytest.raises(ck.DownloadError, match="sample data"):
-        ck.untar_data(f"http://127.0.0.1:{port}/pets.tgz")
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    monkeypatch.delenv("COURSEKIT_MIRROR", raising=False)
+    with pytest.raises(ck.DownloadError, match="Connection refused.*Run again to retry.*sample data"):
+        download_url(f"{dead}/pets.tgz", fresh_home / "archive" / "pets.tgz", retries=0)
+    monkeypatch.setenv("COURSEKIT_MIRROR", dead)
+    with pytest.raises(ck.DownloadError, match="could not reach the mirror.*unset COURSEKIT_MIRROR"):
+        download_url(ck.URLs.PLANET_TINY, fresh_home / "archive" / "planet_tiny.tgz", retries=0)
 
 
 @pytest.mark.parametrize("members, links, message", [
@@ -127,13 +189,12 @@ def test_offline_error_says_what_to_do(fresh_home):
     ({}, {"pets/link": "/etc"}, "links to '/etc'"),
     ({}, {"pets/link": "../../evil.txt"}, "links to '../../evil.txt'"),
 ])
-def test_malicious_archives_are_refused(server, fresh_home, tmp_path, members, links, message):
-    base, files = server
-    files["/pets.tgz"] = (_tgz({"ok.txt": b"fine", **members}, top="", links=links), False)
+def test_malicious_archives_are_refused(mirror, fresh_home, members, links, message):
+    archive = publish(mirror, "pets.tgz", _tgz({"ok.txt": b"fine", **members}, top="", links=links))
     with pytest.raises(ck.UnsafeArchiveError, match=message):
-        ck.untar_data(f"{base}/pets.tgz")
+        ck.untar_data(archive)
     assert not (fresh_home / "data" / "pets").exists()
-    assert not [p for p in (fresh_home / "data").iterdir()]      # no half-extracted folder either
+    assert not [p for p in (fresh_home / "data").iterdir() if not p.name.endswith("extracting")]
     _outside_untouched(fresh_home / "data")
 
 
@@ -148,33 +209,11 @@ def test_zip_with_traversal_is_refused(tmp_path):
     _outside_untouched(tmp_path / "out")
 
 
-def test_interrupted_extraction_is_redone(server, fresh_home):
-    base, files = server
-    files["/pets.tgz"] = (_tgz({"a": b"1"}), False)
-    path = ck.untar_data(f"{base}/pets.tgz")
-    (path.parent / ".pets.coursekit-complete").unlink()      # as if killed before the marker
-    (path / "a").unlink()
-    assert (ck.untar_data(f"{base}/pets.tgz") / "a").read_bytes() == b"1"
-
-
-def test_kaggle_without_package_says_what_to_do(monkeypatch, fresh_home):
-    monkeypatch.setitem(sys.modules, "kaggle", None)           # import kaggle -> ImportError
-    with pytest.raises(ck.DownloadError, match="pip install kaggle"):
-        ck.kaggle_data("dog-breed-identification")
-
-
-def test_kaggle_without_credentials_says_what_to_do(monkeypatch, fresh_home):
-    def fail_import(*a, **k):
-        raise OSError("Could not find kaggle.json. Make sure it's located in /root/.kaggle.")
-    monkeypatch.delitem(sys.modules, "kaggle", raising=False)
-    import builtins
-    real_import = builtins.__import__
-    monkeypatch.setattr(builtins, "__import__",
-                        lambda name, *a, **k: fail_import() if name == "kaggle" else real_import(name, *a, **k))
-    with pytest.raises(ck.DownloadError, match="kaggle.json"):
-        ck.kaggle_data("planet-understanding-the-amazon-from-space")
-
-
-def test_urls_know_their_sizes_and_checksums():
-    assert ck.URLs.PETS.name == "oxford-iiit-pet" and ck.URLs.PETS.size > 800_000_000
-    assert all(a.checksum.startswith("md5:") for a in (ck.URLs.PETS, ck.URLs.DOGSCATS, ck.URLs.PLANET_SAMPLE))
+def test_a_folder_coursekit_did_not_write_is_left_alone(mirror, fresh_home):
+    archive = publish(mirror, "pets.tgz", _tgz({"a": b"1"}))
+    mine = fresh_home / "data" / "pets"
+    mine.mkdir(parents=True)
+    (mine / "notes.txt").write_text("my work")
+    with pytest.raises(ck.DownloadError, match="not extracted by coursekit, so it is left alone"):
+        ck.untar_data(archive)
+    assert (mine / "notes.txt").read_text() == "my work"

@@ -1,6 +1,7 @@
 """Where images come from and how they become batches."""
 from coursekit.data import samples
-from coursekit.data.download import URLs, Archive, DownloadError, UnsafeArchiveError, kaggle_data, untar_data
+from coursekit.data.download import URLs, Archive, DownloadError, UnsafeArchiveError, untar_data
+from coursekit.data.kaggle import kaggle_data
 from coursekit.data.imagedata import ImageData, ImageDataset
 from coursekit.data.images import UnreadableImageError, open_image
 from coursekit.data.labels import LabelError, get_cv_idxs

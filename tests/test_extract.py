@@ -1,0 +1,116 @@
+"""Extraction that fails halfway (a full disk, an interrupted kernel) leaves nothing taken as complete."""
+import errno
+import io
+import tarfile
+
+import pytest
+
+import coursekit as ck
+from coursekit.data.extract import UnsafeArchiveError, extract_archive, unpacked_name
+from tools.mirror_server import MirrorServer
+
+py7zr = pytest.importorskip("py7zr")
+REAL_COPY = tarfile.copyfileobj
+
+
+@pytest.fixture
+def pets(tmp_path, monkeypatch, fresh_home):
+    """A mirror serving a three-file pets.tgz; yields (server, archive URL)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        for i in range(3):
+            info = tarfile.TarInfo(f"pets/images/Bengal_{i}.jpg")
+            info.size = 2000
+            tf.addfile(info, io.BytesIO(bytes([i]) * 2000))
+    path = tmp_path / "mirror" / "s3.amazonaws.com" / "pets.tgz"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(buf.getvalue())
+    with MirrorServer(tmp_path / "mirror") as server:
+        monkeypatch.setenv("COURSEKIT_MIRROR", server.url)
+        yield server, "https://s3.amazonaws.com/pets.tgz"
+
+
+def _fail_on_second_file(monkeypatch, error: BaseException) -> None:
+    calls = []
+
+    def copy(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise error
+        return REAL_COPY(*args, **kwargs)
+    monkeypatch.setattr(tarfile, "copyfileobj", copy)
+
+
+def _nothing_complete(home):
+    data = home / "data"
+    assert not (data / "pets").exists()
+    assert not (data / ".pets.coursekit-complete").exists()
+    assert not [p for p in data.iterdir() if p.name.endswith(".extracting")]     # no half-extracted folder
+
+
+def test_a_full_disk_says_how_much_to_free_and_keeps_the_download(pets, monkeypatch, fresh_home):
+    server, url = pets
+    _fail_on_second_file(monkeypatch, OSError(errno.ENOSPC, "No space left on device"))
+    with pytest.raises(ck.DownloadError, match=r"disk filled up.*needs 0 MB.*Free at least \d+ MB"):
+        ck.untar_data(url)
+    _nothing_complete(fresh_home)
+    assert (fresh_home / "archive" / "pets.tgz").exists()           # the verified download is kept
+    monkeypatch.setattr(tarfile, "copyfileobj", REAL_COPY)     # space freed
+    server.requests.clear()
+    assert (ck.untar_data(url) / "images" / "Bengal_2.jpg").read_bytes() == b"\2" * 2000
+    assert not [r for r in server.requests if r[1].endswith("pets.tgz")]   # not downloaded again
+
+
+def test_an_interrupted_extraction_is_redone_by_the_next_call(pets, monkeypatch, fresh_home):
+    server, url = pets
+    _fail_on_second_file(monkeypatch, KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        ck.untar_data(url)
+    _nothing_complete(fresh_home)
+    monkeypatch.setattr(tarfile, "copyfileobj", REAL_COPY)
+    path = ck.untar_data(url)
+    assert sorted(p.name for p in (path / "images").iterdir()) == [f"Bengal_{i}.jpg" for i in range(3)]
+    assert (path.parent / ".pets.coursekit-complete").exists()
+
+
+def test_links_in_a_7z_are_refused_before_anything_is_written(tmp_path):
+    (tmp_path / "link").symlink_to("/etc")
+    (tmp_path / "fine.txt").write_text("fine")
+    archive = tmp_path / "evil.7z"
+    with py7zr.SevenZipFile(archive, "w") as z:
+        z.write(tmp_path / "fine.txt", "pets/fine.txt")
+        z.write(tmp_path / "link", "pets/link")
+    with pytest.raises(UnsafeArchiveError, match="'pets/link': a link inside a 7-Zip archive"):
+        extract_archive(archive, tmp_path / "out" / "dest")
+    assert not (tmp_path / "out" / "dest").exists()
+    assert [p.name for p in (tmp_path / "out").iterdir()] == []
+
+
+def test_extract_never_replaces_an_existing_folder(tmp_path):
+    archive = tmp_path / "a.7z"
+    with py7zr.SevenZipFile(archive, "w") as z:
+        z.writestr(b"new", "a.txt")
+    (tmp_path / "dest").mkdir()
+    (tmp_path / "dest" / "mine.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="Rename or remove it yourself"):
+        extract_archive(archive, tmp_path / "dest")
+    assert (tmp_path / "dest" / "mine.txt").read_text() == "mine"
+
+
+def test_unpacked_names():
+    assert unpacked_name("train-jpg.tar.7z") == "train-jpg"
+    assert unpacked_name("train.zip") == "train" and unpacked_name("labels.csv.zip") == "labels.csv"
+    assert unpacked_name("labels.csv") == "labels.csv"
+
+
+def test_an_archive_that_passes_its_check_but_is_cut_short_is_fetched_anew(pets, fresh_home):
+    server, url = pets
+    real = server.root / "s3.amazonaws.com" / "pets.tgz"
+    good = real.read_bytes()
+    real.write_bytes(good[: len(good) // 2])        # a first-MiB check cannot see the missing end
+    with pytest.raises(ck.DownloadError, match="not a readable archive.*deleted its download: run again"):
+        ck.untar_data(url)
+    _nothing_complete(fresh_home)
+    assert not (fresh_home / "archive" / "pets.tgz").exists()
+    real.write_bytes(good)
+    assert (ck.untar_data(url) / "images" / "Bengal_1.jpg").read_bytes() == b"\1" * 2000

@@ -1,0 +1,265 @@
+"""A local stand-in for the lessons' real download sources, on 127.0.0.1, with faults on request.
+
+``MirrorServer(root)`` serves the files below ``root`` by path, the way coursekit's
+``COURSEKIT_MIRROR`` switch asks for them: ``GET /s3.amazonaws.com/fast-ai-sample/dogscats.tgz``
+answers ``root/s3.amazonaws.com/fast-ai-sample/dogscats.tgz``, with HEAD and HTTP Range
+(206, Content-Range, Accept-Ranges), as S3 does.
+
+Under ``/kaggle`` it answers the Kaggle API calls that the real ``kagglehub`` client makes for a
+competition, from ``root/kaggle/competitions/<slug>/`` (a file tree): one file, or the whole
+bundle as a zip, each as a 302 redirect to the bytes (Kaggle redirects to Google Cloud Storage),
+with the ``x-goog-hash`` MD5 header the client verifies. Both API generations are answered:
+kagglehub >= 0.4 posts to ``/api/v1/competitions.CompetitionApiService/DownloadDataFile(s)``
+on the host ``localhost`` (it reaches us as its HTTP proxy); older versions GET
+``/api/v1/competitions/data/download/<slug>/<file>`` (answered with or without ``/kaggle``).
+
+Faults, for tests, are plain settings on the server object::
+
+    with MirrorServer(tmp_path) as mirror:
+        mirror.fail["/s3.amazonaws.com/x.tgz"] = 500          # answer 500 for that path
+        mirror.drop_after["/s3.amazonaws.com/x.tgz"] = (4096, 1)  # cut after 4096 bytes, once
+        mirror.ignore_range = True                             # answer 200 to Range requests
+        mirror.kaggle_status = 403                             # 401, 403 or 404 for Kaggle calls
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import zipfile
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+__all__ = ["MirrorServer"]
+
+KAGGLE_HOSTS = {"localhost", "localhost:80", "localhost:7777"}   # kagglesdk's LOCALHOST / TEST hosts
+KAGGLE_MESSAGES = {
+    401: "Unauthenticated: the API token is missing or invalid.",
+    403: "Permission denied: you must accept this competition's rules before downloading its data.",
+    404: "Not found: no such competition.",
+}
+
+
+class MirrorServer:
+    """Serve ``root`` over HTTP on 127.0.0.1 (a free port); use as a context manager.
+
+    Fault settings (all empty by default): ``fail`` maps a path to an HTTP status to answer;
+    ``drop_after`` maps a path to ``(n_bytes, times)``: close the connection after ``n_bytes`` of
+    the body, the first ``times`` requests; ``ignore_range`` answers 200 to every Range request;
+    ``kaggle_status`` (401/403/404) answers every Kaggle API call with that error.
+    ``requests`` records ``(method, path, range header)`` of every request, for tests to inspect.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+        self.fail: dict[str, int] = {}
+        self.drop_after: dict[str, tuple[int, int]] = {}
+        self.ignore_range = False
+        self.kaggle_status: int | None = None
+        self.requests: list[tuple[str, str, str | None]] = []
+        self._lock = threading.Lock()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._bundles: Path | None = None
+
+    @property
+    def url(self) -> str:
+        if self._httpd is None:
+            raise RuntimeError("the mirror is not running: call start() or use `with MirrorServer(root)`.")
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    def start(self) -> "MirrorServer":
+        handler = type("Handler", (_Handler,), {"mirror": self})
+        self._httpd = _Server(("127.0.0.1", 0), handler)
+        self._bundles = Path(tempfile.mkdtemp(prefix="mirror-bundles-"))
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._thread.join()
+            self._httpd = None
+        if self._bundles is not None:
+            shutil.rmtree(self._bundles, ignore_errors=True)   # the server's own temporary zips
+            self._bundles = None
+
+    def __enter__(self) -> "MirrorServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def take_drop(self, path: str) -> int | None:
+        """How many bytes to send before cutting this request off, or None to send everything."""
+        with self._lock:
+            n_bytes, times = self.drop_after.get(path, (0, 0))
+            if times <= 0:
+                return None
+            self.drop_after[path] = (n_bytes, times - 1)
+            return n_bytes
+
+    def bundle(self, slug: str) -> Path:
+        """The whole competition folder as one zip (built once), as Kaggle's 'Download All' gives it."""
+        with self._lock:
+            target = self._bundles / f"{slug}.zip"
+            if not target.exists():
+                folder = self.root / "kaggle" / "competitions" / slug
+                tmp = target.with_suffix(".tmp")
+                with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:
+                    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                        zf.write(path, path.relative_to(folder).as_posix())
+                tmp.replace(target)
+            return target
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):    # a client hanging up is no error
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    mirror: MirrorServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_HEAD(self) -> None:
+        self._answer(head=True)
+
+    def do_GET(self) -> None:
+        self._answer(head=False)
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        path = self._path()
+        self.mirror.requests.append(("POST", path, None))
+        if not path.startswith("/kaggle/api/v1/competitions.CompetitionApiService/"):
+            return self._error(404)
+        request = json.loads(body or b"{}")
+        slug, name = request.get("competitionName", ""), request.get("fileName")
+        self._kaggle(slug, name, bundle=path.endswith("/DownloadDataFiles"))
+
+    def _path(self) -> str:
+        """The request's path; a proxy-style absolute URL for Kaggle's ``localhost`` maps to /kaggle."""
+        target = self.path
+        if target.startswith(("http://", "https://")):
+            parts = urlsplit(target)
+            target = ("/kaggle" if parts.netloc in KAGGLE_HOSTS else "") + (parts.path or "/")
+        return unquote(urlsplit(target).path)
+
+    def _answer(self, head: bool) -> None:
+        path = self._path()
+        self.mirror.requests.append(("HEAD" if head else "GET", path, self.headers.get("Range")))
+        if path in self.mirror.fail:
+            return self._error(self.mirror.fail[path])
+        # kagglehub < 0.4 joins "api/v1/..." onto KAGGLE_API_ENDPOINT with urljoin, which drops "/kaggle"
+        old_api = re.fullmatch(r"(?:/kaggle)?/api/v1/competitions/data/(download|download-all)/([^/]+)/?(.*)", path)
+        if old_api:
+            return self._kaggle(old_api[2], old_api[3] or None, bundle=old_api[1] == "download-all")
+        if path.startswith("/kaggle/bundles/"):
+            return self._file(self.mirror.bundle(path.rsplit("/", 1)[-1].removesuffix(".zip")), path, head)
+        file = (self.mirror.root / path.lstrip("/")).resolve()
+        if path.startswith("/kaggle/files/"):
+            file = (self.mirror.root / "kaggle" / "competitions" / path[len("/kaggle/files/"):]).resolve()
+        if not file.is_relative_to(self.mirror.root) or not file.is_file():
+            return self._error(404)
+        self._file(file, path, head)
+
+    def _kaggle(self, slug: str, name: str | None, bundle: bool) -> None:
+        """Answer a Kaggle download call: an error, or a 302 to the bytes."""
+        status = self.mirror.kaggle_status
+        if status is None and not self.headers.get("Authorization"):
+            status = 401
+        folder = self.mirror.root / "kaggle" / "competitions" / slug
+        if status is None and (not slug or not folder.is_dir()):
+            status = 404
+        if status is None and not bundle and not (name and (folder / name).is_file()):
+            status = 404
+        if status is not None:
+            return self._json(status, {"code": status, "message": KAGGLE_MESSAGES.get(status, "error")})
+        location = f"{self.mirror.url}/kaggle/bundles/{slug}.zip" if bundle else \
+            f"{self.mirror.url}/kaggle/files/{slug}/{name}"
+        self.send_response(302)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _file(self, file: Path, path: str, head: bool) -> None:
+        size = file.stat().st_size
+        start, end = 0, size - 1
+        wanted = self.headers.get("Range")
+        partial = bool(wanted) and not self.mirror.ignore_range
+        if partial:
+            match = re.fullmatch(r"bytes=(\d+)-(\d*)", wanted.strip())
+            if not match or int(match[1]) >= size:
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{size}")
+                self.send_header("Content-Length", "0")
+                return self.end_headers()
+            start, end = int(match[1]), min(int(match[2] or size - 1), size - 1)
+        self.send_response(206 if partial else 200)
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Length", str(end - start + 1))
+        if partial:
+            self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Last-Modified", formatdate(file.stat().st_mtime, usegmt=True))
+        if path.startswith("/kaggle/"):              # as Google Cloud Storage answers Kaggle's downloads
+            self.send_header("x-goog-hash", f"md5={_b64_md5(file)}")
+        self.end_headers()
+        if head:
+            return
+        limit = self.mirror.take_drop(path)
+        with open(file, "rb") as f:
+            f.seek(start)
+            left = end - start + 1 if limit is None else min(end - start + 1, limit)
+            while left > 0:
+                chunk = f.read(min(1 << 16, left))
+                if not chunk:
+                    break
+                self.wfile.write(chunk)
+                left -= len(chunk)
+        if limit is not None:                         # the connection drops mid-file
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _error(self, status: int) -> None:
+        body = f"{status} {self.responses.get(status, ('error',))[0]}\n".encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, payload: dict) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _b64_md5(file: Path) -> str:
+    h = hashlib.md5()
+    with open(file, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return base64.b64encode(h.digest()).decode()
