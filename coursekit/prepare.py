@@ -13,9 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from coursekit.data.download import URLs, Archive, kaggle_data, untar_data
+from coursekit.config import coursekit_home
+from coursekit.data.download import COMPLETE, URLs, Archive, untar_data
+from coursekit.data.extract import unpacked_name
+from coursekit.data.kaggle import kaggle_data
+from coursekit.data.sources import mirror_url, mirrored
 from coursekit.train.models import ARCHS
-from coursekit.train.weights import fetch_weights
+from coursekit.train.weights import fetch_weights, weights_enum
 
 __all__ = ["FullModeNeeds", "FULL_MODE", "prepare_full"]
 
@@ -46,9 +50,24 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def _report(kind: str, name: str, path: Path, fetched: bool, say: Callable[[str], None]) -> None:
-    verb = "fetched" if fetched else "already there"
-    say(f"  {verb:>13}: {kind} {name} -> {path} ({_size(path) / 1e6:,.1f} MB)")
+def _archive_ready(archive: Archive) -> bool:
+    dest = coursekit_home() / "data" / archive.name
+    return dest.is_dir() and (dest.parent / f".{dest.name}{COMPLETE}").exists()
+
+
+def _competition_ready(competition: str, files: list[str] | None) -> bool:
+    dest = coursekit_home() / "data" / competition
+    if files is None:
+        return (dest.parent / f".{dest.name}{COMPLETE}").exists()
+    return all((dest / unpacked_name(name)).exists() for name in files)
+
+
+def _report(kind: str, name: str, source: str, path: Path, fetched: bool, say: Callable[[str], None]) -> None:
+    size = f"{_size(path) / 1e6:,.1f} MB"
+    if fetched:
+        say(f"  fetched: {kind} {name} from {source} -> {path} ({size})")
+    else:
+        say(f"  already there: {kind} {name} -> {path} ({size})")
 
 
 def prepare_full(names: Sequence[str] = ("all",), say: Callable[[str], None] = print) -> dict[str, list[Path]]:
@@ -69,20 +88,23 @@ def prepare_full(names: Sequence[str] = ("all",), say: Callable[[str], None] = p
         say(f"{name} (lesson {needs.lessons}):")
         paths = []
         for archive in needs.archives:
-            path, fetched = untar_data(archive, report=True)
-            _report("fast.ai archive", archive.fname, path, fetched, say)
+            fetched = not _archive_ready(archive)
+            path = untar_data(archive)
+            _report("fast.ai archive", archive.fname, mirrored(archive.url), path, fetched, say)
             paths.append(path)
         if needs.competition:
             files = list(needs.kaggle_files) if needs.kaggle_files else None
-            path, fetched = kaggle_data(needs.competition, files=files, report=True)
-            _report("Kaggle competition", needs.competition, path, fetched, say)
+            fetched = not _competition_ready(needs.competition, files)
+            path = kaggle_data(needs.competition, files=files)
+            source = f"{mirror_url()}/kaggle" if mirror_url() else f"https://www.kaggle.com/competitions/{needs.competition}"
+            _report("Kaggle competition", needs.competition, source, path, fetched, say)
             paths.append(path)
         for arch in needs.archs:
             if arch in seen_archs:
                 continue
             seen_archs.add(arch)
             path, fetched = fetch_weights(ARCHS[arch].weights)
-            _report("weights of", arch, path, fetched, say)
+            _report("weights of", arch, mirrored(weights_enum(ARCHS[arch].weights).url), path, fetched, say)
             paths.append(path)
         done[name] = paths
     return done

@@ -36,7 +36,7 @@ def full_mode_env(mirror_root, tmp_path_factory):
     env = {"COURSEKIT_HOME": str(work / "coursekit"), "TORCH_HOME": str(work / "torch"),
            "KAGGLEHUB_CACHE": str(work / "kagglehub"), "KAGGLE_USERNAME": "student", "KAGGLE_KEY": "0123456789abcdef",
            "COURSEKIT_SAMPLE": "0", "COURSEKIT_MAX_SIZE": "64"}
-    cli = [sys.executable, "-m", "coursekit", "data", "--full", "all"]
+    cli = [sys.executable, "-m", "coursekit.cli", "data", "--full", "all"]
     with MirrorServer(mirror_root) as server:
         env["COURSEKIT_MIRROR"] = server.url
         run_env = {**os.environ, **env}

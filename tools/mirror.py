@@ -273,17 +273,21 @@ def _weights(out: Path) -> dict[str, str]:
 
 # ------------------------------------------------------------------------------------- the mirror
 
-def build(root: Path, n_per_class: int = 8, quiet: bool = False) -> Path:
+def build(root: Path, n_per_class: int | None = None, quiet: bool = False) -> Path:
     """Build the mirror's files under ``root`` (once: a finished build is reused) and return ``root``.
 
-    ``n_per_class`` sets how many pictures each breed gets (8: 296 pets, 960 dog-breed images).
-    Built in a temporary sibling folder renamed into place, so ``root`` is whole or absent.
+    ``n_per_class`` sets how many pictures each breed gets (default 8: 296 pets, 480 dog-breed
+    images); None reuses a finished mirror of any size. Built in a temporary sibling folder renamed
+    into place, so ``root`` is whole or absent.
     """
     root = Path(root)
-    wanted = {"version": MIRROR_VERSION, "n_per_class": n_per_class}
     marker = root / MARKER
-    if marker.exists() and json.loads(marker.read_text()) == wanted:
-        return root
+    if marker.exists():
+        built = json.loads(marker.read_text())
+        if built["version"] == MIRROR_VERSION and n_per_class in (None, built["n_per_class"]):
+            return root
+    n_per_class = n_per_class or 8
+    wanted = {"version": MIRROR_VERSION, "n_per_class": n_per_class}
     if root.exists() and any(root.iterdir()):
         raise FileExistsError(f"{root} is not empty and holds no finished mirror; choose an empty or new folder.")
     tmp = root.with_name(f".{root.name}.{uuid.uuid4().hex[:8]}.building")
@@ -333,13 +337,13 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["build", "serve"], help="build the files, or build and serve them")
     parser.add_argument("root", type=Path, help="the mirror's folder")
-    parser.add_argument("--n-per-class", type=int, default=8, help="pictures per breed (default 8)")
-    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
+    parser.add_argument("--n-per-class", type=int, default=None,
+                        help="pictures per breed (default: 8, or the size of the mirror already there)")
     args = parser.parse_args(argv)
     build(args.root, args.n_per_class)
     if args.command == "serve":
         from tools.mirror_server import MirrorServer
-        with MirrorServer(args.root, port=args.port) as server:
+        with MirrorServer(args.root) as server:
             print(f"serving {args.root} at {server.url}\n\n    export COURSEKIT_MIRROR={server.url}\n\n"
                   "Ctrl-C stops it.", flush=True)
             try:

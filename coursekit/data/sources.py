@@ -32,7 +32,8 @@ FIRST_MIB = 2**20
 class Archive:
     """A file's URL with what is known about it: size in bytes and a checksum.
 
-    ``checksum`` is ``md5-first-mib:<hex>`` (fast.ai's check), ``md5:<hex>`` or ``sha256:<hex>``.
+    ``checksum`` is ``md5-first-mib:<hex>`` (fast.ai's check), ``md5:<hex>``, ``sha256:<hex>``, or
+    ``sha256-prefix:<hex>`` (torch.hub's weight files, whose names hold their SHA-256's first digits).
 
     >>> Archive('https://example.org/pets.tgz', 1234, 'md5-first-mib:' + 32 * '0').name
     'pets'
@@ -116,7 +117,10 @@ def verify(archive: Archive, path: Path) -> str | None:
         return f"it has {size:,} bytes, expected {archive.size:,}"
     if archive.checksum:
         kind, want = archive.checksum.split(":", 1)
-        have = fastai_check(path)[1] if kind == "md5-first-mib" else _digest(path, kind)
+        if kind == "sha256-prefix":            # torch.hub's weight files: the name holds the digest's start
+            have = _digest(path, "sha256")[: len(want)]
+        else:
+            have = fastai_check(path)[1] if kind == "md5-first-mib" else _digest(path, kind)
         if have != want:
             return f"its {kind} is {have}, expected {want}"
     return None
