@@ -30,7 +30,7 @@ from coursekit.data.sources import mirror_url
 __all__ = ["kaggle_data", "kaggle_mirror_settings"]
 
 TOKEN_HELP = ("Create a token at kaggle.com -> Settings -> API -> Create New Token. In Colab, add KAGGLE_USERNAME "
-              "and KAGGLE_KEY as Colab Secrets (the key icon in the left bar) and allow this notebook access; "
+              "and KAGGLE_KEY (or a KAGGLE_API_TOKEN) as Colab Secrets (the key icon in the left bar) and allow this notebook access; "
               "elsewhere save the token as ~/.kaggle/kaggle.json (chmod 600) or set the environment variables "
               "KAGGLE_USERNAME and KAGGLE_KEY.")
 OFFLINE_HELP = "Offline, use the sample data: ck.samples.dogbreeds() / ck.samples.planet()."
