@@ -13,6 +13,7 @@ kagglehub finds the API token in Colab Secrets (``KAGGLE_USERNAME`` and ``KAGGLE
 """
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import time
@@ -81,6 +82,9 @@ def _explain(error: Exception, competition: str, name: str | None) -> DownloadEr
     """Turn kagglehub's exception into a sentence that says what to do."""
     status = getattr(getattr(error, "response", None), "status_code", None)
     what = f"{name!r} of {competition!r}" if name else f"{competition!r}"
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DownloadError(f"the disk filled up while downloading {what}: free some space where kagglehub keeps "
+                             "its downloads ($KAGGLEHUB_CACHE, default ~/.cache/kagglehub) and run again.")
     if type(error).__name__ == "UnauthenticatedError":
         return DownloadError(f"no Kaggle API token was found, so {what} cannot be downloaded. {TOKEN_HELP}")
     if status == 401:
