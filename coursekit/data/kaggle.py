@@ -136,7 +136,10 @@ def _place(source: Path, target: Path) -> None:
         return
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
     try:
-        shutil.copytree(source, tmp) if source.is_dir() else shutil.copyfile(source, tmp)
+        if source.is_dir():
+            shutil.copytree(source, tmp)
+        else:
+            shutil.copyfile(source, tmp)
         os.replace(tmp, target)
     finally:
         if tmp.is_dir():
@@ -163,7 +166,7 @@ def kaggle_data(competition: str, files: Sequence[str] | None = None, dest: str 
         if marker.exists():
             return dest
         bundle = _download(competition, None, retries)     # kagglehub unpacks the bundle's zip
-        for entry in sorted(bundle.iterdir()):
+        for entry in sorted(p for p in bundle.iterdir() if not p.name.startswith(".")):
             target = dest / unpacked_name(entry.name)
             if not target.exists():
                 _place(entry, target)
