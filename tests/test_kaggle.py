@@ -147,3 +147,13 @@ def test_a_corrupt_7z_is_a_clear_error_and_is_fetched_anew(kaggle, fresh_home):
 def test_the_environment_is_restored_after_a_download(kaggle):
     ck.kaggle_data(PLANET, files=["train_v2.csv"])
     assert "KAGGLE_API_ENVIRONMENT" not in os.environ and "HTTP_PROXY" not in os.environ
+
+
+def test_a_full_disk_while_downloading_says_where_to_free_space(kaggle, monkeypatch):
+    import kagglehub
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(kagglehub, "competition_download", full)
+    with pytest.raises(ck.DownloadError, match="disk filled up.*KAGGLEHUB_CACHE"):
+        ck.kaggle_data(PLANET, files=["train_v2.csv"])

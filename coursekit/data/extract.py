@@ -17,6 +17,9 @@ import uuid
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
+from typing import Iterator
+
+from coursekit.progress import progress_bar
 
 __all__ = ["extract_archive", "unpacked_name", "ARCHIVE_SUFFIXES", "ExtractError", "CorruptArchiveError",
            "UnsafeArchiveError"]
@@ -58,13 +61,24 @@ def _check_member(name: str, link: str | None, dest: Path) -> None:
             raise UnsafeArchiveError(f"refusing to extract {name!r}: it links to {link!r}, outside {dest}.")
 
 
+def _counted(members: list, label: str) -> Iterator:
+    """Yield ``members`` while a progress bar counts them (shown in a notebook or a terminal only)."""
+    bar = progress_bar(len(members), f"extracting {label}", unit="file")
+    try:
+        for member in members:
+            yield member
+            bar.update(1)
+    finally:
+        bar.close()
+
+
 def _unzip(archive_path: Path, tmp: Path) -> int:
     with zipfile.ZipFile(archive_path) as zf:
         for info in zf.infolist():
             is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
             _check_member(info.filename, zf.read(info).decode(errors="replace") if is_link else None, tmp)
         needed = sum(info.file_size for info in zf.infolist())
-        _with_space(needed, tmp, lambda: zf.extractall(tmp))
+        _with_space(needed, tmp, lambda: zf.extractall(tmp, members=_counted(zf.infolist(), archive_path.name)))
     return needed
 
 
@@ -88,10 +102,11 @@ def _untar(archive_path: Path, tmp: Path) -> int:
                 link = os.path.relpath(m.linkname, str(PurePosixPath(m.name).parent) or ".")
             _check_member(m.name, link, tmp)
         needed = sum(m.size for m in members)
+        counted = _counted(members, archive_path.name)
         if hasattr(tarfile, "data_filter"):
-            _with_space(needed, tmp, lambda: tf.extractall(tmp, filter="data"))
+            _with_space(needed, tmp, lambda: tf.extractall(tmp, members=counted, filter="data"))
         else:                     # Python < 3.10.12: every member was checked above
-            _with_space(needed, tmp, lambda: tf.extractall(tmp))
+            _with_space(needed, tmp, lambda: tf.extractall(tmp, members=counted))
     return needed
 
 

@@ -13,6 +13,7 @@ kagglehub finds the API token in Colab Secrets (``KAGGLE_USERNAME`` and ``KAGGLE
 """
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import time
@@ -30,7 +31,7 @@ from coursekit.data.sources import mirror_url
 __all__ = ["kaggle_data", "kaggle_mirror_settings"]
 
 TOKEN_HELP = ("Create a token at kaggle.com -> Settings -> API -> Create New Token. In Colab, add KAGGLE_USERNAME "
-              "and KAGGLE_KEY as Colab Secrets (the key icon in the left bar) and allow this notebook access; "
+              "and KAGGLE_KEY (or a KAGGLE_API_TOKEN) as Colab Secrets (the key icon in the left bar) and allow this notebook access; "
               "elsewhere save the token as ~/.kaggle/kaggle.json (chmod 600) or set the environment variables "
               "KAGGLE_USERNAME and KAGGLE_KEY.")
 OFFLINE_HELP = "Offline, use the sample data: ck.samples.dogbreeds() / ck.samples.planet()."
@@ -81,6 +82,9 @@ def _explain(error: Exception, competition: str, name: str | None) -> DownloadEr
     """Turn kagglehub's exception into a sentence that says what to do."""
     status = getattr(getattr(error, "response", None), "status_code", None)
     what = f"{name!r} of {competition!r}" if name else f"{competition!r}"
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DownloadError(f"the disk filled up while downloading {what}: free some space where kagglehub keeps "
+                             "its downloads ($KAGGLEHUB_CACHE, default ~/.cache/kagglehub) and run again.")
     if type(error).__name__ == "UnauthenticatedError":
         return DownloadError(f"no Kaggle API token was found, so {what} cannot be downloaded. {TOKEN_HELP}")
     if status == 401:
@@ -132,7 +136,10 @@ def _place(source: Path, target: Path) -> None:
         return
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
     try:
-        shutil.copytree(source, tmp) if source.is_dir() else shutil.copyfile(source, tmp)
+        if source.is_dir():
+            shutil.copytree(source, tmp)
+        else:
+            shutil.copyfile(source, tmp)
         os.replace(tmp, target)
     finally:
         if tmp.is_dir():
@@ -159,7 +166,7 @@ def kaggle_data(competition: str, files: Sequence[str] | None = None, dest: str 
         if marker.exists():
             return dest
         bundle = _download(competition, None, retries)     # kagglehub unpacks the bundle's zip
-        for entry in sorted(bundle.iterdir()):
+        for entry in sorted(p for p in bundle.iterdir() if not p.name.startswith(".")):
             target = dest / unpacked_name(entry.name)
             if not target.exists():
                 _place(entry, target)
