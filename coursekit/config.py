@@ -36,8 +36,8 @@ def max_picture_size() -> int | None:
     """The full-mode rehearsal's cap on picture sizes: ``$COURSEKIT_MAX_SIZE`` pixels, or None.
 
     The lessons' full mode trains at the course's sizes (224-299 px), which a CPU cannot do in
-    minutes. Rehearsing full mode on a CPU (``pytest -m full_mode``) sets ``COURSEKIT_MAX_SIZE=64``:
-    every ``ImageData`` bigger than that is made at 64 px instead, and says so in its output.
+    minutes. Rehearsing full mode on a CPU (``pytest -m full_mode``) sets ``COURSEKIT_MAX_SIZE=32``:
+    every ``ImageData`` bigger than that is made at 32 px instead, and says so in its output.
     Nothing else changes. Unset, there is no cap.
     """
     value = os.environ.get("COURSEKIT_MAX_SIZE", "").strip()

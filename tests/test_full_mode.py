@@ -5,7 +5,7 @@ kagglehub client, torchvision's weight files through torchvision's weights API.
 First the instructor's command, ``coursekit data --full all``, fetches everything from the mirror
 (and a second run fetches nothing); then the mirror is stopped, so the lessons run with the network
 off, as they would in a classroom prepared that way. The one rehearsal setting is
-``COURSEKIT_MAX_SIZE=64`` (pictures capped at 64 px, so resnets train on a CPU in minutes); each
+``COURSEKIT_MAX_SIZE=32`` (pictures capped at 32 px, so resnets train on a CPU in minutes); each
 lesson prints it where it applies. ``pytest -m full_mode`` runs only this file.
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ def full_mode_env(mirror_root, tmp_path_factory):
     work = tmp_path_factory.mktemp("full_mode")
     env = {"COURSEKIT_HOME": str(work / "coursekit"), "TORCH_HOME": str(work / "torch"),
            "KAGGLEHUB_CACHE": str(work / "kagglehub"), "KAGGLE_USERNAME": "student", "KAGGLE_KEY": "0123456789abcdef",
-           "COURSEKIT_SAMPLE": "0", "COURSEKIT_MAX_SIZE": "64"}
+           "COURSEKIT_SAMPLE": "0", "COURSEKIT_MAX_SIZE": "32"}
     cli = [sys.executable, "-m", "coursekit.cli", "data", "--full", "all"]
     with MirrorServer(mirror_root) as server:
         env["COURSEKIT_MIRROR"] = server.url
@@ -70,5 +70,5 @@ def test_lesson_runs_in_full_mode(nb_regression, lesson, full_mode_env):
     result = nb_regression.check(str(lesson))          # raises if any cell raises
     printed = "".join(output.get("text", "") for cell in result.nb_final.cells if cell.cell_type == "code"
                       for output in cell.outputs)
-    assert "rehearsal: pictures capped at 64 px" in printed, "the rehearsal setting must show where it applies"
+    assert "rehearsal: pictures capped at 32 px" in printed, "the rehearsal setting must show where it applies"
     assert printed.count("No GPU:") == 1, "full mode on a CPU says so, once"
