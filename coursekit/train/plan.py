@@ -45,6 +45,10 @@ class FitPlan:
     def cycle_ends(self) -> tuple[int, ...]:
         return self.schedule.cycle_ends
 
+    def group_lrs(self, step: int) -> list[float]:
+        """The learning rate of each layer group at ``step``."""
+        return self.schedule.group_lrs(step)
+
     def __repr__(self) -> str:
         cycles = f", {len(self.cycle_ends)} cycles" if self.cycle_ends else ""
         return f"FitPlan({self.n_epochs} epochs, {self.total_steps} steps{cycles}: {self.code})"
