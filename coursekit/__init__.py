@@ -16,7 +16,7 @@ from coursekit.data.transforms import IMAGENET_STATS, denormalize, no_aug, side_
 from coursekit.train import schedules
 from coursekit.train.checks import check_result
 from coursekit.train.interpret import Interpretation
-from coursekit.train.learner import EVENTS, Learner
+from coursekit.train.learner import EVENTS, Learner, cnn_learner
 from coursekit.train.lr_finder import LRFinderResult, plot_lr_find, suggest_lr
 from coursekit.train.metrics import accuracy, accuracy_thresh, error_rate, f2, fbeta
 from coursekit.train.models import ARCHS, LayerGroup, PretrainedWeightsError
@@ -28,6 +28,7 @@ __all__ = [
     "URLs", "Archive", "DownloadError", "UnsafeArchiveError", "kaggle_data", "untar_data",
     "ImageData", "UnreadableImageError", "open_image", "LabelError", "get_cv_idxs", "photo",
     "IMAGENET_STATS", "denormalize", "no_aug", "side_on", "top_down",
-    "schedules", "check_result", "Interpretation", "EVENTS", "Learner", "LRFinderResult", "plot_lr_find", "suggest_lr",
+    "schedules", "check_result", "Interpretation", "EVENTS", "Learner", "cnn_learner", "LRFinderResult",
+    "plot_lr_find", "suggest_lr",
     "accuracy", "accuracy_thresh", "error_rate", "f2", "fbeta", "ARCHS", "LayerGroup", "PretrainedWeightsError",
 ]

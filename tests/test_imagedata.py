@@ -76,6 +76,18 @@ def test_unreadable_files_are_warned_and_left_out(tmp_path):
     assert not any(p.name == "broken.jpg" for p in data.train_paths + data.valid_paths)
 
 
+def test_a_decompression_bomb_is_left_out_with_the_unreadable_files(tmp_path, monkeypatch):
+    for c in ("cats", "dogs"):
+        (tmp_path / "train" / c).mkdir(parents=True)
+        for i in range(3):
+            Image.new("RGB", (40, 40), "gray").save(tmp_path / "train" / c / f"{i}.png")
+    Image.new("RGB", (400, 400), "gray").save(tmp_path / "train" / "dogs" / "huge.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)     # 400x400 is over twice the limit: a "bomb"
+    with pytest.warns(UserWarning, match=r"(?s)could not be read.*huge.png"):
+        data = ck.ImageData.from_folder(tmp_path, valid=None, valid_pct=0.3, num_workers=0)
+    assert not any(p.name == "huge.png" for p in data.train_paths + data.valid_paths)
+
+
 def test_with_size_and_resize_keep_the_split(pets_data):
     bigger = pets_data.with_size(48, bs=8)
     assert bigger.train_paths == pets_data.train_paths and bigger.size == 48 and bigger.bs == 8

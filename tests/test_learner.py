@@ -34,15 +34,30 @@ def test_fit_trains_only_unfrozen_groups(learn):
     assert not _same(before[2], after[2])
 
 
-def test_bn_freeze_keeps_running_stats_of_frozen_groups(learn):
-    bn = learn.model.body[1]                                    # stem BatchNorm, in a frozen group
-    stats = bn.running_mean.clone()
-    learn.bn_freeze(True)
+def _bn_layers(group):
+    return [m for mod in group.modules for m in mod.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+
+
+def test_batchnorm_follows_fastai_0_7(learn):
+    """fastai 0.7's set_train_mode: frozen groups' BatchNorm always in eval mode; bn_freeze(True): all of it."""
+    body_bn = _bn_layers(learn.layer_groups[0]) + _bn_layers(learn.layer_groups[1])
+    stats = [bn.running_mean.clone() for bn in body_bn]
+    modes = []
+    learn.events["after_batch"].append(lambda l: modes.append([bn.training for g in l.layer_groups for bn in _bn_layers(g)]))
+    learn.fit(1e-3, 1, quiet=True)                               # body frozen: its statistics never move
+    assert all(torch.equal(bn.running_mean, s) for bn, s in zip(body_bn, stats))
+    assert not any(m for step in modes for m in step[:len(body_bn)])
+    learn.unfreeze()
+    learn.bn_freeze(True)                                        # the course, for resnet50 on photos
+    modes.clear()
     learn.fit(1e-3, 1, quiet=True)
-    assert torch.equal(bn.running_mean, stats)
+    assert modes and not any(m for step in modes for m in step)  # every BatchNorm in eval mode
+    assert all(torch.equal(bn.running_mean, s) for bn, s in zip(body_bn, stats))
     learn.bn_freeze(False)
-    learn.fit(1e-3, 1, quiet=True)
-    assert not torch.equal(bn.running_mean, stats)              # without it the statistics follow the data
+    modes.clear()
+    learn.fit(1e-3, 1, quiet=True)                               # unfrozen, no bn_freeze: they follow the data
+    assert all(all(step) for step in modes)
+    assert not torch.equal(body_bn[0].running_mean, stats[0])
 
 
 def test_constant_and_differential_lrs_are_what_the_groups_get(learn):
@@ -56,6 +71,8 @@ def test_constant_and_differential_lrs_are_what_the_groups_get(learn):
         learn.fit([1e-3, 1e-2], 1)
     with pytest.raises(ValueError, match="lr_find"):
         learn.fit(None, 1)
+    with pytest.raises(TypeError):
+        learn.fit()                                             # no hidden default rate
 
 
 def test_sgdr_fit_follows_the_pure_schedule(learn):
@@ -109,17 +126,20 @@ def test_keyboard_interrupt_leaves_a_usable_model_and_history(learn):
     assert len(learn.recorder.rows) == 1
 
 
-def test_non_finite_loss_stops_with_advice(learn, capsys):
+def test_non_finite_loss_stops_with_advice_and_puts_the_weights_back(learn, capsys):
     calls = []
     def loss(out, y):
         calls.append(1)
         value = torch.nn.functional.cross_entropy(out, y)
         return value * float("nan") if len(calls) == 3 else value
     learn.loss_func = loss
+    before = {k: v.clone() for k, v in learn.model.state_dict().items()}
     learn.fit(1e-3, 2)
+    assert all(torch.equal(before[k], v) for k, v in learn.model.state_dict().items())
     assert "too high" in learn.recorder.stopped and "10x lower" in learn.recorder.stopped
     assert "fit ended early" in capsys.readouterr().out
     assert len(learn.recorder.losses) == 2
+    assert "back to where they were before this fit" in learn.recorder.stopped
     assert all(torch.isfinite(p).all() for p in learn.model.parameters())
 
 

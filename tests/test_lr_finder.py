@@ -47,11 +47,11 @@ def test_without_an_optimizer_none_is_left_behind(learn):
     assert learn.opt is None
 
 
-def test_ramp_is_exponential_and_one_epoch_at_most(learn):
-    steps = len(learn.loader("train", shuffle=True))
-    result = learn.lr_find(start_lr=1e-6, end_lr=1e-2, num_it=100, quiet=True)
-    assert len(result.lrs) == steps
-    assert result.lrs == pytest.approx([schedules.exp_ramp(s, steps, 1e-6, 1e-2) for s in range(steps)])
+def test_ramp_is_exponential_over_num_it_batches_across_epochs(learn):
+    assert len(learn.loader("train", shuffle=True)) == 3
+    result = learn.lr_find(start_lr=1e-6, end_lr=1e-2, num_it=20, quiet=True)
+    assert len(result.lrs) == 20                                         # nearly 7 epochs of 3 batches
+    assert result.lrs == pytest.approx([schedules.exp_ramp(s, 20, 1e-6, 1e-2) for s in range(20)])
 
 
 def test_stops_when_the_loss_explodes(learn):
@@ -78,7 +78,7 @@ def test_suggestion_is_the_steepest_descent_on_log_spacing():
     losses_nan[[5, 40]] = np.nan
     losses_nan[50] = np.inf
     assert suggest_lr(lrs, losses_nan) == pytest.approx(1e-3, rel=0.13)
-    assert suggest_lr([1e-3, 1e-2], [1.0, 0.5]) is None
+    assert suggest_lr([1e-3, 1e-2], [1.0, 0.5]) == pytest.approx(1e-3)      # too few points: the course's rule
     assert suggest_lr([1e-3, 1e-2, 1e-1], [float("nan")] * 3) is None
 
 
@@ -96,3 +96,39 @@ def test_plot_marks_the_suggestion(learn):
     fig = ck.plot_lr_find(result)
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and len(ax.lines) == (2 if result.suggestion else 1)
+
+
+def test_an_early_stop_ends_the_progress_bar_as_finished(learn, monkeypatch):
+    from coursekit.train import lr_finder
+    class NotebookBar:              # as tqdm.notebook: closed before its total, it turns red ("danger")
+        def __init__(self, total, desc=""):
+            self.n, self.total, self.style = 0, total, None
+        def update(self, k):
+            self.n += k
+        def refresh(self):
+            pass
+        def close(self):
+            self.style = "danger" if self.n < self.total else "success"
+    bars = []
+    monkeypatch.setattr(lr_finder, "progress_bar", lambda *a, **k: bars.append(NotebookBar(*a, **k)) or bars[-1])
+    result = learn.lr_find(start_lr=1e-4, end_lr=1e6, num_it=50, quiet=False)
+    assert len(result.lrs) < 50                                          # it stopped early ...
+    assert bars[0].style == "success" and bars[0].n == len(result.lrs)   # ... and the bar says finished
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_suggestion_is_robust_for_a_fresh_and_a_trained_head(tiny_pets, seed):
+    """About num_it points reaching the rise, and a suggestion within 10x of the course's rule,
+    before and after the head has trained (whose loss is then near zero)."""
+    torch.manual_seed(seed)
+    learn = ck.Learner.pretrained("tinyresnet", tiny_pets, metrics=[ck.accuracy])
+    for trained in (False, True):
+        if trained:
+            learn.precompute = True
+            learn.fit(1e-2, 6, quiet=True)
+        result = learn.lr_find(quiet=True)
+        finite = [x for x in result.losses if math.isfinite(x)]
+        assert len(result.lrs) >= 60, (trained, len(result.lrs))
+        assert int(np.argmin(finite)) < len(finite) - 3, trained            # the curve reached the rise
+        assert result.suggestion is not None and result.min_lr_div10 is not None
+        assert result.min_lr_div10 / 10 <= result.suggestion <= result.min_lr_div10 * 10, trained

@@ -34,8 +34,8 @@ def test_lr_finder_panel_runs_draws_and_uses_a_rate(tiny_learn):
     assert list(panel.marker.x) == pytest.approx([result.lrs[2]] * 2, rel=1e-6)
     assert f"{result.lrs[2]:.2e}" in panel.readout.value
     panel.use.click()
-    assert tiny_learn.default_lr == float(f"{result.lrs[2]:.0e}")
-    assert "learn.fit(" in panel.code.value
+    assert not hasattr(tiny_learn, "default_lr")                     # nothing hidden on the learner
+    assert f"learn.fit({ckw.common.fmt_lr(result.lrs[2])}, 3, cycle_len=1)" in panel.code.value
     assert isinstance(panel.figure(), Figure)
 
 
@@ -86,6 +86,15 @@ def test_schedule_plan_and_the_fit_cannot_disagree(tiny_learn):
     assert list(panel.actual.x) == list(decimate(len(applied)))        # the fit was followed
     assert list(panel.marker.x) == [len(applied) - 1] * 2
     assert isinstance(panel.figure(), Figure)
+    eval(panel.code(), {"learn": tiny_learn})                          # the code line shown runs the same fit
+    assert tiny_learn.recorder.lrs == applied
+    for mode in ("one-cycle", "constant"):
+        panel.mode.value = mode
+        assert panel.plan().code == panel.code() and panel.code() in panel.summary.value
+        panel.fit()
+        applied = tiny_learn.recorder.lrs
+        eval(panel.code(), {"learn": tiny_learn})
+        assert np.allclose(tiny_learn.recorder.lrs, applied, rtol=1e-12) and len(applied) == panel.plan().total_steps
 
 
 # --------------------------------------------------------------------------- layer groups panel
@@ -105,8 +114,8 @@ def test_layer_groups_panel_calls_the_learner_and_reads_it_back(tiny_learn):
     assert tiny_learn.bn_frozen
     panel.lr.value, panel.ratio.value = 1e-2, 3
     assert panel.group_lrs() == [pytest.approx(1.1e-3), pytest.approx(3.3e-3), 1e-2]
-    panel.apply_lrs.click()
-    assert tiny_learn.default_lr == panel.group_lrs()
+    assert "learn.fit([1.1e-3, 3.3e-3, 1e-2], 3, cycle_len=1)" in panel.lrs_view.value
+    assert not hasattr(tiny_learn, "default_lr")
     assert isinstance(panel.figure(), Figure)
 
 
@@ -151,7 +160,7 @@ def test_monitor_draws_epochs_and_a_table(tiny_learn):
 def test_only_one_background_fit_at_a_time(tiny_learn):
     tiny_learn.events["after_batch"].append(lambda l: time.sleep(0.05))
     job = tiny_learn.fit(1e-3, 5, background=True)
-    with pytest.raises(RuntimeError, match="already running"):
+    with pytest.raises(RuntimeError, match=r"learn.fit\(1e-3, 5\) is running in the background"):
         tiny_learn.fit(1e-3, 1, background=True)
     tiny_learn.stop()
     job.join(timeout=60)

@@ -68,7 +68,7 @@ def open_image(path: str | os.PathLike, min_size: int | None = None) -> Image.Im
                 img.draft("RGB", (min_size, min_size))
             img = ImageOps.exif_transpose(img)
             return to_rgb(img)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as e:
         raise UnreadableImageError(f"cannot read image {path}: {e}. Delete or replace this file.") from e
 
 
@@ -88,7 +88,7 @@ def _header_ok(path: Path) -> tuple[tuple[int, int] | None, str | None]:
             elif img.format == "PNG":
                 img.verify()                                       # checks every chunk's CRC
             return size, None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as e:
         return None, str(e) or type(e).__name__
 
 

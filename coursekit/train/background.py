@@ -15,23 +15,22 @@ import threading
 import traceback
 from typing import Callable
 
-__all__ = ["BackgroundFit"]
+__all__ = ["BackgroundFit", "busy_error"]
 
 
 class BackgroundFit:
     """A fit running in a daemon thread. ``error`` holds its exception, never swallowed: it is
     re-raised by ``join()``, kept on ``learn.recorder.error`` for the panels, and printed."""
 
-    def __init__(self, learn):
-        self.learn, self.error, self.result = learn, None, None
+    def __init__(self, learn, code: str = "a fit"):
+        self.learn, self.code, self.error, self.result = learn, code, None, None
         self.thread: threading.Thread | None = None
 
     @classmethod
-    def start(cls, run: Callable, learn) -> "BackgroundFit":
-        if getattr(learn, "background_fit", None) is not None and not learn.background_fit.done:
-            raise RuntimeError("a fit is already running in the background: call learn.stop(), or "
-                               "learn.background_fit.join() to wait for it.")
-        job = cls(learn)
+    def start(cls, run: Callable, learn, code: str = "a fit") -> "BackgroundFit":
+        """Run ``run()`` in a thread; ``code`` is the line that started it (named in errors)."""
+        busy_error(learn, "start another fit")
+        job = cls(learn, code)
 
         def target():
             try:
@@ -46,6 +45,11 @@ class BackgroundFit:
         return job
 
     @property
+    def running(self) -> bool:
+        """True while the thread trains, seen from any other thread."""
+        return self.thread is not None and self.thread.is_alive() and threading.current_thread() is not self.thread
+
+    @property
     def done(self) -> bool:
         return self.thread is not None and not self.thread.is_alive()
 
@@ -55,3 +59,16 @@ class BackgroundFit:
         if self.error is not None:
             raise self.error
         return self.result
+
+
+def busy_error(learn, action: str) -> None:
+    """Raise a RuntimeError if a background fit is training ``learn``: two calls at once would
+    train (or read) the same weights, and one would corrupt the other. ``action`` says what was tried."""
+    job = getattr(learn, "background_fit", None)
+    if job is None or not job.running:
+        return
+    rec = learn.recorder
+    where = f"epoch {rec.epoch + 1}/{rec.n_epochs}, batch {rec.iteration}/{rec.n_iterations}"
+    raise RuntimeError(f"cannot {action}: {job.code} is running in the background on this learner ({where}). "
+                       "Wait for it with learn.background_fit.join(), or stop it with learn.stop() and then "
+                       "learn.background_fit.join().")

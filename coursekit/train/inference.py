@@ -15,6 +15,7 @@ import torch
 from coursekit.data.images import open_image
 from coursekit.data.transforms import tta_transform
 from coursekit.progress import progress_bar
+from coursekit.train.snapshots import snapshot_names
 
 __all__ = ["predict_loader", "get_preds", "tta", "predict", "snapshot_preds", "submission", "to_probs"]
 
@@ -102,22 +103,23 @@ def predict(learn, image) -> tuple[str, torch.Tensor]:
 
 def snapshot_preds(learn, name: str, ds: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
     """Mean probabilities over the snapshots saved by ``fit(..., cycle_save_name=name)`` (one per
-    cycle); the learner's own weights are put back afterwards."""
-    snapshots = sorted(learn.models_dir.glob(f"{name}_cyc_*.pth"), key=lambda p: int(p.stem.rsplit("_", 1)[1]))
-    if not snapshots:
-        raise FileNotFoundError(f"no snapshots {name}_cyc_*.pth in {learn.models_dir}; fit with "
-                                f"cycle_save_name={name!r} first.")
+    cycle of the last such fit, as ``models/<name>_cycles.json`` lists them); the learner's own
+    weights are put back afterwards."""
+    names = snapshot_names(learn.models_dir, name)
+    if not names:
+        raise FileNotFoundError(f"the last fit with cycle_save_name={name!r} ended before its first cycle did: "
+                                "no snapshot to average; fit again.")
     current = {k: v.clone() for k, v in learn.model.state_dict().items()}
     total, targets = None, None
     try:
-        for snap in snapshots:
-            learn.load(snap.stem)
+        for snap in names:
+            learn.load(snap)
             probs, targets = get_preds(learn, ds)
             total = probs if total is None else total + probs
     finally:
         learn.model.load_state_dict(current)
         learn._features.clear()
-    return total / len(snapshots), targets
+    return total / len(names), targets
 
 
 def submission(learn, path, ds: str = "test", use_tta: bool = True, thresh: float = 0.2) -> Path:

@@ -1,7 +1,9 @@
 """The Learner: a model, its data, and everything the course does to train it.
 
->>> learn = Learner.pretrained('resnet34', data, metrics=[accuracy])
+>>> learn = Learner.pretrained('resnet34', data, metrics=[accuracy])   # 2018: SGD, momentum 0.9
 >>> learn.fit(1e-2, 3, cycle_len=1, cycle_mult=2)      # SGDR: cycles of 1, 2 and 4 epochs
+>>> learn = cnn_learner(data, 'resnet34', metrics=[accuracy])          # 2019: AdamW
+>>> learn.fit_one_cycle(4)
 
 The fit loop below is the whole of training: for each batch, ask the schedule for the learning
 rate at this step, write it into each layer group, take one optimizer step, tell the listeners.
@@ -10,9 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
-import time
-import uuid
 import warnings
 from pathlib import Path
 from typing import Callable, Sequence
@@ -22,17 +21,23 @@ import torch.nn.functional as F
 from torch import nn
 
 from coursekit.data.imagedata import ImageData
-from coursekit.progress import progress_bar
-from coursekit.train import inference, schedules
+from coursekit.train import checkpoint, inference
+from coursekit.train.background import BackgroundFit, busy_error
+from coursekit.train.fit_loop import run_fit
 from coursekit.train.metrics import metric_name
 from coursekit.train.models import ConvNet, LayerGroup, create_convnet
 from coursekit.train.notices import attach_cpu_notice
+from coursekit.train.plan import FitPlan, fit_plan, one_cycle_plan
 from coursekit.train.precompute import FeatureCache
-from coursekit.train.recorder import EpochTable, Recorder
+from coursekit.train.recorder import Recorder
 
-__all__ = ["Learner", "EVENTS"]
+__all__ = ["Learner", "cnn_learner", "EVENTS", "OPTIMIZERS"]
 
 EVENTS = ("before_fit", "before_epoch", "after_batch", "after_epoch", "after_fit")
+
+# Each course's optimizer: fastai 0.7 (2018) trained with SGD and momentum 0.9, no weight decay
+# unless asked; fastai v1 (2019) with Adam, betas (0.9, 0.99) and decoupled weight decay 1e-2.
+OPTIMIZERS = {"sgd": "SGD(momentum=0.9)", "adamw": "AdamW(betas=(0.9, 0.99))"}
 
 
 class Learner:
@@ -40,6 +45,7 @@ class Learner:
 
     ``events`` is a dict of event name -> list of functions, each called with the learner:
     ``learn.events['after_batch'].append(lambda learn: print(learn.recorder.losses[-1]))``.
+    ``opt``: ``'adamw'`` (fastai v1) or ``'sgd'`` (SGD with momentum 0.9, fastai 0.7); ``wd``: weight decay.
     """
 
     def __init__(self, model: nn.Module, data: ImageData, layer_groups: Sequence[LayerGroup] | None = None,
@@ -55,7 +61,6 @@ class Learner:
         self.loss_func = loss_func or (F.binary_cross_entropy_with_logits if data.is_multilabel else F.cross_entropy)
         self.events: dict[str, list[Callable]] = {name: [] for name in EVENTS}
         self.recorder = Recorder()
-        self.default_lr: float | list[float] | None = None
         self.opt: torch.optim.Optimizer | None = None
         self.bn_frozen = False
         self._precompute = False
@@ -63,20 +68,26 @@ class Learner:
         self._stop_reason: str | None = None
         self.background_fit = None           # the BackgroundFit of fit(..., background=True)
         self.amp_dtype = None
+        if opt not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer opt={opt!r}; use 'adamw' (fastai v1) or 'sgd' (fastai 0.7).")
         if self.device.type == "cuda":   # mixed precision: bf16 where the GPU has it, else fp16 + scaling
             self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
 
     @classmethod
     def pretrained(cls, arch: str, data: ImageData, pretrained: bool = True, ps: float = 0.5,
-                   metrics: Sequence[Callable] | None = None, **kwargs) -> "Learner":
+                   metrics: Sequence[Callable] | None = None, opt: str = "sgd", wd: float = 0.0,
+                   **kwargs) -> "Learner":
         """A body pretrained on ImageNet (``'resnet34'``, ...) with a new head for ``data.c``
-        classes, body frozen: only the head trains until ``unfreeze()``. Lesson 1.
+        classes, body frozen: only the head trains until ``unfreeze()``. Lessons 1-3 of 2018.
 
+        fastai 0.7's ``ConvLearner.pretrained``, and like it trains with SGD, momentum 0.9 and no
+        weight decay, the optimizer its learning rates (``1e-2``, ``[1e-4, 1e-3, 1e-2]``) were chosen
+        for. ``opt='adamw'`` chooses fastai v1's optimizer instead (see ``cnn_learner``).
         ``pretrained=False`` starts from random weights (nothing is downloaded).
         """
         model, groups = create_convnet(arch, data.c, pretrained=pretrained, ps=ps)
-        learn = cls(model, data, groups, metrics=metrics, arch=arch, **kwargs)
+        learn = cls(model, data, groups, metrics=metrics, arch=arch, opt=opt, wd=wd, **kwargs)
         learn.freeze()
         attach_cpu_notice(learn)
         return learn
@@ -90,14 +101,19 @@ class Learner:
         """Ask a running fit to stop at the next batch boundary (the Stop button calls this)."""
         self._stop_reason = "stopped"
 
+    def check_idle(self, action: str) -> None:
+        """Raise a clear error if a background fit is training this learner (see ``background``)."""
+        busy_error(self, action)
+
     # --------------------------------------------------------------------- freezing groups
     def freeze_to(self, n: int) -> None:
         """Freeze layer groups before index ``n``; train the rest. ``freeze_to(-1)``: only the head.
 
         Frozen means *all* of a group's parameters, BatchNorm weights and biases included, get no
-        gradient. Their BatchNorm running statistics still follow the data in training mode,
-        unless ``bn_freeze(True)`` keeps them in evaluation mode.
+        gradient, and (as fastai 0.7) its BatchNorm layers stay in evaluation mode while training,
+        so their running statistics remain those learned on ImageNet.
         """
+        self.check_idle("freeze or unfreeze layer groups")
         n = n % len(self.layer_groups) if n < 0 else n
         for i, group in enumerate(self.layer_groups):
             for p in group.parameters():
@@ -117,20 +133,24 @@ class Learner:
         self.freeze_to(0)
 
     def bn_freeze(self, frozen: bool = True) -> None:
-        """Keep the BatchNorm layers of frozen groups in evaluation mode during training, so their
-        running mean and variance stay those learned on ImageNet (useful for photos like ImageNet's)."""
+        """Keep *every* BatchNorm layer in evaluation mode while training, trainable groups' too, so
+        all running means and variances stay those learned on ImageNet. The course calls
+        ``learn.bn_freeze(True)`` right after ``unfreeze()`` for big models (resnet50, resnext101) on
+        photos like ImageNet's. (Frozen groups' BatchNorm is in evaluation mode anyway.)"""
+        self.check_idle("change bn_freeze")
         self.bn_frozen = frozen
 
     def train_mode(self) -> None:
-        """``model.train()``, except BatchNorm in frozen groups when ``bn_freeze`` is on."""
+        """``model.train()`` as fastai 0.7's ``set_train_mode``: BatchNorm layers of frozen groups
+        stay in evaluation mode, and with ``bn_freeze(True)`` those of trainable groups too.
+        (fastai v2 does the opposite by default: ``train_bn=True`` trains frozen groups' BatchNorm.)"""
         self.model.train()
-        if self.bn_frozen:
-            for group in self.layer_groups:
-                if not group.trainable:
-                    for m in group.modules:
-                        for bn in m.modules():
-                            if isinstance(bn, nn.modules.batchnorm._BatchNorm):
-                                bn.eval()
+        for group in self.layer_groups:
+            if self.bn_frozen or not group.trainable:
+                for m in group.modules:
+                    for bn in m.modules():
+                        if isinstance(bn, nn.modules.batchnorm._BatchNorm):
+                            bn.eval()
 
     # ------------------------------------------------------------------------------ precompute
     @property
@@ -140,6 +160,7 @@ class Learner:
 
     @precompute.setter
     def precompute(self, on: bool) -> None:
+        self.check_idle("switch precompute")
         if on and not isinstance(self.model, ConvNet):
             raise ValueError("precompute needs a model made by Learner.pretrained (a body and a head).")
         if on and any(g.trainable for g in self.layer_groups[:-1]):
@@ -174,15 +195,14 @@ class Learner:
         return self.model.classify(xb) if self._precompute else self.model(xb)
 
     def create_opt(self, wd: float | None = None) -> torch.optim.Optimizer:
-        """The optimizer: one parameter group per layer group (AdamW, or SGD with momentum 0.9).
+        """The optimizer: one parameter group per layer group (AdamW with betas (0.9, 0.99) as
+        fastai v1, or SGD with momentum 0.9 as fastai 0.7).
         Frozen parameters get no gradient, so it leaves them (and their weight decay) alone."""
         wd = self.wd if wd is None else wd
         groups = [{"params": g.parameters(), "lr": 1e-3, "weight_decay": wd} for g in self.layer_groups]
         if self.opt_name == "sgd":
             return torch.optim.SGD(groups, lr=1e-3, momentum=0.9)
-        if self.opt_name == "adamw":
-            return torch.optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.99))
-        raise ValueError(f"unknown optimizer {self.opt_name!r}; use 'adamw' or 'sgd'.")
+        return torch.optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.99))
 
     def set_lrs(self, lrs: Sequence[float], momentum: float | None = None) -> None:
         for group, lr in zip(self.opt.param_groups, lrs):
@@ -208,114 +228,57 @@ class Learner:
         return value
 
     # ------------------------------------------------------------------------------- fitting
-    def _group_lrs(self, lrs) -> list[float]:
-        """One learning rate per layer group. A single number applies to every group."""
-        if lrs is None:
-            lrs = self.default_lr
-        if lrs is None:
-            raise ValueError("give a learning rate: learn.fit(1e-2, 3). Not sure which? Run learn.lr_find().")
-        if isinstance(lrs, (int, float)):
-            return [float(lrs)] * len(self.layer_groups)
-        lrs = [float(x) for x in lrs]
-        if len(lrs) != len(self.layer_groups):
-            raise ValueError(f"got {len(lrs)} learning rates for {len(self.layer_groups)} layer groups "
-                             f"({', '.join(g.name for g in self.layer_groups)}); give one number or one per group.")
-        return lrs
+    @property
+    def steps_per_epoch(self) -> int:
+        """Batches in one training epoch (of images, or of cached activations while precomputing)."""
+        return len(self.loader("train", shuffle=True))
 
-    def fit(self, lrs=None, n_cycle: int = 1, cycle_len: float | None = None, cycle_mult: float = 1,
+    def fit(self, lrs, n_cycle: int = 1, cycle_len: float | None = None, cycle_mult: float = 1,
             cycle_save_name: str | None = None, wd: float | None = None, quiet: bool = False,
             background: bool = False):
-        """Train for ``n_cycle`` epochs at constant ``lrs`` or, with ``cycle_len``, ``n_cycle`` SGDR
-        cycles of ``cycle_len * cycle_mult**i`` epochs (cosine annealing, restarting each cycle).
+        """fastai 0.7's ``fit``: ``n_cycle`` epochs at constant ``lrs`` or, with ``cycle_len``, exactly
+        ``n_cycle`` SGDR cycles of ``cycle_len * cycle_mult**i`` epochs (cosine annealing, restarting
+        each cycle). ``cycle_len`` may be a fraction: the fit then ends mid-epoch and validates there.
 
-        ``lrs``: one number for every layer group, or one per group (differential learning rates,
-        e.g. ``[1e-4, 1e-3, 1e-2]``). ``cycle_save_name``: save the weights at the end of each cycle
-        as ``<name>_cyc_<i>`` (snapshot ensembles: ``learn.snapshot_preds(name)``).
+        ``lrs``: one number for every layer group, one per group (differential learning rates,
+        ``[1e-4, 1e-3, 1e-2]``), or a slice (``slice(1e-5, 1e-3)``; see ``plan.spread_lrs``).
+        ``cycle_save_name``: save the weights at the end of each cycle as ``<name>_cyc_<i>``
+        (snapshot ensembles: ``learn.snapshot_preds(name)``).
         ``background=True``: run in a thread and return a ``BackgroundFit`` at once, so the notebook
         keeps serving widget events (a Stop button works); nothing is printed then (show a
         ``TrainingMonitor``). Otherwise return the recorder.
         """
-        schedule = schedules.make_schedule(self._group_lrs(lrs), len(self.loader("train", shuffle=True)),
-                                           n_cycle, cycle_len, cycle_mult)
-        save = (lambda i: self.save(f"{cycle_save_name}_cyc_{i}")) if cycle_save_name else None
-        return self._fit(schedule, wd, quiet, save, background)
+        self.check_idle("start a fit")
+        plan = fit_plan(lrs, len(self.layer_groups), self.steps_per_epoch, n_cycle, cycle_len, cycle_mult,
+                        cycle_save_name)
+        return self.run_plan(plan, wd, quiet, background)
 
-    def fit_one_cycle(self, n_epochs: int, lr_max=None, pct_start: float = 0.25, div: float = 25.0,
+    def fit_one_cycle(self, n_epochs: float, lr_max=slice(3e-3), pct_start: float = 0.3, div: float = 25.0,
                       wd: float | None = None, quiet: bool = False, background: bool = False):
-        """The one-cycle policy (lesson 1, 2019): learning rate up over ``pct_start`` of the steps,
-        then down; momentum the other way. ``lr_max`` may be one per layer group; ``background`` as in ``fit``."""
-        schedule = schedules.make_schedule(self._group_lrs(lr_max), len(self.loader("train", shuffle=True)),
-                                           one_cycle_epochs=n_epochs, pct_start=pct_start, div=div)
-        return self._fit(schedule, wd, quiet, background=background)
+        """fastai v1's one-cycle policy (lesson 1, 2019): the learning rate rises from ``lr_max/div``
+        over ``pct_start`` of the steps, then falls; momentum the other way. ``lr_max`` as ``fit``'s
+        ``lrs``; its default is fastai v1's, ``slice(3e-3)``. ``background`` as in ``fit``."""
+        self.check_idle("start a fit")
+        plan = one_cycle_plan(lr_max, len(self.layer_groups), self.steps_per_epoch, n_epochs, pct_start, div)
+        return self.run_plan(plan, wd, quiet, background)
 
-    def _fit(self, schedule: schedules.Schedule, wd: float | None, quiet: bool, save_cycle=None,
-             background: bool = False):
-        """Run ``schedule``; in a background thread when ``background`` (returns its BackgroundFit)."""
+    def run_plan(self, plan: FitPlan, wd: float | None = None, quiet: bool = False, background: bool = False):
+        """Train exactly as ``plan`` says (``plan.fit_plan``/``one_cycle_plan``: what ``fit``, ``fit_one_cycle``
+        and the schedule panel run). In a background thread when ``background`` (returns its BackgroundFit)."""
+        self.check_idle("start a fit")
+        if len(plan.schedule.scales) != len(self.layer_groups) or plan.schedule.steps_per_epoch != self.steps_per_epoch:
+            raise ValueError(f"{plan!r} was made for {len(plan.schedule.scales)} layer groups and "
+                             f"{plan.schedule.steps_per_epoch} batches per epoch; this learner has "
+                             f"{len(self.layer_groups)} and {self.steps_per_epoch}: plan it again.")
         if background:
-            from coursekit.train.background import BackgroundFit
             # quiet: printing from a thread lands in whatever cell runs; the TrainingMonitor shows it
-            return BackgroundFit.start(lambda: self._fit(schedule, wd, True, save_cycle), self)
-        n_epochs, cycle_ends = schedule.n_epochs, schedule.cycle_ends
-        if not self._precompute:
-            self._features.clear()     # training through the body moves its BatchNorm statistics
-        if self.opt is None:
-            self.opt = self.create_opt(wd)
-        for group in self.opt.param_groups:
-            group["weight_decay"] = self.wd if wd is None else wd
-        train_dl = self.loader("train", shuffle=True)
-        columns = ["epoch", "trn_loss", "val_loss", *map(metric_name, self.metrics), "time"]
-        table = EpochTable(columns, quiet=quiet)
-        self.recorder.begin_fit(n_epochs, n_epochs * len(train_dl))
-        self._stop_reason, step = None, 0
-        self.emit("before_fit")
-        try:
-            for epoch in range(n_epochs):
-                self.recorder.epoch, start = epoch, time.perf_counter()
-                self.emit("before_epoch")
-                self.train_mode()
-                bar = progress_bar(len(train_dl), f"epoch {epoch + 1}/{n_epochs}") if not quiet else None
-                for xb, yb in train_dl:
-                    if self._stop_reason:
-                        break
-                    lrs = schedule.group_lrs(step)
-                    momentum = schedule.momentum_at(step) if schedule.momentum_at else None
-                    self.set_lrs(lrs, momentum)
-                    loss = self.train_step(xb, yb)
-                    if not math.isfinite(loss):
-                        self._stop_reason = (f"the loss became {loss} at batch {step}: the learning rate "
-                                             f"({max(lrs):.2g}) is too high. Try one 10x lower.")
-                        break
-                    self.recorder.record_batch(lrs, loss, momentum)
-                    step += 1
-                    if bar is not None:
-                        bar.update(1)
-                    if step in cycle_ends and save_cycle:
-                        save_cycle(cycle_ends.index(step))
-                    self.emit("after_batch")
-                if bar is not None:
-                    bar.close()
-                if self._stop_reason:
-                    break
-                val_loss, metric_values = self.validate()
-                row = {"epoch": epoch, "trn_loss": self.recorder.smooth_losses[-1], "val_loss": val_loss,
-                       **metric_values, "time": f"{time.perf_counter() - start:.1f}s"}
-                self.recorder.rows.append(row)
-                table.add(row)
-                self.emit("after_epoch")
-        except BaseException as e:       # KeyboardInterrupt too: listeners (the monitor) show it
-            self.recorder.error = e
-            raise
-        finally:
-            self.recorder.stopped = self._stop_reason
-            self.model.eval()
-            self.emit("after_fit")
-        if self._stop_reason and not quiet:
-            print(f"fit ended early: {self._stop_reason}")
-        return self.recorder
+            return BackgroundFit.start(lambda: run_fit(self, plan, wd, True), self, plan.code)
+        return run_fit(self, plan, wd, quiet)
 
     @torch.no_grad()
     def validate(self) -> tuple[float, dict[str, float]]:
         """Loss and metrics on the whole validation set."""
+        self.check_idle("validate")
         logits, targets = inference.predict_loader(self, self.loader("valid"))
         loss = self.loss_func(logits, targets).item()
         return loss, {metric_name(m): m(logits, targets) for m in self.metrics}
@@ -326,39 +289,20 @@ class Learner:
         return Path(self.data.path) / "models"
 
     def save(self, name: str) -> Path:
-        """Save the weights (a state dict, with the architecture and classes) to ``models/<name>.pth``,
-        atomically: a temporary file renamed into place."""
-        path = self.models_dir / f"{name}.pth"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-        try:
-            torch.save({"model": self.model.state_dict(), "arch": self.arch, "classes": list(self.data.classes)}, tmp)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return path
+        """Save the weights (with the architecture and classes) to ``models/<name>.pth``, atomically."""
+        self.check_idle("save")
+        return checkpoint.save_weights(self, name)
 
     def load(self, name: str) -> None:
         """Load weights saved by ``save`` (with ``weights_only=True``: no code runs)."""
-        path = self.models_dir / f"{name}.pth"
-        if not path.exists():
-            raise FileNotFoundError(f"no saved weights {path}; saved ones: "
-                                    f"{sorted(p.stem for p in self.models_dir.glob('*.pth'))}")
-        state = torch.load(path, map_location=self.device, weights_only=True)
-        if state.get("arch") != self.arch:
-            raise ValueError(f"{path} holds a {state.get('arch')} but this learner is a {self.arch}.")
-        if state.get("classes") != list(self.data.classes):
-            raise ValueError(f"{path} was saved for classes {state.get('classes')[:5]}... but this data has "
-                             f"{list(self.data.classes)[:5]}...; use the same data set (or its classes).")
-        try:
-            self.model.load_state_dict(state["model"])
-        except RuntimeError as e:
-            raise ValueError(f"{path} does not fit this model: {str(e).splitlines()[0]}") from e
+        self.check_idle("load weights")
+        checkpoint.load_weights(self, name)
         self._features.clear()
 
     def set_data(self, data: ImageData) -> None:
         """Keep the weights, swap the data (progressive resizing: train at 224, then at 299), and
         freeze the body again, as the course does."""
+        self.check_idle("change the data")
         if list(data.classes) != list(self.data.classes):
             raise ValueError(f"the new data's classes differ from the learner's: {data.classes[:5]}... vs "
                              f"{self.data.classes[:5]}...")
@@ -369,34 +313,54 @@ class Learner:
     # -------------------------------------------------------------------- thin delegations
     def lr_find(self, start_lr=1e-7, end_lr: float = 10, num_it: int = 100, quiet: bool = False, on_step=None):
         """The learning-rate finder; see ``coursekit.train.lr_finder.lr_find``."""
+        self.check_idle("run the LR finder")
         from coursekit.train.lr_finder import lr_find
         return lr_find(self, start_lr, end_lr, num_it, quiet=quiet, on_step=on_step)
 
     def get_preds(self, ds: str = "valid"):
         """(probabilities, targets) on ``ds``; see ``coursekit.train.inference``."""
+        self.check_idle("predict")
         return inference.get_preds(self, ds)
 
     def tta(self, n_aug: int = 4, ds: str = "valid"):
         """Test-time augmentation; see ``coursekit.train.inference.tta``."""
+        self.check_idle("predict")
         return inference.tta(self, n_aug, ds)
 
     def predict(self, image):
         """(class name, probabilities) for one image (path, PIL image)."""
+        self.check_idle("predict")
         return inference.predict(self, image)
 
     def snapshot_preds(self, name: str, ds: str = "valid"):
         """Average probabilities of the weights saved by ``fit(..., cycle_save_name=name)``."""
+        self.check_idle("predict")
         return inference.snapshot_preds(self, name, ds)
 
     def interpret(self, ds: str = "valid", tta: bool = False):
         """An ``Interpretation`` of the predictions on ``ds`` (lessons 1, 2)."""
+        self.check_idle("interpret")
         from coursekit.train.interpret import Interpretation
         return Interpretation.from_learner(self, ds, tta)
 
     def submission(self, path, ds: str = "test", use_tta: bool = True, thresh: float = 0.2) -> Path:
         """Write a Kaggle submission CSV; see ``coursekit.train.inference.submission``."""
+        self.check_idle("write a submission")
         return inference.submission(self, path, ds, use_tta, thresh)
 
     def __repr__(self) -> str:
         groups = ", ".join(repr(g) for g in self.layer_groups)
-        return f"Learner({self.arch or type(self.model).__name__}, {self.data!r}, groups=[{groups}])"
+        return (f"Learner({self.arch or type(self.model).__name__}, {self.data!r}, "
+                f"opt={OPTIMIZERS[self.opt_name]}, wd={self.wd:g}, groups=[{groups}])")
+
+
+def cnn_learner(data: ImageData, arch: str, metrics: Sequence[Callable] | None = None, pretrained: bool = True,
+                ps: float = 0.5, opt: str = "adamw", wd: float = 1e-2, **kwargs) -> Learner:
+    """fastai v1's ``cnn_learner(data, models.resnet34, metrics=error_rate)`` (lesson 1, 2019): a
+    pretrained body, a new head, body frozen, trained with AdamW (betas (0.9, 0.99), weight decay
+    1e-2) as fastai v1. ``arch`` is a name: ``'resnet34'``. ``opt='sgd'`` for fastai 0.7's optimizer.
+
+    >>> learn = cnn_learner(data, 'resnet34', metrics=[error_rate])
+    >>> learn.fit_one_cycle(4)
+    """
+    return Learner.pretrained(arch, data, pretrained=pretrained, ps=ps, metrics=metrics, opt=opt, wd=wd, **kwargs)

@@ -6,12 +6,14 @@ falls fastest: that is a good learning rate. Afterwards the model is put back ex
 weights, optimizer state, frozen groups, BatchNorm modes — so the finder never trains the model.
 
     result = learn.lr_find()
-    result.suggestion          # the steepest descent of the smoothed loss
+    result.suggestion          # where the smoothed loss falls fastest on its way to the minimum
+    result.min_lr_div10        # the course's rule: the rate at the minimum, divided by 10
     plot_lr_find(result)
 """
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -33,29 +35,37 @@ class LRFinderResult:
 
     @property
     def min_loss_lr(self) -> float | None:
-        """The learning rate at the lowest smoothed loss; the course picks about 10x below it."""
+        """The learning rate at the lowest smoothed loss."""
         finite = [(loss, lr) for lr, loss in zip(self.lrs, self.losses) if math.isfinite(loss)]
         return min(finite)[1] if finite else None
 
+    @property
+    def min_lr_div10(self) -> float | None:
+        """The course's rule of thumb: the rate at the minimum of the loss, divided by 10."""
+        lr = self.min_loss_lr
+        return lr / 10 if lr is not None else None
 
-def suggest_lr(lrs, losses, skip_start: int = 2) -> float | None:
-    """The learning rate where the smoothed loss falls fastest per unit of log10(lr).
+
+def suggest_lr(lrs, losses, window: float = 100.0) -> float | None:
+    """The learning rate where the smoothed loss falls fastest on its way down to its minimum.
 
     Pure function: non-finite points are dropped; the slope d(loss)/d(log10 lr) is taken with
-    ``numpy.gradient`` on the log10 spacing; only points up to the loss minimum count (past it the
-    loss is diverging); the first ``skip_start`` points are ignored (the smoothing's start).
-    Returns None with fewer than 3 usable points.
+    ``numpy.gradient`` on the log10 spacing, over the points from ``window`` times below the
+    minimum's rate up to the minimum. Earlier points are the flat start, where the smoothing's
+    start-up and noise make slopes that mean nothing; later ones are the divergence. So the
+    suggestion is never more than 10x away from the course's rule (the minimum's rate / 10).
+    With fewer than 3 points there, the course's rule itself. None only without a finite point.
     """
     pts = [(math.log10(lr), loss) for lr, loss in zip(lrs, losses)
            if lr > 0 and math.isfinite(lr) and math.isfinite(loss)]
-    if len(pts) < 3:
+    if not pts:
         return None
     x, y = np.array(pts).T
-    end = int(np.argmin(y)) + 1
-    start = min(skip_start, max(0, end - 3))
-    x, y = x[start:end], y[start:end]
+    end = int(np.argmin(y))
+    keep = (x >= x[end] - math.log10(window)) & (np.arange(len(x)) <= end)
+    x, y = x[keep], y[keep]
     if len(x) < 3:
-        return None
+        return float(10 ** x[-1]) / 10
     slope = np.gradient(y, x)
     return float(10 ** x[int(np.argmin(slope))])
 
@@ -84,10 +94,12 @@ def _restore(learn, snap: dict, had_opt: bool) -> None:
 
 
 def lr_find(learn, start_lr=1e-7, end_lr: float = 10, num_it: int = 100, beta: float = 0.98,
-            stop_div: float = 4.0, quiet: bool = False, on_step=None) -> LRFinderResult:
-    """Ramp the learning rate from ``start_lr`` to ``end_lr`` over ``num_it`` batches (fewer if an
-    epoch is shorter) and record the bias-corrected smoothed loss (``beta``). Stops when the
-    smoothed loss exceeds ``stop_div`` times its best or is not finite.
+            stop_div: float = 4.0, min_loss: float = 0.05, quiet: bool = False, on_step=None) -> LRFinderResult:
+    """Ramp the learning rate from ``start_lr`` to ``end_lr`` over ``num_it`` batches (as fastai v1,
+    over as many epochs as that takes: a small data set gets the whole curve too) and record the
+    bias-corrected smoothed loss (``beta``). Stops when the smoothed loss is not finite or exceeds
+    ``stop_div`` times its best; a best loss below ``min_loss`` (a head that has already trained)
+    counts as ``min_loss``, so that noise of a few hundredths does not look like a divergence.
 
     ``start_lr`` may be one rate per layer group (e.g. ``lrs / 1000``): the ramp keeps their ratios
     and reports the last group's rate. The learner is restored exactly afterwards.
@@ -105,12 +117,11 @@ def lr_find(learn, start_lr=1e-7, end_lr: float = 10, num_it: int = 100, beta: f
     best, smoother = math.inf, SmoothedLoss(beta)
     try:
         train_dl = learn.loader("train", shuffle=True)
-        n = min(num_it, len(train_dl))
+        n = num_it
+        batches = itertools.chain.from_iterable(train_dl for _ in range(math.ceil(n / len(train_dl))))
         learn.train_mode()
         bar = progress_bar(n, "lr_find") if not quiet else None
-        for step, (xb, yb) in enumerate(train_dl):
-            if step >= n:
-                break
+        for step, (xb, yb) in enumerate(itertools.islice(batches, n)):
             lr = exp_ramp(step, n, start[-1], end_lr)
             learn.set_lrs([lr * k for k in scales])
             loss = learn.train_step(xb, yb)
@@ -121,10 +132,12 @@ def lr_find(learn, start_lr=1e-7, end_lr: float = 10, num_it: int = 100, beta: f
                 bar.update(1)
             if on_step is not None:
                 on_step(step + 1, n)
-            if not math.isfinite(smoothed) or smoothed > stop_div * best:
+            if not math.isfinite(smoothed) or smoothed > stop_div * max(best, min_loss):
                 break
             best = min(best, smoothed)
         if bar is not None:
+            bar.total = bar.n          # an early stop is the finder's normal end, not a failure
+            bar.refresh()
             bar.close()
     finally:
         _restore(learn, snap, had_opt)

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import partial
 from typing import Callable, Sequence
 
-__all__ = ["Schedule", "make_schedule", "differential_lrs", "constant", "sgdr", "cosine_anneal", "cycle_lengths", "n_epochs_for_cycles", "one_cycle",
-           "one_cycle_momentum", "exp_ramp", "cycle_starts"]
+__all__ = ["Schedule", "differential_lrs", "constant", "sgdr", "cosine_anneal", "cycle_lengths", "n_epochs_for_cycles",
+           "one_cycle", "one_cycle_momentum", "exp_ramp", "cycle_starts", "check_cycles"]
 
 
 def constant(step: int, lr: float) -> float:
@@ -49,29 +48,61 @@ def n_epochs_for_cycles(n_cycle: int, cycle_len: float, cycle_mult: float = 1) -
     return sum(cycle_lengths(n_cycle, cycle_len, cycle_mult))
 
 
+def _round_half_up(x: float) -> int:
+    """Round to the nearest whole step, halves upwards (Python's ``round`` sends 2.5 to 2: a cycle
+    ending half-way through a step would end one step early). The inner ``round`` removes float
+    noise such as ``0.1 * 3 * 10 = 3.0000000000000004``."""
+    return math.floor(round(x, 9) + 0.5)
+
+
+def check_cycles(n_cycle: int, cycle_len: float, cycle_mult: float = 1) -> None:
+    """Raise a ValueError naming the bad value and its fix, for cycles that cannot be trained."""
+    if not (isinstance(n_cycle, int) or getattr(n_cycle, "is_integer", lambda: False)()) or n_cycle < 1:
+        raise ValueError(f"n_cycle={n_cycle!r}: give a whole number of cycles (or epochs), 1 or more.")
+    if not cycle_len > 0:
+        raise ValueError(f"cycle_len={cycle_len!r}: a cycle lasts a positive number of epochs, e.g. cycle_len=1.")
+    if not cycle_mult >= 1:
+        raise ValueError(f"cycle_mult={cycle_mult!r}: cycles may only grow (cycle_mult=1 keeps them equal, "
+                         "2 doubles each); a cycle_mult below 1 would shrink them towards zero.")
+
+
 def cycle_starts(n_cycle: int, cycle_len: float, cycle_mult: float, steps_per_epoch: int) -> list[int]:
-    """The step at which each cycle starts (plus the total number of steps last)."""
+    """The step at which each of the ``n_cycle`` cycles starts, plus the total number of steps last.
+
+    Cycle ends are rounded to whole steps (halves upwards), so ``cycle_len`` may be a fraction of
+    an epoch: ``cycle_starts(2, 0.5, 1, 5) == [0, 3, 5]``. Every cycle must last at least one step.
+    """
+    check_cycles(n_cycle, cycle_len, cycle_mult)
     starts, total = [0], 0.0
-    for length in cycle_lengths(n_cycle, cycle_len, cycle_mult):
+    for length in cycle_lengths(int(n_cycle), cycle_len, cycle_mult):
         total += length
-        starts.append(round(total * steps_per_epoch))
+        starts.append(_round_half_up(total * steps_per_epoch))
+        if starts[-1] == starts[-2]:
+            raise ValueError(f"cycle_len={cycle_len!r} is shorter than one batch ({steps_per_epoch} batches "
+                             f"per epoch): give a cycle_len of at least {1 / steps_per_epoch:.2g}.")
     return starts
 
 
 def sgdr(step: int, lr_max: float, steps_per_epoch: int, cycle_len: float = 1, cycle_mult: float = 1,
-         lr_min: float = 0.0) -> float:
+         lr_min: float = 0.0, n_cycle: int | None = None) -> float:
     """SGDR (stochastic gradient descent with warm restarts): cosine annealing from ``lr_max`` to
     ``lr_min`` over each cycle, then back to ``lr_max``. Cycle ``i`` lasts
-    ``cycle_len * cycle_mult**i`` epochs (``learn.fit(lr, 3, cycle_len=1, cycle_mult=2)``: 1, 2, 4).
+    ``cycle_len * cycle_mult**i`` epochs (``learn.fit(lr, 3, cycle_len=1, cycle_mult=2)``: 1, 2, 4),
+    rounded to whole steps by ``cycle_starts``. A fit of ``n_cycle`` cycles has no step past the
+    last one; without ``n_cycle``, cycles go on as long as steps are asked for.
 
-    Matches ``torch.optim.lr_scheduler.CosineAnnealingWarmRestarts`` stepped once per batch.
+    Matches ``torch.optim.lr_scheduler.CosineAnnealingWarmRestarts`` stepped once per batch
+    (where torch's ``T_0 = cycle_len * steps_per_epoch`` is a whole number of steps).
     """
-    cycle_steps = cycle_len * steps_per_epoch
-    t = float(step)
-    while t >= cycle_steps:        # walk through the finished cycles
-        t -= cycle_steps
-        cycle_steps *= cycle_mult
-    return cosine_anneal(t / cycle_steps, lr_max, lr_min)
+    if n_cycle is None:     # enough cycles to cover ``step``: each is at least one step long
+        n_cycle = 1
+        while cycle_starts(n_cycle, cycle_len, cycle_mult, steps_per_epoch)[-1] <= step:
+            n_cycle += 1
+    starts = cycle_starts(n_cycle, cycle_len, cycle_mult, steps_per_epoch)
+    if not 0 <= step < starts[-1]:
+        raise ValueError(f"step {step} is outside the {n_cycle} cycles' {starts[-1]} steps.")
+    i = max(k for k in range(n_cycle) if starts[k] <= step)
+    return cosine_anneal((step - starts[i]) / (starts[i + 1] - starts[i]), lr_max, lr_min)
 
 
 def one_cycle(step: int, total_steps: int, lr_max: float, pct_start: float = 0.25, div: float = 25.0,
@@ -82,19 +113,29 @@ def one_cycle(step: int, total_steps: int, lr_max: float, pct_start: float = 0.2
     Matches ``torch.optim.lr_scheduler.OneCycleLR`` (cosine, two phases).
     """
     start, low = lr_max / div, lr_max / div / final_div
+    warming, pct = _one_cycle_phase(step, total_steps, pct_start)
+    return cosine_anneal(pct, start, lr_max) if warming else cosine_anneal(pct, lr_max, low)
+
+
+def _one_cycle_phase(step: int, total_steps: int, pct_start: float) -> tuple[bool, float]:
+    """(warming up?, progress through that phase from 0 to 1) at ``step``, as torch's OneCycleLR
+    places the phases: the warm-up ends at step ``pct_start * total_steps - 1``, the annealing at
+    the last step. Where a phase has no length (torch divides by zero there, e.g. 4 steps at
+    ``pct_start=0.25``) its progress counts as complete, so any ``total_steps >= 1`` has a schedule."""
+    if total_steps < 1 or not 0 <= step < total_steps:
+        raise ValueError(f"step {step} is outside a one-cycle schedule of {total_steps} steps.")
     warm_end = float(pct_start * total_steps) - 1
     if step <= warm_end:
-        return cosine_anneal(step / warm_end, start, lr_max)
-    return cosine_anneal((step - warm_end) / (total_steps - 1 - warm_end), lr_max, low)
+        return True, step / warm_end if warm_end > 0 else 1.0
+    anneal_len = total_steps - 1 - warm_end
+    return False, (step - warm_end) / anneal_len if anneal_len > 0 else 1.0
 
 
 def one_cycle_momentum(step: int, total_steps: int, pct_start: float = 0.25, mom_max: float = 0.95,
                        mom_min: float = 0.85) -> float:
     """Momentum under one-cycle moves the other way: down while the learning rate rises, then up."""
-    warm_end = float(pct_start * total_steps) - 1
-    if step <= warm_end:
-        return cosine_anneal(step / warm_end, mom_max, mom_min)
-    return cosine_anneal((step - warm_end) / (total_steps - 1 - warm_end), mom_min, mom_max)
+    warming, pct = _one_cycle_phase(step, total_steps, pct_start)
+    return cosine_anneal(pct, mom_max, mom_min) if warming else cosine_anneal(pct, mom_min, mom_max)
 
 
 def differential_lrs(top_lr: float, n_groups: int, ratio: float) -> list[float]:
@@ -115,46 +156,23 @@ def exp_ramp(step: int, n_steps: int, start_lr: float, end_lr: float) -> float:
 
 @dataclass(frozen=True)
 class Schedule:
-    """A whole fit's plan: the learning rate of each layer group (and the momentum) at any step.
+    """The learning rate of each layer group (and the momentum) at every step of one fit.
 
-    Made by ``make_schedule``; both ``Learner.fit`` and the schedule panel use it, so what the
-    panel draws is what the fit does.
+    Made by the planners in ``coursekit.train.plan``; ``Learner.fit`` and the panels use the same
+    object, so what a panel draws is what the fit does.
     """
     lr_at: Callable[[int], float]               # the top group's learning rate at a step
     scales: tuple[float, ...]                   # each group's rate as a fraction of the top one
-    n_epochs: int
+    total_steps: int                            # the fit trains exactly this many batches
     steps_per_epoch: int
     cycle_ends: tuple[int, ...] = ()            # steps at which SGDR cycles end
     momentum_at: Callable[[int], float] | None = None
 
     @property
-    def total_steps(self) -> int:
-        return self.n_epochs * self.steps_per_epoch
+    def n_epochs(self) -> int:
+        """Epochs begun: the last may be partial (``fit(lr, 1, cycle_len=0.5)`` trains half of one)."""
+        return math.ceil(self.total_steps / self.steps_per_epoch)
 
     def group_lrs(self, step: int) -> list[float]:
         lr = self.lr_at(step)
         return [lr * k for k in self.scales]
-
-
-def make_schedule(lrs: Sequence[float], steps_per_epoch: int, n_cycle: int = 1, cycle_len: float | None = None,
-                  cycle_mult: float = 1, one_cycle_epochs: int | None = None, pct_start: float = 0.25,
-                  div: float = 25.0) -> Schedule:
-    """The plan of a fit with one learning rate per layer group.
-
-    ``cycle_len=None``: ``n_cycle`` epochs at constant rates (``learn.fit(lr, n_cycle)``).
-    ``cycle_len`` given: SGDR, ``n_cycle`` cycles of ``cycle_len * cycle_mult**i`` epochs.
-    ``one_cycle_epochs`` given: the one-cycle policy over that many epochs (``fit_one_cycle``).
-    """
-    top = max(lrs)
-    scales = tuple(lr / top for lr in lrs)
-    if one_cycle_epochs is not None:
-        total = one_cycle_epochs * steps_per_epoch
-        return Schedule(partial(one_cycle, total_steps=total, lr_max=top, pct_start=pct_start, div=div), scales,
-                        one_cycle_epochs, steps_per_epoch,
-                        momentum_at=partial(one_cycle_momentum, total_steps=total, pct_start=pct_start))
-    if cycle_len is None:
-        return Schedule(partial(constant, lr=top), scales, n_cycle, steps_per_epoch)
-    n_epochs = math.ceil(n_epochs_for_cycles(n_cycle, cycle_len, cycle_mult))
-    return Schedule(partial(sgdr, lr_max=top, steps_per_epoch=steps_per_epoch, cycle_len=cycle_len,
-                            cycle_mult=cycle_mult), scales, n_epochs, steps_per_epoch,
-                    tuple(cycle_starts(n_cycle, cycle_len, cycle_mult, steps_per_epoch)[1:]))

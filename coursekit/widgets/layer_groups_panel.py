@@ -4,7 +4,9 @@
 
 One toggle per layer group (name, parameter count, trainable or frozen), Freeze and Unfreeze-all
 buttons, the per-group learning rates for a top rate and a ratio (the course's rule of thumb:
-10x between groups for photos like ImageNet's, 3x for satellite images), and ``bn_freeze``.
+10x between groups for photos like ImageNet's, 3x for satellite images) with the line of code that
+fits with them (nothing is stored on the learner: the rates are used when that line runs), and
+``bn_freeze``.
 Every change calls the learner (``freeze_to``, ``unfreeze``, ``bn_freeze``); the panel then
 redraws from the learner's real state, so ``refresh()`` also shows changes made in code.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
+from coursekit.train.plan import fit_plan
 from coursekit.train.schedules import differential_lrs
 from coursekit.widgets.common import enable_colab_widgets, fmt_lr
 
@@ -31,7 +34,7 @@ class LayerGroupsPanel(widgets.VBox):
         self.unfreeze_button = widgets.Button(description="Unfreeze all", layout=widgets.Layout(width="auto"))
         self.freeze_button.on_click(lambda _b: (learn.freeze(), self.refresh()))
         self.unfreeze_button.on_click(lambda _b: (learn.unfreeze(), self.refresh()))
-        self.bn = widgets.Checkbox(value=learn.bn_frozen, description="bn_freeze: keep BatchNorm statistics of frozen groups",
+        self.bn = widgets.Checkbox(value=learn.bn_frozen, description="bn_freeze: keep every BatchNorm layer's statistics",
                                    style={"description_width": "initial"}, layout=widgets.Layout(width="auto"))
         self.bn.observe(lambda change: (learn.bn_freeze(change["new"]), self.refresh()), names="value")
         self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-6, max=0, step=0.1, description="top lr",
@@ -39,13 +42,11 @@ class LayerGroupsPanel(widgets.VBox):
         self.ratio = widgets.Dropdown(options=[("10x: photos like ImageNet's", 10), ("3x: satellite images", 3),
                                                ("1x: the same rate", 1)], value=ratio, description="ratio")
         self.lrs_view = widgets.HTML()
-        self.apply_lrs = widgets.Button(description="Use these rates")
-        self.apply_lrs.on_click(lambda _b: setattr(learn, "default_lr", self.group_lrs()))
         for control in (self.lr, self.ratio):
             control.observe(lambda _c: self.refresh(), names="value")
         self._updating = False
         super().__init__([widgets.VBox(self.toggles), widgets.HBox([self.freeze_button, self.unfreeze_button]),
-                          self.bn, widgets.HBox([self.lr, self.ratio]), self.lrs_view, self.apply_lrs])
+                          self.bn, widgets.HBox([self.lr, self.ratio]), self.lrs_view])
         self.refresh()
 
     def group_lrs(self) -> list[float]:
@@ -76,7 +77,13 @@ class LayerGroupsPanel(widgets.VBox):
         cells = "".join(f"<td>{fmt_lr(lr)}</td>" for lr in lrs)
         self.lrs_view.value = (f"<table><tr><th>group</th>{''.join(f'<td>{g.name}</td>' for g in self.learn.layer_groups)}"
                                f"</tr><tr><th>lr</th>{cells}</tr></table>"
-                               f"<code>learn.fit([{', '.join(fmt_lr(x) for x in lrs)}], 3, cycle_len=1)</code>")
+                               f"<code>{self.plan().code}</code>")
+
+    def plan(self):
+        """The plan of ``learn.fit(<these rates>, 3, cycle_len=1)``, made as ``learn.fit`` makes it. Its
+        code line does not depend on the epoch length, so none is asked of the learner (while
+        precomputing, that would compute the activations)."""
+        return fit_plan(self.group_lrs(), len(self.learn.layer_groups), steps_per_epoch=1, n_cycle=3, cycle_len=1)
 
     def figure(self):
         """Parameter counts per group, coloured trainable (green) or frozen (grey)."""

@@ -4,8 +4,8 @@
     panel = ckw.LRFinderPanel(learn, result=learn.lr_find())
 
 The slider moves a vertical line along the smoothed-loss curve and reads out the learning rate
-and loss under it. "Use this learning rate" stores it as ``learn.default_lr`` (the next
-``learn.fit()`` without a rate uses it) and shows the line of code to type.
+and loss under it. "Use this learning rate" shows the line of code that fits at that rate (nothing
+is stored on the learner: a fit uses only the rates its own line gives).
 """
 from __future__ import annotations
 
@@ -107,9 +107,8 @@ class LRFinderPanel(widgets.VBox):
         self.readout.value = f"lr <b>{lr:.2e}</b>, smoothed loss <b>{self.loss_at(lr):.3f}</b>{hint}"
 
     def use_lr(self) -> float:
-        """Store the slider's rate as ``learn.default_lr`` and show the code that uses it."""
+        """The slider's rate, rounded as a student types it; shows the line of code that fits with it."""
         lr = float(f"{self.slider.value:.0e}")
-        self.learn.default_lr = lr
         self.code.value = f"<code>learn.fit({fmt_lr(lr)}, 3, cycle_len=1)</code>"
         return lr
 

@@ -4,8 +4,9 @@
     ckw.SchedulePanel(learn)            # ... with the learner's layer groups and epoch length, and
                                         # follow its fits live; "Fit" runs the plan shown
 
-The plan is ``coursekit.train.schedules.make_schedule`` — the very function ``learn.fit`` uses —
-so what is drawn is what the fit does. With a learner, a marker follows the current iteration and
+The plan is a ``FitPlan`` made by ``coursekit.train.plan.fit_plan`` or ``one_cycle_plan`` — the
+very functions ``learn.fit`` and ``learn.fit_one_cycle`` use — and "Fit" runs that same object
+(``learn.run_plan``), so what is drawn is what the fit does; the code line shown is the plan's. With a learner, a marker follows the current iteration and
 the learning rates actually applied (``learn.recorder.lrs``) are drawn over the plan.
 """
 from __future__ import annotations
@@ -14,8 +15,9 @@ import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
-from coursekit.train.schedules import Schedule, differential_lrs, make_schedule
-from coursekit.widgets.common import y_axis, Throttle, decimate, enable_colab_widgets, fmt_lr
+from coursekit.train.plan import FitPlan, fit_plan, one_cycle_plan
+from coursekit.train.schedules import differential_lrs
+from coursekit.widgets.common import y_axis, Throttle, decimate, enable_colab_widgets
 
 __all__ = ["SchedulePanel"]
 
@@ -33,8 +35,8 @@ class SchedulePanel(widgets.VBox):
         if steps_per_epoch is None:
             steps_per_epoch = len(learn.loader("train", shuffle=True)) if learn is not None else 100
         self.mode = widgets.ToggleButtons(options=["SGDR", "constant", "one-cycle"], value="SGDR", description="mode")
-        self.lr = widgets.FloatLogSlider(value=(learn.default_lr if learn is not None and isinstance(
-            learn.default_lr, float) else lr), base=10, min=-6, max=0, step=0.1, description="lr", readout_format=".0e")
+        self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-6, max=0, step=0.1, description="lr",
+                                         readout_format=".0e")
         self.ratio = widgets.Dropdown(options=[("same for every group", 1), ("3x between groups (satellite)", 3),
                                                ("10x between groups (photos)", 10)], value=1, description="groups")
         self.n_cycle = widgets.IntSlider(value=n_cycle, min=1, max=100, description="n_cycle")
@@ -73,26 +75,22 @@ class SchedulePanel(widgets.VBox):
 
     # ---------------------------------------------------------------------------- the plan
     def group_lrs(self) -> list[float]:
-        """One rate per layer group: the top rate, divided by the ratio once per group below it."""
-        return differential_lrs(self.lr.value, self.n_groups, self.ratio.value)
+        """One rate per layer group: the top rate, divided by the ratio once per group below it,
+        rounded to two digits as a student would type them (so the code line is the exact fit)."""
+        return [float(f"{lr:.1e}") for lr in differential_lrs(self.lr.value, self.n_groups, self.ratio.value)]
 
-    def plan(self) -> Schedule:
-        """The Schedule of the fit these controls describe."""
-        mode, spe = self.mode.value, self.steps_per_epoch.value
-        if mode == "one-cycle":
-            return make_schedule(self.group_lrs(), spe, one_cycle_epochs=self.n_cycle.value)
-        cycle_len = self.cycle_len.value if mode == "SGDR" else None
-        return make_schedule(self.group_lrs(), spe, self.n_cycle.value, cycle_len, self.cycle_mult.value)
+    def plan(self) -> FitPlan:
+        """The plan of the fit these controls describe, made by the planner of its mode."""
+        lrs = self.group_lrs()[-1] if self.ratio.value == 1 else self.group_lrs()
+        spe, n = self.steps_per_epoch.value, self.n_cycle.value
+        if self.mode.value == "one-cycle":
+            return one_cycle_plan(lrs, self.n_groups, spe, n)
+        cycle_len = self.cycle_len.value if self.mode.value == "SGDR" else None
+        return fit_plan(lrs, self.n_groups, spe, n, cycle_len, self.cycle_mult.value)
 
     def code(self) -> str:
-        """The line of code that runs this fit."""
-        lrs = self.group_lrs()
-        lr = fmt_lr(lrs[-1]) if self.ratio.value == 1 else "[" + ", ".join(fmt_lr(x) for x in lrs) + "]"
-        if self.mode.value == "one-cycle":
-            return f"learn.fit_one_cycle({self.n_cycle.value}, {lr})"
-        if self.mode.value == "constant":
-            return f"learn.fit({lr}, {self.n_cycle.value})"
-        return f"learn.fit({lr}, {self.n_cycle.value}, cycle_len={self.cycle_len.value}, cycle_mult={self.cycle_mult.value})"
+        """The line of code that runs this fit (the plan's own)."""
+        return self.plan().code
 
     def redraw(self) -> None:
         """Recompute the plan and update the marks' data in place (decimated to ``max_points``)."""
@@ -102,27 +100,21 @@ class SchedulePanel(widgets.VBox):
             self.summary.value = f"<b>{plan.n_epochs:.3g}</b> epochs: too long to plan; lower n_cycle or cycle_mult"
             return
         steps = decimate(plan.total_steps, self.max_points, keep=plan.cycle_ends)
-        top = np.array([plan.lr_at(int(s)) for s in steps])
+        top = np.array([plan.schedule.lr_at(int(s)) for s in steps])
         ends = [e for e in plan.cycle_ends[:-1]]
         with self.plot.hold_sync():
             self.plan_lines.x = steps
-            self.plan_lines.y = np.outer(plan.scales, top)
+            self.plan_lines.y = np.outer(plan.schedule.scales, top)
             self.boundaries.x = [[e, e] for e in ends] or []
             self.boundaries.y = [[0, self.lr.value] for _ in ends] or []
         self.summary.value = (f"<b>{plan.n_epochs}</b> epochs, {plan.total_steps:,} iterations"
                               f"{f', {len(plan.cycle_ends)} cycles' if plan.cycle_ends else ''}: "
-                              f"<code>{self.code()}</code>")
+                              f"<code>{plan.code}</code>")
 
     # ------------------------------------------------------------------------ following a fit
     def fit(self, background: bool = False):
-        """Run the fit this panel shows on its learner (in a thread with ``background=True``)."""
-        learn, lrs = self.learn, self.group_lrs()
-        lr = lrs[0] if self.ratio.value == 1 else lrs
-        if self.mode.value == "one-cycle":
-            return learn.fit_one_cycle(self.n_cycle.value, lr, background=background, quiet=background)
-        cycle_len = self.cycle_len.value if self.mode.value == "SGDR" else None
-        return learn.fit(lr, self.n_cycle.value, cycle_len=cycle_len, cycle_mult=self.cycle_mult.value,
-                         background=background, quiet=background)
+        """Run the plan this panel shows on its learner (in a thread with ``background=True``)."""
+        return self.learn.run_plan(self.plan(), background=background, quiet=background)
 
     def _on_before_fit(self, learn) -> None:
         with self.plot.hold_sync():
@@ -150,8 +142,8 @@ class SchedulePanel(widgets.VBox):
         ax = fig.add_subplot()
         plan = self.plan()
         steps = decimate(plan.total_steps, self.max_points, keep=plan.cycle_ends)
-        top = np.array([plan.lr_at(int(s)) for s in steps])
-        for g, scale in enumerate(plan.scales):
+        top = np.array([plan.schedule.lr_at(int(s)) for s in steps])
+        for g, scale in enumerate(plan.schedule.scales):
             ax.plot(steps, top * scale, label=f"group {g}")
         for end in plan.cycle_ends[:-1]:
             ax.axvline(end, color="#bbbbbb", linestyle="--")
@@ -159,6 +151,6 @@ class SchedulePanel(widgets.VBox):
             ax.plot(self.actual.x, self.actual.y, color="black", linewidth=1, label="applied")
         ax.set_xlabel("iteration")
         ax.set_ylabel("learning rate")
-        ax.set_title(self.code(), fontsize=9)
+        ax.set_title(plan.code, fontsize=9)
         ax.legend()
         return fig
