@@ -14,6 +14,7 @@ import os
 import time
 import uuid
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -25,7 +26,7 @@ from coursekit.data.imagedata import ImageData
 from coursekit.progress import progress_bar
 from coursekit.train import inference, schedules
 from coursekit.train.metrics import metric_name
-from coursekit.train.models import ConvNet, LayerGroup, create_convnet
+from coursekit.train.models import ConvNet, LayerGroup, create_convnet, input_stats
 from coursekit.train.precompute import FeatureCache
 from coursekit.train.recorder import EpochTable, Recorder
 
@@ -73,8 +74,12 @@ class Learner:
         classes, body frozen: only the head trains until ``unfreeze()``. Lesson 1.
 
         ``pretrained=False`` starts from random weights (nothing is downloaded).
+        ``learn.data`` normalises pictures as this network's pretrained weights expect
+        (``ImageNet`` mean and std for the ResNets, TF-Lite's scaling for ``'efficientnet_lite0'``).
         """
         model, groups = create_convnet(arch, data.c, pretrained=pretrained, ps=ps)
+        if data.stats != input_stats(arch):      # the normalisation this network was trained with
+            data = replace(data, stats=input_stats(arch))
         learn = cls(model, data, groups, metrics=metrics, arch=arch, **kwargs)
         learn.freeze()
         return learn
