@@ -2,6 +2,7 @@
 shapes) vs 'efficientnet_lite0' (ImageNet), on each of the four sample data sets, side by side in one run.
 
     .venv/bin/python bench/transfer.py [--epochs 3] [--size 64] [--seed 0] [--from-scratch]
+                                       [--sets pets dogscats ...] [--sizes 64 96 128]
 
 For each set and network, with the same data, epochs, schedule and seed:
   head only  — body frozen (precompute), only the head trains (one-cycle, lr 1e-2);
@@ -66,12 +67,14 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--from-scratch", action="store_true")
+    parser.add_argument("--sets", nargs="*", default=list(SAMPLE_SETS), help="sample sets to train on")
+    parser.add_argument("--sizes", nargs="*", type=int, default=[64, 96, 128], help="sizes to time")
     args = parser.parse_args()
     starts = (True, False) if args.from_scratch else (True,)
     print(f"{args.size}px, {args.epochs} epochs each, seed {args.seed}, {torch.get_num_threads()} threads")
     print(f"{'data set':<10} {'arch':<19} {'metric':<8} {'head':>6} {'fine-tune':>10}"
           + (f" {'head: random':>13} {'scratch':>8}" if args.from_scratch else ""))
-    for name in SAMPLE_SETS:
+    for name in args.sets:
         data = sample_data(name, size=args.size, bs=16).resize(int(args.size * 1.5))
         metric = "F2" if data.is_multilabel else "accuracy"
         for arch in ARCHS:
@@ -79,9 +82,10 @@ def main() -> None:
                      for pretrained in starts for mode in ("head", "all")]
             print(f"{name:<10} {arch:<19} {metric:<8} " + " ".join(f"{c:>{w}.3f}" for c, w in
                                                                  zip(cells, (6, 10, 13, 8))), flush=True)
-    print("\nseconds per epoch, sample pets (288 train / 72 valid), bs 16")
-    print(f"{'size':>4} {'arch':<19} {'frozen body':>12} {'unfrozen':>9}")
-    for size in (64, 96, 128):
+    if args.sizes:
+        print("\nseconds per epoch, sample pets (288 train / 72 valid), bs 16")
+        print(f"{'size':>4} {'arch':<19} {'frozen body':>12} {'unfrozen':>9}")
+    for size in args.sizes:
         for arch in ARCHS:
             frozen, unfrozen = epoch_seconds(arch, size, False), epoch_seconds(arch, size, True)
             print(f"{size:>4} {arch:<19} {frozen:>12.2f} {unfrozen:>9.2f}", flush=True)
