@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import math
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -25,7 +26,7 @@ from coursekit.train import checkpoint, inference
 from coursekit.train.background import BackgroundFit, busy_error
 from coursekit.train.fit_loop import run_fit
 from coursekit.train.metrics import metric_name
-from coursekit.train.models import ConvNet, LayerGroup, create_convnet
+from coursekit.train.models import ConvNet, LayerGroup, create_convnet, input_stats
 from coursekit.train.notices import attach_cpu_notice
 from coursekit.train.plan import FitPlan, fit_plan, one_cycle_plan
 from coursekit.train.precompute import FeatureCache
@@ -85,8 +86,12 @@ class Learner:
         weight decay, the optimizer its learning rates (``1e-2``, ``[1e-4, 1e-3, 1e-2]``) were chosen
         for. ``opt='adamw'`` chooses fastai v1's optimizer instead (see ``cnn_learner``).
         ``pretrained=False`` starts from random weights (nothing is downloaded).
+        ``learn.data`` normalises pictures as this network's pretrained weights expect
+        (``ImageNet`` mean and std for the ResNets, TF-Lite's scaling for ``'efficientnet_lite0'``).
         """
         model, groups = create_convnet(arch, data.c, pretrained=pretrained, ps=ps)
+        if data.stats != input_stats(arch):      # the normalisation this network was trained with
+            data = replace(data, stats=input_stats(arch))
         learn = cls(model, data, groups, metrics=metrics, arch=arch, opt=opt, wd=wd, **kwargs)
         learn.freeze()
         attach_cpu_notice(learn)

@@ -17,9 +17,12 @@ import torch
 from torch import nn
 
 from coursekit.train.weights import fetch_weights, weights_enum, weights_file
+from coursekit.data.transforms import IMAGENET_STATS
+from coursekit.train.efficientnet import (EFFICIENTNET_LITE_STATS, efficientnet_lite0, efficientnet_lite0_body,
+                                          efficientnet_lite0_groups)
 
 __all__ = ["Arch", "ARCHS", "register_arch", "LayerGroup", "ConvNet", "AdaptiveConcatPool2d",
-           "create_head", "create_convnet", "PretrainedWeightsError"]
+           "create_head", "create_convnet", "input_stats", "PretrainedWeightsError"]
 
 
 class PretrainedWeightsError(RuntimeError):
@@ -85,12 +88,14 @@ class LayerGroup:
 @dataclass(frozen=True)
 class Arch:
     """How to build an architecture: a constructor taking ``weights=``, the name of its
-    pretrained weights, and a function splitting a ``ConvNet`` into layer groups."""
+    pretrained weights, a function splitting a ``ConvNet`` into layer groups, and the input
+    normalisation (mean, std) its pretrained weights expect."""
     build: Callable[..., nn.Module]
     weights: str | None
     n_features: int
     groups: Callable[[ConvNet], list[LayerGroup]]
     make_body: Callable[[nn.Module], nn.Module] | None = None
+    stats: tuple = IMAGENET_STATS
 
 
 def _resnet_body(model: nn.Module) -> nn.Sequential:
@@ -131,6 +136,16 @@ def _tinyresnet(**kwargs) -> nn.Module:
 
 # The offline backbone that ships with coursekit (coursekit.train.tinyresnet).
 ARCHS["tinyresnet"] = Arch(_tinyresnet, "shipped", 256, _resnet_groups, _resnet_body)
+
+
+# A real ImageNet network whose weights install as a package (coursekit.train.efficientnet).
+ARCHS["efficientnet_lite0"] = Arch(efficientnet_lite0, "imagenet", 1280, efficientnet_lite0_groups,
+                                   efficientnet_lite0_body, EFFICIENTNET_LITE_STATS)
+
+
+def input_stats(arch_name: str) -> tuple:
+    """The (mean, std) normalisation the pretrained weights of ``arch_name`` expect."""
+    return ARCHS[arch_name].stats if arch_name in ARCHS else IMAGENET_STATS
 
 
 def register_arch(name: str, arch: Arch) -> None:
