@@ -37,7 +37,7 @@ def score(learn) -> float:
 
 def run(arch: str, data, pretrained: bool, mode: str, epochs: int, seed: int) -> float:
     torch.manual_seed(seed)
-    learn = ck.Learner.pretrained(arch, data, pretrained=pretrained)
+    learn = ck.cnn_learner(data, arch, pretrained=pretrained)     # AdamW, as these numbers were taken
     if mode == "head":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")          # the precompute/augmentation notice
