@@ -71,4 +71,5 @@ def test_lesson_runs_in_full_mode(nb_regression, lesson, full_mode_env):
     printed = "".join(output.get("text", "") for cell in result.nb_final.cells if cell.cell_type == "code"
                       for output in cell.outputs)
     assert "rehearsal: pictures capped at 32 px" in printed, "the rehearsal setting must show where it applies"
-    assert printed.count("No GPU:") == 1, "full mode on a CPU says so, once"
+    trains_a_resnet = lesson.stem != "05_convolutions"          # lesson 5 only looks at filters
+    assert printed.count("No GPU:") == (1 if trains_a_resnet else 0), "full mode on a CPU says so, once"
