@@ -22,6 +22,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from coursekit.config import max_picture_size
+from coursekit.data.gpu_augment import BatchAugment, DeviceLoader, uint8_train_transform
 from coursekit.data.images import check_images, open_image, resize_images, warn_unreadable
 from coursekit.data.labels import (LabelError, check_split, get_cv_idxs, image_files, labels_from_csv,
                                    labels_from_folders, labels_from_name_re)
@@ -46,8 +47,9 @@ class ImageDataset(Dataset):
     unlabelled test image. ``transform`` turns the decoded RGB picture into ``x``.
     """
 
-    def __init__(self, paths: Sequence[Path], targets: torch.Tensor, transform, size: int):
+    def __init__(self, paths: Sequence[Path], targets: torch.Tensor, transform, size: int, batch_augment=None):
         self.paths, self.targets, self.transform, self.size = list(paths), targets, transform, size
+        self.batch_augment = batch_augment   # the same augmentation on whole batches (gpu_augment)
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -81,6 +83,7 @@ class ImageData:
     num_workers: int | None = None
     stats: tuple = IMAGENET_STATS
     image_size_of: dict = field(default_factory=dict, repr=False)
+    batch_augment: bool | None = None     # augment whole batches on the GPU; None: when CUDA is present
 
     def __post_init__(self) -> None:
         cap = max_picture_size()           # the full-mode rehearsal on a CPU (coursekit.config)
@@ -183,7 +186,8 @@ class ImageData:
     @property
     def train_ds(self) -> ImageDataset:
         tfm = train_transform(self.size, self.aug, self.max_zoom, self.stats)
-        return ImageDataset(self.train_paths, self.encode(self.train_labels), tfm, self.size)
+        batch_side = BatchAugment(self.size, self.aug, self.max_zoom, self.stats)
+        return ImageDataset(self.train_paths, self.encode(self.train_labels), tfm, self.size, batch_side)
 
     @property
     def valid_ds(self) -> ImageDataset:
@@ -202,6 +206,14 @@ class ImageData:
         """A DataLoader over ``ds`` with this data's batch size and workers (pinned memory on CUDA)."""
         workers = default_num_workers() if self.num_workers is None else self.num_workers
         bs = bs or self.bs
+        on_batches = torch.cuda.is_available() if self.batch_augment is None else self.batch_augment
+        if shuffle and on_batches and getattr(ds, "batch_augment", None) is not None:
+            # the workers only decode and crop (uint8); the device does the rest (gpu_augment.py)
+            uint8_ds = ds.with_transform(uint8_train_transform(self.size))
+            loader = DataLoader(uint8_ds, batch_size=bs, shuffle=True, num_workers=workers,
+                                pin_memory=torch.cuda.is_available(), persistent_workers=workers > 0,
+                                drop_last=len(ds) > bs)
+            return DeviceLoader(loader, ds.batch_augment, "cuda" if torch.cuda.is_available() else "cpu")
         # Only a training loader is iterated epoch after epoch: its workers are kept alive between
         # epochs. Evaluation loaders are made afresh each time, so their workers end with them.
         return DataLoader(ds, batch_size=bs, shuffle=shuffle, num_workers=workers,
