@@ -22,6 +22,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from coursekit.config import max_picture_size
+from coursekit.data.auto_resize import auto_copies
 from coursekit.data.gpu_augment import BatchAugment, DeviceLoader, uint8_train_transform
 from coursekit.data.images import check_images, open_image, resize_images, warn_unreadable
 from coursekit.data.labels import (LabelError, check_split, get_cv_idxs, image_files, labels_from_csv,
@@ -84,6 +85,8 @@ class ImageData:
     stats: tuple = IMAGENET_STATS
     image_size_of: dict = field(default_factory=dict, repr=False)
     batch_augment: bool | None = None     # augment whole batches on the GPU; None: when CUDA is present
+    auto_resize: bool | None = None       # read smaller copies of big photos; None: in full mode (auto_resize.py)
+    _copies: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         cap = max_picture_size()           # the full-mode rehearsal on a CPU (coursekit.config)
@@ -183,16 +186,23 @@ class ImageData:
             y[row, [index[t] for t in tags]] = 1.0
         return y
 
+    def _reading(self, paths: list[Path]) -> list[Path]:
+        """The files the datasets read: ``paths``, or their smaller copies (see ``auto_resize.py``)."""
+        if self._copies is None:
+            self._copies = auto_copies(self)
+        return [self._copies.get(p, p) for p in paths]
+
     @property
     def train_ds(self) -> ImageDataset:
         tfm = train_transform(self.size, self.aug, self.max_zoom, self.stats)
         batch_side = BatchAugment(self.size, self.aug, self.max_zoom, self.stats)
-        return ImageDataset(self.train_paths, self.encode(self.train_labels), tfm, self.size, batch_side)
+        return ImageDataset(self._reading(self.train_paths), self.encode(self.train_labels), tfm, self.size,
+                            batch_side)
 
     @property
     def valid_ds(self) -> ImageDataset:
         tfm = valid_transform(self.size, self.stats)
-        return ImageDataset(self.valid_paths, self.encode(self.valid_labels), tfm, self.size)
+        return ImageDataset(self._reading(self.valid_paths), self.encode(self.valid_labels), tfm, self.size)
 
     @property
     def test_ds(self) -> ImageDataset | None:
@@ -200,7 +210,7 @@ class ImageData:
             return None
         shape = (len(self.test_paths), self.c) if self.is_multilabel else (len(self.test_paths),)
         targets = torch.zeros(shape, dtype=torch.float32 if self.is_multilabel else torch.long)
-        return ImageDataset(self.test_paths, targets, valid_transform(self.size, self.stats), self.size)
+        return ImageDataset(self._reading(self.test_paths), targets, valid_transform(self.size, self.stats), self.size)
 
     def loader(self, ds: Dataset, shuffle: bool = False, bs: int | None = None) -> DataLoader:
         """A DataLoader over ``ds`` with this data's batch size and workers (pinned memory on CUDA)."""
