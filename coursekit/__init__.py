@@ -14,6 +14,7 @@ from coursekit.data.photos import photo
 from coursekit.data.transforms import IMAGENET_STATS, denormalize, no_aug, side_on, top_down
 from coursekit.train import schedules
 from coursekit.train.interpret import Interpretation
+from coursekit.train.distributed import distribute, launch
 from coursekit.train.learner import EVENTS, Learner
 from coursekit.train.lr_finder import LRFinderResult, plot_lr_find, suggest_lr
 from coursekit.train.metrics import accuracy, accuracy_thresh, error_rate, f2, fbeta
@@ -28,4 +29,5 @@ __all__ = [
     "IMAGENET_STATS", "denormalize", "no_aug", "side_on", "top_down",
     "schedules", "Interpretation", "EVENTS", "Learner", "LRFinderResult", "plot_lr_find", "suggest_lr",
     "accuracy", "accuracy_thresh", "error_rate", "f2", "fbeta", "ARCHS", "LayerGroup", "PretrainedWeightsError",
+    "distribute", "launch",
 ]
