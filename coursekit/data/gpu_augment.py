@@ -34,7 +34,7 @@ from torchvision.transforms.v2 import functional as TF
 
 from coursekit.data.transforms import IMAGENET_STATS, Augmentation, no_aug
 
-__all__ = ["BatchParams", "draw_params", "BatchAugment", "uint8_train_transform", "DeviceLoader"]
+__all__ = ["BatchParams", "draw_params", "BatchAugment", "uint8_train_transform", "DeviceLoader", "device_loader"]
 
 
 def uint8_train_transform(size: int) -> v2.Compose:
@@ -182,3 +182,13 @@ class DeviceLoader:
 
     def __repr__(self) -> str:
         return f"DeviceLoader({self.augment!r}, on {self.device}, {len(self)} batches)"
+
+
+def device_loader(ds, bs: int, workers: int) -> DeviceLoader:
+    """The training loader of ``ds`` (an ``ImageDataset`` carrying its ``batch_augment``): its
+    workers hand over uint8 crops, augmented on the GPU (on the CPU when there is no GPU)."""
+    uint8_ds = ds.with_transform(uint8_train_transform(ds.size))
+    on_cuda = torch.cuda.is_available()
+    loader = DataLoader(uint8_ds, batch_size=bs, shuffle=True, num_workers=workers, pin_memory=on_cuda,
+                        persistent_workers=workers > 0, drop_last=len(ds) > bs)   # a batch of 1 breaks BatchNorm
+    return DeviceLoader(loader, ds.batch_augment, "cuda" if on_cuda else "cpu")

@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from coursekit.config import max_picture_size
 from coursekit.data.auto_resize import auto_copies
-from coursekit.data.gpu_augment import BatchAugment, DeviceLoader, uint8_train_transform
+from coursekit.data.gpu_augment import BatchAugment, device_loader
 from coursekit.data.images import check_images, open_image, resize_images, warn_unreadable
 from coursekit.data.labels import (LabelError, check_split, get_cv_idxs, image_files, labels_from_csv,
                                    labels_from_folders, labels_from_name_re)
@@ -213,17 +213,13 @@ class ImageData:
         return ImageDataset(self._reading(self.test_paths), targets, valid_transform(self.size, self.stats), self.size)
 
     def loader(self, ds: Dataset, shuffle: bool = False, bs: int | None = None) -> DataLoader:
-        """A DataLoader over ``ds`` with this data's batch size and workers (pinned memory on CUDA)."""
+        """A DataLoader over ``ds`` with this data's batch size and workers (pinned memory on CUDA). With
+        CUDA (or ``batch_augment=True``) the training loader is a ``DeviceLoader`` (``gpu_augment.py``)."""
         workers = default_num_workers() if self.num_workers is None else self.num_workers
         bs = bs or self.bs
         on_batches = torch.cuda.is_available() if self.batch_augment is None else self.batch_augment
         if shuffle and on_batches and getattr(ds, "batch_augment", None) is not None:
-            # the workers only decode and crop (uint8); the device does the rest (gpu_augment.py)
-            uint8_ds = ds.with_transform(uint8_train_transform(self.size))
-            loader = DataLoader(uint8_ds, batch_size=bs, shuffle=True, num_workers=workers,
-                                pin_memory=torch.cuda.is_available(), persistent_workers=workers > 0,
-                                drop_last=len(ds) > bs)
-            return DeviceLoader(loader, ds.batch_augment, "cuda" if torch.cuda.is_available() else "cpu")
+            return device_loader(ds, bs, workers)    # workers decode and crop; the GPU does the rest
         # Only a training loader is iterated epoch after epoch: its workers are kept alive between
         # epochs. Evaluation loaders are made afresh each time, so their workers end with them.
         return DataLoader(ds, batch_size=bs, shuffle=shuffle, num_workers=workers,
