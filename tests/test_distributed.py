@@ -19,6 +19,14 @@ from coursekit.train.distributed import ShardedBatches
 pytest.importorskip("accelerate")
 
 
+def free_port() -> str:
+    """A TCP port nobody listens on now: tests on a shared machine must not collide on 29500."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return str(s.getsockname()[1])
+
+
 def test_sharded_batches_cut_the_single_process_batches_into_equal_slices():
     for n, bs, world, drop_last in [(50, 16, 2, True), (64, 8, 4, True), (48, 16, 2, False)]:
         single = list(BatchSampler(SequentialSampler(range(n)), bs, drop_last))
@@ -82,7 +90,7 @@ def test_two_processes_end_with_the_weights_of_one(tmp_path, capfd):
     root = _square_pictures(tmp_path / "squares")
     _train(root, distributed=False)
     capfd.readouterr()
-    ck.launch(_train, root, True, num_processes=2)
+    ck.launch(_train, root, True, num_processes=2, use_port=free_port())
     out = capfd.readouterr().out
     assert out.count("trn_loss") == 1, out                # one epoch table, from the main process
     single = torch.load(root / "models" / "single.pth", weights_only=True)["model"]
@@ -105,7 +113,7 @@ def test_the_script_entry_point_runs_under_torchrun(tmp_path):
     import subprocess
     import sys
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", free_port(),
            "-m", "coursekit.cli", "train", "--sample", "pets", "--arch", "tinyresnet", "--size", "32", "--bs", "16",
            "--epochs", "1", "--lr", "3e-3", "--cpu", "--workers", "0", "--save", "from-script"]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)

@@ -52,16 +52,20 @@ def _accelerator(**options: Any):
     return Accelerator(**options)
 
 
-def launch(function: Callable, *args: Any, num_processes: int | None = None) -> None:
+def launch(function: Callable, *args: Any, num_processes: int | None = None, **options: Any) -> None:
     """Run ``function(*args)`` in ``num_processes`` processes (default: one per GPU), from a notebook.
 
-    ``accelerate.notebook_launcher`` underneath. Build the data and the learner *inside*
-    ``function``, and call ``distribute`` on the learner there.
+    ``accelerate.notebook_launcher`` underneath (``options`` go to it, e.g. ``use_port='29501'``).
+    Build the data and the learner *inside* ``function``, and call ``distribute`` on the learner there.
     """
-    from accelerate import notebook_launcher
+    try:
+        from accelerate import notebook_launcher
+    except ImportError as e:
+        raise ImportError("training on several GPUs needs Hugging Face accelerate: "
+                          "pip install 'coursekit[multi-gpu]' (or pip install accelerate).") from e
     if num_processes is None:
         num_processes = max(1, torch.cuda.device_count())
-    notebook_launcher(function, args, num_processes=num_processes)
+    notebook_launcher(function, args, num_processes=num_processes, **options)
 
 
 class ShardedBatches:
