@@ -17,6 +17,7 @@ from coursekit.train import schedules
 from coursekit.train.checks import check_result
 from coursekit.train.imagenet import imagenet_classes, imagenet_top_k
 from coursekit.train.interpret import Interpretation
+from coursekit.train.distributed import distribute, launch
 from coursekit.train.learner import EVENTS, Learner, cnn_learner
 from coursekit.train.lr_finder import LRFinderResult, plot_lr_find, suggest_lr
 from coursekit.train.metrics import accuracy, accuracy_thresh, error_rate, f2, fbeta
@@ -32,4 +33,5 @@ __all__ = [
     "schedules", "check_result", "imagenet_classes", "imagenet_top_k", "Interpretation", "EVENTS", "Learner",
     "cnn_learner", "LRFinderResult", "plot_lr_find", "suggest_lr",
     "accuracy", "accuracy_thresh", "error_rate", "f2", "fbeta", "ARCHS", "LayerGroup", "PretrainedWeightsError",
+    "distribute", "launch",
 ]

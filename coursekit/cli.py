@@ -1,4 +1,4 @@
-"""The ``coursekit`` command: ``coursekit demo``, ``coursekit data NAME``, ``coursekit lab``."""
+"""The ``coursekit`` command: ``coursekit demo``, ``coursekit data NAME``, ``coursekit lab``, ``coursekit train``."""
 from __future__ import annotations
 
 import argparse
@@ -21,6 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     data.add_argument("--full", action="store_true",
                       help="download and check the real data sets and weight files (resumable; reuses what is there)")
     sub.add_parser("lab", help="open JupyterLab on the lessons folder")
+    from coursekit.train import script
+    script.add_arguments(sub.add_parser("train", help="fit a learner from a shell; under `accelerate launch` or "
+                                                      "`torchrun`, on several GPUs (coursekit[multi-gpu])"))
     args = parser.parse_args(argv)
 
     if args.command == "demo":
@@ -31,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "data":
         for name in SAMPLE_SETS if args.name == "all" else [args.name]:
             print(sample_data(name).path)
+    elif args.command == "train":
+        return script.run(args)
     elif args.command == "lab":
         return subprocess.call([sys.executable, "-m", "jupyterlab", "lessons"])
     return 0

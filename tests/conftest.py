@@ -9,8 +9,16 @@ import pytest
 def coursekit_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("coursekit_home")
     old = os.environ.get("COURSEKIT_HOME")
+    old_sample = os.environ.get("COURSEKIT_SAMPLE")
     os.environ["COURSEKIT_HOME"] = str(home)
+    # the tests use the sample sets: sample mode (full mode would resize them automatically;
+    # tests of full mode set COURSEKIT_SAMPLE=0 themselves)
+    os.environ["COURSEKIT_SAMPLE"] = "1"
     yield home
+    if old_sample is None:
+        os.environ.pop("COURSEKIT_SAMPLE", None)
+    else:
+        os.environ["COURSEKIT_SAMPLE"] = old_sample
     if old is None:
         os.environ.pop("COURSEKIT_HOME", None)
     else:

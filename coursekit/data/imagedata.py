@@ -22,6 +22,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from coursekit.config import max_picture_size
+from coursekit.data.auto_resize import auto_copies
+from coursekit.data.gpu_augment import BatchAugment, device_loader
 from coursekit.data.images import check_images, open_image, resize_images, warn_unreadable
 from coursekit.data.labels import (LabelError, check_split, get_cv_idxs, image_files, labels_from_csv,
                                    labels_from_folders, labels_from_name_re)
@@ -46,8 +48,9 @@ class ImageDataset(Dataset):
     unlabelled test image. ``transform`` turns the decoded RGB picture into ``x``.
     """
 
-    def __init__(self, paths: Sequence[Path], targets: torch.Tensor, transform, size: int):
+    def __init__(self, paths: Sequence[Path], targets: torch.Tensor, transform, size: int, batch_augment=None):
         self.paths, self.targets, self.transform, self.size = list(paths), targets, transform, size
+        self.batch_augment = batch_augment   # the same augmentation on whole batches (gpu_augment)
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -81,6 +84,9 @@ class ImageData:
     num_workers: int | None = None
     stats: tuple = IMAGENET_STATS
     image_size_of: dict = field(default_factory=dict, repr=False)
+    batch_augment: bool | None = None     # augment whole batches on the GPU; None: when CUDA is present
+    auto_resize: bool | None = None       # read smaller copies of big photos; None: in full mode (auto_resize.py)
+    _copies: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         cap = max_picture_size()           # the full-mode rehearsal on a CPU (coursekit.config)
@@ -180,15 +186,23 @@ class ImageData:
             y[row, [index[t] for t in tags]] = 1.0
         return y
 
+    def _reading(self, paths: list[Path]) -> list[Path]:
+        """The files the datasets read: ``paths``, or their smaller copies (see ``auto_resize.py``)."""
+        if self._copies is None:
+            self._copies = auto_copies(self)
+        return [self._copies.get(p, p) for p in paths]
+
     @property
     def train_ds(self) -> ImageDataset:
         tfm = train_transform(self.size, self.aug, self.max_zoom, self.stats)
-        return ImageDataset(self.train_paths, self.encode(self.train_labels), tfm, self.size)
+        batch_side = BatchAugment(self.size, self.aug, self.max_zoom, self.stats)
+        return ImageDataset(self._reading(self.train_paths), self.encode(self.train_labels), tfm, self.size,
+                            batch_side)
 
     @property
     def valid_ds(self) -> ImageDataset:
         tfm = valid_transform(self.size, self.stats)
-        return ImageDataset(self.valid_paths, self.encode(self.valid_labels), tfm, self.size)
+        return ImageDataset(self._reading(self.valid_paths), self.encode(self.valid_labels), tfm, self.size)
 
     @property
     def test_ds(self) -> ImageDataset | None:
@@ -196,12 +210,16 @@ class ImageData:
             return None
         shape = (len(self.test_paths), self.c) if self.is_multilabel else (len(self.test_paths),)
         targets = torch.zeros(shape, dtype=torch.float32 if self.is_multilabel else torch.long)
-        return ImageDataset(self.test_paths, targets, valid_transform(self.size, self.stats), self.size)
+        return ImageDataset(self._reading(self.test_paths), targets, valid_transform(self.size, self.stats), self.size)
 
     def loader(self, ds: Dataset, shuffle: bool = False, bs: int | None = None) -> DataLoader:
-        """A DataLoader over ``ds`` with this data's batch size and workers (pinned memory on CUDA)."""
+        """A DataLoader over ``ds`` with this data's batch size and workers (pinned memory on CUDA). With
+        CUDA (or ``batch_augment=True``) the training loader is a ``DeviceLoader`` (``gpu_augment.py``)."""
         workers = default_num_workers() if self.num_workers is None else self.num_workers
         bs = bs or self.bs
+        on_batches = torch.cuda.is_available() if self.batch_augment is None else self.batch_augment
+        if shuffle and on_batches and getattr(ds, "batch_augment", None) is not None:
+            return device_loader(ds, bs, workers)    # workers decode and crop; the GPU does the rest
         # Only a training loader is iterated epoch after epoch: its workers are kept alive between
         # epochs. Evaluation loaders are made afresh each time, so their workers end with them.
         return DataLoader(ds, batch_size=bs, shuffle=shuffle, num_workers=workers,

@@ -114,9 +114,13 @@ def warn_unreadable(bad: Iterable[tuple[Path, str]]) -> None:
 
 # ------------------------------------------------------------------------------------ resize cache
 
-def _resize_one(src: Path, dst: Path, max_size: int) -> None:
+def _resize_one(src: Path, dst: Path, max_size: int, shorter: bool = False) -> None:
     img = open_image(src, min_size=max_size)
-    if max(img.size) > max_size:
+    if shorter and min(img.size) > max_size:
+        scale = max_size / min(img.size)
+        img = img.resize((max(max_size, round(img.width * scale)), max(max_size, round(img.height * scale))),
+                         Image.LANCZOS)
+    elif not shorter and max(img.size) > max_size:
         img.thumbnail((max_size, max_size), Image.LANCZOS)
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.name}.{uuid.uuid4().hex[:8]}.tmp")
@@ -128,8 +132,9 @@ def _resize_one(src: Path, dst: Path, max_size: int) -> None:
 
 
 def resize_images(paths: Sequence[Path], root: Path, max_size: int, cache_dir: Path | None = None,
-                  workers: int = 4, progress: bool = True) -> list[Path]:
-    """Cached copies of ``paths`` (all under ``root``) whose longer side is at most ``max_size``.
+                  workers: int = 4, progress: bool = True, shorter: bool = False) -> list[Path]:
+    """Cached copies of ``paths`` (all under ``root``) whose longer side is at most ``max_size``
+    (with ``shorter=True``: whose *shorter* side is ``max_size``, as the training size needs).
 
     The copies live in ``cache_dir`` (default ``$COURSEKIT_HOME/resized/<root's hash>/<max_size>``),
     mirroring the folders under ``root``, as RGB JPEGs. A copy is re-made when its source file's
@@ -139,7 +144,7 @@ def resize_images(paths: Sequence[Path], root: Path, max_size: int, cache_dir: P
     root = Path(root).resolve()
     if cache_dir is None:
         tag = hashlib.sha256(str(root).encode()).hexdigest()[:12]
-        cache_dir = coursekit_home() / "resized" / f"{root.name}-{tag}" / str(max_size)
+        cache_dir = coursekit_home() / "resized" / f"{root.name}-{tag}" / (f"short{max_size}" if shorter else str(max_size))
     cache_dir = Path(cache_dir)
     manifest_path = cache_dir / "manifest.json"
     try:
@@ -160,7 +165,7 @@ def resize_images(paths: Sequence[Path], root: Path, max_size: int, cache_dir: P
     if jobs:
         bar = progress_bar(len(jobs), f"resizing to {max_size}px", unit="img") if progress else None
         with ThreadPoolExecutor(workers) as pool:
-            for _ in pool.map(lambda job: _resize_one(job[0], job[1], max_size), jobs):
+            for _ in pool.map(lambda job: _resize_one(job[0], job[1], max_size, shorter), jobs):
                 if bar is not None:
                     bar.update(1)
         if bar is not None:

@@ -51,7 +51,8 @@ class Learner:
 
     def __init__(self, model: nn.Module, data: ImageData, layer_groups: Sequence[LayerGroup] | None = None,
                  metrics: Sequence[Callable] | None = None, loss_func: Callable | None = None,
-                 opt: str = "adamw", wd: float = 1e-2, arch: str | None = None, device: str | None = None):
+                 opt: str = "adamw", wd: float = 1e-2, arch: str | None = None, device: str | None = None,
+                 compile: bool = False):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model = model.to(self.device)
         if self.device.type == "cuda":
@@ -74,6 +75,8 @@ class Learner:
         if self.device.type == "cuda":   # mixed precision: bf16 where the GPU has it, else fp16 + scaling
             self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
+        if compile:
+            self.compile()
 
     @classmethod
     def pretrained(cls, arch: str, data: ImageData, pretrained: bool = True, ps: float = 0.5,
@@ -96,6 +99,12 @@ class Learner:
         learn.freeze()
         attach_cpu_notice(learn)
         return learn
+
+    def compile(self, **options) -> "Learner":
+        """Compile the model with ``torch.compile`` (``options`` go to it); see ``coursekit.train.compiled``."""
+        from coursekit.train.compiled import compile_model
+        compile_model(self.model, **options)
+        return self
 
     # ------------------------------------------------------------------------------ events
     def emit(self, event: str) -> None:
