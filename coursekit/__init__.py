@@ -12,6 +12,7 @@ from coursekit.data.images import UnreadableImageError, open_image
 from coursekit.data.labels import LabelError, get_cv_idxs
 from coursekit.data.transforms import IMAGENET_STATS, denormalize, no_aug, side_on, top_down
 from coursekit.train import schedules
+from coursekit.train.export import load_learner
 from coursekit.train.interpret import Interpretation
 from coursekit.train.learner import EVENTS, Learner
 from coursekit.train.lr_finder import LRFinderResult, plot_lr_find, suggest_lr
@@ -25,6 +26,6 @@ __all__ = [
     "URLs", "Archive", "DownloadError", "UnsafeArchiveError", "kaggle_data", "untar_data",
     "ImageData", "UnreadableImageError", "open_image", "LabelError", "get_cv_idxs",
     "IMAGENET_STATS", "denormalize", "no_aug", "side_on", "top_down",
-    "schedules", "Interpretation", "EVENTS", "Learner", "LRFinderResult", "plot_lr_find", "suggest_lr",
+    "schedules", "load_learner", "Interpretation", "EVENTS", "Learner", "LRFinderResult", "plot_lr_find", "suggest_lr",
     "accuracy", "accuracy_thresh", "error_rate", "f2", "fbeta", "ARCHS", "LayerGroup", "PretrainedWeightsError",
 ]

@@ -55,6 +55,7 @@ class Learner:
         self.events: dict[str, list[Callable]] = {name: [] for name in EVENTS}
         self.recorder = Recorder()
         self.default_lr: float | list[float] | None = None
+        self.thresh = 0.5                    # multi-label: predict's tags are those above this probability
         self.opt: torch.optim.Optimizer | None = None
         self.bn_frozen = False
         self._precompute = False
@@ -379,8 +380,14 @@ class Learner:
         return inference.tta(self, n_aug, ds)
 
     def predict(self, image):
-        """(class name, probabilities) for one image (path, PIL image)."""
+        """fastai's ``(label, index, probs)`` for one image (path, PIL image, bytes, numpy array);
+        see ``coursekit.train.inference.predict``."""
         return inference.predict(self, image)
+
+    def export(self, fname: str | os.PathLike = "export.pth") -> Path:
+        """One file with all inference needs (``ck.load_learner`` reads it); see ``coursekit.train.export``."""
+        from coursekit.train.export import export
+        return export(self, fname)
 
     def snapshot_preds(self, name: str, ds: str = "valid"):
         """Average probabilities of the weights saved by ``fit(..., cycle_save_name=name)``."""
@@ -396,5 +403,7 @@ class Learner:
         return inference.submission(self, path, ds, use_tta, thresh)
 
     def __repr__(self) -> str:
-        groups = ", ".join(repr(g) for g in self.layer_groups)
-        return f"Learner({self.arch or type(self.model).__name__}, {self.data!r}, groups=[{groups}])"
+        groups = ", ".join(f"{g.name} {'trainable' if g.trainable else 'frozen'}" for g in self.layer_groups)
+        n_params = sum(p.numel() for p in self.model.parameters())
+        return (f"Learner({self.arch or type(self.model).__name__}, {n_params:,} params, on {self.device.type})\n"
+                f"  data: {self.data!r}\n  layer groups: {groups}")

@@ -37,6 +37,13 @@ class LRFinderResult:
         finite = [(loss, lr) for lr, loss in zip(self.lrs, self.losses) if math.isfinite(loss)]
         return min(finite)[1] if finite else None
 
+    def __repr__(self) -> str:
+        lo, hi = (f"{min(self.lrs):.1e}", f"{max(self.lrs):.1e}") if self.lrs else ("-", "-")
+        sugg = "none" if self.suggestion is None else f"{self.suggestion:.1e}"
+        at_min = "none" if self.min_loss_lr is None else f"{self.min_loss_lr:.1e}"
+        return (f"LRFinderResult({len(self.lrs)} rates from {lo} to {hi}; suggestion {sugg}, "
+                f"lowest loss at {at_min})")
+
 
 def suggest_lr(lrs, losses, skip_start: int = 2) -> float | None:
     """The learning rate where the smoothed loss falls fastest per unit of log10(lr).
