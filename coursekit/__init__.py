@@ -16,6 +16,7 @@ from coursekit.data.transforms import IMAGENET_STATS, denormalize, no_aug, side_
 from coursekit.train import schedules
 from coursekit.train.checks import check_result
 from coursekit.train.imagenet import imagenet_classes, imagenet_top_k
+from coursekit.train.export import load_learner
 from coursekit.train.interpret import Interpretation
 from coursekit.train.distributed import distribute, launch
 from coursekit.train.learner import EVENTS, Learner, cnn_learner
@@ -30,8 +31,8 @@ __all__ = [
     "URLs", "Archive", "DownloadError", "UnsafeArchiveError", "kaggle_data", "untar_data",
     "ImageData", "UnreadableImageError", "open_image", "LabelError", "get_cv_idxs", "photo",
     "IMAGENET_STATS", "denormalize", "no_aug", "side_on", "top_down",
-    "schedules", "check_result", "imagenet_classes", "imagenet_top_k", "Interpretation", "EVENTS", "Learner",
-    "cnn_learner", "LRFinderResult", "plot_lr_find", "suggest_lr",
+    "schedules", "check_result", "imagenet_classes", "imagenet_top_k", "load_learner", "Interpretation", "EVENTS",
+    "Learner", "cnn_learner", "LRFinderResult", "plot_lr_find", "suggest_lr",
     "accuracy", "accuracy_thresh", "error_rate", "f2", "fbeta", "ARCHS", "LayerGroup", "PretrainedWeightsError",
     "distribute", "launch",
 ]

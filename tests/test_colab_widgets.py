@@ -22,6 +22,6 @@ def test_panels_on_ipywidgets_7_and_bqplot_0_12():
                            env=env, capture_output=True, text=True, check=True)
     assert check.stdout.split() == ["7.7.1", "0.12.45"]
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
-                          "tests/test_panels.py", "tests/test_gallery.py"], cwd=ROOT, env=env, capture_output=True,
+                          "tests/test_panels.py", "tests/test_gallery.py", "tests/test_predict_cleaner_panels.py"], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]

@@ -206,8 +206,8 @@ def test_predictions_tta_and_predict(learn, monkeypatch):
     monkeypatch.setattr(ck.train.inference, "tta_transform", lambda size, *a: ck.data.transforms.valid_transform(size))
     tta_probs, _ = learn.tta(n_aug=3)
     assert torch.allclose(tta_probs, probs, atol=1e-5)
-    name, p = learn.predict(learn.data.valid_paths[0])
-    assert name == learn.data.classes[int(p.argmax())]
+    name, index, p = learn.predict(learn.data.valid_paths[0])
+    assert name == learn.data.classes[int(p.argmax())] and int(index) == int(p.argmax())
     assert torch.allclose(p, probs[0], atol=1e-5)
 
 

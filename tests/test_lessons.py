@@ -14,7 +14,7 @@ LESSONS = sorted((Path(__file__).resolve().parents[1] / "lessons").glob("*.ipynb
 
 def test_there_are_five_lessons_stored_without_outputs():
     assert [p.name for p in LESSONS] == ["01_pets.ipynb", "02_dogscats.ipynb", "03_dogbreeds.ipynb",
-                                         "04_planet.ipynb", "05_convolutions.ipynb"]
+                                         "04_planet.ipynb", "05_convolutions.ipynb", "06_your_classifier.ipynb"]
     for path in LESSONS:
         nb = json.loads(path.read_text())
         code = [c for c in nb["cells"] if c["cell_type"] == "code"]

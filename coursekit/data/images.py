@@ -8,6 +8,7 @@ the decoder skips detail it would throw away, several times faster than decoding
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import uuid
@@ -16,12 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from coursekit.config import coursekit_home
 from coursekit.progress import progress_bar
 
-__all__ = ["IMAGE_EXTENSIONS", "open_image", "to_rgb", "check_images", "UnreadableImageError",
+__all__ = ["IMAGE_EXTENSIONS", "open_image", "as_image", "to_rgb", "check_images", "UnreadableImageError",
            "resize_images", "is_image_file"]
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -177,3 +179,32 @@ def resize_images(paths: Sequence[Path], root: Path, max_size: int, cache_dir: P
         os.replace(tmp, manifest_path)
     return outputs
 
+
+
+def as_image(image, min_size: int | None = None) -> Image.Image:
+    """One picture as upright RGB, from whatever a student has at hand: a path, a PIL image,
+    the bytes of an image file (an upload) or a numpy array (H x W or H x W x 3/4; uint8, or
+    floats in [0, 1])."""
+    if isinstance(image, (str, os.PathLike)):
+        return open_image(image, min_size=min_size)
+    if isinstance(image, Image.Image):
+        return to_rgb(ImageOps.exif_transpose(image) or image)
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        try:
+            img = Image.open(io.BytesIO(bytes(image)))
+            img.load()
+        except (UnidentifiedImageError, OSError) as e:
+            raise UnreadableImageError(f"these {len(image)} bytes are not an image file PIL can read ({e}); "
+                                       f"upload a JPEG or PNG.") from None
+        return to_rgb(ImageOps.exif_transpose(img) or img)
+    if isinstance(image, np.ndarray):
+        arr = image
+        if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)):
+            raise ValueError(f"an image array must be H x W or H x W x 1/3/4 (channels last); got shape {arr.shape}.")
+        if arr.dtype != np.uint8:
+            arr = (np.clip(arr.astype(np.float64), 0, 1) * 255).round().astype(np.uint8)
+        if arr.ndim == 3 and arr.shape[2] == 1:
+            arr = arr[:, :, 0]
+        return to_rgb(Image.fromarray(arr))
+    raise TypeError(f"cannot read an image from a {type(image).__name__}; give a path, a PIL image, "
+                    f"the bytes of an image file or a numpy array.")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import torch
 
-from coursekit.data.images import open_image
-from coursekit.data.transforms import tta_transform
+from coursekit.data.images import as_image
+from coursekit.data.transforms import tta_transform, valid_transform
 from coursekit.progress import progress_bar
 from coursekit.train.snapshots import snapshot_names
 
@@ -87,18 +87,25 @@ def get_preds_images(learn, dataset) -> tuple[torch.Tensor, torch.Tensor]:
     return to_probs(learn, logits), targets
 
 
-def predict(learn, image) -> tuple[str, torch.Tensor]:
-    """The predicted class (or tags, space-separated, over 0.5) and the probabilities for one image:
-    a path or a PIL image."""
-    img = open_image(image, min_size=learn.data.size) if isinstance(image, (str, Path)) else image.convert("RGB")
-    x = learn.data.valid_ds.transform(img)[None]
+def predict(learn, image) -> tuple:
+    """fastai's ``(label, index, probs)`` for one image: a path, a PIL image, the bytes of an
+    image file or a numpy array.
+
+    Single-label: the class name, its index (a 0-d tensor) and the probabilities (they sum to 1).
+    Multi-label: the tags whose probability exceeds ``learn.thresh``, space-separated; a boolean
+    vector saying which; and the probability of each tag.
+    """
+    img = as_image(image, min_size=learn.data.size)
+    x = valid_transform(learn.data.size, learn.data.stats)(img)[None]
     with torch.no_grad(), whole_model(learn):
         learn.model.eval()
         with learn.autocast():
             probs = to_probs(learn, learn.forward(learn.to_device(x)).float())[0].cpu()
     if learn.data.is_multilabel:
-        return " ".join(c for c, p in zip(learn.data.classes, probs) if p > 0.5), probs
-    return learn.data.classes[int(probs.argmax())], probs
+        chosen = probs > learn.thresh
+        return " ".join(c for c, on in zip(learn.data.classes, chosen) if on), chosen, probs
+    index = probs.argmax()
+    return learn.data.classes[int(index)], index, probs
 
 
 def snapshot_preds(learn, name: str, ds: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:

@@ -52,6 +52,14 @@ class Interpretation:
         return cls(probs, targets, losses, list(learn.data.classes), list(getattr(learn.data, f"{ds}_paths")),
                    multilabel)
 
+    def __repr__(self) -> str:
+        kind = "multi-label" if self.is_multilabel else "single-label"
+        if len(self) == 0:
+            return f"Interpretation({kind}, 0 items, {len(self.classes)} classes)"
+        right = f"{float(self.is_correct.float().mean()):.1%} correct"
+        return (f"Interpretation({kind}, {len(self)} items, {len(self.classes)} classes, {right}, "
+                f"mean loss {float(self.losses.mean()):.4f})")
+
     def __len__(self) -> int:
         return len(self.probs)
 

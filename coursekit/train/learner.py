@@ -11,6 +11,7 @@ rate at this step, write it into each layer group, take one optimizer step, tell
 from __future__ import annotations
 
 import contextlib
+import os
 import math
 import warnings
 from dataclasses import replace
@@ -63,6 +64,7 @@ class Learner:
         self.loss_func = loss_func or (F.binary_cross_entropy_with_logits if data.is_multilabel else F.cross_entropy)
         self.events: dict[str, list[Callable]] = {name: [] for name in EVENTS}
         self.recorder = Recorder()
+        self.thresh = 0.5                    # multi-label: predict's tags are those above this probability
         self.opt: torch.optim.Optimizer | None = None
         self.bn_frozen = False
         self._precompute = False
@@ -342,9 +344,15 @@ class Learner:
         return inference.tta(self, n_aug, ds)
 
     def predict(self, image):
-        """(class name, probabilities) for one image (path, PIL image)."""
+        """fastai's ``(label, index, probs)`` for one image (path, PIL image, bytes, numpy array);
+        see ``coursekit.train.inference.predict``."""
         self.check_idle("predict")
         return inference.predict(self, image)
+
+    def export(self, fname: str | os.PathLike = "export.pth") -> Path:
+        """One file with all inference needs (``ck.load_learner`` reads it); see ``coursekit.train.export``."""
+        from coursekit.train.export import export
+        return export(self, fname)
 
     def snapshot_preds(self, name: str, ds: str = "valid"):
         """Average probabilities of the weights saved by ``fit(..., cycle_save_name=name)``."""
@@ -363,9 +371,11 @@ class Learner:
         return inference.submission(self, path, ds, use_tta, thresh)
 
     def __repr__(self) -> str:
-        groups = ", ".join(repr(g) for g in self.layer_groups)
-        return (f"Learner({self.arch or type(self.model).__name__}, {self.data!r}, "
-                f"opt={OPTIMIZERS[self.opt_name]}, wd={self.wd:g}, groups=[{groups}])")
+        groups = ", ".join(f"{g.name} {'trainable' if g.trainable else 'frozen'}" for g in self.layer_groups)
+        n_params = sum(p.numel() for p in self.model.parameters())
+        return (f"Learner({self.arch or type(self.model).__name__}, {n_params:,} params, on {self.device.type}, "
+                f"opt={OPTIMIZERS[self.opt_name]}, wd={self.wd:g})\n"
+                f"  data: {self.data!r}\n  layer groups: {groups}")
 
 
 def cnn_learner(data: ImageData, arch: str, metrics: Sequence[Callable] | None = None, pretrained: bool = True,

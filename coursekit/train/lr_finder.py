@@ -45,6 +45,14 @@ class LRFinderResult:
         lr = self.min_loss_lr
         return lr / 10 if lr is not None else None
 
+    def __repr__(self) -> str:
+        lo, hi = (f"{min(self.lrs):.1e}", f"{max(self.lrs):.1e}") if self.lrs else ("-", "-")
+        sugg = "none" if self.suggestion is None else f"{self.suggestion:.1e}"
+        at_min = "none" if self.min_loss_lr is None else f"{self.min_loss_lr:.1e}"
+        return (f"LRFinderResult({len(self.lrs)} rates from {lo} to {hi}; suggestion {sugg}, "
+                f"lowest loss at {at_min})")
+
+
 
 def suggest_lr(lrs, losses, window: float = 100.0) -> float | None:
     """The learning rate where the smoothed loss falls fastest on its way down to its minimum.

@@ -1,0 +1,134 @@
+"""Export a trained learner to one file, and load it back where the training data is absent.
+
+    learn.export('pets.pth')                      # beside the data: <data.path>/pets.pth
+    learn = ck.load_learner(path/'pets.pth')      # on another machine: no images needed
+    label, index, probs = learn.predict('my_cat.jpg')
+
+The file holds only tensors and plain data (strings, numbers, lists): the architecture's name,
+the weights, the classes, the picture size, the normalisation and the multi-label threshold.
+It loads with ``torch.load(..., weights_only=True)``, which never runs code, so opening an
+exported model from someone else is safe. A file holding pickled objects (``torch.save(model)``,
+fastai's ``export.pkl``) is refused rather than executed.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from coursekit.data.transforms import IMAGENET_STATS
+from coursekit.fileio import atomic_write
+from coursekit.train.models import ARCHS, create_convnet
+
+__all__ = ["export", "load_learner", "InferenceData", "EXPORT_FORMAT"]
+
+EXPORT_FORMAT = "coursekit-export-1"
+
+
+@dataclass
+class InferenceData:
+    """What a learner needs of its data to predict: classes, picture size, normalisation.
+
+    ``load_learner`` gives the learner one of these in place of an ``ImageData``; it has no
+    images, so ``get_preds`` and ``fit`` say there is no data rather than failing later.
+    """
+    path: Path
+    classes: list[str]
+    size: int
+    stats: tuple = IMAGENET_STATS
+    multilabel: bool = False
+    bs: int = 64
+    aug = None
+    train_ds = None
+    valid_ds = None
+    test_ds = None
+
+    @property
+    def c(self) -> int:
+        return len(self.classes)
+
+    @property
+    def is_multilabel(self) -> bool:
+        return self.multilabel
+
+    def loader(self, ds, **kwargs):
+        raise ValueError("this learner was loaded with load_learner and has no images: it can predict "
+                         "single images; to train or evaluate, build an ImageData and use Learner.pretrained.")
+
+    def __repr__(self) -> str:
+        kind = "multi-label" if self.multilabel else "single-label"
+        return f"InferenceData({kind}, {self.c} classes, size={self.size})"
+
+
+def _export_path(learn, fname) -> Path:
+    path = Path(fname)
+    if not path.suffix:
+        path = path.with_suffix(".pth")
+    return path if path.is_absolute() else Path(learn.data.path) / path
+
+
+def export(learn, fname: str | os.PathLike = "export.pth") -> Path:
+    """Write everything inference needs to one file (atomically) and return its path.
+
+    A relative ``fname`` is taken relative to the data folder, as in fastai (``learn.path``).
+    """
+    if learn.arch not in ARCHS:
+        raise ValueError(f"export needs a learner made by Learner.pretrained (a known architecture: "
+                         f"{sorted(ARCHS)}); this one's model is a {type(learn.model).__name__}. "
+                         f"Save its weights with learn.save(name) instead.")
+    state = {
+        "format": EXPORT_FORMAT,
+        "arch": learn.arch,
+        "model": {k: v.detach().cpu() for k, v in learn.model.state_dict().items()},
+        "classes": [str(c) for c in learn.data.classes],
+        "size": int(learn.data.size),
+        "stats": [[float(v) for v in learn.data.stats[0]], [float(v) for v in learn.data.stats[1]]],
+        "multilabel": bool(learn.data.is_multilabel),
+        "thresh": float(learn.thresh),
+    }
+    return atomic_write(_export_path(learn, fname), lambda tmp: torch.save(state, tmp))
+
+
+def _read(path: Path) -> dict:
+    if not path.exists():
+        raise FileNotFoundError(f"no exported learner at {path}; write one with learn.export({path.name!r}).")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise ValueError(f"{path} holds pickled Python objects (code), not only tensors: it was not written "
+                         f"by learn.export, and coursekit will not run code from a file. Re-export the model "
+                         f"with learn.export(), or load just its weights. ({str(e).splitlines()[0]})") from None
+    except (RuntimeError, EOFError) as e:
+        raise ValueError(f"{path} is not a readable PyTorch file ({e}); export it again.") from None
+    if not isinstance(state, dict) or state.get("format") != EXPORT_FORMAT:
+        raise ValueError(f"{path} is not a coursekit export (no format {EXPORT_FORMAT!r}); weights saved with "
+                         f"learn.save() load with learn.load(name) on a learner built on the same data.")
+    return state
+
+
+def load_learner(path: str | os.PathLike, device: str | None = None):
+    """A learner rebuilt from ``learn.export``'s file, ready to ``predict`` with no data folder.
+
+    ``device``: 'cpu', 'cuda', ...; by default the GPU when there is one. The model is in
+    evaluation mode. ``learn.data`` is an ``InferenceData`` (classes, size, normalisation).
+    """
+    from coursekit.train.learner import Learner
+    path = Path(path)
+    state = _read(path)
+    if state["arch"] not in ARCHS:
+        raise ValueError(f"{path} holds a {state['arch']!r} model, an architecture this coursekit does not "
+                         f"know ({sorted(ARCHS)}).")
+    model, groups = create_convnet(state["arch"], len(state["classes"]), pretrained=False)
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as e:
+        raise ValueError(f"{path}: the weights do not fit a {state['arch']}: {str(e).splitlines()[0]}") from None
+    data = InferenceData(path.parent, list(state["classes"]), int(state["size"]),
+                         (tuple(state["stats"][0]), tuple(state["stats"][1])), bool(state["multilabel"]))
+    learn = Learner(model, data, groups, arch=state["arch"], device=device)
+    learn.thresh = float(state["thresh"])
+    learn.model.eval()
+    return learn
