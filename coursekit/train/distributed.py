@@ -176,10 +176,11 @@ class DistributedLearner(Learner):
             out[rows] = part[:len(rows)]
         return out
 
-    def _fit(self, schedule, wd, quiet, save_cycle=None, background=False):
+    def run_plan(self, plan, wd=None, quiet: bool = False, background: bool = False):
+        """The plan's fit on every process; only the main process prints its epoch table."""
         if background:
             raise ValueError("a distributed fit cannot run in the background; call it without background=True.")
-        return super()._fit(schedule, wd, quiet or not self.is_main, save_cycle, background)
+        return super().run_plan(plan, wd, quiet or not self.is_main, background)
 
     def save(self, name: str):
         """Save from the main process only; the others wait until the file is there."""
