@@ -26,6 +26,7 @@ from coursekit.progress import progress_bar
 from coursekit.train import inference, schedules
 from coursekit.train.metrics import metric_name
 from coursekit.train.models import ConvNet, LayerGroup, create_convnet
+from coursekit.train.precision import Precision
 from coursekit.train.precompute import FeatureCache
 from coursekit.train.recorder import EpochTable, Recorder
 
@@ -61,10 +62,8 @@ class Learner:
         self._features = FeatureCache()
         self._stop_reason: str | None = None
         self.background_fit = None           # the BackgroundFit of fit(..., background=True)
-        self.amp_dtype = None
-        if self.device.type == "cuda":   # mixed precision: bf16 where the GPU has it, else fp16 + scaling
-            self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
+        self._precision: Precision | None = None     # chosen on first use: no CUDA call before that
+        self._precision_shown = False
 
     @classmethod
     def pretrained(cls, arch: str, data: ImageData, pretrained: bool = True, ps: float = 0.5,
@@ -154,6 +153,22 @@ class Learner:
         if self.device.type == "cuda" and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
         return x
+
+    @property
+    def precision(self) -> Precision:
+        """bf16 on GPUs with native bf16 (compute capability >= 8.0), fp16 + grad scaler on older
+        GPUs (T4, V100), fp32 on a CPU; see ``coursekit.train.precision``."""
+        if self._precision is None:
+            self._precision = Precision.for_device(self.device)
+        return self._precision
+
+    @property
+    def amp_dtype(self) -> torch.dtype | None:
+        return self.precision.dtype
+
+    @property
+    def scaler(self):
+        return self.precision.scaler
 
     def autocast(self):
         """Mixed precision on CUDA; nothing on CPU (plain fp32)."""
@@ -262,6 +277,9 @@ class Learner:
             group["weight_decay"] = self.wd if wd is None else wd
         train_dl = self.loader("train", shuffle=True)
         columns = ["epoch", "trn_loss", "val_loss", *map(metric_name, self.metrics), "time"]
+        if not quiet and not self._precision_shown:
+            print(f"training in {self.precision}")      # once: before the first epoch table
+            self._precision_shown = True
         table = EpochTable(columns, quiet=quiet)
         self.recorder.begin_fit(n_epochs, n_epochs * len(train_dl))
         self._stop_reason, step = None, 0
@@ -397,4 +415,7 @@ class Learner:
 
     def __repr__(self) -> str:
         groups = ", ".join(repr(g) for g in self.layer_groups)
-        return f"Learner({self.arch or type(self.model).__name__}, {self.data!r}, groups=[{groups}])"
+        precision = self._precision.name if self._precision else (
+            "fp32" if self.device.type != "cuda" else "chosen on first use")
+        return (f"Learner({self.arch or type(self.model).__name__}, {self.data!r}, groups=[{groups}], "
+                f"precision={precision})")
