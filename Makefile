@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 COLAB_WIDGETS := $(VENV)/colab-widgets
 
-.PHONY: demo test test-browser install clean bench chromium
+.PHONY: demo test test-browser test-release dist install clean bench chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,15 @@ test: $(STAMP) $(COLAB_WIDGETS)/.installed chromium
 
 test-browser: $(STAMP) chromium
 	$(PY) -m pytest -q -m browser
+
+# The release: sdist + wheel built and twine-checked, the wheel installed into a clean venv through
+# lesson 1's install cell from a package index on 127.0.0.1 (tests/test_release.py; `make test` runs it too)
+test-release: $(STAMP)
+	$(PY) -m pytest -q -m release
+
+dist: $(STAMP)
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
 
 bench: $(STAMP)
 	$(PY) bench/loading.py
