@@ -64,3 +64,11 @@ def test_start_caps_blas_threads_by_the_usable_cpus():
     env["OMP_NUM_THREADS"] = "7"                # a value already set wins
     out = subprocess.run([str(BINDER / "start"), "env"], capture_output=True, text=True, check=True, env=env).stdout
     assert "OMP_NUM_THREADS=7" in out.splitlines()
+
+
+def test_requirements_cover_every_dependency_of_coursekit():
+    """postBuild installs coursekit with --no-deps: what it needs must come from requirements.txt."""
+    import tomllib
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = {re.split(r"[<>=!~\[]", l)[0].lower() for l in _lines("requirements.txt") if not l.startswith("-")}
+    assert {re.split(r"[<>=!~\[]", d)[0].lower() for d in deps} <= names
