@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 COLAB_PYTHON = ROOT / ".venv" / "colab" / "bin" / "python"
 
 pytestmark = [pytest.mark.release, pytest.mark.skipif(
-    not COLAB_PYTHON.exists(), reason="no .venv/colab: `make test-colab` builds it and runs this test")]
+    not (ROOT / ".venv" / "colab" / ".installed").exists(),
+    reason="no .venv/colab: `make test-colab` builds it and runs this test")]
 
 
 def colab_pins():
