@@ -6,8 +6,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 COLAB_WIDGETS := $(VENV)/colab-widgets
+MIN_VENV := $(VENV)/min
+PY313_VENV := $(VENV)/py313
+COLAB_VENV := $(VENV)/colab
+# Python 3.13 (Colab's): from PATH, or the one pyenv keeps on our machines
+PYTHON313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(shell command -v python3.13 2>/dev/null))
+# the unit tests that need no browser, no notebook server and no build: what test-min and test-py313 run
+FAST_TESTS := -p no:cacheprovider -m "not browser and not release" --ignore=tests/browser \
+	--ignore=tests/test_lessons.py --ignore=tests/test_release.py --ignore=tests/test_colab_widgets.py
 
-.PHONY: demo test test-browser install clean bench chromium
+.PHONY: demo test test-browser test-release test-min test-py313 test-colab dist install clean bench chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +45,50 @@ test: $(STAMP) $(COLAB_WIDGETS)/.installed chromium
 
 test-browser: $(STAMP) chromium
 	$(PY) -m pytest -q -m browser
+
+# The release: sdist + wheel built and twine-checked, the wheel installed into a clean venv through
+# lesson 1's install cell from a package index on 127.0.0.1 (tests/test_release.py; `make test` runs it too)
+test-release: $(STAMP)
+	$(PY) -m pytest -q -m release
+
+dist: $(STAMP)
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
+
+# The oldest versions pyproject.toml allows (constraints-min.txt), in their own venv: the unit tests
+# must pass there too, so a lower bound the code outgrows fails CI (.ci/run runs this after `make test`).
+$(MIN_VENV)/.installed: pyproject.toml constraints-min.txt
+	rm -rf $(MIN_VENV)
+	$(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip install --quiet --only-binary=:all: -c constraints-min.txt -e . pytest nbformat
+	touch $@
+
+test-min: $(MIN_VENV)/.installed
+	$(MIN_VENV)/bin/python -m pytest -q $(FAST_TESTS)
+
+# The same unit tests on Python 3.13 with CI's torch (.ci/run runs this after `make test`)
+$(PY313_VENV)/.installed: pyproject.toml constraints.txt
+	@test -n "$(PYTHON313)" || { echo "no Python 3.13 found: make test-py313 PYTHON313=/path/to/python3.13"; exit 1; }
+	rm -rf $(PY313_VENV)
+	$(PYTHON313) -m venv $(PY313_VENV)
+	$(PY313_VENV)/bin/python -m pip install --quiet -c constraints.txt -e . pytest nbformat
+	touch $@
+
+test-py313: $(PY313_VENV)/.installed
+	$(PY313_VENV)/bin/python -m pytest -q $(FAST_TESTS)
+
+# Colab's own torch 2.11 / torchvision 0.26 / ipywidgets 7.7.1 / bqplot 0.12.47 / matplotlib 3.10
+# (requirements-colab.txt) in a real venv: installing the wheel there changes none of them
+# (tests/test_colab_platform.py), and the unit tests pass there (.ci/run runs this after `make test`)
+$(COLAB_VENV)/.installed: requirements-colab.txt
+	rm -rf $(COLAB_VENV)
+	$(PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_VENV)/bin/python -m pip install --quiet --only-binary=:all: -r requirements-colab.txt pytest nbformat
+	touch $@
+
+test-colab: $(STAMP) $(COLAB_VENV)/.installed
+	$(PY) -m pytest -q tests/test_colab_platform.py
+	PYTHONPATH=$(CURDIR) $(COLAB_VENV)/bin/python -m pytest -q $(FAST_TESTS)
 
 bench: $(STAMP)
 	$(PY) bench/loading.py

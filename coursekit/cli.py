@@ -6,12 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from coursekit import __version__
 from coursekit.demo import SAMPLE_SETS, run_demo, sample_data
 
 __all__ = ["main"]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="coursekit", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"coursekit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run the offline demo on CPU, saving pictures to demo_output/")
     demo.add_argument("--out", type=Path, default=Path("demo_output"))

@@ -29,7 +29,10 @@ def test_lr_finder_panel_runs_draws_and_uses_a_rate(tiny_learn):
     finite = np.isfinite(result.losses)
     assert np.allclose(panel.curve.x, np.asarray(result.lrs)[finite])
     assert panel.progress.value == len(result.lrs)
-    assert panel.slider.value == pytest.approx(result.suggestion, rel=0.03)
+    # a 3-point curve may have no descent before its minimum (so no suggestion; seen on torch 2.3):
+    # the slider then starts mid-range
+    expected = result.suggestion or result.lrs[len(result.lrs) // 2]
+    assert panel.slider.value == pytest.approx(expected, rel=0.03)
     panel.slider.value = result.lrs[2]
     assert list(panel.marker.x) == pytest.approx([result.lrs[2]] * 2, rel=1e-6)
     assert f"{result.lrs[2]:.2e}" in panel.readout.value

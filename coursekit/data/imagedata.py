@@ -9,9 +9,7 @@ are labelled (file names, folders, a CSV file).
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
-import sys
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,17 +26,9 @@ from coursekit.data.images import check_images, open_image, resize_images, warn_
 from coursekit.data.labels import (LabelError, check_split, get_cv_idxs, image_files, labels_from_csv,
                                    labels_from_folders, labels_from_name_re)
 from coursekit.data.transforms import IMAGENET_STATS, Augmentation, denormalize, train_transform, valid_transform
+from coursekit.data.workers import default_num_workers
 
 __all__ = ["ImageData", "ImageDataset", "default_num_workers"]
-
-
-def default_num_workers() -> int:
-    """Loader worker processes: up to 4 where processes start by forking (Linux, Colab), else 0,
-    because spawned workers cannot re-import code defined in a notebook (macOS, Windows)."""
-    method = multiprocessing.get_start_method(allow_none=True)
-    if method is None:   # not chosen yet: Linux forks by default before Python 3.14
-        method = "fork" if sys.platform.startswith("linux") and sys.version_info < (3, 14) else "spawn"
-    return min(4, os.cpu_count() or 1) if method == "fork" else 0
 
 
 class ImageDataset(Dataset):

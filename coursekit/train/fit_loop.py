@@ -51,6 +51,9 @@ def run_fit(learn, plan: FitPlan, wd: float | None = None, quiet: bool = False):
         snapshots.begin_snapshots(learn.models_dir, plan.cycle_save_name)
     train_dl = learn.loader("train", shuffle=True)
     columns = ["epoch", "trn_loss", "val_loss", *map(metric_name, learn.metrics), "time"]
+    if not quiet and not learn._precision_shown:
+        print(f"training in {learn.precision}")      # once per learner: before its first epoch table
+        learn._precision_shown = True
     table = EpochTable(columns, quiet=quiet)
     learn.recorder.begin_fit(n_epochs, total)
     learn._stop_reason, step = None, 0

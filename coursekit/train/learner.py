@@ -30,6 +30,7 @@ from coursekit.train.metrics import metric_name
 from coursekit.train.models import ConvNet, LayerGroup, create_convnet, input_stats
 from coursekit.train.notices import attach_cpu_notice
 from coursekit.train.plan import FitPlan, fit_plan, one_cycle_plan
+from coursekit.train.precision import Precision
 from coursekit.train.precompute import FeatureCache
 from coursekit.train.recorder import Recorder
 
@@ -71,12 +72,10 @@ class Learner:
         self._features = FeatureCache()
         self._stop_reason: str | None = None
         self.background_fit = None           # the BackgroundFit of fit(..., background=True)
-        self.amp_dtype = None
         if opt not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer opt={opt!r}; use 'adamw' (fastai v1) or 'sgd' (fastai 0.7).")
-        if self.device.type == "cuda":   # mixed precision: bf16 where the GPU has it, else fp16 + scaling
-            self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
+        self._precision: Precision | None = None     # chosen on first use: no CUDA call before that
+        self._precision_shown = False
         if compile:
             self.compile()
 
@@ -193,6 +192,22 @@ class Learner:
         if self.device.type == "cuda" and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
         return x
+
+    @property
+    def precision(self) -> Precision:
+        """bf16 on GPUs with native bf16 (compute capability >= 8.0), fp16 + grad scaler on older
+        GPUs (T4, V100), fp32 on a CPU; see ``coursekit.train.precision``."""
+        if self._precision is None:
+            self._precision = Precision.for_device(self.device)
+        return self._precision
+
+    @property
+    def amp_dtype(self) -> torch.dtype | None:
+        return self.precision.dtype
+
+    @property
+    def scaler(self):
+        return self.precision.scaler
 
     def autocast(self):
         """Mixed precision on CUDA; nothing on CPU (plain fp32)."""
@@ -373,8 +388,10 @@ class Learner:
     def __repr__(self) -> str:
         groups = ", ".join(f"{g.name} {'trainable' if g.trainable else 'frozen'}" for g in self.layer_groups)
         n_params = sum(p.numel() for p in self.model.parameters())
+        precision = self._precision.name if self._precision else (
+            "fp32" if self.device.type != "cuda" else "chosen on first use")
         return (f"Learner({self.arch or type(self.model).__name__}, {n_params:,} params, on {self.device.type}, "
-                f"opt={OPTIMIZERS[self.opt_name]}, wd={self.wd:g})\n"
+                f"opt={OPTIMIZERS[self.opt_name]}, wd={self.wd:g}, precision={precision})\n"
                 f"  data: {self.data!r}\n  layer groups: {groups}")
 
 

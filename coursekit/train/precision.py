@@ -1,0 +1,95 @@
+"""Which number format a learner trains in: bf16, fp16 with a grad scaler, or plain fp32.
+
+>>> choose_precision('cuda', (8, 0))     # A100: bfloat16 tensor cores
+'bf16'
+>>> choose_precision('cuda', (7, 5))     # Colab's free T4: fp16, with a grad scaler
+'fp16'
+
+Mixed precision runs the big matrix products in 16 bits, which is twice as fast on a GPU that has
+16-bit tensor cores. bfloat16 keeps fp32's range, so it needs no loss scaling, but only GPUs of
+compute capability 8.0 or newer (Ampere: A100, RTX 30xx; Hopper: H100) have it in hardware.
+Older GPUs (T4 is 7.5, V100 7.0, P100 6.0) do have fast fp16; fp16's small range makes tiny
+gradients round to zero, so the loss is multiplied by a large factor before ``backward()`` and the
+gradients divided by it again before the step: that is the grad scaler's job. On a CPU: fp32.
+
+torch reports bf16 as "supported" on older GPUs too, through slow emulation; that is why the choice
+looks at the compute capability. Nothing here touches CUDA until ``Precision.for_device`` is
+called, so a learner built before a multi-process launcher starts leaves CUDA uninitialised.
+Used by ``Learner`` (lesson 1 onwards): ``learn.precision``.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["choose_precision", "Precision", "make_grad_scaler"]
+
+BF16_CAPABILITY = (8, 0)        # Ampere and newer: bfloat16 tensor cores
+
+
+def choose_precision(device: torch.device | str, capability: tuple[int, int] | None = None) -> str:
+    """``'bf16'``, ``'fp16'`` or ``'fp32'`` for a device of this CUDA compute ``capability``.
+
+    device: where the model trains (``'cuda'``, ``'cuda:1'``, ``'cpu'``, ...).
+    capability: ``torch.cuda.get_device_capability(device)``, e.g. ``(9, 0)`` for an H100;
+        ignored off CUDA.
+
+    >>> choose_precision('cpu')
+    'fp32'
+    >>> choose_precision('cuda', (9, 0)), choose_precision('cuda', (7, 0))   # H100, V100
+    ('bf16', 'fp16')
+    """
+    if torch.device(device).type != "cuda":
+        return "fp32"
+    if capability is None:
+        raise ValueError(f"choose_precision({str(device)!r}) needs the GPU's compute capability, "
+                         "e.g. torch.cuda.get_device_capability().")
+    return "bf16" if tuple(capability) >= BF16_CAPABILITY else "fp16"
+
+
+def _native_bf16(device: torch.device) -> bool:
+    """torch's own answer, without emulation where this torch can say so (torch >= 2.4)."""
+    if "including_emulation" in inspect.signature(torch.cuda.is_bf16_supported).parameters:
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    return True     # older torch: the compute capability has already decided
+
+
+def make_grad_scaler(enabled: bool):
+    """A CUDA grad scaler: ``torch.amp.GradScaler('cuda')`` (torch >= 2.3), else the older
+    ``torch.cuda.amp.GradScaler``. A disabled scaler passes the loss and the step straight through."""
+    if hasattr(torch.amp, "GradScaler"):
+        return torch.amp.GradScaler("cuda", enabled=enabled)
+    return torch.cuda.amp.GradScaler(enabled=enabled)
+
+
+@dataclass(frozen=True)
+class Precision:
+    """A choice of precision: its name, the autocast dtype (None: no autocast) and the grad scaler.
+
+    >>> Precision.for_device(torch.device('cpu'))
+    Precision(fp32 on cpu)
+    """
+
+    name: str
+    device: torch.device
+    scaler: object
+
+    @classmethod
+    def for_device(cls, device: torch.device) -> "Precision":
+        """Asks the GPU (the first CUDA call a learner makes) and decides."""
+        capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
+        name = choose_precision(device, capability)
+        if name == "bf16" and not _native_bf16(device):
+            name = "fp16"
+        return cls(name, device, make_grad_scaler(enabled=name == "fp16"))
+
+    @property
+    def dtype(self) -> torch.dtype | None:
+        """The autocast dtype, or None for plain fp32."""
+        return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.name)
+
+    def __repr__(self) -> str:
+        scaling = " + grad scaler" if self.name == "fp16" else ""
+        return f"Precision({self.name}{scaling} on {self.device})"
