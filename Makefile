@@ -56,7 +56,7 @@ dist: $(STAMP)
 	$(PY) -m twine check --strict dist/*
 
 # The oldest versions pyproject.toml allows (constraints-min.txt), in their own venv: the unit tests
-# must pass there too, so a lower bound the code outgrows fails CI (.ci/run runs this after `make test`).
+# must pass there too, so a lower bound the code outgrows fails (see DEVELOPERS.md).
 $(MIN_VENV)/.installed: pyproject.toml constraints-min.txt
 	rm -rf $(MIN_VENV)
 	$(PYTHON) -m venv $(MIN_VENV)
@@ -66,7 +66,7 @@ $(MIN_VENV)/.installed: pyproject.toml constraints-min.txt
 test-min: $(MIN_VENV)/.installed
 	$(MIN_VENV)/bin/python -m pytest -q $(FAST_TESTS)
 
-# The same unit tests on Python 3.13 with CI's torch (.ci/run runs this after `make test`)
+# The same unit tests on Python 3.13 with CI's torch (see DEVELOPERS.md)
 $(PY313_VENV)/.installed: pyproject.toml constraints.txt
 	@test -n "$(PYTHON313)" || { echo "no Python 3.13 found: make test-py313 PYTHON313=/path/to/python3.13"; exit 1; }
 	rm -rf $(PY313_VENV)
@@ -79,7 +79,7 @@ test-py313: $(PY313_VENV)/.installed
 
 # Colab's own torch 2.11 / torchvision 0.26 / ipywidgets 7.7.1 / bqplot 0.12.47 / matplotlib 3.10
 # (requirements-colab.txt) in a real venv: installing the wheel there changes none of them
-# (tests/test_colab_platform.py), and the unit tests pass there (.ci/run runs this after `make test`)
+# (tests/test_colab_platform.py), and the unit tests pass there (see DEVELOPERS.md)
 $(COLAB_VENV)/.installed: requirements-colab.txt
 	rm -rf $(COLAB_VENV)
 	$(PYTHON) -m venv $(COLAB_VENV)
