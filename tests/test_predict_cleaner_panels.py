@@ -24,6 +24,12 @@ def exported(tiny_pets, tmp_path):
     return ck.load_learner(learn.export(tmp_path / "pets.pth"), device="cpu")
 
 
+def _upload(widget, name, content):
+    """Put a file into a FileUpload as the browser does: ipywidgets 7's ``value`` is read-only to
+    Python (the frontend's message sets it), so it is set the way that message handler does."""
+    widget.set_trait("value", _upload_value(name, content))
+
+
 def _upload_value(name, content):
     if IPYWIDGETS_8:
         return ({"name": name, "type": "image/png", "size": len(content), "content": memoryview(content),
@@ -45,7 +51,7 @@ def test_predict_panel_upload_path_and_url(exported, tiny_pets):
     assert panel.result is None and "1 MB" in panel.note.value
     buf = io.BytesIO()
     ck.open_image(photo, min_size=tiny_pets.size).save(buf, "PNG")
-    panel.upload.value = _upload_value("cat.png", buf.getvalue())
+    _upload(panel.upload, "cat.png", buf.getvalue())
     assert torch.allclose(panel.result[2], want[2], atol=1e-5) and panel.result[0] == want[0]
     top = panel.top()
     assert len(top) == 3 and top[0][0] == want[0] and top[0][1] >= top[1][1] >= top[2][1]
