@@ -86,12 +86,26 @@ def _train(root: Path, distributed: bool) -> None:
                    root / f"record-{'distributed' if distributed else 'single'}.pt")
 
 
-def test_two_processes_end_with_the_weights_of_one(tmp_path, capfd):
+def _in_a_fresh_interpreter(code: str) -> str:
+    """Run ``code`` in a new Python: launch() forks, and a process that has already run autograd
+    (any earlier test in this session) cannot fork safely (pytorch's Autograd-and-Fork rule)."""
+    import os
+    import subprocess
+    import sys
+    repo = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+def test_two_processes_end_with_the_weights_of_one(tmp_path):
     root = _square_pictures(tmp_path / "squares")
-    _train(root, distributed=False)
-    capfd.readouterr()
-    ck.launch(_train, root, True, num_processes=2, use_port=free_port())
-    out = capfd.readouterr().out
+    start = f"from pathlib import Path; from tests.test_distributed import _train, free_port; root = Path({str(root)!r})"
+    _in_a_fresh_interpreter(f"{start}; _train(root, False)")
+    out = _in_a_fresh_interpreter(f"{start}; import coursekit as ck; "
+                                  "ck.launch(_train, root, True, num_processes=2, use_port=free_port())")
     assert out.count("trn_loss") == 1, out                # one epoch table, from the main process
     single = torch.load(root / "models" / "single.pth", weights_only=True)["model"]
     both = torch.load(root / "models" / "distributed.pth", weights_only=True)["model"]

@@ -45,7 +45,7 @@ from coursekit.data.drawing import satellite_tile
 __all__ = ["build", "MIRROR_VERSION", "PET_BREEDS", "DOG_BREEDS_120", "WEIGHTS", "first_mib_md5"]
 
 # Bump when the mirror's content changes: a folder built by an older version is rebuilt.
-MIRROR_VERSION = 1
+MIRROR_VERSION = 2
 MARKER = "mirror.json"
 
 # The 37 breeds of Oxford-IIIT Pets: cats Capitalised, dogs lower_case, as in the real file names.
@@ -276,7 +276,7 @@ def _weights(out: Path) -> dict[str, str]:
 def build(root: Path, n_per_class: int | None = None, quiet: bool = False) -> Path:
     """Build the mirror's files under ``root`` (once: a finished build is reused) and return ``root``.
 
-    ``n_per_class`` sets how many pictures each breed gets (default 8: 296 pets, 480 dog-breed
+    ``n_per_class`` sets how many pictures each breed gets (default 8: 296 pets, 960 dog-breed
     images); None reuses a finished mirror of any size. Built in a temporary sibling folder renamed
     into place, so ``root`` is whole or absent.
     """
@@ -313,7 +313,7 @@ def build(root: Path, n_per_class: int | None = None, quiet: bool = False) -> Pa
         archive(f"{FASTAI_SAMPLE}/planet_sample.tgz", "planet_sample", lambda p: _planet_fastai(p, 8 * n_per_class))
         archive(f"{FASTAI_SAMPLE}/planet_tiny.tgz", "planet_tiny", lambda p: _planet_fastai(p, 2 * n_per_class))
         competitions = tmp / "kaggle" / "competitions"
-        _dog_breeds(competitions / "dog-breed-identification", max(2, n_per_class // 2))
+        _dog_breeds(competitions / "dog-breed-identification", n_per_class)     # every breed in training too
         _planet_kaggle(competitions / "planet-understanding-the-amazon-from-space", 8 * n_per_class, work / "planet")
         say("  kaggle/competitions: dog-breed-identification, planet-understanding-the-amazon-from-space")
         for arch, url in _weights(tmp).items():
