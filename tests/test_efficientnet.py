@@ -88,6 +88,8 @@ def test_learner_uses_the_networks_normalisation_and_trains_the_head(tiny_pets):
     assert all(torch.equal(a, b) for a, b in zip(before, body[:5]))
     assert torch.isfinite(torch.tensor(learn.recorder.losses)).all()
     assert ck.Learner.pretrained("resnet18", tiny_pets, pretrained=False).data.stats == ck.IMAGENET_STATS
+    learn.set_data(tiny_pets.with_size(48))          # progressive resizing keeps the network's normalisation
+    assert learn.data.stats == EFFICIENTNET_LITE_STATS and learn.data.size == 48
 
 
 def test_pretrained_body_matches_the_imagenet_network():

@@ -43,6 +43,12 @@ EVENTS = ("before_fit", "before_epoch", "after_batch", "after_epoch", "after_fit
 OPTIMIZERS = {"sgd": "SGD(momentum=0.9)", "adamw": "AdamW(betas=(0.9, 0.99))"}
 
 
+def _normalised_for(arch: str, data: ImageData) -> ImageData:
+    """``data`` with the input statistics ``arch``'s pretrained weights expect (a copy if they differ)."""
+    stats = input_stats(arch)
+    return data if tuple(map(tuple, data.stats)) == tuple(map(tuple, stats)) else replace(data, stats=stats)
+
+
 class Learner:
     """Trains ``model`` on ``data``: fit, freeze/unfreeze, LR finder, precompute, save/load, TTA.
 
@@ -94,8 +100,7 @@ class Learner:
         (``ImageNet`` mean and std for the ResNets, TF-Lite's scaling for ``'efficientnet_lite0'``).
         """
         model, groups = create_convnet(arch, data.c, pretrained=pretrained, ps=ps)
-        if data.stats != input_stats(arch):      # the normalisation this network was trained with
-            data = replace(data, stats=input_stats(arch))
+        data = _normalised_for(arch, data)
         learn = cls(model, data, groups, metrics=metrics, arch=arch, opt=opt, wd=wd, **kwargs)
         learn.freeze()
         attach_cpu_notice(learn)
@@ -332,12 +337,13 @@ class Learner:
 
     def set_data(self, data: ImageData) -> None:
         """Keep the weights, swap the data (progressive resizing: train at 224, then at 299), and
-        freeze the body again, as the course does."""
+        freeze the body again, as the course does. The pictures stay normalised for the network,
+        as in ``pretrained``."""
         self.check_idle("change the data")
         if list(data.classes) != list(self.data.classes):
             raise ValueError(f"the new data's classes differ from the learner's: {data.classes[:5]}... vs "
                              f"{self.data.classes[:5]}...")
-        self.data = data
+        self.data = _normalised_for(self.arch, data) if self.arch else data
         self._features.clear()
         self.freeze()
 
