@@ -7,6 +7,7 @@ Both learners start from the same random weights and train on the same fixed bat
 loading does not count). The compiled one is warmed up first, and its compile time is printed
 apart. Each repeat times ``--steps`` steps of each learner, alternating which goes first.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import torch  # noqa: E402
+import torch
 
-import coursekit as ck  # noqa: E402
-from coursekit.train.models import create_convnet  # noqa: E402
+import coursekit as ck
+from coursekit.train.models import create_convnet
 
 
 def steps(learn, xb, yb, n: int) -> float:
@@ -46,11 +47,16 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
         os.environ["COURSEKIT_HOME"] = home
-        data = ck.ImageData.from_name_re(ck.samples.pets(n_per_class=4) / "images", pat=r"([^/]+)_\d+\.jpg$",
-                                         size=args.size, bs=args.bs, num_workers=0)
+        data = ck.ImageData.from_name_re(
+            ck.samples.pets(n_per_class=4) / "images",
+            pat=r"([^/]+)_\d+\.jpg$",
+            size=args.size,
+            bs=args.bs,
+            num_workers=0,
+        )
         torch.manual_seed(0)
         model, _ = create_convnet(args.arch, data.c, pretrained=False)
-        eager = ck.Learner(model, data)                                   # one layer group: all of it
+        eager = ck.Learner(model, data)  # one layer group: all of it
         compiled = ck.Learner(copy.deepcopy(model), data, compile=True)
         for learn in (eager, compiled):
             learn.opt = learn.create_opt()
@@ -65,14 +71,18 @@ def main() -> None:
             order = [("eager", eager), ("compiled", compiled)][:: 1 if r % 2 == 0 else -1]
             for name, learn in order:
                 times[name].append(steps(learn, xb, yb, args.steps))
-        print(f"{args.arch}, {args.size} px, bs {args.bs}, device {eager.device}, torch {torch.__version__}, "
-              f"{torch.get_num_threads()} threads")
+        print(
+            f"{args.arch}, {args.size} px, bs {args.bs}, device {eager.device}, torch {torch.__version__}, "
+            f"{torch.get_num_threads()} threads"
+        )
         print(f"compiling (first 2 steps): {compile_time:.1f}s")
         eager_t = statistics.median(times["eager"])
         for name, t in times.items():
             median = statistics.median(t)
-            print(f"{name:>9}: {1000 * median:7.1f} ms/step  {args.bs / median:7.1f} images/s  "
-                  f"{eager_t / median:5.2f}x eager")
+            print(
+                f"{name:>9}: {1000 * median:7.1f} ms/step  {args.bs / median:7.1f} images/s  "
+                f"{eager_t / median:5.2f}x eager"
+            )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Times a kernel change in the ConvExplorer (compute, both pictures as PNG, the ar
 window-size change in the MaxPoolExplorer, against F.conv2d / F.max_pool2d on the same input.
 Goal: an update <= 50 ms.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -15,12 +16,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+import numpy as np
+import torch
+import torch.nn.functional as F
 
-from coursekit import widgets as ckw  # noqa: E402
-from coursekit.explore import KERNELS  # noqa: E402
+from coursekit import widgets as ckw
+from coursekit.explore import KERNELS
 
 
 def median_ms(fn, repeats: int = 15) -> float:
@@ -40,8 +41,10 @@ def main() -> None:
     grey = torch.tensor(conv.input)[None, None]
     ui = median_ms(lambda i: setattr(conv.preset, "value", names[i % 4]))
     bare = median_ms(lambda i: F.conv2d(grey, torch.tensor(KERNELS[names[i % 4]])[None, None]))
-    print(f"ConvExplorer, 256x256 grey: preset change -> new output, pictures and arithmetic {ui:.1f} ms "
-          f"vs F.conv2d alone {bare:.2f} ms (goal <= 50 ms)")
+    print(
+        f"ConvExplorer, 256x256 grey: preset change -> new output, pictures and arithmetic {ui:.1f} ms "
+        f"vs F.conv2d alone {bare:.2f} ms (goal <= 50 ms)"
+    )
     conv.colour.value = "colour"
     ui = median_ms(lambda i: setattr(conv.preset, "value", names[i % 4]))
     print(f"ConvExplorer, 256x256 colour: preset change {ui:.1f} ms (goal <= 50 ms)")
@@ -49,8 +52,10 @@ def main() -> None:
     x = torch.tensor(conv.input)[None]
     ui = median_ms(lambda i: setattr(pool.size, "value", 2 + i % 2))
     bare = median_ms(lambda i: F.max_pool2d(x, 2 + i % 2, stride=2))
-    print(f"MaxPoolExplorer, 256x256: size change -> pooled output and pictures {ui:.1f} ms "
-          f"vs F.max_pool2d alone {bare:.2f} ms (goal <= 50 ms)")
+    print(
+        f"MaxPoolExplorer, 256x256: size change -> pooled output and pictures {ui:.1f} ms "
+        f"vs F.max_pool2d alone {bare:.2f} ms (goal <= 50 ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ All three are measured in this one run, interleaved, on the same files (pets dra
 400-600 px, like photos), through the same ImageDataset and transforms; only how the file
 becomes a picture differs. Prints images/s and the ratio to plain decoding.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import coursekit as ck  # noqa: E402
-from coursekit.data import images  # noqa: E402
-from coursekit.data.imagedata import ImageDataset  # noqa: E402
+import coursekit as ck
+from coursekit.data import images
+from coursekit.data.imagedata import ImageDataset
 
 
 class PlainDataset(ImageDataset):
@@ -43,12 +44,15 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
         import os
+
         os.environ["COURSEKIT_HOME"] = home
         path = ck.samples.pets(n_per_class=args.n_per_class, min_side=400, max_side=600)
         data = ck.ImageData.from_name_re(path / "images", pat=r"([^/]+)_\d+\.jpg$", num_workers=0)
         everything = data.train_paths + data.valid_paths
-        print(f"{len(everything)} images, {min(min(s) for s in data.image_sizes())}-"
-              f"{max(max(s) for s in data.image_sizes())} px")
+        print(
+            f"{len(everything)} images, {min(min(s) for s in data.image_sizes())}-"
+            f"{max(max(s) for s in data.image_sizes())} px"
+        )
         print(f"{'size':>5} {'variant':>14} {'images/s':>10} {'vs plain':>9}")
         for size in (64, 224):
             sized = data.with_size(size)
@@ -58,13 +62,24 @@ def main() -> None:
             build = time.perf_counter() - start
             ds = sized.valid_ds
             variants = {
-                "plain decode": PlainDataset(everything, sized.encode(sized.train_labels + sized.valid_labels),
-                                             ds.transform, size),
-                "draft decode": ImageDataset(everything, sized.encode(sized.train_labels + sized.valid_labels),
-                                             ds.transform, size),
-                f"cache {cache_size}px": ImageDataset(cached.train_paths + cached.valid_paths,
-                                                      sized.encode(sized.train_labels + sized.valid_labels),
-                                                      ds.transform, size),
+                "plain decode": PlainDataset(
+                    everything,
+                    sized.encode(sized.train_labels + sized.valid_labels),
+                    ds.transform,
+                    size,
+                ),
+                "draft decode": ImageDataset(
+                    everything,
+                    sized.encode(sized.train_labels + sized.valid_labels),
+                    ds.transform,
+                    size,
+                ),
+                f"cache {cache_size}px": ImageDataset(
+                    cached.train_paths + cached.valid_paths,
+                    sized.encode(sized.train_labels + sized.valid_labels),
+                    ds.transform,
+                    size,
+                ),
             }
             rates = {name: [] for name in variants}
             for _ in range(args.repeats):

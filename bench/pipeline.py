@@ -21,6 +21,7 @@ second, the CPU time of the main process and its workers gives images per CPU-se
 shared, busy machine that is the steadier figure, and twice it is what two idle cores could
 deliver at most (Colab's two cores).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,13 +35,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import torch  # noqa: E402
-from torch.utils.data import DataLoader  # noqa: E402
+import torch
+from torch.utils.data import DataLoader
 
-import coursekit as ck  # noqa: E402
-from coursekit.data import images  # noqa: E402
-from coursekit.data.gpu_augment import BatchAugment, uint8_train_transform  # noqa: E402
-from coursekit.data.imagedata import ImageDataset  # noqa: E402
+import coursekit as ck
+from coursekit.data import images
+from coursekit.data.gpu_augment import BatchAugment, uint8_train_transform
+from coursekit.data.imagedata import ImageDataset
 
 
 class FullDecodeDataset(ImageDataset):
@@ -52,7 +53,10 @@ class FullDecodeDataset(ImageDataset):
 
 def cpu_seconds() -> float:
     """CPU time of this process and of its finished children (the loader's workers, once joined)."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
@@ -66,7 +70,7 @@ def rate(loader: DataLoader) -> tuple[float, float]:
     for xb, _ in it:
         n += len(xb)
     wall = time.perf_counter() - start
-    del it                                   # joins the workers, so their CPU time is counted
+    del it  # joins the workers, so their CPU time is counted
     return n / wall, (n + first) / (cpu_seconds() - cpu_start)
 
 
@@ -76,35 +80,65 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--bs", type=int, default=64)
-    parser.add_argument("--t4-rate", type=float, default=600.0,
-                        help="images/s a T4 consumes training resnet34 at 224 px in fp16 (docs/BENCHMARKS.md)")
+    parser.add_argument(
+        "--t4-rate",
+        type=float,
+        default=600.0,
+        help="images/s a T4 consumes training resnet34 at 224 px in fp16 (docs/BENCHMARKS.md)",
+    )
     args = parser.parse_args()
-    torch.set_num_threads(1)   # the workers do the work; the main process only collects batches
+    torch.set_num_threads(1)  # the workers do the work; the main process only collects batches
     with tempfile.TemporaryDirectory() as home:
         os.environ["COURSEKIT_HOME"] = home
-        os.environ["COURSEKIT_SAMPLE"] = "0"       # full mode: the resize cache is automatic
+        os.environ["COURSEKIT_SAMPLE"] = "0"  # full mode: the resize cache is automatic
         path = ck.samples.pets(n_per_class=args.n_per_class, min_side=440, max_side=520)
-        data = ck.ImageData.from_name_re(path / "images", pat=r"([^/]+)_\d+\.jpg$", size=224, bs=args.bs,
-                                         aug=ck.side_on, max_zoom=1.1, num_workers=args.workers,
-                                         batch_augment=False)
+        data = ck.ImageData.from_name_re(
+            path / "images",
+            pat=r"([^/]+)_\d+\.jpg$",
+            size=224,
+            bs=args.bs,
+            aug=ck.side_on,
+            max_zoom=1.1,
+            num_workers=args.workers,
+            batch_augment=False,
+        )
         sizes = data.image_sizes()
-        print(f"{len(data.train_paths)} training JPEGs, median {statistics.median(w for w, h in sizes):.0f}x"
-              f"{statistics.median(h for w, h in sizes):.0f} px; bs {args.bs}, {args.workers} workers, "
-              f"torch {torch.__version__}, CUDA {torch.cuda.is_available()}")
-        originals = ck.ImageData.from_name_re(path / "images", pat=r"([^/]+)_\d+\.jpg$", size=224, bs=args.bs,
-                                              aug=ck.side_on, max_zoom=1.1, num_workers=args.workers,
-                                              auto_resize=False, batch_augment=False)
+        print(
+            f"{len(data.train_paths)} training JPEGs, median {statistics.median(w for w, h in sizes):.0f}x"
+            f"{statistics.median(h for w, h in sizes):.0f} px; bs {args.bs}, {args.workers} workers, "
+            f"torch {torch.__version__}, CUDA {torch.cuda.is_available()}"
+        )
+        originals = ck.ImageData.from_name_re(
+            path / "images",
+            pat=r"([^/]+)_\d+\.jpg$",
+            size=224,
+            bs=args.bs,
+            aug=ck.side_on,
+            max_zoom=1.1,
+            num_workers=args.workers,
+            auto_resize=False,
+            batch_augment=False,
+        )
         plain_ds = originals.train_ds
         start = time.perf_counter()
-        cached_ds = data.train_ds                  # makes the copies (once)
+        cached_ds = data.train_ds  # makes the copies (once)
         build = time.perf_counter() - start
 
         def loader(ds):
-            return DataLoader(ds, batch_size=args.bs, shuffle=True, num_workers=args.workers,
-                              persistent_workers=False, drop_last=True, pin_memory=torch.cuda.is_available())
+            return DataLoader(
+                ds,
+                batch_size=args.bs,
+                shuffle=True,
+                num_workers=args.workers,
+                persistent_workers=False,
+                drop_last=True,
+                pin_memory=torch.cuda.is_available(),
+            )
 
         variants = {
-            "full decode": loader(FullDecodeDataset(plain_ds.paths, plain_ds.targets, plain_ds.transform, 224)),
+            "full decode": loader(
+                FullDecodeDataset(plain_ds.paths, plain_ds.targets, plain_ds.transform, 224)
+            ),
             "draft decode": loader(plain_ds),
             "+ resize cache": loader(cached_ds),
             "+ uint8 batches": loader(cached_ds.with_transform(uint8_train_transform(224))),
@@ -129,15 +163,23 @@ def main() -> None:
 
         base = statistics.median(rates["full decode"])
         print(f"(resize cache built once in {build:.1f}s)")
-        print(f"{'variant':>16} {'images/s':>9} {'vs full':>8} {'vs T4':>6} {'img/CPU-s':>10} {'x2 cores vs T4':>15}")
+        print(
+            f"{'variant':>16} {'images/s':>9} {'vs full':>8} {'vs T4':>6} {'img/CPU-s':>10} {'x2 cores vs T4':>15}"
+        )
         for name, r in rates.items():
             median, cpu = statistics.median(r), statistics.median(per_cpu[name])
-            print(f"{name:>16} {median:>9.0f} {median / base:>7.2f}x {median / args.t4_rate:>5.2f}x {cpu:>10.0f} "
-                  f"{2 * cpu / args.t4_rate:>14.2f}x")
-        print(f"(T4: {args.t4_rate:.0f} images/s; 'x2 cores': images per CPU-second on two idle cores, "
-              "an upper bound that a busy, shared machine cannot show in wall-clock time)")
-        print(f"batch-side augmentation on this CPU (1 thread): {cpu_batch_rate:.0f} images/s "
-              "(on a GPU it runs beside the training step)")
+            print(
+                f"{name:>16} {median:>9.0f} {median / base:>7.2f}x {median / args.t4_rate:>5.2f}x {cpu:>10.0f} "
+                f"{2 * cpu / args.t4_rate:>14.2f}x"
+            )
+        print(
+            f"(T4: {args.t4_rate:.0f} images/s; 'x2 cores': images per CPU-second on two idle cores, "
+            "an upper bound that a busy, shared machine cannot show in wall-clock time)"
+        )
+        print(
+            f"batch-side augmentation on this CPU (1 thread): {cpu_batch_rate:.0f} images/s "
+            "(on a GPU it runs beside the training step)"
+        )
 
 
 if __name__ == "__main__":

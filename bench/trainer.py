@@ -11,6 +11,7 @@
 Runs are interleaved and repeated; the median is reported. Data loading uses the resize cache
 and no worker processes, the same for both sides.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,16 +25,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+import torch
+import torch.nn.functional as F
 
-import coursekit as ck  # noqa: E402
+import coursekit as ck
 
 
 def bare_loop(model, data, lr: float, n_epochs: int) -> None:
     """What a student would write without coursekit."""
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, betas=(0.9, 0.99),
-                            weight_decay=1e-2)
+    opt = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad],
+        lr=lr,
+        betas=(0.9, 0.99),
+        weight_decay=1e-2,
+    )
     for _ in range(n_epochs):
         model.train()
         for xb, yb in data.loader(data.train_ds, shuffle=True):
@@ -43,7 +48,9 @@ def bare_loop(model, data, lr: float, n_epochs: int) -> None:
             opt.step()
         model.eval()
         with torch.no_grad():
-            outs, ys = zip(*[(model(xb), yb) for xb, yb in data.loader(data.valid_ds, bs=data.bs * 2)])
+            outs, ys = zip(
+                *[(model(xb), yb) for xb, yb in data.loader(data.valid_ds, bs=data.bs * 2)]
+            )
             F.cross_entropy(torch.cat(outs), torch.cat(ys)).item()
             (torch.cat(outs).argmax(1) == torch.cat(ys)).float().mean().item()
 
@@ -66,15 +73,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as home:
         os.environ["COURSEKIT_HOME"] = home
         path = ck.samples.pets(n_per_class=70, max_side=240)
-        data = ck.ImageData.from_name_re(path / "images", pat=r"([^/]+)_\d+\.jpg$", size=args.size, bs=8,
-                                         num_workers=0).resize(int(args.size * 1.5))
-        print(f"{args.arch} at {args.size}px, {len(data.train_paths)} train / {len(data.valid_paths)} valid images, "
-              f"bs {data.bs}, {len(data.train_dl)} batches per epoch; torch {torch.__version__}, "
-              f"{torch.get_num_threads()} threads")
+        data = ck.ImageData.from_name_re(
+            path / "images", pat=r"([^/]+)_\d+\.jpg$", size=args.size, bs=8, num_workers=0
+        ).resize(int(args.size * 1.5))
+        print(
+            f"{args.arch} at {args.size}px, {len(data.train_paths)} train / {len(data.valid_paths)} valid images, "
+            f"bs {data.bs}, {len(data.train_dl)} batches per epoch; torch {torch.__version__}, "
+            f"{torch.get_num_threads()} threads"
+        )
 
         def new_learner(unfrozen=True):
             torch.manual_seed(0)
-            learn = ck.cnn_learner(data, args.arch, pretrained=False, metrics=[ck.accuracy])   # AdamW, as the bare loop
+            learn = ck.cnn_learner(
+                data, args.arch, pretrained=False, metrics=[ck.accuracy]
+            )  # AdamW, as the bare loop
             if unfrozen:
                 learn.unfreeze()
             return learn
@@ -82,39 +94,50 @@ def main() -> None:
         # 1. fit vs bare loop (whole model training)
         fit_t, bare_t = [], []
         for rep in range(args.repeats):
-            for side in ("fit", "bare") if rep % 2 == 0 else ("bare", "fit"):   # alternate who goes first
+            for side in (
+                ("fit", "bare") if rep % 2 == 0 else ("bare", "fit")
+            ):  # alternate who goes first
                 learn = new_learner()
                 if side == "fit":
                     fit_t.append(timed(lambda: learn.fit(1e-3, args.epochs, quiet=True)))
                 else:
                     bare_t.append(timed(lambda: bare_loop(learn.model, data, 1e-3, args.epochs)))
         fit_m, bare_m = statistics.median(fit_t), statistics.median(bare_t)
-        print(f"1. fit {fit_m:.2f}s vs bare loop {bare_m:.2f}s for {args.epochs} epochs: "
-              f"{fit_m / bare_m:.3f}x (goal <= 1.03x)")
+        print(
+            f"1. fit {fit_m:.2f}s vs bare loop {bare_m:.2f}s for {args.epochs} epochs: "
+            f"{fit_m / bare_m:.3f}x (goal <= 1.03x)"
+        )
 
         # 2. precomputed head epoch vs frozen-body epoch, at a size where the body's cost is realistic
         big = data.with_size(args.pre_size, bs=32)
+
         def frozen_learner():
             torch.manual_seed(0)
             return ck.cnn_learner(big, args.arch, pretrained=False, metrics=[ck.accuracy])
+
         pre_learn, frozen_learn = frozen_learner(), frozen_learner()
         pre_learn.precompute = True
-        pre_learn.fit(1e-3, 1, quiet=True)          # the first epoch computes the activations once
+        pre_learn.fit(1e-3, 1, quiet=True)  # the first epoch computes the activations once
         pre_t, frozen_t = [], []
         for _ in range(args.repeats):
             pre_t.append(timed(lambda: pre_learn.fit(1e-3, 1, quiet=True)))
             frozen_t.append(timed(lambda: frozen_learn.fit(1e-3, 1, quiet=True)))
         pre_m, frozen_m = statistics.median(pre_t), statistics.median(frozen_t)
-        print(f"2. at {args.pre_size}px, bs 32: precomputed epoch {pre_m:.3f}s vs frozen-body epoch {frozen_m:.2f}s: "
-              f"{frozen_m / pre_m:.1f}x faster (goal >= 20x)")
+        print(
+            f"2. at {args.pre_size}px, bs 32: precomputed epoch {pre_m:.3f}s vs frozen-body epoch {frozen_m:.2f}s: "
+            f"{frozen_m / pre_m:.1f}x faster (goal >= 20x)"
+        )
 
         # 3. lr_find(100) vs 100 plain steps (both across epochs when an epoch is shorter)
         n = 100
         find_t, steps_t = [], []
+
         def plain_steps(learn):
             opt = torch.optim.AdamW(learn.model.parameters(), lr=1e-4)
             learn.model.train()
-            batches = itertools.chain.from_iterable(data.loader(data.train_ds, shuffle=True) for _ in range(n))
+            batches = itertools.chain.from_iterable(
+                data.loader(data.train_ds, shuffle=True) for _ in range(n)
+            )
             for xb, yb in itertools.islice(batches, n):
                 loss = F.cross_entropy(learn.model(xb), yb)
                 opt.zero_grad(set_to_none=True)
@@ -129,8 +152,10 @@ def main() -> None:
                 else:
                     steps_t.append(timed(lambda: plain_steps(learn)))
         find_m, steps_m = statistics.median(find_t), statistics.median(steps_t)
-        print(f"3. lr_find(num_it={n}) {find_m:.2f}s vs {n} plain steps {steps_m:.2f}s: "
-              f"{find_m / steps_m:.3f}x (goal <= 1.1x)")
+        print(
+            f"3. lr_find(num_it={n}) {find_m:.2f}s vs {n} plain steps {steps_m:.2f}s: "
+            f"{find_m / steps_m:.3f}x (goal <= 1.1x)"
+        )
 
 
 if __name__ == "__main__":

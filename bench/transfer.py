@@ -11,6 +11,7 @@ For each set and network, with the same data, epochs, schedule and seed:
 The metric is validation accuracy (F2 for planet, multi-label). Then CPU seconds per epoch on the
 sample pets at 64/96/128 px: a frozen-body epoch with augmentation and an unfrozen epoch.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import torch  # noqa: E402
+import torch
 
-import coursekit as ck  # noqa: E402
-from coursekit.demo import SAMPLE_SETS, sample_data  # noqa: E402
+import coursekit as ck
+from coursekit.demo import SAMPLE_SETS, sample_data
 
 ARCHS = ("tinyresnet", "efficientnet_lite0")
 
@@ -37,10 +38,10 @@ def score(learn) -> float:
 
 def run(arch: str, data, pretrained: bool, mode: str, epochs: int, seed: int) -> float:
     torch.manual_seed(seed)
-    learn = ck.cnn_learner(data, arch, pretrained=pretrained)     # AdamW, as these numbers were taken
+    learn = ck.cnn_learner(data, arch, pretrained=pretrained)  # AdamW, as these numbers were taken
     if mode == "head":
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")          # the precompute/augmentation notice
+            warnings.simplefilter("ignore")  # the precompute/augmentation notice
             learn.precompute = True
         learn.fit_one_cycle(epochs, 1e-2, quiet=True)
     else:
@@ -67,21 +68,33 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--from-scratch", action="store_true")
-    parser.add_argument("--sets", nargs="*", default=list(SAMPLE_SETS), help="sample sets to train on")
+    parser.add_argument(
+        "--sets", nargs="*", default=list(SAMPLE_SETS), help="sample sets to train on"
+    )
     parser.add_argument("--sizes", nargs="*", type=int, default=[64, 96, 128], help="sizes to time")
     args = parser.parse_args()
     starts = (True, False) if args.from_scratch else (True,)
-    print(f"{args.size}px, {args.epochs} epochs each, seed {args.seed}, {torch.get_num_threads()} threads")
-    print(f"{'data set':<10} {'arch':<19} {'metric':<8} {'head':>6} {'fine-tune':>10}"
-          + (f" {'head: random':>13} {'scratch':>8}" if args.from_scratch else ""))
+    print(
+        f"{args.size}px, {args.epochs} epochs each, seed {args.seed}, {torch.get_num_threads()} threads"
+    )
+    print(
+        f"{'data set':<10} {'arch':<19} {'metric':<8} {'head':>6} {'fine-tune':>10}"
+        + (f" {'head: random':>13} {'scratch':>8}" if args.from_scratch else "")
+    )
     for name in args.sets:
         data = sample_data(name, size=args.size, bs=16).resize(int(args.size * 1.5))
         metric = "F2" if data.is_multilabel else "accuracy"
         for arch in ARCHS:
-            cells = [run(arch, data, pretrained, mode, args.epochs, args.seed)
-                     for pretrained in starts for mode in ("head", "all")]
-            print(f"{name:<10} {arch:<19} {metric:<8} " + " ".join(f"{c:>{w}.3f}" for c, w in
-                                                                 zip(cells, (6, 10, 13, 8))), flush=True)
+            cells = [
+                run(arch, data, pretrained, mode, args.epochs, args.seed)
+                for pretrained in starts
+                for mode in ("head", "all")
+            ]
+            print(
+                f"{name:<10} {arch:<19} {metric:<8} "
+                + " ".join(f"{c:>{w}.3f}" for c, w in zip(cells, (6, 10, 13, 8))),
+                flush=True,
+            )
     if args.sizes:
         print("\nseconds per epoch, sample pets (288 train / 72 valid), bs 16")
         print(f"{'size':>4} {'arch':<19} {'frozen body':>12} {'unfrozen':>9}")

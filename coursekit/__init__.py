@@ -4,21 +4,22 @@
 >>> path = ck.samples.pets() if ck.sample_mode() else ck.untar_data(ck.URLs.PETS)
 >>> data = ck.ImageData.from_name_re(path/'images', pat=r'([^/]+)_\\d+\\.jpg$', size=224)
 """
+
 from coursekit.config import coursekit_home, sample_mode
 from coursekit.data import samples
-from coursekit.data.download import URLs, Archive, DownloadError, UnsafeArchiveError, untar_data
-from coursekit.data.kaggle import kaggle_data
+from coursekit.data.download import Archive, DownloadError, UnsafeArchiveError, URLs, untar_data
 from coursekit.data.imagedata import ImageData
 from coursekit.data.images import UnreadableImageError, open_image
+from coursekit.data.kaggle import kaggle_data
 from coursekit.data.labels import LabelError, get_cv_idxs
 from coursekit.data.photos import photo
 from coursekit.data.transforms import IMAGENET_STATS, denormalize, no_aug, side_on, top_down
 from coursekit.train import schedules
 from coursekit.train.checks import check_result
-from coursekit.train.imagenet import imagenet_classes, imagenet_top_k
-from coursekit.train.export import load_learner
-from coursekit.train.interpret import Interpretation
 from coursekit.train.distributed import distribute, launch
+from coursekit.train.export import load_learner
+from coursekit.train.imagenet import imagenet_classes, imagenet_top_k
+from coursekit.train.interpret import Interpretation
 from coursekit.train.learner import EVENTS, Learner, cnn_learner
 from coursekit.train.lr_finder import LRFinderResult, plot_lr_find, suggest_lr
 from coursekit.train.metrics import accuracy, accuracy_thresh, error_rate, f2, fbeta
@@ -27,12 +28,46 @@ from coursekit.train.models import ARCHS, LayerGroup, PretrainedWeightsError
 __version__ = "0.1.0"
 
 __all__ = [
-    "coursekit_home", "sample_mode", "samples",
-    "URLs", "Archive", "DownloadError", "UnsafeArchiveError", "kaggle_data", "untar_data",
-    "ImageData", "UnreadableImageError", "open_image", "LabelError", "get_cv_idxs", "photo",
-    "IMAGENET_STATS", "denormalize", "no_aug", "side_on", "top_down",
-    "schedules", "check_result", "imagenet_classes", "imagenet_top_k", "load_learner", "Interpretation", "EVENTS",
-    "Learner", "cnn_learner", "LRFinderResult", "plot_lr_find", "suggest_lr",
-    "accuracy", "accuracy_thresh", "error_rate", "f2", "fbeta", "ARCHS", "LayerGroup", "PretrainedWeightsError",
-    "distribute", "launch",
+    "ARCHS",
+    "EVENTS",
+    "IMAGENET_STATS",
+    "Archive",
+    "DownloadError",
+    "ImageData",
+    "Interpretation",
+    "LRFinderResult",
+    "LabelError",
+    "LayerGroup",
+    "Learner",
+    "PretrainedWeightsError",
+    "URLs",
+    "UnreadableImageError",
+    "UnsafeArchiveError",
+    "accuracy",
+    "accuracy_thresh",
+    "check_result",
+    "cnn_learner",
+    "coursekit_home",
+    "denormalize",
+    "distribute",
+    "error_rate",
+    "f2",
+    "fbeta",
+    "get_cv_idxs",
+    "imagenet_classes",
+    "imagenet_top_k",
+    "kaggle_data",
+    "launch",
+    "load_learner",
+    "no_aug",
+    "open_image",
+    "photo",
+    "plot_lr_find",
+    "sample_mode",
+    "samples",
+    "schedules",
+    "side_on",
+    "suggest_lr",
+    "top_down",
+    "untar_data",
 ]

@@ -1,4 +1,5 @@
 """``python -m coursekit ...`` is the ``coursekit`` command (see ``coursekit.cli``)."""
+
 import sys
 
 from coursekit.cli import main

@@ -1,4 +1,5 @@
 """The ``coursekit`` command: ``coursekit demo``, ``coursekit data NAME``, ``coursekit lab``, ``coursekit train``."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,27 +12,43 @@ from coursekit.demo import SAMPLE_SETS, run_demo, sample_data
 
 __all__ = ["main"]
 
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="coursekit", description=__doc__)
     parser.add_argument("--version", action="version", version=f"coursekit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run the offline demo on CPU, saving pictures to demo_output/")
+    demo = sub.add_parser(
+        "demo", help="run the offline demo on CPU, saving pictures to demo_output/"
+    )
     demo.add_argument("--out", type=Path, default=Path("demo_output"))
-    data = sub.add_parser("data", help="make a sample data set and print where it is; with --full, download "
-                                       "what the lessons' full mode uses")
+    data = sub.add_parser(
+        "data",
+        help="make a sample data set and print where it is; with --full, download "
+        "what the lessons' full mode uses",
+    )
     data.add_argument("name", choices=[*SAMPLE_SETS, "all"])
-    data.add_argument("--full", action="store_true",
-                      help="download and check the real data sets and weight files (resumable; reuses what is there)")
+    data.add_argument(
+        "--full",
+        action="store_true",
+        help="download and check the real data sets and weight files (resumable; reuses what is there)",
+    )
     sub.add_parser("lab", help="open JupyterLab on the lessons folder")
     from coursekit.train import script
-    script.add_arguments(sub.add_parser("train", help="fit a learner from a shell; under `accelerate launch` or "
-                                                      "`torchrun`, on several GPUs (coursekit[multi-gpu])"))
+
+    script.add_arguments(
+        sub.add_parser(
+            "train",
+            help="fit a learner from a shell; under `accelerate launch` or "
+            "`torchrun`, on several GPUs (coursekit[multi-gpu])",
+        )
+    )
     args = parser.parse_args(argv)
 
     if args.command == "demo":
         run_demo(args.out)
     elif args.command == "data" and args.full:
         from coursekit.prepare import prepare_full
+
         prepare_full([args.name])
     elif args.command == "data":
         for name in SAMPLE_SETS if args.name == "all" else [args.name]:

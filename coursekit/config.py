@@ -3,12 +3,13 @@
 Nothing here is global state: every function reads the environment when it is called,
 so a test (or a student) can change ``COURSEKIT_HOME`` or ``COURSEKIT_SAMPLE`` at any time.
 """
+
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-__all__ = ["coursekit_home", "sample_mode", "max_picture_size"]
+__all__ = ["coursekit_home", "max_picture_size", "sample_mode"]
 
 
 def coursekit_home() -> Path:
@@ -44,6 +45,8 @@ def max_picture_size() -> int | None:
     if not value:
         return None
     if not value.isdigit() or int(value) < 8:
-        raise ValueError(f"COURSEKIT_MAX_SIZE={value!r} is not a picture size: set it to a whole number of "
-                         "pixels (e.g. 64), or unset it for the course's sizes.")
+        raise ValueError(
+            f"COURSEKIT_MAX_SIZE={value!r} is not a picture size: set it to a whole number of "
+            "pixels (e.g. 64), or unset it for the course's sizes."
+        )
     return int(value)

@@ -4,12 +4,13 @@
 4. train with augmentation and SGDR; 5. unfreeze with differential learning rates and
 ``cycle_mult=2``; 6. test-time augmentation; 7. the confusion matrix and the results gallery. Tables are printed; plots go to ``demo_output/``.
 """
+
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-__all__ = ["run_demo", "data_demo", "SAMPLE_SETS", "sample_data"]
+__all__ = ["SAMPLE_SETS", "data_demo", "run_demo", "sample_data"]
 
 SAMPLE_SETS = ("pets", "dogscats", "dogbreeds", "planet")
 
@@ -17,32 +18,69 @@ SAMPLE_SETS = ("pets", "dogscats", "dogbreeds", "planet")
 def sample_data(name: str, size: int = 64, **opts):
     """The lesson's sample set as ``ImageData``, loaded exactly as the lesson loads it."""
     import coursekit as ck
+
     if name == "pets":
-        return ck.ImageData.from_name_re(ck.samples.pets() / "images", pat=r"([^/]+)_\d+\.jpg$",
-                                         size=size, aug=ck.side_on, max_zoom=1.1, **opts)
+        return ck.ImageData.from_name_re(
+            ck.samples.pets() / "images",
+            pat=r"([^/]+)_\d+\.jpg$",
+            size=size,
+            aug=ck.side_on,
+            max_zoom=1.1,
+            **opts,
+        )
     if name == "dogscats":
-        return ck.ImageData.from_folder(ck.samples.dogscats(), train="train", valid="valid", test="test1",
-                                        size=size, aug=ck.side_on, max_zoom=1.1, **opts)
+        return ck.ImageData.from_folder(
+            ck.samples.dogscats(),
+            train="train",
+            valid="valid",
+            test="test1",
+            size=size,
+            aug=ck.side_on,
+            max_zoom=1.1,
+            **opts,
+        )
     if name == "dogbreeds":
-        return ck.ImageData.from_csv(ck.samples.dogbreeds(), folder="train", csv="labels.csv", suffix=".jpg",
-                                     test="test", size=size, aug=ck.side_on, max_zoom=1.1, **opts)
+        return ck.ImageData.from_csv(
+            ck.samples.dogbreeds(),
+            folder="train",
+            csv="labels.csv",
+            suffix=".jpg",
+            test="test",
+            size=size,
+            aug=ck.side_on,
+            max_zoom=1.1,
+            **opts,
+        )
     if name == "planet":
-        return ck.ImageData.from_csv(ck.samples.planet(), folder="train-jpg", csv="train_v2.csv", suffix=".jpg",
-                                     label_delim=" ", test="test-jpg", size=size, aug=ck.top_down, **opts)
+        return ck.ImageData.from_csv(
+            ck.samples.planet(),
+            folder="train-jpg",
+            csv="train_v2.csv",
+            suffix=".jpg",
+            label_delim=" ",
+            test="test-jpg",
+            size=size,
+            aug=ck.top_down,
+            **opts,
+        )
     raise ValueError(f"unknown sample set {name!r}; choose one of {SAMPLE_SETS}")
 
 
 def data_demo(out: Path) -> None:
     """Build the four sample sets; print each one's layout and statistics; save a batch picture."""
     import coursekit as ck
+
     out.mkdir(parents=True, exist_ok=True)
     for name in SAMPLE_SETS:
         data = sample_data(name)
         print(f"== {name}: {data!r}")
         print(data.summary())
         root = getattr(ck.samples, name)()
-        entries = [f"{p.name}/ ({sum(1 for _ in p.iterdir())} files)" if p.is_dir() else p.name
-                   for p in sorted(root.iterdir()) if not p.name.startswith(".")]
+        entries = [
+            f"{p.name}/ ({sum(1 for _ in p.iterdir())} files)" if p.is_dir() else p.name
+            for p in sorted(root.iterdir())
+            if not p.name.startswith(".")
+        ]
         print(f"  layout of {root}: " + ", ".join(entries))
         picture = out / f"{name}_batch.png"
         data.show_batch(n=9).savefig(picture, dpi=80)
@@ -53,10 +91,14 @@ def _step(title: str) -> None:
     print(f"\n## {title}", flush=True)
 
 
-def run_demo(out: Path = Path("demo_output"), arch: str = "tinyresnet", size: int = 64, bs: int = 16) -> None:
+def run_demo(
+    out: Path = Path("demo_output"), arch: str = "tinyresnet", size: int = 64, bs: int = 16
+) -> None:
     """The whole demo: the data sets, then the lesson-1 recipe on the sample pets."""
     import torch
+
     import coursekit as ck
+
     start = time.perf_counter()
     data_demo(out)
     torch.manual_seed(0)
@@ -69,7 +111,9 @@ def run_demo(out: Path = Path("demo_output"), arch: str = "tinyresnet", size: in
     _step("1. learning-rate finder")
     result = learn.lr_find()
     lr = result.suggestion or 1e-2
-    print(f"  tried {len(result.lrs)} rates; suggestion {lr:.1e} (lowest loss at {result.min_loss_lr:.1e})")
+    print(
+        f"  tried {len(result.lrs)} rates; suggestion {lr:.1e} (lowest loss at {result.min_loss_lr:.1e})"
+    )
     ck.plot_lr_find(result).savefig(out / "lr_find.png", dpi=80)
 
     _step("2. precompute=True: train the head on cached activations, fit(lr, 3)")
@@ -96,8 +140,11 @@ def run_demo(out: Path = Path("demo_output"), arch: str = "tinyresnet", size: in
 
     _step("6. what the model gets right and wrong")
     from coursekit.widgets import ResultsGallery
+
     interp = learn.interpret()
     print(f"  most confused (actual, predicted, count): {interp.most_confused()[:5]}")
     interp.plot_confusion_matrix().savefig(out / "confusion_matrix.png", dpi=80)
-    ResultsGallery(interp, view="top losses", n=8).figure().savefig(out / "gallery_top_losses.png", dpi=80)
+    ResultsGallery(interp, view="top losses", n=8).figure().savefig(
+        out / "gallery_top_losses.png", dpi=80
+    )
     print(f"\nplots saved in {out}/ ; {time.perf_counter() - start:.0f}s in all")

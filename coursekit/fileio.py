@@ -6,12 +6,13 @@
 one, never a mixture. The temporary file sits beside the target, so the rename never crosses
 file systems, and it is removed if writing fails.
 """
+
 from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 __all__ = ["atomic_write", "atomic_write_text"]
 

@@ -3,11 +3,12 @@
 In a notebook: a widget bar. In a terminal: a text bar. With no terminal (CI, a log file,
 ``nohup``): nothing at all, rather than thousands of carriage-return lines.
 """
+
 from __future__ import annotations
 
 import sys
 
-__all__ = ["in_notebook", "has_terminal", "progress_bar"]
+__all__ = ["has_terminal", "in_notebook", "progress_bar"]
 
 
 def in_notebook() -> bool:
@@ -31,9 +32,18 @@ def progress_bar(total: int, desc: str = "", unit: str = "it", leave: bool = Fal
     if in_notebook():
         try:
             from tqdm.notebook import tqdm as notebook_tqdm
+
             return notebook_tqdm(total=total, desc=desc, unit=unit, leave=leave)
         except ImportError:  # ipywidgets missing: fall back to text
             pass
     from tqdm import tqdm
-    return tqdm(total=total, desc=desc, unit=unit, leave=leave, disable=not has_terminal(),
-                mininterval=0.5, file=sys.stderr)
+
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        leave=leave,
+        disable=not has_terminal(),
+        mininterval=0.5,
+        file=sys.stderr,
+    )

@@ -1,6 +1,6 @@
 """Every test runs offline against a throw-away COURSEKIT_HOME; sample sets are drawn once."""
+
 import os
-import warnings
 
 import pytest
 
@@ -35,29 +35,52 @@ def fresh_home(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def pets_data():
     import coursekit as ck
-    return ck.ImageData.from_name_re(ck.samples.pets() / "images", pat=r"([^/]+)_\d+\.jpg$", size=32, bs=16,
-                                     aug=ck.side_on, max_zoom=1.1, num_workers=0)
+
+    return ck.ImageData.from_name_re(
+        ck.samples.pets() / "images",
+        pat=r"([^/]+)_\d+\.jpg$",
+        size=32,
+        bs=16,
+        aug=ck.side_on,
+        max_zoom=1.1,
+        num_workers=0,
+    )
 
 
 @pytest.fixture(scope="session")
 def planet_data():
     import coursekit as ck
-    return ck.ImageData.from_csv(ck.samples.planet(), folder="train-jpg", csv="train_v2.csv", suffix=".jpg",
-                                 label_delim=" ", test="test-jpg", size=32, bs=16, aug=ck.top_down, num_workers=0)
+
+    return ck.ImageData.from_csv(
+        ck.samples.planet(),
+        folder="train-jpg",
+        csv="train_v2.csv",
+        suffix=".jpg",
+        label_delim=" ",
+        test="test-jpg",
+        size=32,
+        bs=16,
+        aug=ck.top_down,
+        num_workers=0,
+    )
 
 
 @pytest.fixture(scope="session")
 def tiny_pets():
     """72 small pets images at 32 px: 4 training batches of 16."""
     import coursekit as ck
+
     path = ck.samples.pets(n_per_class=6, max_side=200)
-    return ck.ImageData.from_name_re(path / "images", pat=r"([^/]+)_\d+\.jpg$", size=32, bs=16,
-                                     aug=ck.side_on, num_workers=0)
+    return ck.ImageData.from_name_re(
+        path / "images", pat=r"([^/]+)_\d+\.jpg$", size=32, bs=16, aug=ck.side_on, num_workers=0
+    )
 
 
 @pytest.fixture
 def learn(tiny_pets):
     import torch
+
     import coursekit as ck
+
     torch.manual_seed(0)
     return ck.Learner.pretrained("resnet18", tiny_pets, pretrained=False, metrics=[ck.accuracy])

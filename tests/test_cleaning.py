@@ -1,4 +1,5 @@
 """DataCleaner: deletions go to .trash, relabels move files or rewrite the CSV, undo puts back."""
+
 import json
 
 import pytest
@@ -39,17 +40,23 @@ def test_folder_layout_delete_relabel_undo_and_apply_again(folders):
     cleaner = DataCleaner(folders)
     bad, wrong = folders / "train/teddy/teddy_0.jpg", folders / "valid/black/black_1.jpg"
     clash = folders / "train/grizzly/teddy_0.jpg"
-    clash.write_bytes(b"another file of that name")      # the relabelled file must not overwrite it
+    clash.write_bytes(b"another file of that name")  # the relabelled file must not overwrite it
     before = _files(folders)
-    record = cleaner.apply({bad: DELETE, wrong: "grizzly", folders / "train/black/black_0.jpg": "black"})
+    record = cleaner.apply(
+        {bad: DELETE, wrong: "grizzly", folders / "train/black/black_0.jpg": "black"}
+    )
     after = _files(folders)
     assert not bad.exists() and not wrong.exists()
     assert after[f".trash/{record.id}/train/teddy/teddy_0.jpg"] == before["train/teddy/teddy_0.jpg"]
     assert after["valid/grizzly/black_1.jpg"] == before["valid/black/black_1.jpg"]
-    assert after["train/black/black_0.jpg"] == before["train/black/black_0.jpg"]   # same class: untouched
+    assert (
+        after["train/black/black_0.jpg"] == before["train/black/black_0.jpg"]
+    )  # same class: untouched
     assert after["train/grizzly/teddy_0.jpg"] == b"another file of that name"
     # no bytes lost: every file is still somewhere
-    assert sorted(v for k, v in after.items() if not k.startswith(".coursekit")) == sorted(before.values())
+    assert sorted(v for k, v in after.items() if not k.startswith(".coursekit")) == sorted(
+        before.values()
+    )
     log = [json.loads(line) for line in (folders / LOG_NAME).read_text().splitlines()]
     assert log[-1]["apply"]["id"] == record.id and len(log[-1]["apply"]["moves"]) == 2
 
@@ -71,10 +78,13 @@ def test_csv_layout_rewrites_rows_with_a_backup_and_undo_restores(csv_layout):
     cleaner = DataCleaner(csv_layout, csv=csv_path, suffix=".jpg")
     img = csv_layout / "train-jpg"
     record = cleaner.apply({img / "train_0.jpg": DELETE, img / "train_1.jpg": "cloudy"})
-    assert csv_path.read_text() == "image_name,tags\ntrain_1,cloudy\ntrain_2,haze\ntrain_3,clear primary\n"
+    assert (
+        csv_path.read_text()
+        == "image_name,tags\ntrain_1,cloudy\ntrain_2,haze\ntrain_3,clear primary\n"
+    )
     assert (csv_layout / f"labels.csv.{record.id}.bak").read_text() == original
     assert (csv_layout / ".trash" / record.id / "train-jpg/train_0.jpg").read_bytes() == bytes([0])
-    assert (img / "train_1.jpg").exists()                   # relabelling a CSV row moves no file
+    assert (img / "train_1.jpg").exists()  # relabelling a CSV row moves no file
     cleaner.undo()
     assert csv_path.read_text() == original and (img / "train_0.jpg").read_bytes() == bytes([0])
     cleaner.apply({img / "train_2.jpg": "clear"})

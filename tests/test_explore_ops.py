@@ -1,18 +1,35 @@
 """The explorers' arithmetic against torch.nn.functional.conv2d and max_pool2d."""
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from coursekit.explore.ops import KERNELS, conv2d, conv_step, correlate, max_pool, output_size, pool_step, relu
+from coursekit.explore.ops import (
+    KERNELS,
+    conv2d,
+    conv_step,
+    correlate,
+    max_pool,
+    output_size,
+    pool_step,
+    relu,
+)
 
 RNG = np.random.default_rng(0)
 
 
-@pytest.mark.parametrize("k, stride, padding", [(3, 1, 0), (3, 2, 1), (5, 1, 2), (7, 2, 3), (1, 1, 0), (3, 3, 0)])
+@pytest.mark.parametrize(
+    "k, stride, padding", [(3, 1, 0), (3, 2, 1), (5, 1, 2), (7, 2, 3), (1, 1, 0), (3, 3, 0)]
+)
 def test_correlate_grey_matches_conv2d(k, stride, padding):
     image, kernel = RNG.normal(size=(17, 23)), RNG.normal(size=(k, k))
-    ref = F.conv2d(torch.tensor(image)[None, None], torch.tensor(kernel)[None, None], stride=stride, padding=padding)
+    ref = F.conv2d(
+        torch.tensor(image)[None, None],
+        torch.tensor(kernel)[None, None],
+        stride=stride,
+        padding=padding,
+    )
     out = correlate(image, kernel, stride, padding)
     assert out.shape == (output_size(17, k, stride, padding), output_size(23, k, stride, padding))
     assert np.allclose(out, ref[0, 0].numpy())
@@ -28,7 +45,9 @@ def test_correlate_per_channel_matches_grouped_conv2d():
 @pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1), (1, 3)])
 def test_multichannel_layer_matches_conv2d(stride, padding):
     x, w, b = RNG.normal(size=(3, 15, 13)), RNG.normal(size=(4, 3, 7, 7)), RNG.normal(size=4)
-    ref = F.conv2d(torch.tensor(x)[None], torch.tensor(w), torch.tensor(b), stride=stride, padding=padding)[0]
+    ref = F.conv2d(
+        torch.tensor(x)[None], torch.tensor(w), torch.tensor(b), stride=stride, padding=padding
+    )[0]
     assert np.allclose(conv2d(x, w, b, stride, padding), ref.numpy())
 
 
@@ -68,11 +87,16 @@ def test_pool_step_names_the_winner():
 
 
 def test_presets_are_the_classic_kernels():
-    assert KERNELS["box blur"].sum() == pytest.approx(1) and KERNELS["gaussian blur"].sum() == pytest.approx(1)
+    assert KERNELS["box blur"].sum() == pytest.approx(1) and KERNELS[
+        "gaussian blur"
+    ].sum() == pytest.approx(1)
     assert KERNELS["outline"].sum() == 0 and KERNELS["sharpen"].sum() == 1
     flat = np.ones((5, 5))
     for name in ("top sobel", "bottom sobel", "left sobel", "right sobel"):
-        assert np.allclose(correlate(flat, KERNELS[name]), 0)        # an edge detector sees no edge
+        assert np.allclose(correlate(flat, KERNELS[name]), 0)  # an edge detector sees no edge
     step = np.zeros((6, 6))
-    step[3:] = 1.0                                                   # dark above, bright below
-    assert correlate(step, KERNELS["bottom sobel"]).max() > 0 and correlate(step, KERNELS["top sobel"]).min() < 0
+    step[3:] = 1.0  # dark above, bright below
+    assert (
+        correlate(step, KERNELS["bottom sobel"]).max() > 0
+        and correlate(step, KERNELS["top sobel"]).min() < 0
+    )

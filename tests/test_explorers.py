@@ -1,4 +1,5 @@
 """ConvExplorer and MaxPoolExplorer, driven headless: change values, assert on the output arrays."""
+
 import io
 
 import numpy as np
@@ -23,9 +24,13 @@ def test_default_is_the_digit_and_presets_change_the_output():
     assert np.allclose(e.input, digit_seven(), atol=1e-6)
     assert np.allclose(e.output, _ref_conv(digit_seven(), KERNELS["top sobel"]))
     e.preset.value = "outline"
-    assert np.allclose(e.kernel, KERNELS["outline"]) and np.allclose(e.output, _ref_conv(e.input, KERNELS["outline"]))
+    assert np.allclose(e.kernel, KERNELS["outline"]) and np.allclose(
+        e.output, _ref_conv(e.input, KERNELS["outline"])
+    )
     e.relu.value = True
-    assert e.output.min() >= 0 and np.allclose(e.output, np.maximum(_ref_conv(e.input, KERNELS["outline"]), 0))
+    assert e.output.min() >= 0 and np.allclose(
+        e.output, np.maximum(_ref_conv(e.input, KERNELS["outline"]), 0)
+    )
 
 
 def test_editing_a_cell_makes_a_custom_kernel():
@@ -40,7 +45,9 @@ def test_step_through_shows_the_window_products_and_sum():
     e.row.value, e.col.value = 7, 9
     window = e.input[7:10, 9:12]
     total = float((window * KERNELS["sharpen"]).sum())
-    assert f"output[7, 9]" in e.arithmetic.value and f"<b>{total + 0.0:.1f}</b>" in e.arithmetic.value
+    assert (
+        "output[7, 9]" in e.arithmetic.value and f"<b>{total + 0.0:.1f}</b>" in e.arithmetic.value
+    )
     assert total == pytest.approx(e.output[7, 9])
     assert e.arithmetic.value.count("&times;") == 9
 
@@ -60,7 +67,9 @@ def test_images_from_every_kind_of_source(pets_data, tmp_path):
     from_path, from_item = load_image(path), load_image((pets_data, 0))
     assert from_path.shape[0] == 3 and np.array_equal(from_path, from_item)
     assert np.array_equal(load_image(Image.open(path)), from_path)
-    assert load_image(np.zeros((5, 6))).shape == (3, 5, 6) and load_image(np.zeros((5, 6, 3))).shape == (3, 5, 6)
+    assert load_image(np.zeros((5, 6))).shape == (3, 5, 6) and load_image(
+        np.zeros((5, 6, 3))
+    ).shape == (3, 5, 6)
     big = Image.new("RGB", (800, 400), "red")
     assert load_image(big).shape == (3, 128, 256)
 
@@ -75,7 +84,9 @@ def test_upload_on_ipywidgets_7_and_8():
     e = ckw.ConvExplorer()
     e._on_upload({"new": v8})
     assert e.input.shape == (30, 40) and e.output.shape == (28, 38)
-    assert e.input.mean() == pytest.approx(to_grey(np.array([10.0, 200.0, 30.0])[:, None, None])[0, 0])
+    assert e.input.mean() == pytest.approx(
+        to_grey(np.array([10.0, 200.0, 30.0])[:, None, None])[0, 0]
+    )
 
 
 def test_learned_filters_and_activations(tiny_pets):
@@ -85,17 +96,21 @@ def test_learned_filters_and_activations(tiny_pets):
     assert view.layer.options[0][0].startswith("body.0 (3x3, 32 filters)")
     assert len(view.filter_maps) == 16 and view.filter_maps[0].shape == (3, 3, 3)
     first = learn.model.body[0]
-    expected = F.conv2d(view.model_input()[None], first.weight, stride=first.stride, padding=first.padding)[0, :16].numpy()
+    expected = F.conv2d(
+        view.model_input()[None], first.weight, stride=first.stride, padding=first.padding
+    )[0, :16].numpy()
     assert np.allclose(view.activation_maps, expected, atol=1e-4)
     last_3x3 = max(i for i, (_, m) in enumerate(view.layers) if m.kernel_size == (3, 3))
-    view.layer.value = last_3x3                                  # layer4's 256 -> 256 channels
+    view.layer.value = last_3x3  # layer4's 256 -> 256 channels
     assert view.filter_maps[0].shape == (3, 3) and view.activation_maps.shape[0] == 16
 
 
 def test_seven_by_seven_filters_of_a_resnet(tiny_pets):
     learn = ck.Learner.pretrained("resnet18", tiny_pets, pretrained=False)
     e = ckw.ConvExplorer(learn=learn)
-    assert e.filters.filter_maps[0].shape == (3, 7, 7) and e.filters.layer.options[0][0].startswith("body.0 (7x7")
+    assert e.filters.filter_maps[0].shape == (3, 7, 7) and e.filters.layer.options[0][0].startswith(
+        "body.0 (7x7"
+    )
 
 
 def test_max_pool_explorer_on_an_activation():
@@ -118,11 +133,13 @@ def test_max_pool_explorer_chain_view():
     assert np.allclose(m.output, F.max_pool2d(torch.tensor(chain)[None], 2)[0].numpy())
     assert "26 x 26 -> <b>13 x 13</b>" in m.sizes.value
     m.row.value, m.col.value = 6, 6
-    assert f"output[6, 6]" in m.explain.value
+    assert "output[6, 6]" in m.explain.value
     m.size.value = 6
     m.stride.value = 6
     assert m.output.shape == (4, 4) and m.row.value <= 3
 
 
 def test_figures():
-    assert isinstance(ckw.ConvExplorer().figure(), Figure) and isinstance(ckw.MaxPoolExplorer().figure(), Figure)
+    assert isinstance(ckw.ConvExplorer().figure(), Figure) and isinstance(
+        ckw.MaxPoolExplorer().figure(), Figure
+    )

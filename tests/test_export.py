@@ -1,11 +1,11 @@
 """export / load_learner / predict: one self-contained file, the same predictions, no code run."""
+
 import io
 import shutil
 
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 import coursekit as ck
 
@@ -21,7 +21,7 @@ def trained(tiny_pets):
 def test_round_trip_gives_identical_predictions_without_the_data(trained, tmp_path):
     path = trained.export(tmp_path / "pets")
     assert path == tmp_path / "pets.pth" and not list(tmp_path.glob(".*.tmp"))
-    state = torch.load(path, weights_only=True)           # tensors and plain data only
+    state = torch.load(path, weights_only=True)  # tensors and plain data only
     assert state["classes"] == trained.data.classes and state["size"] == 32
     # the learner must not need the data set: copy one photo out, then make the images unreachable
     photo = tmp_path / "photo.jpg"
@@ -42,9 +42,9 @@ def test_round_trip_gives_identical_predictions_without_the_data(trained, tmp_pa
 def test_predict_accepts_path_pil_bytes_and_numpy(trained):
     photo = trained.data.valid_paths[1]
     want = trained.predict(photo)[2]
-    pil = ck.open_image(photo, min_size=trained.data.size)   # the same decoding predict does
+    pil = ck.open_image(photo, min_size=trained.data.size)  # the same decoding predict does
     buf = io.BytesIO()
-    pil.save(buf, format="PNG")                          # lossless, so the pixels are the same
+    pil.save(buf, format="PNG")  # lossless, so the pixels are the same
     for image in (str(photo), pil, buf.getvalue(), np.asarray(pil), np.asarray(pil) / 255.0):
         label, index, probs = trained.predict(image)
         assert torch.allclose(probs, want, atol=1e-5), type(image)
@@ -66,15 +66,19 @@ def test_multilabel_predict_returns_tags_bool_vector_and_probs(planet_data, tmp_
     loaded = ck.load_learner(learn.export(tmp_path / "planet.pth"))
     assert loaded.thresh == 0.45 and loaded.data.is_multilabel
     label2, chosen2, probs2 = loaded.predict(planet_data.valid_paths[0])
-    assert torch.allclose(probs2, probs, atol=1e-6) and torch.equal(chosen2, chosen) and label2 == label
+    assert (
+        torch.allclose(probs2, probs, atol=1e-6)
+        and torch.equal(chosen2, chosen)
+        and label2 == label
+    )
 
 
 def test_pickled_checkpoints_are_refused(trained, tmp_path):
     whole = tmp_path / "whole_model.pth"
-    torch.save(trained.model, whole)                     # pickles the model's classes: code
+    torch.save(trained.model, whole)  # pickles the model's classes: code
     with pytest.raises(ValueError, match="pickled Python objects"):
         ck.load_learner(whole)
-    saved = trained.save("weights")                      # a plain save is not an export
+    saved = trained.save("weights")  # a plain save is not an export
     with pytest.raises(ValueError, match="not a coursekit export"):
         ck.load_learner(saved)
     with pytest.raises(FileNotFoundError, match="learn.export"):

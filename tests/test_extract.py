@@ -1,4 +1,5 @@
 """Extraction that fails halfway (a full disk, an interrupted kernel) leaves nothing taken as complete."""
+
 import errno
 import io
 import tarfile
@@ -38,6 +39,7 @@ def _fail_on_second_file(monkeypatch, error: BaseException) -> None:
         if len(calls) == 2:
             raise error
         return REAL_COPY(*args, **kwargs)
+
     monkeypatch.setattr(tarfile, "copyfileobj", copy)
 
 
@@ -45,7 +47,9 @@ def _nothing_complete(home):
     data = home / "data"
     assert not (data / "pets").exists()
     assert not (data / ".pets.coursekit-complete").exists()
-    assert not [p for p in data.iterdir() if p.name.endswith(".extracting")]     # no half-extracted folder
+    assert not [
+        p for p in data.iterdir() if p.name.endswith(".extracting")
+    ]  # no half-extracted folder
 
 
 def test_a_full_disk_says_how_much_to_free_and_keeps_the_download(pets, monkeypatch, fresh_home):
@@ -54,11 +58,11 @@ def test_a_full_disk_says_how_much_to_free_and_keeps_the_download(pets, monkeypa
     with pytest.raises(ck.DownloadError, match=r"disk filled up.*needs 0 MB.*Free at least \d+ MB"):
         ck.untar_data(url)
     _nothing_complete(fresh_home)
-    assert (fresh_home / "archive" / "pets.tgz").exists()           # the verified download is kept
-    monkeypatch.setattr(tarfile, "copyfileobj", REAL_COPY)     # space freed
+    assert (fresh_home / "archive" / "pets.tgz").exists()  # the verified download is kept
+    monkeypatch.setattr(tarfile, "copyfileobj", REAL_COPY)  # space freed
     server.requests.clear()
     assert (ck.untar_data(url) / "images" / "Bengal_2.jpg").read_bytes() == b"\2" * 2000
-    assert not [r for r in server.requests if r[1].endswith("pets.tgz")]   # not downloaded again
+    assert not [r for r in server.requests if r[1].endswith("pets.tgz")]  # not downloaded again
 
 
 def test_an_interrupted_extraction_is_redone_by_the_next_call(pets, monkeypatch, fresh_home):
@@ -69,7 +73,9 @@ def test_an_interrupted_extraction_is_redone_by_the_next_call(pets, monkeypatch,
     _nothing_complete(fresh_home)
     monkeypatch.setattr(tarfile, "copyfileobj", REAL_COPY)
     path = ck.untar_data(url)
-    assert sorted(p.name for p in (path / "images").iterdir()) == [f"Bengal_{i}.jpg" for i in range(3)]
+    assert sorted(p.name for p in (path / "images").iterdir()) == [
+        f"Bengal_{i}.jpg" for i in range(3)
+    ]
     assert (path.parent / ".pets.coursekit-complete").exists()
 
 
@@ -107,8 +113,10 @@ def test_an_archive_that_passes_its_check_but_is_cut_short_is_fetched_anew(pets,
     server, url = pets
     real = server.root / "s3.amazonaws.com" / "pets.tgz"
     good = real.read_bytes()
-    real.write_bytes(good[: len(good) // 2])        # a first-MiB check cannot see the missing end
-    with pytest.raises(ck.DownloadError, match="not a readable archive.*deleted its download: run again"):
+    real.write_bytes(good[: len(good) // 2])  # a first-MiB check cannot see the missing end
+    with pytest.raises(
+        ck.DownloadError, match="not a readable archive.*deleted its download: run again"
+    ):
         ck.untar_data(url)
     _nothing_complete(fresh_home)
     assert not (fresh_home / "archive" / "pets.tgz").exists()

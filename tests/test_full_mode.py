@@ -8,6 +8,7 @@ off, as they would in a classroom prepared that way. The one rehearsal setting i
 ``COURSEKIT_MAX_SIZE=32`` (pictures capped at 32 px, so resnets train on a CPU in minutes); each
 lesson prints it where it applies. ``pytest -m full_mode`` runs only this file.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,6 +26,7 @@ LESSONS = sorted((REPO / "lessons").glob("*.ipynb"))
 @pytest.fixture(scope="module")
 def mirror_root(tmp_path_factory):
     from tools.mirror import build
+
     return build(tmp_path_factory.mktemp("mirror") / "root", quiet=True)
 
 
@@ -32,17 +34,28 @@ def mirror_root(tmp_path_factory):
 def full_mode_env(mirror_root, tmp_path_factory):
     """Environment of a machine prepared by ``coursekit data --full all``; the mirror is then stopped."""
     from tools.mirror_server import MirrorServer
+
     work = tmp_path_factory.mktemp("full_mode")
-    env = {"COURSEKIT_HOME": str(work / "coursekit"), "TORCH_HOME": str(work / "torch"),
-           "KAGGLEHUB_CACHE": str(work / "kagglehub"), "KAGGLE_USERNAME": "student", "KAGGLE_KEY": "0123456789abcdef",
-           "COURSEKIT_SAMPLE": "0", "COURSEKIT_MAX_SIZE": "32"}
+    env = {
+        "COURSEKIT_HOME": str(work / "coursekit"),
+        "TORCH_HOME": str(work / "torch"),
+        "KAGGLEHUB_CACHE": str(work / "kagglehub"),
+        "KAGGLE_USERNAME": "student",
+        "KAGGLE_KEY": "0123456789abcdef",
+        "COURSEKIT_SAMPLE": "0",
+        "COURSEKIT_MAX_SIZE": "32",
+    }
     cli = [sys.executable, "-m", "coursekit.cli", "data", "--full", "all"]
     with MirrorServer(mirror_root) as server:
         env["COURSEKIT_MIRROR"] = server.url
         run_env = {**os.environ, **env}
-        first = subprocess.run(cli, env=run_env, capture_output=True, text=True, cwd=REPO, timeout=600)
+        first = subprocess.run(
+            cli, env=run_env, capture_output=True, text=True, cwd=REPO, timeout=600
+        )
         assert first.returncode == 0, first.stdout + first.stderr
-        second = subprocess.run(cli, env=run_env, capture_output=True, text=True, cwd=REPO, timeout=600)
+        second = subprocess.run(
+            cli, env=run_env, capture_output=True, text=True, cwd=REPO, timeout=600
+        )
         assert second.returncode == 0, second.stdout + second.stderr
     env["first_run"], env["second_run"] = first.stdout, second.stdout
     return env
@@ -50,26 +63,45 @@ def full_mode_env(mirror_root, tmp_path_factory):
 
 def test_instructor_command_fetches_everything_once(full_mode_env):
     first, second = full_mode_env["first_run"], full_mode_env["second_run"]
-    for item in ("oxford-iiit-pet.tgz", "dogscats.tgz", "dog-breed-identification",
-                 "planet-understanding-the-amazon-from-space", "resnet34", "resnet50", "resnext50_32x4d"):
+    for item in (
+        "oxford-iiit-pet.tgz",
+        "dogscats.tgz",
+        "dog-breed-identification",
+        "planet-understanding-the-amazon-from-space",
+        "resnet34",
+        "resnet50",
+        "resnext50_32x4d",
+    ):
         assert item in first and item in second, item
     assert first.count("fetched:") == 7 and "already there" not in first, first
     assert second.count("already there:") == 7 and "fetched:" not in second, second
     checkpoints = Path(full_mode_env["TORCH_HOME"]) / "hub" / "checkpoints"
     assert sorted(p.name for p in checkpoints.iterdir()) == [
-        "resnet34-b627a593.pth", "resnet50-11ad3fa6.pth", "resnext50_32x4d-1a0047aa.pth"]
+        "resnet34-b627a593.pth",
+        "resnet50-11ad3fa6.pth",
+        "resnext50_32x4d-1a0047aa.pth",
+    ]
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
 def test_lesson_runs_in_full_mode(nb_regression, lesson, full_mode_env):
     nb_regression.diff_ignore = ("/cells/*/outputs", "/cells/*/execution_count", "/metadata")
     nb_regression.exec_env = {k: v for k, v in full_mode_env.items() if k.isupper()} | {
-        "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline"
+    }
     nb_regression.exec_timeout = 600
     nb_regression.exec_cwd = str(lesson.parent)
-    result = nb_regression.check(str(lesson))          # raises if any cell raises
-    printed = "".join(output.get("text", "") for cell in result.nb_final.cells if cell.cell_type == "code"
-                      for output in cell.outputs)
-    assert "rehearsal: pictures capped at 32 px" in printed, "the rehearsal setting must show where it applies"
-    trains_a_resnet = lesson.stem != "05_convolutions"          # lesson 5 only looks at filters
-    assert printed.count("No GPU:") == (1 if trains_a_resnet else 0), "full mode on a CPU says so, once"
+    result = nb_regression.check(str(lesson))  # raises if any cell raises
+    printed = "".join(
+        output.get("text", "")
+        for cell in result.nb_final.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+    )
+    assert "rehearsal: pictures capped at 32 px" in printed, (
+        "the rehearsal setting must show where it applies"
+    )
+    trains_a_resnet = lesson.stem != "05_convolutions"  # lesson 5 only looks at filters
+    assert printed.count("No GPU:") == (1 if trains_a_resnet else 0), (
+        "full mode on a CPU says so, once"
+    )

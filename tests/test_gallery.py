@@ -1,6 +1,6 @@
 """ResultsGallery, driven headless: set values, click, and check what it shows."""
+
 import os
-from pathlib import Path
 
 import pytest
 import torch
@@ -40,8 +40,13 @@ def test_every_view_shows_its_selection(trained_interp):
 
 
 def test_shuffle_draws_another_random_sample(trained_interp):
-    panel = ResultsGallery(trained_interp, view="correct, at random" if trained_interp.is_correct.sum() > 4
-                           else "incorrect, at random", n=2)
+    panel = ResultsGallery(
+        trained_interp,
+        view="correct, at random"
+        if trained_interp.is_correct.sum() > 4
+        else "incorrect, at random",
+        n=2,
+    )
     seen = {tuple(panel.selection())}
     for _ in range(5):
         panel.shuffle.click()
@@ -57,7 +62,7 @@ def test_confusion_cell_click_shows_that_pair():
     panel = ResultsGallery(interp, view="confusion matrix")
     buttons = [c for c in panel.matrix.children if hasattr(c, "click")]
     assert [b.description for b in buttons] == ["1", "2", "1", "0"]
-    buttons[1].click()                                           # actual cats, predicted dogs
+    buttons[1].click()  # actual cats, predicted dogs
     assert panel.pair == ("cats", "dogs") and panel.selection() == [1, 2]
     assert len(panel.grid.children) == 2 and "actual cats" in _shown(panel)[0]
     fig = panel.figure()
@@ -76,16 +81,20 @@ def test_opens_on_ten_thousand_items_decoding_only_what_it_shows(tmp_path, monke
         paths.append(link)
     decodes = []
     real_open = images.open_image
-    monkeypatch.setattr(images, "open_image", lambda p, **kw: (decodes.append(p), real_open(p, **kw))[1])
+    monkeypatch.setattr(
+        images, "open_image", lambda p, **kw: (decodes.append(p), real_open(p, **kw))[1]
+    )
     g = torch.Generator().manual_seed(0)
     probs = torch.softmax(torch.randn(10_000, 12, generator=g), 1)
     targets = torch.randint(0, 12, (10_000,), generator=g)
-    interp = Interpretation(probs, targets, torch.rand(10_000, generator=g), [f"c{i}" for i in range(12)], paths)
+    interp = Interpretation(
+        probs, targets, torch.rand(10_000, generator=g), [f"c{i}" for i in range(12)], paths
+    )
     panel = ResultsGallery(interp, n=8)
     assert len(decodes) == 8 == len(panel.grid.children)
     panel.view.value = "top losses"
     assert len(decodes) == 16
-    panel.view.value = "incorrect, at random"               # back to the first view: all cached
+    panel.view.value = "incorrect, at random"  # back to the first view: all cached
     assert len(decodes) == 16 and panel.thumbnails.decoded == 16
 
 

@@ -2,6 +2,7 @@
 
 Run on CPU tensors: the same code runs on CUDA tensors in a GPU session.
 """
+
 import math
 
 import pytest
@@ -40,11 +41,13 @@ def test_ks_statistic_tells_distributions_apart():
     g = torch.Generator().manual_seed(0)
     uniform = torch.rand(N, generator=g) * 20 - 10
     assert ks_statistic(uniform, torch.rand(N, generator=g) * 20 - 10) < 0.05
-    assert ks_statistic(uniform, torch.rand(N, generator=g) * 10 - 5) > 0.2      # half the range
-    assert ks_statistic(uniform, torch.randn(N, generator=g) * 4) > 0.1         # bell-shaped, not uniform
+    assert ks_statistic(uniform, torch.rand(N, generator=g) * 10 - 5) > 0.2  # half the range
+    assert ks_statistic(uniform, torch.randn(N, generator=g) * 4) > 0.1  # bell-shaped, not uniform
 
 
-@pytest.mark.parametrize("aug,max_zoom", [(ck.side_on, 1.1), (ck.side_on, 1.0), (ck.top_down, 1.05)])
+@pytest.mark.parametrize(
+    "aug,max_zoom", [(ck.side_on, 1.1), (ck.side_on, 1.0), (ck.top_down, 1.05)]
+)
 def test_rotation_zoom_and_lighting_follow_the_per_image_transforms(aug, max_zoom):
     torch.manual_seed(0)
     tfm = train_transform(64, aug, max_zoom)
@@ -53,7 +56,9 @@ def test_rotation_zoom_and_lighting_follow_the_per_image_transforms(aug, max_zoo
     affine = _steps(tfm, v2.RandomAffine)
     if aug.rotate or max_zoom > 1:
         ref = [affine[0].make_params([image]) for _ in range(N)]
-        assert_same_distribution(ours.angle, torch.tensor([p["angle"] for p in ref]), "rotation angle")
+        assert_same_distribution(
+            ours.angle, torch.tensor([p["angle"] for p in ref]), "rotation angle"
+        )
         assert_same_distribution(ours.scale, torch.tensor([p["scale"] for p in ref]), "zoom")
     else:
         assert not affine
@@ -61,35 +66,48 @@ def test_rotation_zoom_and_lighting_follow_the_per_image_transforms(aug, max_zoo
     jitter = _steps(tfm, v2.ColorJitter)
     assert jitter, "the preset varies the lighting"
     ref = [jitter[0].make_params([image]) for _ in range(N)]
-    assert_same_distribution(ours.brightness, torch.tensor([p["brightness_factor"] for p in ref]), "brightness")
-    assert_same_distribution(ours.contrast, torch.tensor([p["contrast_factor"] for p in ref]), "contrast")
+    assert_same_distribution(
+        ours.brightness, torch.tensor([p["brightness_factor"] for p in ref]), "brightness"
+    )
+    assert_same_distribution(
+        ours.contrast, torch.tensor([p["contrast_factor"] for p in ref]), "contrast"
+    )
     # ColorJitter's random order: brightness (fn 0) before contrast (fn 1) half the time
-    order = torch.tensor([float(list(p["fn_idx"]).index(0) < list(p["fn_idx"]).index(1)) for p in ref])
+    order = torch.tensor(
+        [float(list(p["fn_idx"]).index(0) < list(p["fn_idx"]).index(1)) for p in ref]
+    )
     assert_same_distribution(ours.brightness_first.float(), order, "lighting order")
 
 
 def _orientation(img: torch.Tensor) -> tuple:
     """Which of the 8 symmetries turned the marker image into ``img``: the corners' values."""
-    return tuple(int(v) for v in (img[0, 0, 0], img[0, 0, -1], img[0, -1, 0], img[0, -1, -1], img[0, 0, 1]))
+    return tuple(
+        int(v) for v in (img[0, 0, 0], img[0, 0, -1], img[0, -1, 0], img[0, -1, -1], img[0, 0, 1])
+    )
 
 
 @pytest.mark.parametrize("aug", [ck.side_on, ck.top_down])
 def test_flips_and_turns_follow_the_per_image_transforms(aug):
     torch.manual_seed(0)
     marker = torch.arange(16, dtype=torch.uint8).view(1, 4, 4).expand(3, 4, 4).clone()
-    per_image = [t for t in train_transform(4, aug).transforms
-                 if isinstance(t, (v2.RandomHorizontalFlip, RandomDihedral))]
+    per_image = [
+        t
+        for t in train_transform(4, aug).transforms
+        if isinstance(t, (v2.RandomHorizontalFlip, RandomDihedral))
+    ]
     assert len(per_image) == 1
     ref = torch.tensor([hash(_orientation(per_image[0](marker))) for _ in range(N)])
     params = draw_params(N, aug, generator=torch.Generator().manual_seed(2))
     x = torch.stack([marker] * N).float()
-    x = torch.where(params.flip.view(-1, 1, 1, 1), torch.stack([torch.rot90(m, int(k), (-2, -1)) for m, k in
-                                                                  zip(x, params.turns)]).flip(-1),
-                    torch.stack([torch.rot90(m, int(k), (-2, -1)) for m, k in zip(x, params.turns)]))
+    x = torch.where(
+        params.flip.view(-1, 1, 1, 1),
+        torch.stack([torch.rot90(m, int(k), (-2, -1)) for m, k in zip(x, params.turns)]).flip(-1),
+        torch.stack([torch.rot90(m, int(k), (-2, -1)) for m, k in zip(x, params.turns)]),
+    )
     ours = torch.tensor([hash(_orientation(img)) for img in x])
     kinds = sorted(set(ref.tolist()))
     assert sorted(set(ours.tolist())) == kinds and len(kinds) == (8 if aug.dihedral else 2)
-    for kind in kinds:   # each orientation as often as in the per-image path (binomial, 4 sigma)
+    for kind in kinds:  # each orientation as often as in the per-image path (binomial, 4 sigma)
         p = (ref == kind).float().mean()
         sigma = math.sqrt(2 * p * (1 - p) / N)
         assert abs((ours == kind).float().mean() - p) < 4 * sigma
@@ -108,15 +126,29 @@ def test_given_values_each_image_matches_torchvision_functional():
     g = torch.Generator().manual_seed(3)
     # smooth pictures: a nearest-pixel tie can only pick a neighbour of almost the same value
     base = torch.linspace(0, 1, 48)
-    xb = (torch.stack([torch.outer(base, base.roll(i)) for i in range(6)]).unsqueeze(1).expand(6, 3, 48, 48)
-          * torch.tensor([255, 200, 120]).view(1, 3, 1, 1)).round().to(torch.uint8)
+    xb = (
+        (
+            torch.stack([torch.outer(base, base.roll(i)) for i in range(6)])
+            .unsqueeze(1)
+            .expand(6, 3, 48, 48)
+            * torch.tensor([255, 200, 120]).view(1, 3, 1, 1)
+        )
+        .round()
+        .to(torch.uint8)
+    )
     augment = BatchAugment(48, ck.side_on, max_zoom=1.1)
     params = draw_params(6, ck.side_on, 1.1, g)
     out = augment.apply(xb, params)
     for i, x in enumerate(xb):
         y = TF.to_dtype(x, torch.float32, scale=True)
-        y = TF.affine(y, angle=float(params.angle[i]), translate=[0.0, 0.0], scale=float(params.scale[i]),
-                      shear=[0.0, 0.0], interpolation=v2.InterpolationMode.NEAREST)
+        y = TF.affine(
+            y,
+            angle=float(params.angle[i]),
+            translate=[0.0, 0.0],
+            scale=float(params.scale[i]),
+            shear=[0.0, 0.0],
+            interpolation=v2.InterpolationMode.NEAREST,
+        )
         if params.flip[i]:
             y = TF.horizontal_flip(y)
         b, c = float(params.brightness[i]), float(params.contrast[i])
@@ -132,11 +164,11 @@ def test_given_values_each_image_matches_torchvision_functional():
 
 def test_rotation_turns_clockwise_like_torchvision():
     x = torch.zeros(1, 1, 9, 9)
-    x[0, 0, 4, 8] = 1.0                                  # a dot right of centre
+    x[0, 0, 4, 8] = 1.0  # a dot right of centre
     out = rotate_and_zoom(x, torch.tensor([90.0]), torch.tensor([1.0]))
     ref = TF.affine(x[0], angle=90.0, translate=[0.0, 0.0], scale=1.0, shear=[0.0, 0.0])
     torch.testing.assert_close(out[0], ref)
-    assert out[0, 0, 8, 4] == 1.0                        # now below centre: clockwise on screen
+    assert out[0, 0, 8, 4] == 1.0  # now below centre: clockwise on screen
 
 
 def test_image_data_delivers_augmented_float_batches_from_uint8_workers(tiny_pets):
@@ -152,7 +184,7 @@ def test_image_data_delivers_augmented_float_batches_from_uint8_workers(tiny_pet
     assert pixels.min() >= 0 and pixels.max() <= 1 and pixels.std() > 0.05
     data.batch_augment = False
     assert not isinstance(data.train_dl, DeviceLoader)
-    assert not isinstance(data.valid_dl, DeviceLoader)       # validation stays per image, unaugmented
+    assert not isinstance(data.valid_dl, DeviceLoader)  # validation stays per image, unaugmented
 
 
 def test_a_learner_trains_on_batch_side_augmentation(tiny_pets):
@@ -164,4 +196,6 @@ def test_a_learner_trains_on_batch_side_augmentation(tiny_pets):
     learn.fit(1e-2, 1, quiet=True)
     after = [p for p in learn.model.parameters() if p.requires_grad]
     assert any(not torch.equal(a, b) for a, b in zip(after, before))
-    assert len(learn.recorder.losses) == len(data.train_dl) and all(map(math.isfinite, learn.recorder.losses))
+    assert len(learn.recorder.losses) == len(data.train_dl) and all(
+        map(math.isfinite, learn.recorder.losses)
+    )

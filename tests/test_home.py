@@ -1,25 +1,30 @@
 """One home: the distribution name and repository in pyproject.toml are the only ones the README,
 the Binder badge and every lesson's Colab badge and install cell name."""
+
 import re
-import tomllib
 from pathlib import Path
 
 import nbformat
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))
 
 # every way a text can name a GitHub repository: a plain link, Colab's and Binder's launch links
-REPO_LINK = re.compile(r"(?:github\.com|colab\.research\.google\.com/github|mybinder\.org/v2/gh)/"
-                       r"([\w.-]+/[\w.-]+?)(?:\.git)?(?=[/?#)\s\"'>]|$)")
+REPO_LINK = re.compile(
+    r"(?:github\.com|colab\.research\.google\.com/github|mybinder\.org/v2/gh)/"
+    r"([\w.-]+/[\w.-]+?)(?:\.git)?(?=[/?#)\s\"'>]|$)"
+)
 
 
 def project():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     url = meta["urls"]["Repository"]
     owner_repo = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+)", url)
-    assert owner_repo, f"pyproject.toml: [project.urls] Repository = {url!r} is not https://github.com/OWNER/NAME"
+    assert owner_repo, (
+        f"pyproject.toml: [project.urls] Repository = {url!r} is not https://github.com/OWNER/NAME"
+    )
     return meta["name"], owner_repo.group(1)
 
 
@@ -44,7 +49,10 @@ def test_readme_badges_and_install_line():
     name, repo = project()
     readme = (ROOT / "README.md").read_text()
     assert f"(https://mybinder.org/v2/gh/{repo}/HEAD?urlpath=lab/tree/lessons)" in readme
-    assert f"(https://colab.research.google.com/github/{repo}/blob/main/lessons/01_pets.ipynb)" in readme
+    assert (
+        f"(https://colab.research.google.com/github/{repo}/blob/main/lessons/01_pets.ipynb)"
+        in readme
+    )
     assert f"project's home is the repository https://github.com/{repo}" in readme
     installs = re.findall(r"pip install (?:-q )?([^\s`]+)", readme)
     assert f"{name}" in installs, installs
@@ -56,8 +64,12 @@ def test_lesson_colab_badge_and_install_cell(lesson):
     name, repo = project()
     markdown, code = first_cells(lesson)
     badge = f"(https://colab.research.google.com/github/{repo}/blob/main/lessons/{lesson.name})"
-    assert markdown.startswith("[![Open In Colab]") and badge in markdown, f"{lesson.name}: first markdown cell"
-    assert f'"pip", "install", "-q", "{name}"]' in code, f"{lesson.name}: first code cell installs {name}"
+    assert markdown.startswith("[![Open In Colab]") and badge in markdown, (
+        f"{lesson.name}: first markdown cell"
+    )
+    assert f'"pip", "install", "-q", "{name}"]' in code, (
+        f"{lesson.name}: first code cell installs {name}"
+    )
     assert "git+" not in code
 
 

@@ -1,5 +1,5 @@
 """Every lesson layout loads from its sample through the public API, into the right batches."""
-import warnings
+
 
 import numpy as np
 import pytest
@@ -7,8 +7,8 @@ import torch
 from PIL import Image
 
 import coursekit as ck
-from coursekit.demo import SAMPLE_SETS, sample_data
 from coursekit.data.transforms import RandomDihedral
+from coursekit.demo import SAMPLE_SETS, sample_data
 
 
 def test_pets_from_name_re(pets_data):
@@ -22,16 +22,21 @@ def test_pets_from_name_re(pets_data):
 
 def test_splits_are_deterministic_for_a_seed():
     path = ck.samples.pets() / "images"
-    make = lambda seed: ck.ImageData.from_name_re(path, pat=r"([^/]+)_\d+\.jpg$", seed=seed, num_workers=0)
+    make = lambda seed: ck.ImageData.from_name_re(
+        path, pat=r"([^/]+)_\d+\.jpg$", seed=seed, num_workers=0
+    )
     assert make(42).valid_paths == make(42).valid_paths
     assert make(42).valid_paths != make(7).valid_paths
-    explicit = ck.ImageData.from_name_re(path, pat=r"([^/]+)_\d+\.jpg$", val_idxs=[0, 1, 2], num_workers=0)
+    explicit = ck.ImageData.from_name_re(
+        path, pat=r"([^/]+)_\d+\.jpg$", val_idxs=[0, 1, 2], num_workers=0
+    )
     assert len(explicit.valid_paths) == 3
 
 
 def test_dogscats_from_folder():
-    data = ck.ImageData.from_folder(ck.samples.dogscats(), train="train", valid="valid", test="test1",
-                                    size=32, num_workers=0)
+    data = ck.ImageData.from_folder(
+        ck.samples.dogscats(), train="train", valid="valid", test="test1", size=32, num_workers=0
+    )
     assert data.classes == ["cats", "dogs"] and len(data.test_ds) == 20
     xb, yb = next(iter(data.valid_dl))
     assert set(yb.tolist()) <= {0, 1}
@@ -39,8 +44,16 @@ def test_dogscats_from_folder():
 
 
 def test_dogbreeds_from_csv():
-    data = ck.ImageData.from_csv(ck.samples.dogbreeds(), folder="train", csv="labels.csv", suffix=".jpg",
-                                 test="test", valid_pct=0.2, size=32, num_workers=0)
+    data = ck.ImageData.from_csv(
+        ck.samples.dogbreeds(),
+        folder="train",
+        csv="labels.csv",
+        suffix=".jpg",
+        test="test",
+        valid_pct=0.2,
+        size=32,
+        num_workers=0,
+    )
     assert data.c == 8 and len(data.valid_paths) == int(0.2 * 240)
     assert len(data.image_sizes("train")) == len(data.train_paths)
     assert all(w > 50 and h > 50 for w, h in data.image_sizes())
@@ -82,7 +95,9 @@ def test_a_decompression_bomb_is_left_out_with_the_unreadable_files(tmp_path, mo
         for i in range(3):
             Image.new("RGB", (40, 40), "gray").save(tmp_path / "train" / c / f"{i}.png")
     Image.new("RGB", (400, 400), "gray").save(tmp_path / "train" / "dogs" / "huge.png")
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)     # 400x400 is over twice the limit: a "bomb"
+    monkeypatch.setattr(
+        Image, "MAX_IMAGE_PIXELS", 10_000
+    )  # 400x400 is over twice the limit: a "bomb"
     with pytest.warns(UserWarning, match=r"(?s)could not be read.*huge.png"):
         data = ck.ImageData.from_folder(tmp_path, valid=None, valid_pct=0.3, num_workers=0)
     assert not any(p.name == "huge.png" for p in data.train_paths + data.valid_paths)
@@ -103,12 +118,18 @@ def test_with_size_and_resize_keep_the_split(pets_data):
 def test_augmentation_presets():
     img = Image.fromarray(np.random.default_rng(0).integers(0, 255, (50, 70, 3), dtype=np.uint8))
     plain = ck.data.transforms.valid_transform(32)(img)
-    assert torch.equal(plain, ck.data.transforms.valid_transform(32)(img))     # no randomness
+    assert torch.equal(plain, ck.data.transforms.valid_transform(32)(img))  # no randomness
     torch.manual_seed(0)
-    views = {ck.data.transforms.train_transform(32, ck.side_on, max_zoom=1.1)(img).sum().item() for _ in range(5)}
+    views = {
+        ck.data.transforms.train_transform(32, ck.side_on, max_zoom=1.1)(img).sum().item()
+        for _ in range(5)
+    }
     assert len(views) > 1
     x = torch.arange(16.0).view(1, 4, 4)
     seen = {tuple(RandomDihedral()(x).flatten().tolist()) for _ in range(200)}
     assert len(seen) == 8 and all(sorted(s) == list(range(16)) for s in seen)
-    assert torch.allclose(ck.denormalize(ck.data.transforms.valid_transform(32)(img)),
-                          ck.data.transforms.valid_transform(32, stats=((0, 0, 0), (1, 1, 1)))(img), atol=1e-5)
+    assert torch.allclose(
+        ck.denormalize(ck.data.transforms.valid_transform(32)(img)),
+        ck.data.transforms.valid_transform(32, stats=((0, 0, 0), (1, 1, 1)))(img),
+        atol=1e-5,
+    )

@@ -1,4 +1,5 @@
 """Decoding any image mode to upright RGB, draft decoding, header checks, and the resize cache."""
+
 import os
 import time
 
@@ -38,10 +39,12 @@ def test_exif_orientation_is_applied(tmp_path):
     upright = _arrow()
     exif = Image.Exif()
     exif[0x0112] = 6
-    upright.transpose(Image.Transpose.ROTATE_90).save(tmp_path / "r.jpg", quality=95, exif=exif.tobytes())
+    upright.transpose(Image.Transpose.ROTATE_90).save(
+        tmp_path / "r.jpg", quality=95, exif=exif.tobytes()
+    )
     out = np.asarray(open_image(tmp_path / "r.jpg")).astype(int)
     assert out.shape == (80, 120, 3)
-    assert out[5, 5, 1] < 80 and out[-5, -5, 1] > 200         # red corner back at the top left
+    assert out[5, 5, 1] < 80 and out[-5, -5, 1] > 200  # red corner back at the top left
     sizes, bad = check_images([tmp_path / "r.jpg"])
     assert sizes == [(120, 80)] and bad == []
 
@@ -49,7 +52,7 @@ def test_exif_orientation_is_applied(tmp_path):
 def test_draft_decoding_keeps_at_least_min_size(tmp_path):
     Image.new("RGB", (800, 600), "blue").save(tmp_path / "big.jpg")
     small = open_image(tmp_path / "big.jpg", min_size=64)
-    assert min(small.size) >= 64 and small.size[0] < 800      # 1/8 scale: 100 x 75
+    assert min(small.size) >= 64 and small.size[0] < 800  # 1/8 scale: 100 x 75
     assert open_image(tmp_path / "big.jpg").size == (800, 600)
 
 
@@ -81,9 +84,9 @@ def test_resize_cache_makes_small_copies_and_remakes_changed_ones(tmp_path):
     first = out[0].stat().st_mtime_ns
     time.sleep(0.01)
     assert resize_images(paths, src, 100, cache_dir=cache, progress=False) == out
-    assert out[0].stat().st_mtime_ns == first                          # not re-made
-    Image.new("RGB", (300, 300), "green").save(paths[0])              # the source changes
+    assert out[0].stat().st_mtime_ns == first  # not re-made
+    Image.new("RGB", (300, 300), "green").save(paths[0])  # the source changes
     os.utime(paths[0], ns=(time.time_ns(), time.time_ns() + 10**9))
     resize_images(paths, src, 100, cache_dir=cache, progress=False)
     assert Image.open(out[0]).size == (100, 100)
-    assert not list(cache.rglob("*.tmp"))                              # nothing half-written left
+    assert not list(cache.rglob("*.tmp"))  # nothing half-written left

@@ -1,30 +1,35 @@
 """Interpretation against hand-made predictions whose right answers are known."""
+
 from pathlib import Path
 
 import pytest
 import torch
 
-import coursekit as ck
 from coursekit.train.interpret import Interpretation
 
 
 def _single(probs, targets):
     probs, targets = torch.tensor(probs), torch.tensor(targets)
     losses = torch.nn.functional.nll_loss(probs.log(), targets, reduction="none")
-    return Interpretation(probs, targets, losses, ["cat", "dog", "fox"], [Path(f"{i}.jpg") for i in range(len(probs))])
+    return Interpretation(
+        probs, targets, losses, ["cat", "dog", "fox"], [Path(f"{i}.jpg") for i in range(len(probs))]
+    )
 
 
 @pytest.fixture
 def interp():
-    return _single([
-        [0.9, 0.05, 0.05],   # 0 cat, right, sure
-        [0.6, 0.3, 0.1],     # 1 cat, right
-        [0.2, 0.7, 0.1],     # 2 cat, wrong -> dog
-        [0.1, 0.85, 0.05],   # 3 dog, right, sure
-        [0.45, 0.44, 0.11],  # 4 dog, wrong -> cat, very uncertain
-        [0.05, 0.15, 0.8],   # 5 fox, right
-        [0.1, 0.8, 0.1],     # 6 fox, wrong -> dog, confidently
-    ], [0, 0, 0, 1, 1, 2, 2])
+    return _single(
+        [
+            [0.9, 0.05, 0.05],  # 0 cat, right, sure
+            [0.6, 0.3, 0.1],  # 1 cat, right
+            [0.2, 0.7, 0.1],  # 2 cat, wrong -> dog
+            [0.1, 0.85, 0.05],  # 3 dog, right, sure
+            [0.45, 0.44, 0.11],  # 4 dog, wrong -> cat, very uncertain
+            [0.05, 0.15, 0.8],  # 5 fox, right
+            [0.1, 0.8, 0.1],  # 6 fox, wrong -> dog, confidently
+        ],
+        [0, 0, 0, 1, 1, 2, 2],
+    )
 
 
 def test_correctness_and_random_selections(interp):
@@ -36,7 +41,7 @@ def test_correctness_and_random_selections(interp):
 
 
 def test_most_correct_and_incorrect_by_class(interp):
-    assert interp.most_by_correct("cat", True, n=4) == [0, 1]          # highest P(cat) first
+    assert interp.most_by_correct("cat", True, n=4) == [0, 1]  # highest P(cat) first
     assert interp.most_by_correct("cat", False) == [2]
     assert interp.most_by_correct("fox", False) == [6]
     assert interp.most_by_correct(1, True) == [3]
@@ -45,11 +50,11 @@ def test_most_correct_and_incorrect_by_class(interp):
 def test_most_uncertain_uses_the_top_two_margin(interp):
     assert interp.most_uncertain(1) == [4]
     two = _single([[0.51, 0.49], [0.9, 0.1], [0.3, 0.7]], [0, 0, 1])
-    assert two.most_uncertain(3) == [0, 2, 1]                           # |p - 0.5|: 0.01, 0.2, 0.4
+    assert two.most_uncertain(3) == [0, 2, 1]  # |p - 0.5|: 0.01, 0.2, 0.4
 
 
 def test_top_losses(interp):
-    assert interp.top_losses(2) == [6, 2]                               # P(true) 0.1, then 0.2
+    assert interp.top_losses(2) == [6, 2]  # P(true) 0.1, then 0.2
 
 
 def test_confusion_matrix_and_most_confused(interp):
@@ -64,13 +69,22 @@ def test_confusion_matrix_and_most_confused(interp):
 def test_multilabel_metrics_and_threshold():
     probs = torch.tensor([[0.9, 0.3, 0.1], [0.8, 0.6, 0.35], [0.2, 0.7, 0.4]])
     targets = torch.tensor([[1.0, 0, 0], [1, 1, 1], [0, 1, 1]])
-    interp = Interpretation(probs, targets, torch.zeros(3), ["clear", "road", "water"], [Path("a")] * 3,
-                            is_multilabel=True, thresh=0.5)
+    interp = Interpretation(
+        probs,
+        targets,
+        torch.zeros(3),
+        ["clear", "road", "water"],
+        [Path("a")] * 3,
+        is_multilabel=True,
+        thresh=0.5,
+    )
     tags = interp.per_tag_metrics()
     assert tags["clear"] == {"precision": 1.0, "recall": 1.0, "f2": pytest.approx(1.0)}
     assert tags["water"]["recall"] == 0.0 and tags["road"]["precision"] == 1.0
     thresh, score = interp.best_threshold(beta=2)
-    assert 0.30 <= thresh < 0.35 and score == pytest.approx(1.0)      # true tags >= 0.35, false ones <= 0.3
+    assert 0.30 <= thresh < 0.35 and score == pytest.approx(
+        1.0
+    )  # true tags >= 0.35, false ones <= 0.3
     with pytest.raises(ValueError, match="single-label"):
         interp.confusion_matrix()
 
@@ -79,7 +93,11 @@ def test_from_learner_and_plots(learn):
     learn.fit(1e-2, 1, quiet=True)
     interp = learn.interpret()
     n = len(learn.data.valid_paths)
-    assert interp.probs.shape == (n, 12) and len(interp.losses) == n and interp.paths == learn.data.valid_paths
+    assert (
+        interp.probs.shape == (n, 12)
+        and len(interp.losses) == n
+        and interp.paths == learn.data.valid_paths
+    )
     expected = torch.nn.functional.cross_entropy(torch.log(interp.probs), interp.targets)
     assert interp.losses.mean().item() == pytest.approx(expected.item(), rel=1e-4)
     fig = interp.plot_top_losses(4, ncols=2)

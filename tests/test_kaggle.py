@@ -1,4 +1,5 @@
 """kaggle_data through the real kagglehub client, against MirrorServer's Kaggle stand-in."""
+
 import io
 import os
 import re
@@ -32,9 +33,16 @@ def _tar_7z(path, folder: str, files: dict) -> None:
 
 def _api_calls(server) -> list:
     """The Kaggle API calls kagglehub made: 'file' or 'bundle' (kagglehub >= 0.4 POSTs, older GETs)."""
-    kinds = {"DownloadDataFile": "file", "DownloadDataFiles": "bundle", "download": "file", "download-all": "bundle"}
-    calls = [re.search(r"CompetitionApiService/(\w+)$|/competitions/data/(download(?:-all)?)/", path)
-             for _, path, _ in server.requests]
+    kinds = {
+        "DownloadDataFile": "file",
+        "DownloadDataFiles": "bundle",
+        "download": "file",
+        "download-all": "bundle",
+    }
+    calls = [
+        re.search(r"CompetitionApiService/(\w+)$|/competitions/data/(download(?:-all)?)/", path)
+        for _, path, _ in server.requests
+    ]
     return [kinds[call[1] or call[2]] for call in calls if call]
 
 
@@ -70,7 +78,7 @@ def test_only_the_files_asked_for_are_downloaded_and_tar_7z_is_unpacked(kaggle, 
     assert _api_calls(kaggle) == ["file", "file"]
     kaggle.requests.clear()
     assert ck.kaggle_data(PLANET, files=["train_v2.csv", "train-jpg.tar.7z"]) == path
-    assert kaggle.requests == []                              # the second call needs no network
+    assert kaggle.requests == []  # the second call needs no network
 
 
 def test_a_manual_unpack_is_used_and_never_deleted(kaggle, fresh_home):
@@ -90,21 +98,38 @@ def test_whole_bundle(kaggle, fresh_home):
 
 
 def test_dropped_connection_resumes(kaggle, fresh_home):
-    photo = os.urandom(2_500_000)                                 # kagglehub writes whole MiBs
-    _tar_7z(kaggle.root / "kaggle" / "competitions" / PLANET / "train-jpg.tar.7z", "train-jpg", {"big.jpg": photo})
+    photo = os.urandom(2_500_000)  # kagglehub writes whole MiBs
+    _tar_7z(
+        kaggle.root / "kaggle" / "competitions" / PLANET / "train-jpg.tar.7z",
+        "train-jpg",
+        {"big.jpg": photo},
+    )
     kaggle.drop_after[f"/kaggle/files/{PLANET}/train-jpg.tar.7z"] = (1_500_000, 1)
     path = ck.kaggle_data(PLANET, files=["train-jpg.tar.7z"])
     assert (path / "train-jpg" / "big.jpg").read_bytes() == photo
     ranges = [r[2] for r in kaggle.requests if r[1] == f"/kaggle/files/{PLANET}/train-jpg.tar.7z"]
-    assert ranges[0] is None and ranges[-1] == f"bytes={2**20}-"   # kagglehub resumed from the MiB it kept
+    assert (
+        ranges[0] is None and ranges[-1] == f"bytes={2**20}-"
+    )  # kagglehub resumed from the MiB it kept
 
 
-@pytest.mark.parametrize("status, competition, message", [
-    (401, PLANET, r"rejected your API token \(401\).*Colab Secrets"),
-    (403, PLANET, r"accept the competition's rules at "
-                  r"https://www.kaggle.com/competitions/planet-understanding-the-amazon-from-space/rules"),
-    (None, "planet-understanding-the-amazon", r"no competition 'planet-understanding-the-amazon'.*\(404\).*spelling"),
-])
+@pytest.mark.parametrize(
+    "status, competition, message",
+    [
+        (401, PLANET, r"rejected your API token \(401\).*Colab Secrets"),
+        (
+            403,
+            PLANET,
+            r"accept the competition's rules at "
+            r"https://www.kaggle.com/competitions/planet-understanding-the-amazon-from-space/rules",
+        ),
+        (
+            None,
+            "planet-understanding-the-amazon",
+            r"no competition 'planet-understanding-the-amazon'.*\(404\).*spelling",
+        ),
+    ],
+)
 def test_kaggle_refusals_say_what_to_do(kaggle, fresh_home, status, competition, message):
     kaggle.kaggle_status = status
     with pytest.raises(ck.DownloadError, match=message):
@@ -120,21 +145,20 @@ def test_no_token_names_colab_secrets(kaggle, monkeypatch):
 
 
 def test_missing_packages_say_what_to_install(kaggle, monkeypatch, tmp_path):
-    monkeypatch.setitem(sys.modules, "kagglehub", None)         # import kagglehub -> ImportError
+    monkeypatch.setitem(sys.modules, "kagglehub", None)  # import kagglehub -> ImportError
     with pytest.raises(ck.DownloadError, match="pip install kagglehub"):
         ck.kaggle_data(PLANET, files=["train_v2.csv"])
     monkeypatch.setitem(sys.modules, "py7zr", None)
     archive = tmp_path / "x.7z"
     _tar_7z(archive, "x", {"a": b"a"})
     with pytest.raises(ExtractError, match="pip install py7zr"):
-
         extract_archive(archive, tmp_path / "x")
 
 
 def test_a_corrupt_7z_is_a_clear_error_and_is_fetched_anew(kaggle, fresh_home):
     real = kaggle.root / "kaggle" / "competitions" / PLANET / "train-jpg.tar.7z"
     good = real.read_bytes()
-    real.write_bytes(good[:32] + b"\0" * (len(good) - 32))       # the header survives, the data does not
+    real.write_bytes(good[:32] + b"\0" * (len(good) - 32))  # the header survives, the data does not
     with pytest.raises(ck.DownloadError, match="corrupt.*run again to fetch it anew"):
         ck.kaggle_data(PLANET, files=["train-jpg.tar.7z"])
     assert not (fresh_home / "data" / PLANET / "train-jpg").exists()
@@ -154,6 +178,7 @@ def test_a_full_disk_while_downloading_says_where_to_free_space(kaggle, monkeypa
 
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
+
     monkeypatch.setattr(kagglehub, "competition_download", full)
     with pytest.raises(ck.DownloadError, match="disk filled up.*KAGGLEHUB_CACHE"):
         ck.kaggle_data(PLANET, files=["train_v2.csv"])

@@ -1,5 +1,5 @@
 """Labels from names, folders and CSVs, and the errors that teach."""
-import shutil
+
 
 import numpy as np
 import pytest
@@ -16,7 +16,10 @@ def _img(path):
 
 def test_regex_labels_from_full_path():
     from pathlib import Path
-    assert labels_from_name_re([Path("/d/images/great_pyrenees_17.jpg")], r"/([^/]+)_\d+\.jpg$") == ["great_pyrenees"]
+
+    assert labels_from_name_re(
+        [Path("/d/images/great_pyrenees_17.jpg")], r"/([^/]+)_\d+\.jpg$"
+    ) == ["great_pyrenees"]
 
 
 def test_regex_matching_nothing_shows_examples(tmp_path):
@@ -61,7 +64,9 @@ def test_csv_row_whose_image_is_missing(tmp_path):
     _img(tmp_path / "train" / "abc.jpg")
     (tmp_path / "labels.csv").write_text("id,breed\nabc,pug\nmissing1,beagle\n")
     with pytest.raises(ck.LabelError, match=r"line 3: .*missing1.jpg.*suffix="):
-        ck.ImageData.from_csv(tmp_path, folder="train", csv="labels.csv", suffix=".jpg", num_workers=0)
+        ck.ImageData.from_csv(
+            tmp_path, folder="train", csv="labels.csv", suffix=".jpg", num_workers=0
+        )
 
 
 def test_csv_wrong_suffix_is_explained(tmp_path):
@@ -74,7 +79,7 @@ def test_csv_wrong_suffix_is_explained(tmp_path):
 def test_cv_idxs_are_deterministic_and_match_the_course():
     a = ck.get_cv_idxs(100, 0.2, seed=42)
     assert len(a) == 20 and np.array_equal(a, ck.get_cv_idxs(100, 0.2, seed=42))
-    np.random.seed(42)                          # fastai 0.7's get_cv_idxs
+    np.random.seed(42)  # fastai 0.7's get_cv_idxs
     assert np.array_equal(a, np.random.permutation(100)[:20])
     assert not np.array_equal(a, ck.get_cv_idxs(100, 0.2, seed=1))
     with pytest.raises(ValueError, match="valid_pct"):

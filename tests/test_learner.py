@@ -1,4 +1,5 @@
 """The Learner on a tiny CPU problem: freezing, fitting, events, stopping, saving, predicting."""
+
 import csv
 import math
 
@@ -35,7 +36,12 @@ def test_fit_trains_only_unfrozen_groups(learn):
 
 
 def _bn_layers(group):
-    return [m for mod in group.modules for m in mod.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    return [
+        m
+        for mod in group.modules
+        for m in mod.modules()
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+    ]
 
 
 def test_batchnorm_follows_fastai_0_7(learn):
@@ -43,19 +49,21 @@ def test_batchnorm_follows_fastai_0_7(learn):
     body_bn = _bn_layers(learn.layer_groups[0]) + _bn_layers(learn.layer_groups[1])
     stats = [bn.running_mean.clone() for bn in body_bn]
     modes = []
-    learn.events["after_batch"].append(lambda l: modes.append([bn.training for g in l.layer_groups for bn in _bn_layers(g)]))
-    learn.fit(1e-3, 1, quiet=True)                               # body frozen: its statistics never move
+    learn.events["after_batch"].append(
+        lambda l: modes.append([bn.training for g in l.layer_groups for bn in _bn_layers(g)])
+    )
+    learn.fit(1e-3, 1, quiet=True)  # body frozen: its statistics never move
     assert all(torch.equal(bn.running_mean, s) for bn, s in zip(body_bn, stats))
-    assert not any(m for step in modes for m in step[:len(body_bn)])
+    assert not any(m for step in modes for m in step[: len(body_bn)])
     learn.unfreeze()
-    learn.bn_freeze(True)                                        # the course, for resnet50 on photos
+    learn.bn_freeze(True)  # the course, for resnet50 on photos
     modes.clear()
     learn.fit(1e-3, 1, quiet=True)
     assert modes and not any(m for step in modes for m in step)  # every BatchNorm in eval mode
     assert all(torch.equal(bn.running_mean, s) for bn, s in zip(body_bn, stats))
     learn.bn_freeze(False)
     modes.clear()
-    learn.fit(1e-3, 1, quiet=True)                               # unfrozen, no bn_freeze: they follow the data
+    learn.fit(1e-3, 1, quiet=True)  # unfrozen, no bn_freeze: they follow the data
     assert all(all(step) for step in modes)
     assert not torch.equal(body_bn[0].running_mean, stats[0])
 
@@ -72,13 +80,13 @@ def test_constant_and_differential_lrs_are_what_the_groups_get(learn):
     with pytest.raises(ValueError, match="lr_find"):
         learn.fit(None, 1)
     with pytest.raises(TypeError):
-        learn.fit()                                             # no hidden default rate
+        learn.fit()  # no hidden default rate
 
 
 def test_sgdr_fit_follows_the_pure_schedule(learn):
     learn.fit(1e-2, 2, cycle_len=1, cycle_mult=2, quiet=True)
     steps = len(learn.loader("train", shuffle=True))
-    assert len(learn.recorder.rows) == 3                        # 1 + 2 epochs
+    assert len(learn.recorder.rows) == 3  # 1 + 2 epochs
     expected = [schedules.sgdr(s, 1e-2, steps, 1, 2) for s in range(3 * steps)]
     assert [l[-1] for l in learn.recorder.lrs] == pytest.approx(expected)
 
@@ -113,25 +121,29 @@ def test_stop_is_honoured_at_the_next_batch(learn):
 def test_keyboard_interrupt_leaves_a_usable_model_and_history(learn):
     finished = []
     learn.events["after_fit"].append(lambda l: finished.append(True))
+
     def interrupt(l):
         if l.recorder.iteration == 3:
             raise KeyboardInterrupt
+
     learn.events["after_batch"].append(interrupt)
     with pytest.raises(KeyboardInterrupt):
         learn.fit(1e-3, 2, quiet=True)
     assert finished == [True] and len(learn.recorder.losses) == 3
     assert all(torch.isfinite(p).all() for p in learn.model.parameters())
     learn.events["after_batch"].clear()
-    learn.fit(1e-3, 1, quiet=True)                                      # and it trains on
+    learn.fit(1e-3, 1, quiet=True)  # and it trains on
     assert len(learn.recorder.rows) == 1
 
 
 def test_non_finite_loss_stops_with_advice_and_puts_the_weights_back(learn, capsys):
     calls = []
+
     def loss(out, y):
         calls.append(1)
         value = torch.nn.functional.cross_entropy(out, y)
         return value * float("nan") if len(calls) == 3 else value
+
     learn.loss_func = loss
     before = {k: v.clone() for k, v in learn.model.state_dict().items()}
     learn.fit(1e-3, 2)
@@ -170,8 +182,9 @@ def test_save_load_round_trip_and_errors(learn, tiny_pets):
 
 def test_load_with_other_classes_is_refused(learn, tiny_pets):
     learn.save("pets12")
-    fewer = ck.ImageData.from_name_re(tiny_pets.path / "images", pat=r"([^/]+)_\d+\.jpg$", size=32,
-                                      num_workers=0)
+    fewer = ck.ImageData.from_name_re(
+        tiny_pets.path / "images", pat=r"([^/]+)_\d+\.jpg$", size=32, num_workers=0
+    )
     fewer.classes = fewer.classes[:-1] + ["zebra"]
     other = ck.Learner.pretrained("resnet18", fewer, pretrained=False)
     with pytest.raises(ValueError, match="saved for classes"):
@@ -180,14 +193,17 @@ def test_load_with_other_classes_is_refused(learn, tiny_pets):
 
 def test_cycle_snapshots_and_their_average(learn):
     learn.fit(1e-2, 2, cycle_len=1, cycle_save_name="snap", quiet=True)
-    assert sorted(p.name for p in learn.models_dir.glob("snap_cyc_*.pth")) == ["snap_cyc_0.pth", "snap_cyc_1.pth"]
+    assert sorted(p.name for p in learn.models_dir.glob("snap_cyc_*.pth")) == [
+        "snap_cyc_0.pth",
+        "snap_cyc_1.pth",
+    ]
     current = learn.get_preds()[0]
     mean, y = learn.snapshot_preds("snap")
     learn.load("snap_cyc_0")
     first = learn.get_preds()[0]
     learn.load("snap_cyc_1")
     assert torch.allclose(mean, (first + learn.get_preds()[0]) / 2, atol=1e-6)
-    assert torch.allclose(learn.get_preds()[0], current)                 # the last snapshot is the model
+    assert torch.allclose(learn.get_preds()[0], current)  # the last snapshot is the model
 
 
 def test_set_data_keeps_weights_and_freezes_again(learn, tiny_pets):
@@ -204,7 +220,11 @@ def test_predictions_tta_and_predict(learn, monkeypatch):
     assert torch.allclose(probs.sum(1), torch.ones(len(probs)), atol=1e-5)
     assert torch.equal(y, learn.data.valid_ds.targets)
     # with "augmented" views equal to the plain one, TTA's mean equals the plain prediction
-    monkeypatch.setattr(ck.train.inference, "tta_transform", lambda size, *a: ck.data.transforms.valid_transform(size))
+    monkeypatch.setattr(
+        ck.train.inference,
+        "tta_transform",
+        lambda size, *a: ck.data.transforms.valid_transform(size),
+    )
     tta_probs, _ = learn.tta(n_aug=3)
     assert torch.allclose(tta_probs, probs, atol=1e-5)
     name, index, p = learn.predict(learn.data.valid_paths[0])
@@ -216,7 +236,7 @@ def test_precompute_trains_the_head_on_cached_features(learn):
     plain_loss, _ = learn.validate()
     with pytest.warns(UserWarning, match="augmentation .* has no effect while precomputing"):
         learn.precompute = True
-    assert learn.validate()[0] == pytest.approx(plain_loss, rel=1e-5)   # same model, cached body
+    assert learn.validate()[0] == pytest.approx(plain_loss, rel=1e-5)  # same model, cached body
     body = _params(learn.layer_groups[0]) + _params(learn.layer_groups[1])
     head = _params(learn.layer_groups[2])
     learn.fit(1e-2, 2, quiet=True)
@@ -237,13 +257,15 @@ def test_precompute_spills_to_a_memory_mapped_file(learn, coursekit_home):
     files = list((coursekit_home / "precompute").glob("*.f32"))
     assert files and math.isfinite(loss)
     learn.precompute = False
-    assert all(f.exists() for f in files)           # still valid: the body has not changed
-    learn.fit(1e-3, 1, quiet=True)                  # training through the body invalidates it
+    assert all(f.exists() for f in files)  # still valid: the body has not changed
+    learn.fit(1e-3, 1, quiet=True)  # training through the body invalidates it
     assert not any(f.exists() for f in files)
 
 
 def test_multilabel_learner_and_submission(planet_data, tmp_path):
-    learn = ck.Learner.pretrained("resnet18", planet_data.with_size(32), pretrained=False, metrics=[ck.f2])
+    learn = ck.Learner.pretrained(
+        "resnet18", planet_data.with_size(32), pretrained=False, metrics=[ck.f2]
+    )
     assert learn.loss_func is torch.nn.functional.binary_cross_entropy_with_logits
     learn.fit(1e-2, 1, quiet=True)
     assert 0 <= learn.recorder.rows[0]["f2"] <= 1
@@ -254,8 +276,16 @@ def test_multilabel_learner_and_submission(planet_data, tmp_path):
 
 
 def test_single_label_submission_has_a_column_per_class(learn, tmp_path):
-    data = ck.ImageData.from_csv(ck.samples.dogbreeds(), folder="train", csv="labels.csv", suffix=".jpg",
-                                 test="test", size=32, bs=16, num_workers=0)
+    data = ck.ImageData.from_csv(
+        ck.samples.dogbreeds(),
+        folder="train",
+        csv="labels.csv",
+        suffix=".jpg",
+        test="test",
+        size=32,
+        bs=16,
+        num_workers=0,
+    )
     learn = ck.Learner.pretrained("resnet18", data, pretrained=False)
     rows = list(csv.reader(open(learn.submission(tmp_path / "s.csv", use_tta=True))))
     assert rows[0] == ["id", *data.classes] and len(rows) == 1 + len(data.test_paths)

@@ -4,6 +4,7 @@ Outputs are not compared (the lessons are stored without them, and training numb
 lesson checks its own key figures in its last cell (e.g. accuracy far above chance), so a cell
 that raises fails the test. The kernel gets COURSEKIT_SAMPLE=1 and this session's COURSEKIT_HOME.
 """
+
 import json
 from pathlib import Path
 
@@ -13,21 +14,30 @@ LESSONS = sorted((Path(__file__).resolve().parents[1] / "lessons").glob("*.ipynb
 
 
 def test_there_are_five_lessons_stored_without_outputs():
-    assert [p.name for p in LESSONS] == ["01_pets.ipynb", "02_dogscats.ipynb", "03_dogbreeds.ipynb",
-                                         "04_planet.ipynb", "05_convolutions.ipynb", "06_your_classifier.ipynb"]
+    assert [p.name for p in LESSONS] == [
+        "01_pets.ipynb",
+        "02_dogscats.ipynb",
+        "03_dogbreeds.ipynb",
+        "04_planet.ipynb",
+        "05_convolutions.ipynb",
+        "06_your_classifier.ipynb",
+    ]
     for path in LESSONS:
         nb = json.loads(path.read_text())
         code = [c for c in nb["cells"] if c["cell_type"] == "code"]
         assert all(not c["outputs"] and c["execution_count"] is None for c in code), path.name
         assert "colab.research.google.com" in "".join(nb["cells"][0]["source"]), path.name
-        assert "google.colab" in "".join(code[0]["source"]), path.name          # the Colab set-up cell
-        assert not any("class " in "".join(c["source"]) for c in code), path.name   # no library code
+        assert "google.colab" in "".join(code[0]["source"]), path.name  # the Colab set-up cell
+        assert not any("class " in "".join(c["source"]) for c in code), path.name  # no library code
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
 def test_lesson_runs_in_sample_mode(nb_regression, lesson):
     nb_regression.diff_ignore = ("/cells/*/outputs", "/cells/*/execution_count", "/metadata")
-    nb_regression.exec_env = {"COURSEKIT_SAMPLE": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    nb_regression.exec_env = {
+        "COURSEKIT_SAMPLE": "1",
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    }
     nb_regression.exec_timeout = 300
     nb_regression.exec_cwd = str(lesson.parent)
     nb_regression.check(str(lesson))

@@ -1,4 +1,5 @@
 """The LR finder: its ramp, its stopping rule, the suggestion, and an exact restore."""
+
 import copy
 import math
 
@@ -12,9 +13,11 @@ from coursekit.train.lr_finder import suggest_lr
 
 
 def _state(learn):
-    return ({k: v.clone() for k, v in learn.model.state_dict().items()},
-            [p.requires_grad for p in learn.model.parameters()],
-            [m.training for m in learn.model.modules()])
+    return (
+        {k: v.clone() for k, v in learn.model.state_dict().items()},
+        [p.requires_grad for p in learn.model.parameters()],
+        [m.training for m in learn.model.modules()],
+    )
 
 
 def _opt_state_equal(a, b):
@@ -26,7 +29,7 @@ def _opt_state_equal(a, b):
 
 
 def test_restores_everything_bit_for_bit(learn):
-    learn.fit(1e-3, 1, quiet=True)                          # an optimizer with momentum state
+    learn.fit(1e-3, 1, quiet=True)  # an optimizer with momentum state
     learn.freeze_to(-2)
     learn.bn_freeze(True)
     learn.model.eval()
@@ -35,7 +38,7 @@ def test_restores_everything_bit_for_bit(learn):
     result = learn.lr_find(num_it=10, quiet=True)
     assert len(result.lrs) > 2
     after_model, after_grads, after_modes = _state(learn)
-    assert all(torch.equal(model[k], after_model[k]) for k in model)         # running stats included
+    assert all(torch.equal(model[k], after_model[k]) for k in model)  # running stats included
     assert grads == after_grads and modes == after_modes
     _opt_state_equal(opt, learn.opt.state_dict())
     assert learn.bn_frozen
@@ -50,7 +53,7 @@ def test_without_an_optimizer_none_is_left_behind(learn):
 def test_ramp_is_exponential_over_num_it_batches_across_epochs(learn):
     assert len(learn.loader("train", shuffle=True)) == 3
     result = learn.lr_find(start_lr=1e-6, end_lr=1e-2, num_it=20, quiet=True)
-    assert len(result.lrs) == 20                                         # nearly 7 epochs of 3 batches
+    assert len(result.lrs) == 20  # nearly 7 epochs of 3 batches
     assert result.lrs == pytest.approx([schedules.exp_ramp(s, 20, 1e-6, 1e-2) for s in range(20)])
 
 
@@ -63,7 +66,11 @@ def test_stops_when_the_loss_explodes(learn):
 def test_differential_start_keeps_group_ratios(learn, monkeypatch):
     seen = []
     original = learn.set_lrs
-    monkeypatch.setattr(learn, "set_lrs", lambda lrs, momentum=None: (seen.append(list(lrs)), original(lrs, momentum)))
+    monkeypatch.setattr(
+        learn,
+        "set_lrs",
+        lambda lrs, momentum=None: (seen.append(list(lrs)), original(lrs, momentum)),
+    )
     learn.lr_find(start_lr=[1e-6, 1e-5, 1e-4], end_lr=1.0, num_it=4, quiet=True)
     for lrs in seen:
         assert lrs[1] / lrs[0] == pytest.approx(10) and lrs[2] / lrs[1] == pytest.approx(10)
@@ -72,23 +79,29 @@ def test_differential_start_keeps_group_ratios(learn, monkeypatch):
 def test_suggestion_is_the_steepest_descent_on_log_spacing():
     lrs = np.logspace(-6, 0, 61)
     x = np.log10(lrs)
-    losses = 2 - np.tanh(2 * (x + 3)) + np.where(x > -1.5, 20 * (x + 1.5) ** 2, 0)   # steepest at 1e-3
+    losses = (
+        2 - np.tanh(2 * (x + 3)) + np.where(x > -1.5, 20 * (x + 1.5) ** 2, 0)
+    )  # steepest at 1e-3
     assert suggest_lr(lrs, losses) == pytest.approx(1e-3, rel=0.13)
     losses_nan = losses.copy()
     losses_nan[[5, 40]] = np.nan
     losses_nan[50] = np.inf
     assert suggest_lr(lrs, losses_nan) == pytest.approx(1e-3, rel=0.13)
-    assert suggest_lr([1e-3, 1e-2], [1.0, 0.5]) == pytest.approx(1e-3)      # too few points: the course's rule
+    assert suggest_lr([1e-3, 1e-2], [1.0, 0.5]) == pytest.approx(
+        1e-3
+    )  # too few points: the course's rule
     assert suggest_lr([1e-3, 1e-2, 1e-1], [float("nan")] * 3) is None
 
 
 def test_suggestion_ignores_the_divergent_tail():
     lrs = np.logspace(-5, 1, 31)
     x = np.log10(lrs)
-    losses = np.where(x < -2, 2 - 0.2 * (x + 5), 1.4 + 3 * (x + 2) ** 2)         # after the minimum: a cliff up
+    losses = np.where(
+        x < -2, 2 - 0.2 * (x + 5), 1.4 + 3 * (x + 2) ** 2
+    )  # after the minimum: a cliff up
     losses[-3:] = [50, 100, 1e6]
     s = suggest_lr(lrs, losses)
-    assert s < 10 ** -1.9
+    assert s < 10**-1.9
 
 
 def test_plot_marks_the_suggestion(learn):
@@ -100,20 +113,29 @@ def test_plot_marks_the_suggestion(learn):
 
 def test_an_early_stop_ends_the_progress_bar_as_finished(learn, monkeypatch):
     from coursekit.train import lr_finder
-    class NotebookBar:              # as tqdm.notebook: closed before its total, it turns red ("danger")
+
+    class NotebookBar:  # as tqdm.notebook: closed before its total, it turns red ("danger")
         def __init__(self, total, desc=""):
             self.n, self.total, self.style = 0, total, None
+
         def update(self, k):
             self.n += k
+
         def refresh(self):
             pass
+
         def close(self):
             self.style = "danger" if self.n < self.total else "success"
+
     bars = []
-    monkeypatch.setattr(lr_finder, "progress_bar", lambda *a, **k: bars.append(NotebookBar(*a, **k)) or bars[-1])
+    monkeypatch.setattr(
+        lr_finder, "progress_bar", lambda *a, **k: bars.append(NotebookBar(*a, **k)) or bars[-1]
+    )
     result = learn.lr_find(start_lr=1e-4, end_lr=1e6, num_it=50, quiet=False)
-    assert len(result.lrs) < 50                                          # it stopped early ...
-    assert bars[0].style == "success" and bars[0].n == len(result.lrs)   # ... and the bar says finished
+    assert len(result.lrs) < 50  # it stopped early ...
+    assert bars[0].style == "success" and bars[0].n == len(
+        result.lrs
+    )  # ... and the bar says finished
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -129,6 +151,6 @@ def test_suggestion_is_robust_for_a_fresh_and_a_trained_head(tiny_pets, seed):
         result = learn.lr_find(quiet=True)
         finite = [x for x in result.losses if math.isfinite(x)]
         assert len(result.lrs) >= 60, (trained, len(result.lrs))
-        assert int(np.argmin(finite)) < len(finite) - 3, trained            # the curve reached the rise
+        assert int(np.argmin(finite)) < len(finite) - 3, trained  # the curve reached the rise
         assert result.suggestion is not None and result.min_lr_div10 is not None
         assert result.min_lr_div10 / 10 <= result.suggestion <= result.min_lr_div10 * 10, trained

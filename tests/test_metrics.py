@@ -1,4 +1,5 @@
 """Metrics against hand-computed values and the samples-averaged F-beta definition."""
+
 from functools import partial
 
 import pytest
@@ -40,8 +41,8 @@ def test_fbeta_matches_samples_average(beta, thresh):
     g = torch.Generator().manual_seed(0)
     probs = torch.rand(50, 6, generator=g)
     targets = (torch.rand(50, 6, generator=g) > 0.6).float()
-    targets[0] = 0                              # an image with no tags
-    probs[1] = 0.0                              # an image with no predicted tags
+    targets[0] = 0  # an image with no tags
+    probs[1] = 0.0  # an image with no predicted tags
     pred_sets = [{j for j in range(6) if probs[i, j] > thresh} for i in range(50)]
     true_sets = [{j for j in range(6) if targets[i, j] > 0} for i in range(50)]
     ours = ck.fbeta(torch.logit(probs.clamp(1e-6, 1 - 1e-6)), targets, beta=beta, thresh=thresh)

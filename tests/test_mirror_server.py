@@ -1,4 +1,5 @@
 """MirrorServer answers like S3: by path, with HEAD and HTTP Range, on 127.0.0.1 only."""
+
 import urllib.error
 import urllib.request
 
@@ -22,7 +23,11 @@ def _get(url, **headers):
 def test_serves_files_by_path_with_head(mirror):
     assert mirror.url.startswith("http://127.0.0.1:")
     with _get(f"{mirror.url}/s3.amazonaws.com/bucket/a.tgz") as r:
-        assert r.status == 200 and r.headers["Accept-Ranges"] == "bytes" and r.read() == bytes(range(256)) * 4
+        assert (
+            r.status == 200
+            and r.headers["Accept-Ranges"] == "bytes"
+            and r.read() == bytes(range(256)) * 4
+        )
     head = urllib.request.Request(f"{mirror.url}/s3.amazonaws.com/bucket/a.tgz", method="HEAD")
     with urllib.request.urlopen(head, timeout=10) as r:
         assert r.headers["Content-Length"] == "1024" and r.read() == b""

@@ -1,4 +1,5 @@
 """Architectures, the course's head, layer groups, and the offline error for pretrained weights."""
+
 import socket
 
 import pytest
@@ -22,8 +23,16 @@ def test_three_layer_groups_cover_every_parameter(arch):
 def test_head_is_the_courses():
     net, _ = create_convnet("resnet18", 5, pretrained=False, ps=0.4)
     kinds = [type(m) for m in net.head]
-    assert kinds == [AdaptiveConcatPool2d, nn.BatchNorm1d, nn.Dropout, nn.Linear, nn.ReLU, nn.BatchNorm1d,
-                     nn.Dropout, nn.Linear]
+    assert kinds == [
+        AdaptiveConcatPool2d,
+        nn.BatchNorm1d,
+        nn.Dropout,
+        nn.Linear,
+        nn.ReLU,
+        nn.BatchNorm1d,
+        nn.Dropout,
+        nn.Linear,
+    ]
     assert net.head[1].num_features == 1024 and net.head[-1].out_features == 5
     assert net.head[2].p == pytest.approx(0.2) and net.head[6].p == pytest.approx(0.4)
     x = torch.randn(2, 512, 3, 3)
@@ -41,8 +50,10 @@ def test_unknown_arch(tiny_pets):
         ck.Learner.pretrained("resnet9000", tiny_pets)
 
 
-def test_offline_pretrained_weights_error_names_file_cache_and_fix(tiny_pets, tmp_path, monkeypatch):
-    with socket.socket() as s:                 # a proxy that nobody listens on: as offline as it gets
+def test_offline_pretrained_weights_error_names_file_cache_and_fix(
+    tiny_pets, tmp_path, monkeypatch
+):
+    with socket.socket() as s:  # a proxy that nobody listens on: as offline as it gets
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
@@ -51,7 +62,7 @@ def test_offline_pretrained_weights_error_names_file_cache_and_fix(tiny_pets, tm
     with pytest.raises(ck.PretrainedWeightsError) as err:
         ck.Learner.pretrained("resnet34", tiny_pets)
     message = str(err.value)
-    assert "resnet34-" in message and ".pth" in message                        # the file
-    assert str(tmp_path / "torch" / "hub" / "checkpoints") in message           # where it is expected
-    assert "pretrained=False" in message                                        # what to do
-    assert not list((tmp_path / "torch").rglob("*.pth"))                        # nothing half-written
+    assert "resnet34-" in message and ".pth" in message  # the file
+    assert str(tmp_path / "torch" / "hub" / "checkpoints") in message  # where it is expected
+    assert "pretrained=False" in message  # what to do
+    assert not list((tmp_path / "torch").rglob("*.pth"))  # nothing half-written

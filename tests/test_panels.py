@@ -1,4 +1,5 @@
 """The training panels, driven headless: set values, click buttons, assert on the learner and marks."""
+
 import sys
 import time
 import types
@@ -37,7 +38,7 @@ def test_lr_finder_panel_runs_draws_and_uses_a_rate(tiny_learn):
     assert list(panel.marker.x) == pytest.approx([result.lrs[2]] * 2, rel=1e-6)
     assert f"{result.lrs[2]:.2e}" in panel.readout.value
     panel.use.click()
-    assert not hasattr(tiny_learn, "default_lr")                     # nothing hidden on the learner
+    assert not hasattr(tiny_learn, "default_lr")  # nothing hidden on the learner
     assert f"learn.fit({ckw.common.fmt_lr(result.lrs[2])}, 3, cycle_len=1)" in panel.code.value
     assert isinstance(panel.figure(), Figure)
 
@@ -60,7 +61,11 @@ def test_schedule_panel_redraws_on_every_control():
     assert "3</b> epochs" in panel.summary.value and len(panel.plan_lines.x) == 30
     panel.ratio.value = 10
     y = np.array(panel.plan_lines.y)
-    assert y.shape == (3, 30) and np.allclose(y[1] / y[2], 0.1) and not np.array_equal(y, before[:, :30])
+    assert (
+        y.shape == (3, 30)
+        and np.allclose(y[1] / y[2], 0.1)
+        and not np.array_equal(y, before[:, :30])
+    )
     panel.mode.value = "one-cycle"
     assert panel.cycle_len.disabled and "fit_one_cycle(3" in panel.summary.value
     panel.mode.value = "constant"
@@ -71,7 +76,7 @@ def test_schedule_panel_decimates_long_plans():
     panel = ckw.SchedulePanel(steps_per_epoch=1000, n_cycle=100, cycle_mult=1)
     assert "100</b> epochs, 100,000 iterations" in panel.summary.value
     assert len(panel.plan_lines.x) <= 600 + 2 * 100
-    restart = 1000                                             # the jump back to the top rate is drawn
+    restart = 1000  # the jump back to the top rate is drawn
     x = list(panel.plan_lines.x)
     assert restart in x and restart - 1 in x
     assert np.array(panel.plan_lines.y)[0][x.index(restart)] == pytest.approx(panel.lr.value)
@@ -86,10 +91,10 @@ def test_schedule_plan_and_the_fit_cannot_disagree(tiny_learn):
     applied = tiny_learn.recorder.lrs
     assert len(applied) == plan.total_steps
     assert applied == [pytest.approx(plan.group_lrs(s)) for s in range(plan.total_steps)]
-    assert list(panel.actual.x) == list(decimate(len(applied)))        # the fit was followed
+    assert list(panel.actual.x) == list(decimate(len(applied)))  # the fit was followed
     assert list(panel.marker.x) == [len(applied) - 1] * 2
     assert isinstance(panel.figure(), Figure)
-    eval(panel.code(), {"learn": tiny_learn})                          # the code line shown runs the same fit
+    eval(panel.code(), {"learn": tiny_learn})  # the code line shown runs the same fit
     assert tiny_learn.recorder.lrs == applied
     for mode in ("one-cycle", "constant"):
         panel.mode.value = mode
@@ -97,7 +102,10 @@ def test_schedule_plan_and_the_fit_cannot_disagree(tiny_learn):
         panel.fit()
         applied = tiny_learn.recorder.lrs
         eval(panel.code(), {"learn": tiny_learn})
-        assert np.allclose(tiny_learn.recorder.lrs, applied, rtol=1e-12) and len(applied) == panel.plan().total_steps
+        assert (
+            np.allclose(tiny_learn.recorder.lrs, applied, rtol=1e-12)
+            and len(applied) == panel.plan().total_steps
+        )
 
 
 # --------------------------------------------------------------------------- layer groups panel
@@ -108,11 +116,13 @@ def test_layer_groups_panel_calls_the_learner_and_reads_it_back(tiny_learn):
     assert [g.trainable for g in tiny_learn.layer_groups] == [False, True, True]
     panel.unfreeze_button.click()
     assert all(g.trainable for g in tiny_learn.layer_groups) and all(t.value for t in panel.toggles)
-    panel.toggles[1].value = False                                # freezes everything before the head
+    panel.toggles[1].value = False  # freezes everything before the head
     assert [g.trainable for g in tiny_learn.layer_groups] == [False, False, True]
-    tiny_learn.unfreeze()                                         # a change made in code ...
-    panel.refresh()                                               # ... shows up on refresh
-    assert [t.value for t in panel.toggles] == [True, True, True] and "trainable" in panel.toggles[0].description
+    tiny_learn.unfreeze()  # a change made in code ...
+    panel.refresh()  # ... shows up on refresh
+    assert [t.value for t in panel.toggles] == [True, True, True] and "trainable" in panel.toggles[
+        0
+    ].description
     panel.bn.value = True
     assert tiny_learn.bn_frozen
     panel.lr.value, panel.ratio.value = 1e-2, 3
@@ -125,7 +135,7 @@ def test_layer_groups_panel_calls_the_learner_and_reads_it_back(tiny_learn):
 # ----------------------------------------------------------------------------- training monitor
 def test_monitor_follows_a_background_fit_and_stop_ends_it(tiny_learn):
     monitor = ckw.TrainingMonitor(tiny_learn)
-    tiny_learn.events["after_batch"].append(lambda l: time.sleep(0.05))    # slow enough to stop
+    tiny_learn.events["after_batch"].append(lambda l: time.sleep(0.05))  # slow enough to stop
     job = tiny_learn.fit(1e-3, 20, background=True)
     while tiny_learn.recorder.iteration < 3 and not job.done:
         time.sleep(0.01)
@@ -141,21 +151,26 @@ def test_monitor_follows_a_background_fit_and_stop_ends_it(tiny_learn):
 
 def test_monitor_shows_the_error_that_ended_a_background_fit(tiny_learn, capsys):
     monitor = ckw.TrainingMonitor(tiny_learn)
+
     def broken(l):
         if l.recorder.iteration == 2:
             raise ValueError("a bug in a callback")
+
     tiny_learn.events["after_batch"].append(broken)
     job = tiny_learn.fit(1e-3, 2, background=True)
     with pytest.raises(ValueError, match="a bug in a callback"):
         job.join(timeout=60)
     assert "fit failed" in monitor.status.value and "a bug in a callback" in monitor.status.value
-    assert "a bug in a callback" in capsys.readouterr().err                 # printed, not swallowed
+    assert "a bug in a callback" in capsys.readouterr().err  # printed, not swallowed
 
 
 def test_monitor_draws_epochs_and_a_table(tiny_learn):
     monitor = ckw.TrainingMonitor(tiny_learn)
     tiny_learn.fit(1e-3, 2, quiet=True)
-    assert len(monitor.valid_line.y) == 2 and monitor.valid_line.y[1] == tiny_learn.recorder.rows[1]["val_loss"]
+    assert (
+        len(monitor.valid_line.y) == 2
+        and monitor.valid_line.y[1] == tiny_learn.recorder.rows[1]["val_loss"]
+    )
     assert "val_loss" in monitor.table.value and monitor.progress.value == monitor.progress.max
     assert monitor.smoothed == pytest.approx(tiny_learn.recorder.smooth_losses)
 

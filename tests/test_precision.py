@@ -1,13 +1,19 @@
 """Precision by device: bf16 only with native bf16 (compute capability >= 8.0), fp16 + a grad
 scaler on T4/V100, fp32 on a CPU. The GPUs are faked: these tests run on a CPU."""
+
 import pytest
 import torch
 
 from coursekit.train import precision
 from coursekit.train.precision import Precision, choose_precision
 
-GPUS = {"H100": ((9, 0), "bf16"), "A100": ((8, 0), "bf16"), "T4": ((7, 5), "fp16"),
-        "V100": ((7, 0), "fp16"), "P100": ((6, 0), "fp16")}
+GPUS = {
+    "H100": ((9, 0), "bf16"),
+    "A100": ((8, 0), "bf16"),
+    "T4": ((7, 5), "fp16"),
+    "V100": ((7, 0), "fp16"),
+    "P100": ((6, 0), "fp16"),
+}
 
 
 @pytest.mark.parametrize("gpu", GPUS)
@@ -33,10 +39,16 @@ def fake_gpu(monkeypatch):
         if native_bf16 is None:
             native_bf16 = capability >= (8, 0)
         # torch's is_bf16_supported says True on pre-Ampere GPUs through emulation
-        monkeypatch.setattr(torch.cuda, "is_bf16_supported",
-                            lambda including_emulation=True: including_emulation or native_bf16)
-        monkeypatch.setattr(precision, "make_grad_scaler", lambda enabled: scalers.append(enabled) or enabled)
+        monkeypatch.setattr(
+            torch.cuda,
+            "is_bf16_supported",
+            lambda including_emulation=True: including_emulation or native_bf16,
+        )
+        monkeypatch.setattr(
+            precision, "make_grad_scaler", lambda enabled: scalers.append(enabled) or enabled
+        )
         return scalers
+
     return install
 
 
@@ -47,8 +59,11 @@ def test_precision_for_a_faked_gpu(fake_gpu, gpu):
     chosen = Precision.for_device(torch.device("cuda"))
     assert chosen.name == expected
     assert chosen.dtype == {"bf16": torch.bfloat16, "fp16": torch.float16}[expected]
-    assert scalers == [expected == "fp16"]           # the grad scaler is on exactly for fp16
-    assert repr(chosen) == f"Precision({expected}{' + grad scaler' if expected == 'fp16' else ''} on cuda)"
+    assert scalers == [expected == "fp16"]  # the grad scaler is on exactly for fp16
+    assert (
+        repr(chosen)
+        == f"Precision({expected}{' + grad scaler' if expected == 'fp16' else ''} on cuda)"
+    )
 
 
 def test_emulated_bf16_is_not_chosen(fake_gpu):
@@ -59,6 +74,7 @@ def test_emulated_bf16_is_not_chosen(fake_gpu):
 def test_cpu_precision_asks_nothing_of_cuda(monkeypatch):
     def no_cuda(*args, **kwargs):
         raise AssertionError("CUDA was queried")
+
     monkeypatch.setattr(torch.cuda, "get_device_capability", no_cuda)
     chosen = Precision.for_device(torch.device("cpu"))
     assert (chosen.name, chosen.dtype, chosen.scaler.is_enabled()) == ("fp32", None, False)
@@ -67,18 +83,22 @@ def test_cpu_precision_asks_nothing_of_cuda(monkeypatch):
 def test_grad_scaler_for_this_torch():
     scaler = precision.make_grad_scaler(enabled=False)
     loss = torch.tensor(2.0, requires_grad=True)
-    assert scaler.scale(loss) is loss                 # disabled: the loss goes through unscaled
+    assert scaler.scale(loss) is loss  # disabled: the loss goes through unscaled
 
 
 def test_learner_chooses_on_first_use_and_shows_it_once(learn, monkeypatch, capsys):
     calls = []
     real = Precision.for_device
-    monkeypatch.setattr(Precision, "for_device", classmethod(lambda cls, device: calls.append(device) or real(device)))
+    monkeypatch.setattr(
+        Precision,
+        "for_device",
+        classmethod(lambda cls, device: calls.append(device) or real(device)),
+    )
     fresh = type(learn)(learn.model, learn.data, learn.layer_groups, arch="tiny")
-    assert calls == [] and "precision=fp32" in repr(fresh)      # building it asked nothing
+    assert calls == [] and "precision=fp32" in repr(fresh)  # building it asked nothing
     fresh.fit(1e-3, 1)
     fresh.fit(1e-3, 1)
     out = capsys.readouterr().out
     assert out.count("training in Precision(fp32 on cpu)") == 1
-    assert out.index("training in") < out.index("trn_loss")     # before the first epoch table
+    assert out.index("training in") < out.index("trn_loss")  # before the first epoch table
     assert calls == [torch.device("cpu")] and fresh.amp_dtype is None

@@ -1,4 +1,5 @@
 """PredictPanel and CleanerPanel, driven headless: set values, click buttons, assert on the core."""
+
 import datetime
 import http.server
 import io
@@ -32,9 +33,21 @@ def _upload(widget, name, content):
 
 def _upload_value(name, content):
     if IPYWIDGETS_8:
-        return ({"name": name, "type": "image/png", "size": len(content), "content": memoryview(content),
-                 "last_modified": datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)},)
-    return {name: {"metadata": {"name": name, "type": "image/png", "size": len(content)}, "content": content}}
+        return (
+            {
+                "name": name,
+                "type": "image/png",
+                "size": len(content),
+                "content": memoryview(content),
+                "last_modified": datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc),
+            },
+        )
+    return {
+        name: {
+            "metadata": {"name": name, "type": "image/png", "size": len(content)},
+            "content": content,
+        }
+    }
 
 
 def test_uploaded_files_reads_both_ipywidgets_formats():
@@ -59,13 +72,15 @@ def test_predict_panel_upload_path_and_url(exported, tiny_pets):
     assert isinstance(panel.figure(), Figure)
 
     panel.result = None
-    panel.source.value = str(photo)                      # typing a path (Enter)
+    panel.source.value = str(photo)  # typing a path (Enter)
     assert panel.result is not None and panel.result[0] == want[0]
 
     panel.source.value = str(photo.parent / "missing.jpg")
     assert "missing.jpg" in panel.message.value
 
-    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(photo.parent), **k)
+    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(
+        *a, directory=str(photo.parent), **k
+    )
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -73,7 +88,7 @@ def test_predict_panel_upload_path_and_url(exported, tiny_pets):
         panel.result = None
         panel.source.value = f"http://127.0.0.1:{server.server_address[1]}/{photo.name}"
         panel.go.click()
-        url_want = exported.predict(photo.read_bytes())[2]    # the file's bytes, decoded in full
+        url_want = exported.predict(photo.read_bytes())[2]  # the file's bytes, decoded in full
         assert panel.result is not None and torch.allclose(panel.result[2], url_want, atol=1e-5)
     finally:
         server.shutdown()
@@ -85,8 +100,10 @@ def test_predict_panel_upload_path_and_url(exported, tiny_pets):
 def folder_interp(tiny_pets, tmp_path):
     """The tiny pets copied into path/train/<class>/ and path/valid/<class>/, and an Interpretation."""
     root = tmp_path / "pets"
-    for split, paths, labels in (("train", tiny_pets.train_paths, tiny_pets.train_labels),
-                                 ("valid", tiny_pets.valid_paths, tiny_pets.valid_labels)):
+    for split, paths, labels in (
+        ("train", tiny_pets.train_paths, tiny_pets.train_labels),
+        ("valid", tiny_pets.valid_paths, tiny_pets.valid_labels),
+    ):
         for p, label in zip(paths, labels):
             (root / split / label).mkdir(parents=True, exist_ok=True)
             shutil.copy(p, root / split / label / p.name)
@@ -116,6 +133,6 @@ def test_cleaner_panel_sorts_by_loss_applies_and_undoes(folder_interp):
     assert first not in panel.menus and not panel.choices and not panel.undo_button.disabled
     panel.undo_button.click()
     assert first.exists() and second.exists() and first in panel.menus
-    panel.menus[first].value = "delete"                  # a second apply after undo
+    panel.menus[first].value = "delete"  # a second apply after undo
     panel.apply_button.click()
     assert not first.exists() and second.exists()

@@ -1,5 +1,6 @@
 """The pieces of the full-mode rehearsal: the mirror's files, the picture-size cap, the CPU notice,
 and the real photo that ships with coursekit."""
+
 from __future__ import annotations
 
 import csv
@@ -18,26 +19,41 @@ from coursekit.train import notices
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory):
     from tools.mirror import build
+
     return build(tmp_path_factory.mktemp("mirror") / "root", n_per_class=2, quiet=True)
 
 
 def test_fastai_archives_have_the_real_names_layouts_and_checks(mirror):
     from tools.mirror import PET_BREEDS, first_mib_md5
+
     checks = json.loads((mirror / "checks.txt").read_text())
     pets = mirror / "s3.amazonaws.com/fast-ai-imageclas/oxford-iiit-pet.tgz"
     assert checks["https://s3.amazonaws.com/fast-ai-imageclas/oxford-iiit-pet.tgz"] == [
-        pets.stat().st_size, first_mib_md5(pets)]
+        pets.stat().st_size,
+        first_mib_md5(pets),
+    ]
     with tarfile.open(pets) as tf:
         names = tf.getnames()
-    breeds = {n.split("/")[-1].rsplit("_", 1)[0] for n in names if n.startswith("oxford-iiit-pet/images/")
-              and n.endswith(".jpg")}
+    breeds = {
+        n.split("/")[-1].rsplit("_", 1)[0]
+        for n in names
+        if n.startswith("oxford-iiit-pet/images/") and n.endswith(".jpg")
+    }
     assert breeds == set(PET_BREEDS) and len(breeds) == 37
-    assert sum(b[0].isupper() for b in breeds) == 12                      # the cats
-    assert "oxford-iiit-pet/annotations/list.txt" in names and "oxford-iiit-pet/annotations/trimaps" in names
+    assert sum(b[0].isupper() for b in breeds) == 12  # the cats
+    assert (
+        "oxford-iiit-pet/annotations/list.txt" in names
+        and "oxford-iiit-pet/annotations/trimaps" in names
+    )
     with tarfile.open(mirror / "s3.amazonaws.com/fast-ai-sample/dogscats.tgz") as tf:
         names = tf.getnames()
-    for folder in ("dogscats/train/cats", "dogscats/valid/dogs", "dogscats/test1", "dogscats/sample/train/cats",
-                   "dogscats/models"):
+    for folder in (
+        "dogscats/train/cats",
+        "dogscats/valid/dogs",
+        "dogscats/test1",
+        "dogscats/sample/train/cats",
+        "dogscats/models",
+    ):
         assert folder in names, folder
     assert any(n.startswith("dogscats/train/cats/cat.") and n.endswith(".jpg") for n in names)
     for name in ("planet_sample", "planet_tiny"):
@@ -47,7 +63,9 @@ def test_fastai_archives_have_the_real_names_layouts_and_checks(mirror):
 
 def test_kaggle_competitions_have_kaggles_files(mirror):
     import py7zr
+
     from tools.mirror import DOG_BREEDS_120
+
     breeds = mirror / "kaggle/competitions/dog-breed-identification"
     rows = list(csv.DictReader(open(breeds / "labels.csv")))
     assert len(DOG_BREEDS_120) == 120 and {r["breed"] for r in rows} == set(DOG_BREEDS_120)
@@ -55,22 +73,27 @@ def test_kaggle_competitions_have_kaggles_files(mirror):
     header = next(csv.reader(open(breeds / "sample_submission.csv")))
     assert header == ["id", *DOG_BREEDS_120] and any((breeds / "test").iterdir())
     planet = mirror / "kaggle/competitions/planet-understanding-the-amazon-from-space"
-    assert sorted(p.name for p in planet.iterdir()) == ["sample_submission_v2.csv", "test-jpg.tar.7z",
-                                                         "train-jpg.tar.7z", "train_v2.csv"]
+    assert sorted(p.name for p in planet.iterdir()) == [
+        "sample_submission_v2.csv",
+        "test-jpg.tar.7z",
+        "train-jpg.tar.7z",
+        "train_v2.csv",
+    ]
     with py7zr.SevenZipFile(planet / "train-jpg.tar.7z") as z:
         assert z.getnames() == ["train-jpg.tar"]
 
 
 @pytest.mark.parametrize("arch", ["resnet34", "resnet50", "resnext50_32x4d"])
 def test_weight_files_load_through_torchvisions_api(mirror, arch, tmp_path, monkeypatch):
-    from tools.mirror import WEIGHTS
     from coursekit.train.weights import weights_enum, weights_file
+    from tools.mirror import WEIGHTS
+
     weights = weights_enum(WEIGHTS[arch])
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     target = weights_file(weights.url)
     target.parent.mkdir(parents=True)
     target.write_bytes((mirror / weights.url.split("://", 1)[1]).read_bytes())
-    model = getattr(torchvision.models, arch)(weights=weights)           # strict: every key and shape
+    model = getattr(torchvision.models, arch)(weights=weights)  # strict: every key and shape
     assert model.fc.weight.shape == (1000, model.fc.in_features)
 
 
@@ -123,7 +146,7 @@ def test_the_cpu_notice_waits_for_an_epoch_through_the_body(tiny_pets, monkeypat
     learn = ck.Learner.pretrained("resnet18", tiny_pets, pretrained=False)
     learn.precompute = True
     learn.fit(1e-3, 1)
-    assert "No GPU" not in capsys.readouterr().out       # the head alone on cached activations
+    assert "No GPU" not in capsys.readouterr().out  # the head alone on cached activations
     learn.precompute = False
     learn.fit(1e-3, 1)
     assert "No GPU" in capsys.readouterr().out
@@ -138,14 +161,16 @@ def test_a_real_photo_ships_with_coursekit():
 
 def test_a_published_file_is_recognised_by_its_digest(tmp_path):
     import hashlib
+
     from coursekit.train.checks import is_published_file
+
     content = b"weights" * 1000
     good = tmp_path / f"net-{hashlib.sha256(content).hexdigest()[:8]}.pth"
     good.write_bytes(content)
     bad = tmp_path / "net-b627a593.pth"
     bad.write_bytes(content)
     assert is_published_file(good) and not is_published_file(bad)
-    assert not is_published_file(tmp_path / "net-00000000.pth")          # missing
+    assert not is_published_file(tmp_path / "net-00000000.pth")  # missing
 
 
 def test_check_result_in_each_mode(monkeypatch, capsys):
@@ -168,6 +193,8 @@ def test_check_result_in_each_mode(monkeypatch, capsys):
     with pytest.raises(AssertionError, match="should reach 0.980"):
         checks.check_result("accuracy", 0.97, sample=False, **kw)
     with pytest.raises(AssertionError, match="should reach 0.060"):
-        checks.check_result("error rate", 0.07, sample=False, **{**kw, "course": 0.05}, lower_is_better=True)
+        checks.check_result(
+            "error rate", 0.07, sample=False, **{**kw, "course": 0.05}, lower_is_better=True
+        )
     with pytest.raises(AssertionError, match="diverged"):
         checks.check_result("accuracy", float("nan"), sample=True, **kw)

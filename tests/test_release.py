@@ -8,6 +8,7 @@ coursekit distribution (and every ``.pth`` hook, such as an editable install's) 
 pip therefore resolves the wheel's requirements against them, finds the wheel itself only on the
 local index, and installs coursekit alone into the clean environment.
 """
+
 import functools
 import http.server
 import os
@@ -33,7 +34,9 @@ NAME = "coursekit-dl"
 
 
 def run(*args, **kwargs):
-    done = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=600, **kwargs)
+    done = subprocess.run(
+        [str(a) for a in args], capture_output=True, text=True, timeout=600, **kwargs
+    )
     assert done.returncode == 0, f"{' '.join(map(str, args))} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
@@ -65,7 +68,11 @@ def test_wheel_holds_weights_types_and_metadata(dist):
         meta_name = next(n for n in names if n.endswith(".dist-info/METADATA"))
         meta = Parser().parsestr(z.read(meta_name).decode())
         entry_points = z.read(meta_name.replace("METADATA", "entry_points.txt")).decode()
-    assert {"coursekit/weights/tinyresnet.pth", "coursekit/py.typed", "coursekit/__main__.py"} <= names
+    assert {
+        "coursekit/weights/tinyresnet.pth",
+        "coursekit/py.typed",
+        "coursekit/__main__.py",
+    } <= names
     assert (meta["Name"], meta["Version"]) == (NAME, coursekit.__version__)
     assert "coursekit = coursekit.cli:main" in entry_points
     assert not any(n.startswith(("tests/", "lessons/")) for n in names)
@@ -81,7 +88,8 @@ def local_index(dist, tmp_path):
     (tmp_path / "files" / wheel.name).write_bytes(wheel.read_bytes())
     (tmp_path / "simple" / NAME).mkdir(parents=True)
     (tmp_path / "simple" / NAME / "index.html").write_text(
-        f'<!DOCTYPE html><html><body><a href="../../files/{wheel.name}">{wheel.name}</a></body></html>')
+        f'<!DOCTYPE html><html><body><a href="../../files/{wheel.name}">{wheel.name}</a></body></html>'
+    )
     handler = functools.partial(Quiet, directory=str(tmp_path))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -105,7 +113,10 @@ def dependency_layer(folder: Path) -> Path:
     site = Path(sysconfig.get_paths()["purelib"])
     for entry in site.iterdir():
         lowered = entry.name.lower()
-        if lowered.startswith(("coursekit", "__editable__", "_coursekit")) or entry.suffix == ".pth":
+        if (
+            lowered.startswith(("coursekit", "__editable__", "_coursekit"))
+            or entry.suffix == ".pth"
+        ):
             continue
         (folder / entry.name).symlink_to(entry)
     return folder
@@ -119,7 +130,8 @@ def fake_colab(folder: Path) -> Path:
     (folder / "google" / "colab" / "output.py").write_text(
         "from pathlib import Path\n"
         "def enable_custom_widget_manager():\n"
-        "    Path(__file__).with_name('widget_manager_enabled').touch()\n")
+        "    Path(__file__).with_name('widget_manager_enabled').touch()\n"
+    )
     return folder
 
 
@@ -128,7 +140,16 @@ def test_lesson_install_cell_installs_the_wheel_into_a_clean_venv(local_index, t
     venv.EnvBuilder(with_pip=True, system_site_packages=False).create(env_dir)
     python = env_dir / "bin" / "python"
     # ensurepip may bring an old setuptools that would hide the newer one torch requires
-    run(python, "-m", "pip", "uninstall", "-q", "-y", "setuptools", env={**os.environ, "PIP_CONFIG_FILE": os.devnull})
+    run(
+        python,
+        "-m",
+        "pip",
+        "uninstall",
+        "-q",
+        "-y",
+        "setuptools",
+        env={**os.environ, "PIP_CONFIG_FILE": os.devnull},
+    )
     purelib = run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip()
     Path(purelib, "dependencies.pth").write_text(f"{dependency_layer(tmp_path / 'deps')}\n")
 
@@ -138,9 +159,17 @@ def test_lesson_install_cell_installs_the_wheel_into_a_clean_venv(local_index, t
     script = tmp_path / "install_cell.py"
     script.write_text("import google.colab\n" + cell + "\n")
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL_ENV"))}
-    env.update(PIP_CONFIG_FILE=os.devnull, PIP_INDEX_URL=local_index, PIP_DISABLE_PIP_VERSION_CHECK="1",
-               PIP_NO_CACHE_DIR="1", PYTHONNOUSERSITE="1", PYTHONPATH=str(colab))
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL_ENV"))
+    }
+    env.update(
+        PIP_CONFIG_FILE=os.devnull,
+        PIP_INDEX_URL=local_index,
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        PIP_NO_CACHE_DIR="1",
+        PYTHONNOUSERSITE="1",
+        PYTHONPATH=str(colab),
+    )
     run(python, script, env=env, cwd=tmp_path)
     assert (colab / "google" / "colab" / "widget_manager_enabled").exists()
 
@@ -149,9 +178,16 @@ def test_lesson_install_cell_installs_the_wheel_into_a_clean_venv(local_index, t
     assert f"Location: {purelib}" in shown and "coursekit/weights/tinyresnet.pth" in shown
     where = run(python, "-c", "import coursekit; print(coursekit.__file__)", env=env, cwd=tmp_path)
     assert where.strip() == str(Path(purelib, "coursekit", "__init__.py"))
-    assert run(python, "-m", "coursekit", "--version", env=env, cwd=tmp_path).strip() == \
-        f"coursekit {coursekit.__version__}"
+    assert (
+        run(python, "-m", "coursekit", "--version", env=env, cwd=tmp_path).strip()
+        == f"coursekit {coursekit.__version__}"
+    )
     assert "demo" in run(env_dir / "bin" / "coursekit", "--help", env=env, cwd=tmp_path)
     # the shipped weights load (their SHA-256 is checked) from the installed package
-    run(python, "-c", "from coursekit.train.models import create_convnet; create_convnet('tinyresnet', 3)",
-        env=env, cwd=tmp_path)
+    run(
+        python,
+        "-c",
+        "from coursekit.train.models import create_convnet; create_convnet('tinyresnet', 3)",
+        env=env,
+        cwd=tmp_path,
+    )

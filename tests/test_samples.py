@@ -1,4 +1,5 @@
 """The offline sample sets: the real sets' layouts and naming, their oddities, and the cache."""
+
 import csv
 import re
 
@@ -30,7 +31,7 @@ def test_pets_has_the_real_sets_oddities():
             formats.add(img.format)
             rotated += img.getexif().get(0x0112) == 6
     assert {"L", "CMYK", "P", "RGBA", "RGB"} <= modes
-    assert formats == {"JPEG", "PNG"}          # PNGs named .jpg, as in Oxford-IIIT Pets
+    assert formats == {"JPEG", "PNG"}  # PNGs named .jpg, as in Oxford-IIIT Pets
     assert rotated >= 1
 
 
@@ -46,7 +47,10 @@ def test_dogbreeds_layout():
     path = ck.samples.dogbreeds()
     rows = list(csv.reader(open(path / "labels.csv")))
     assert rows[0] == ["id", "breed"]
-    assert all(re.fullmatch(r"[0-9a-f]{32}", r[0]) and (path / "train" / f"{r[0]}.jpg").exists() for r in rows[1:])
+    assert all(
+        re.fullmatch(r"[0-9a-f]{32}", r[0]) and (path / "train" / f"{r[0]}.jpg").exists()
+        for r in rows[1:]
+    )
     sub = list(csv.reader(open(path / "sample_submission.csv")))
     assert sub[0][0] == "id" and sub[0][1:] == sorted({r[1] for r in rows[1:]})
     assert len(sub) - 1 == len(list((path / "test").iterdir()))
@@ -102,7 +106,7 @@ def test_new_generator_version_or_unfinished_set_regenerates(fresh_home, monkeyp
     monkeypatch.setattr(samples, "GENERATOR_VERSION", samples.GENERATOR_VERSION + 1)
     assert ck.samples.dogscats(n_per_class=2, n_test=1) == path
     assert not stray.exists()
-    (path / ".coursekit-sample.json").unlink()                 # as if interrupted before the end
+    (path / ".coursekit-sample.json").unlink()  # as if interrupted before the end
     stray.write_bytes(b"left over")
     ck.samples.dogscats(n_per_class=2, n_test=1)
     assert not stray.exists()
@@ -111,11 +115,17 @@ def test_new_generator_version_or_unfinished_set_regenerates(fresh_home, monkeyp
 def test_sample_classes_differ_visibly():
     """Mean colours of two breeds differ a lot: the classes are learnable, not noise."""
     images = ck.samples.pets() / "images"
+
     def mean_centre(breed):
         crops = []
         for f in sorted(images.glob(f"{breed}_*.jpg"))[:10]:
             img = ck.open_image(f)
             w, h = img.size
-            crops.append(np.asarray(img.crop((w * 0.4, h * 0.4, w * 0.6, h * 0.6)).resize((8, 8))).mean((0, 1)))
+            crops.append(
+                np.asarray(img.crop((w * 0.4, h * 0.4, w * 0.6, h * 0.6)).resize((8, 8))).mean(
+                    (0, 1)
+                )
+            )
         return np.median(crops, axis=0)
+
     assert np.abs(mean_centre("Bombay") - mean_centre("samoyed")).sum() > 200

@@ -1,4 +1,5 @@
 """The offline backbone: its weights ship, are verified, load offline, and transfer."""
+
 import hashlib
 import shutil
 import warnings
@@ -7,7 +8,12 @@ import pytest
 import torch
 
 import coursekit as ck
-from coursekit.train.tinyresnet import WEIGHTS_FILE, WEIGHTS_SHA256, TinyResNet, load_tinyresnet_weights
+from coursekit.train.tinyresnet import (
+    WEIGHTS_FILE,
+    WEIGHTS_SHA256,
+    TinyResNet,
+    load_tinyresnet_weights,
+)
 
 
 def test_weights_ship_small_and_match_their_recorded_hash():
@@ -20,7 +26,7 @@ def test_pretrained_learner_offline_with_three_groups(tiny_pets):
     learn = ck.Learner.pretrained("tinyresnet", tiny_pets)
     assert [g.name for g in learn.layer_groups] == ["stem+layer1+layer2", "layer3+layer4", "head"]
     assert [g.trainable for g in learn.layer_groups] == [False, False, True]
-    assert learn.model.head[1].num_features == 512                  # 256 features, avg + max pooled
+    assert learn.model.head[1].num_features == 512  # 256 features, avg + max pooled
     shipped = torch.load(WEIGHTS_FILE, weights_only=True)
     assert torch.equal(learn.model.body[0].weight.cpu(), shipped["conv1.weight"].float())
 
@@ -51,8 +57,14 @@ def _head_only_accuracy(data, pretrained: bool) -> float:
 
 
 def test_pretrained_body_transfers_clearly_better_than_random():
-    data = ck.ImageData.from_name_re(ck.samples.pets() / "images", pat=r"([^/]+)_\d+\.jpg$", size=64, bs=16,
-                                     seed=42, num_workers=0)
+    data = ck.ImageData.from_name_re(
+        ck.samples.pets() / "images",
+        pat=r"([^/]+)_\d+\.jpg$",
+        size=64,
+        bs=16,
+        seed=42,
+        num_workers=0,
+    )
     pretrained, random_body = _head_only_accuracy(data, True), _head_only_accuracy(data, False)
     assert pretrained > random_body + 0.15, (pretrained, random_body)
-    assert pretrained > 0.5                                          # chance is 1/12
+    assert pretrained > 0.5  # chance is 1/12

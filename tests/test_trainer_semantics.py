@@ -1,4 +1,5 @@
 """The course's training semantics, exactly, and no way to leave a learner broken (one test per pitfall)."""
+
 import math
 import re
 import threading
@@ -27,25 +28,27 @@ def test_one_cycle_is_defined_for_any_number_of_steps():
 
 def test_fit_one_cycle_when_the_warm_up_is_one_step(learn):
     assert len(learn.loader("train", shuffle=True)) == 3
-    learn.fit_one_cycle(1, 1e-3, pct_start=1 / 3, quiet=True)     # 1/3 x 3 steps = 1: torch divides by zero
+    learn.fit_one_cycle(
+        1, 1e-3, pct_start=1 / 3, quiet=True
+    )  # 1/3 x 3 steps = 1: torch divides by zero
     assert len(learn.recorder.losses) == 3 and _top_lrs(learn)[0] == pytest.approx(1e-3)
     with pytest.raises(ValueError, match="n_cycle=0"):
         learn.fit(1e-3, 0)
 
 
 def test_sgdr_runs_exactly_n_cycles_even_for_fractional_cycles(learn):
-    learn.fit(1e-2, 1, cycle_len=0.5, quiet=True)                 # 3 batches per epoch: one cycle of 2
+    learn.fit(1e-2, 1, cycle_len=0.5, quiet=True)  # 3 batches per epoch: one cycle of 2
     assert [x / 1e-2 for x in _top_lrs(learn)] == pytest.approx([1, 0.5])
-    assert len(learn.recorder.rows) == 1                          # validated where it ended, mid-epoch
-    learn.fit(1e-2, 3, cycle_len=1.5, quiet=True)                 # cycles end at 4.5 -> 5, 9, 13.5 -> 14
+    assert len(learn.recorder.rows) == 1  # validated where it ended, mid-epoch
+    learn.fit(1e-2, 3, cycle_len=1.5, quiet=True)  # cycles end at 4.5 -> 5, 9, 13.5 -> 14
     lrs = _top_lrs(learn)
     assert len(lrs) == 14 and len(learn.recorder.rows) == 5
     assert [i for i, x in enumerate(lrs) if x == pytest.approx(1e-2)] == [0, 5, 9]
-    assert lrs[-1] < 1e-2 / 10                                    # ends at the bottom, no 4th cycle
+    assert lrs[-1] < 1e-2 / 10  # ends at the bottom, no 4th cycle
 
 
 def test_cycle_ends_at_half_steps_round_up_and_bad_cycles_are_errors():
-    assert schedules.cycle_starts(2, 0.5, 1, 5) == [0, 3, 5]         # 2.5 -> 3 (round() would give 2)
+    assert schedules.cycle_starts(2, 0.5, 1, 5) == [0, 3, 5]  # 2.5 -> 3 (round() would give 2)
     assert schedules.cycle_starts(3, 0.1, 1, 10) == [0, 1, 2, 3]
     with pytest.raises(ValueError, match="cycle_mult=0.4"):
         fit_plans.fit_plan(1e-2, 3, 4, 3, cycle_len=1, cycle_mult=0.4)
@@ -59,13 +62,17 @@ def test_sgdr_plan_matches_cosine_annealing_warm_restarts(cycle_len, cycle_mult)
     plan = fit_plans.fit_plan(0.1, 1, spe, n_cycle, cycle_len, cycle_mult)
     p = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.SGD([p], lr=0.1)
-    ref = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=int(cycle_len * spe), T_mult=cycle_mult)
+    ref = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+        opt, T_0=int(cycle_len * spe), T_mult=cycle_mult
+    )
     expected = []
     for _ in range(plan.total_steps):
         expected.append(opt.param_groups[0]["lr"])
         opt.step()
         ref.step()
-    assert [plan.schedule.lr_at(s) for s in range(plan.total_steps)] == pytest.approx(expected, abs=1e-12)
+    assert [plan.schedule.lr_at(s) for s in range(plan.total_steps)] == pytest.approx(
+        expected, abs=1e-12
+    )
 
 
 # ------------------------------------------------------------------------------ learning rates
@@ -73,7 +80,9 @@ def test_learning_rates_as_the_course_writes_them(learn):
     assert fit_plans.spread_lrs(slice(1e-3), 3) == pytest.approx([1e-4, 1e-4, 1e-3])
     assert fit_plans.spread_lrs(slice(1e-6, 1e-4), 3) == pytest.approx([1e-6, 1e-5, 1e-4])
     assert fit_plans.spread_lrs(np.float32(1e-3), 3) == pytest.approx([1e-3] * 3)
-    assert fit_plans.spread_lrs(np.array([1e-4, 1e-3, 1e-2]), 3) == pytest.approx([1e-4, 1e-3, 1e-2])
+    assert fit_plans.spread_lrs(np.array([1e-4, 1e-3, 1e-2]), 3) == pytest.approx(
+        [1e-4, 1e-3, 1e-2]
+    )
     with pytest.raises(ValueError, match="positive"):
         fit_plans.spread_lrs(-1e-3, 3)
     learn.unfreeze()
@@ -94,7 +103,10 @@ def test_each_course_has_its_optimizer(tiny_pets):
     new.fit(1e-3, 1, quiet=True)
     assert isinstance(old.opt, torch.optim.SGD) and old.opt.param_groups[0]["momentum"] == 0.9
     assert old.opt.param_groups[0]["weight_decay"] == 0
-    assert isinstance(new.opt, torch.optim.AdamW) and new.opt.param_groups[0]["betas"] == (0.9, 0.99)
+    assert isinstance(new.opt, torch.optim.AdamW) and new.opt.param_groups[0]["betas"] == (
+        0.9,
+        0.99,
+    )
     assert new.opt.param_groups[0]["weight_decay"] == 1e-2
     assert "SGD(momentum=0.9)" in repr(old) and "AdamW" in repr(new)
     assert "AdamW" in repr(ck.Learner.pretrained("tinyresnet", tiny_pets, opt="adamw"))
@@ -106,15 +118,15 @@ def test_each_course_has_its_optimizer(tiny_pets):
 # --------------------------------------------------------------------------------- divergence
 def test_a_diverged_fit_leaves_the_learner_as_it_was_and_the_advice_trains(tiny_pets):
     torch.manual_seed(0)
-    learn = ck.Learner.pretrained("tinyresnet", tiny_pets)          # SGD, as the 2018 lessons
+    learn = ck.Learner.pretrained("tinyresnet", tiny_pets)  # SGD, as the 2018 lessons
     learn.unfreeze()
     before = {k: v.clone() for k, v in learn.model.state_dict().items()}
-    learn.fit(1e4, 3, quiet=True)                                  # explodes to inf in the second epoch
+    learn.fit(1e4, 3, quiet=True)  # explodes to inf in the second epoch
     reason = learn.recorder.stopped
     assert "back to where they were before this fit" in reason
     assert all(torch.equal(before[k], v) for k, v in learn.model.state_dict().items())
     lr = 1e4
-    for _ in range(8):                                             # follow the advice until it trains
+    for _ in range(8):  # follow the advice until it trains
         advised = float(re.search(r"10x lower \(([0-9.e+-]+)\)", learn.recorder.stopped).group(1))
         assert advised == pytest.approx(lr / 10)
         lr = advised
@@ -130,29 +142,45 @@ def test_a_background_fit_refuses_every_other_call_and_finishes_unharmed(learn):
     go = threading.Event()
     learn.events["after_batch"].append(lambda l: go.wait(30))
     job = learn.fit(1e-3, 2, background=True)
-    calls = {"fit": lambda: learn.fit(1e-3, 1, quiet=True), "fit_one_cycle": lambda: learn.fit_one_cycle(1, quiet=True),
-             "lr_find": lambda: learn.lr_find(quiet=True), "get_preds": learn.get_preds, "tta": learn.tta,
-             "predict": lambda: learn.predict(learn.data.valid_paths[0]), "validate": learn.validate,
-             "save": lambda: learn.save("x"), "load": lambda: learn.load("x"), "unfreeze": learn.unfreeze,
-             "bn_freeze": learn.bn_freeze, "interpret": learn.interpret}
+    calls = {
+        "fit": lambda: learn.fit(1e-3, 1, quiet=True),
+        "fit_one_cycle": lambda: learn.fit_one_cycle(1, quiet=True),
+        "lr_find": lambda: learn.lr_find(quiet=True),
+        "get_preds": learn.get_preds,
+        "tta": learn.tta,
+        "predict": lambda: learn.predict(learn.data.valid_paths[0]),
+        "validate": learn.validate,
+        "save": lambda: learn.save("x"),
+        "load": lambda: learn.load("x"),
+        "unfreeze": learn.unfreeze,
+        "bn_freeze": learn.bn_freeze,
+        "interpret": learn.interpret,
+    }
     try:
         for name, call in calls.items():
-            with pytest.raises(RuntimeError, match=r"learn\.fit\(1e-3, 2\) is running in the background") as e:
+            with pytest.raises(
+                RuntimeError, match=r"learn\.fit\(1e-3, 2\) is running in the background"
+            ) as e:
                 call()
-            assert "learn.background_fit.join()" in str(e.value) and "learn.stop()" in str(e.value), name
+            assert "learn.background_fit.join()" in str(e.value) and "learn.stop()" in str(
+                e.value
+            ), name
     finally:
         go.set()
     recorder = job.join(timeout=120)
     assert job.error is None and len(recorder.rows) == 2 and recorder.stopped is None
     assert all(math.isfinite(x) for x in recorder.losses)
-    learn.fit(1e-3, 1, quiet=True)                                  # once it is done, the learner is free
+    learn.fit(1e-3, 1, quiet=True)  # once it is done, the learner is free
 
 
 # ---------------------------------------------------------------------------------- snapshots
 def test_snapshot_ensembles_use_only_this_fits_cycles(learn):
     learn.fit(1e-2, 3, cycle_len=1, cycle_save_name="snap", quiet=True)
     learn.fit(1e-2, 2, cycle_len=1, cycle_save_name="snap", quiet=True)
-    assert sorted(p.name for p in learn.models_dir.glob("snap_cyc_*.pth")) == ["snap_cyc_0.pth", "snap_cyc_1.pth"]
+    assert sorted(p.name for p in learn.models_dir.glob("snap_cyc_*.pth")) == [
+        "snap_cyc_0.pth",
+        "snap_cyc_1.pth",
+    ]
     mean, _ = learn.snapshot_preds("snap")
     probs = []
     for i in range(2):
@@ -166,7 +194,9 @@ def test_snapshot_ensembles_use_only_this_fits_cycles(learn):
 def test_a_snapshot_at_a_half_step_cycle_end_is_saved_at_that_end(learn, monkeypatch):
     saved = []
     monkeypatch.setattr(learn, "save", lambda name: saved.append((name, learn.recorder.iteration)))
-    learn.fit(1e-2, 3, cycle_len=0.5, cycle_save_name="half", quiet=True)   # ends at 1.5, 3, 4.5 steps
+    learn.fit(
+        1e-2, 3, cycle_len=0.5, cycle_save_name="half", quiet=True
+    )  # ends at 1.5, 3, 4.5 steps
     assert saved == [("half_cyc_0", 2), ("half_cyc_1", 3), ("half_cyc_2", 5)]
 
 

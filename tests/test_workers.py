@@ -1,4 +1,5 @@
 """Loader workers sized by the CPUs the process may use (affinity, cgroup quota), not the host's."""
+
 import multiprocessing
 import os
 import subprocess
@@ -30,18 +31,22 @@ def host(monkeypatch, tmp_path):
             (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text(f"{v1[0]}\n")
             (tmp_path / "cpu" / "cpu.cfs_period_us").write_text(f"{v1[1]}\n")
         return tmp_path
+
     return make
 
 
-@pytest.mark.parametrize("v2, v1, expected", [
-    (None, None, 64),                        # no cgroup files: the affinity decides
-    ("max 100000", None, 64),                # cgroup v2 without a quota
-    ("200000 100000", None, 2),              # v2: two CPUs' worth per period (Binder, CI runners)
-    ("150000 100000", None, 2),              # 1.5 CPUs: rounded up
-    ("50000 100000", None, 1),               # half a CPU: at least one
-    (None, (100000, 100000), 1),             # cgroup v1
-    (None, (-1, 100000), 64),                # v1 without a quota
-])
+@pytest.mark.parametrize(
+    "v2, v1, expected",
+    [
+        (None, None, 64),  # no cgroup files: the affinity decides
+        ("max 100000", None, 64),  # cgroup v2 without a quota
+        ("200000 100000", None, 2),  # v2: two CPUs' worth per period (Binder, CI runners)
+        ("150000 100000", None, 2),  # 1.5 CPUs: rounded up
+        ("50000 100000", None, 1),  # half a CPU: at least one
+        (None, (100000, 100000), 1),  # cgroup v1
+        (None, (-1, 100000), 64),  # v1 without a quota
+    ],
+)
 def test_usable_cpus_reads_the_cgroup_quota(host, v2, v1, expected):
     assert usable_cpus(host(v2=v2, v1=v1)) == expected
 
@@ -52,7 +57,7 @@ def test_affinity_caps_the_count(host):
 
 
 def test_default_num_workers_follows_the_usable_cpus(host, monkeypatch):
-    assert default_num_workers(host(v2="100000 100000")) == 1        # not 4 on a 64-core host
+    assert default_num_workers(host(v2="100000 100000")) == 1  # not 4 on a 64-core host
     assert default_num_workers(host(cpus=64)) == workers.MAX_WORKERS
     monkeypatch.setattr(multiprocessing, "get_start_method", lambda allow_none=False: "spawn")
     assert default_num_workers(host(cpus=64)) == 0
@@ -71,6 +76,11 @@ def test_environment_override(host, monkeypatch):
 
 def test_runs_as_a_script_without_coursekit():
     """binder/start runs the file by path: it must not need the package (nor torch) importable."""
-    out = subprocess.run([sys.executable, "-S", str(ROOT / "coursekit" / "data" / "workers.py")],
-                         capture_output=True, text=True, check=True, env={"PATH": os.environ["PATH"]})
+    out = subprocess.run(
+        [sys.executable, "-S", str(ROOT / "coursekit" / "data" / "workers.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": os.environ["PATH"]},
+    )
     assert int(out.stdout) == usable_cpus()

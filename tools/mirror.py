@@ -21,20 +21,20 @@ Point coursekit at it with one switch, which changes nothing but where bytes com
 
 The full-mode rehearsal (``pytest -m full_mode``) runs every lesson against it.
 """
+
 from __future__ import annotations
 
 import argparse
 import csv
 import hashlib
-import io
 import json
 import os
 import shutil
 import tarfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -42,43 +42,17 @@ from PIL import Image
 from coursekit.data import samples
 from coursekit.data.drawing import satellite_tile
 
-__all__ = ["build", "MIRROR_VERSION", "PET_BREEDS", "DOG_BREEDS_120", "WEIGHTS", "first_mib_md5"]
+__all__ = ["DOG_BREEDS_120", "MIRROR_VERSION", "PET_BREEDS", "WEIGHTS", "build", "first_mib_md5"]
 
 # Bump when the mirror's content changes: a folder built by an older version is rebuilt.
 MIRROR_VERSION = 2
 MARKER = "mirror.json"
 
 # The 37 breeds of Oxford-IIIT Pets: cats Capitalised, dogs lower_case, as in the real file names.
-PET_BREEDS = (
-    "Abyssinian Bengal Birman Bombay British_Shorthair Egyptian_Mau Maine_Coon Persian Ragdoll "
-    "Russian_Blue Siamese Sphynx american_bulldog american_pit_bull_terrier basset_hound beagle boxer "
-    "chihuahua english_cocker_spaniel english_setter german_shorthaired great_pyrenees havanese "
-    "japanese_chin keeshond leonberger miniature_pinscher newfoundland pomeranian pug saint_bernard "
-    "samoyed scottish_terrier shiba_inu staffordshire_bull_terrier wheaten_terrier yorkshire_terrier"
-).split()
+PET_BREEDS = ["Abyssinian", "Bengal", "Birman", "Bombay", "British_Shorthair", "Egyptian_Mau", "Maine_Coon", "Persian", "Ragdoll", "Russian_Blue", "Siamese", "Sphynx", "american_bulldog", "american_pit_bull_terrier", "basset_hound", "beagle", "boxer", "chihuahua", "english_cocker_spaniel", "english_setter", "german_shorthaired", "great_pyrenees", "havanese", "japanese_chin", "keeshond", "leonberger", "miniature_pinscher", "newfoundland", "pomeranian", "pug", "saint_bernard", "samoyed", "scottish_terrier", "shiba_inu", "staffordshire_bull_terrier", "wheaten_terrier", "yorkshire_terrier"]
 
 # The 120 breeds of Kaggle's dog-breed-identification (Stanford Dogs), as spelt in its labels.csv.
-DOG_BREEDS_120 = (
-    "affenpinscher afghan_hound african_hunting_dog airedale american_staffordshire_terrier appenzeller "
-    "australian_terrier basenji basset beagle bedlington_terrier bernese_mountain_dog black-and-tan_coonhound "
-    "blenheim_spaniel bloodhound bluetick border_collie border_terrier borzoi boston_bull "
-    "bouvier_des_flandres boxer brabancon_griffon briard brittany_spaniel bull_mastiff cairn cardigan "
-    "chesapeake_bay_retriever chihuahua chow clumber cocker_spaniel collie curly-coated_retriever "
-    "dandie_dinmont dhole dingo doberman english_foxhound english_setter english_springer entlebucher "
-    "eskimo_dog flat-coated_retriever french_bulldog german_shepherd german_short-haired_pointer "
-    "giant_schnauzer golden_retriever gordon_setter great_dane great_pyrenees greater_swiss_mountain_dog "
-    "groenendael ibizan_hound irish_setter irish_terrier irish_water_spaniel irish_wolfhound "
-    "italian_greyhound japanese_spaniel keeshond kelpie kerry_blue_terrier komondor kuvasz "
-    "labrador_retriever lakeland_terrier leonberg lhasa malamute malinois maltese_dog mexican_hairless "
-    "miniature_pinscher miniature_poodle miniature_schnauzer newfoundland norfolk_terrier "
-    "norwegian_elkhound norwich_terrier old_english_sheepdog otterhound papillon pekinese pembroke "
-    "pomeranian pug redbone rhodesian_ridgeback rottweiler saint_bernard saluki samoyed schipperke "
-    "scotch_terrier scottish_deerhound sealyham_terrier shetland_sheepdog shih-tzu siberian_husky "
-    "silky_terrier soft-coated_wheaten_terrier staffordshire_bullterrier standard_poodle "
-    "standard_schnauzer sussex_spaniel tibetan_mastiff tibetan_terrier toy_poodle toy_terrier vizsla "
-    "walker_hound weimaraner welsh_springer_spaniel west_highland_white_terrier whippet "
-    "wire-haired_fox_terrier yorkshire_terrier"
-).split()
+DOG_BREEDS_120 = ["affenpinscher", "afghan_hound", "african_hunting_dog", "airedale", "american_staffordshire_terrier", "appenzeller", "australian_terrier", "basenji", "basset", "beagle", "bedlington_terrier", "bernese_mountain_dog", "black-and-tan_coonhound", "blenheim_spaniel", "bloodhound", "bluetick", "border_collie", "border_terrier", "borzoi", "boston_bull", "bouvier_des_flandres", "boxer", "brabancon_griffon", "briard", "brittany_spaniel", "bull_mastiff", "cairn", "cardigan", "chesapeake_bay_retriever", "chihuahua", "chow", "clumber", "cocker_spaniel", "collie", "curly-coated_retriever", "dandie_dinmont", "dhole", "dingo", "doberman", "english_foxhound", "english_setter", "english_springer", "entlebucher", "eskimo_dog", "flat-coated_retriever", "french_bulldog", "german_shepherd", "german_short-haired_pointer", "giant_schnauzer", "golden_retriever", "gordon_setter", "great_dane", "great_pyrenees", "greater_swiss_mountain_dog", "groenendael", "ibizan_hound", "irish_setter", "irish_terrier", "irish_water_spaniel", "irish_wolfhound", "italian_greyhound", "japanese_spaniel", "keeshond", "kelpie", "kerry_blue_terrier", "komondor", "kuvasz", "labrador_retriever", "lakeland_terrier", "leonberg", "lhasa", "malamute", "malinois", "maltese_dog", "mexican_hairless", "miniature_pinscher", "miniature_poodle", "miniature_schnauzer", "newfoundland", "norfolk_terrier", "norwegian_elkhound", "norwich_terrier", "old_english_sheepdog", "otterhound", "papillon", "pekinese", "pembroke", "pomeranian", "pug", "redbone", "rhodesian_ridgeback", "rottweiler", "saint_bernard", "saluki", "samoyed", "schipperke", "scotch_terrier", "scottish_deerhound", "sealyham_terrier", "shetland_sheepdog", "shih-tzu", "siberian_husky", "silky_terrier", "soft-coated_wheaten_terrier", "staffordshire_bullterrier", "standard_poodle", "standard_schnauzer", "sussex_spaniel", "tibetan_mastiff", "tibetan_terrier", "toy_poodle", "toy_terrier", "vizsla", "walker_hound", "weimaraner", "welsh_springer_spaniel", "west_highland_white_terrier", "whippet", "wire-haired_fox_terrier", "yorkshire_terrier"]
 
 # torchvision weights the lessons' full mode uses: the enum member Learner.pretrained asks for.
 WEIGHTS = {
@@ -118,15 +92,21 @@ def _tar(src: Path, archive: Path, arcname: str, mode: str = "w:gz") -> None:
 
 # ---------------------------------------------------------------------------- fast.ai's archives
 
+
 def _pets(out: Path, n: int) -> None:
     """oxford-iiit-pet/images/<Breed>_<n>.jpg for all 37 breeds, plus annotations/ as in the real set."""
     images, notes = out / "images", out / "annotations"
     (notes / "trimaps").mkdir(parents=True)
     (notes / "xmls").mkdir()
     images.mkdir()
-    listing = ["#Image CLASS-ID SPECIES BREED-ID", "#CLASS-ID: 1:37 Class ids", "#SPECIES: 1:Cat 2:Dog",
-               "#BREED-ID: 1-25:Dog 1:12:Cat", "#All images with 1st letter as captial are cat images",
-               "#images with small first letter are dog images"]
+    listing = [
+        "#Image CLASS-ID SPECIES BREED-ID",
+        "#CLASS-ID: 1:37 Class ids",
+        "#SPECIES: 1:Cat 2:Dog",
+        "#BREED-ID: 1-25:Dog 1:12:Cat",
+        "#All images with 1st letter as captial are cat images",
+        "#images with small first letter are dog images",
+    ]
     trainval, test = [], []
     cats = [b for b in PET_BREEDS if b[0].isupper()]
     dogs = [b for b in PET_BREEDS if b[0].islower()]
@@ -140,43 +120,51 @@ def _pets(out: Path, n: int) -> None:
             row = f"{stem} {class_id} {1 if is_cat else 2} {breed_id}"
             listing.append(row)
             (trainval if i % 2 else test).append(row)
-            if i == 1:                         # a trimap and a bounding box for some images, as in the real set
+            if i == 1:  # a trimap and a bounding box for some images, as in the real set
                 w, h = img.size
                 trimap = np.full((h, w), 2, np.uint8)
-                trimap[h // 4: 3 * h // 4, w // 4: 3 * w // 4] = 1
+                trimap[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4] = 1
                 Image.fromarray(trimap).save(notes / "trimaps" / f"{stem}.png")
                 (notes / "xmls" / f"{stem}.xml").write_text(
                     f"<annotation><filename>{stem}.jpg</filename><size><width>{w}</width><height>{h}</height>"
                     f"<depth>3</depth></size><object><name>{'cat' if is_cat else 'dog'}</name><bndbox>"
                     f"<xmin>{w // 4}</xmin><ymin>{h // 4}</ymin><xmax>{3 * w // 4}</xmax><ymax>{3 * h // 4}"
-                    "</ymax></bndbox></object></annotation>")
+                    "</ymax></bndbox></object></annotation>"
+                )
     (notes / "list.txt").write_text("\n".join(listing) + "\n")
     (notes / "trainval.txt").write_text("\n".join(trainval) + "\n")
     (notes / "test.txt").write_text("\n".join(test) + "\n")
     (notes / "README").write_text("Oxford-IIIT Pet Dataset (coursekit mirror: drawn stand-ins).\n")
-    for breed in cats[:2]:                    # the real images/ folder also holds a few MATLAB files
-        (images / f"{breed}_{n + 1}.mat").write_bytes(b"MATLAB 5.0 MAT-file, Platform: GLNXA64" + bytes(90))
+    for breed in cats[:2]:  # the real images/ folder also holds a few MATLAB files
+        (images / f"{breed}_{n + 1}.mat").write_bytes(
+            b"MATLAB 5.0 MAT-file, Platform: GLNXA64" + bytes(90)
+        )
 
 
 def _dogscats(out: Path, n: int) -> None:
     """dogscats/{train,valid}/{cats,dogs}/cat.<n>.jpg, test1/<n>.jpg, sample/ and models/."""
     number = 1
-    breeds = {"cat": [b for b in PET_BREEDS if b[0].isupper()], "dog": [b for b in PET_BREEDS if b[0].islower()]}
+    breeds = {
+        "cat": [b for b in PET_BREEDS if b[0].isupper()],
+        "dog": [b for b in PET_BREEDS if b[0].islower()],
+    }
     for split, count in (("train", n), ("valid", max(2, n // 2))):
         for label, ears in (("cat", "pointy"), ("dog", "floppy")):
             folder = out / split / f"{label}s"
             folder.mkdir(parents=True)
             for i in range(count):
                 breed = breeds[label][(i * 7) % len(breeds[label])]
-                _photo(("dogscats", split, label, i), breed, ears).save(folder / f"{label}.{number}.jpg",
-                                                                         "JPEG", quality=90)
+                _photo(("dogscats", split, label, i), breed, ears).save(
+                    folder / f"{label}.{number}.jpg", "JPEG", quality=90
+                )
                 number += 1
     (out / "test1").mkdir()
     for i in range(max(4, n // 2)):
         label_ears = ("pointy", "floppy")[i % 2]
         _photo(("dogscats", "test", i), PET_BREEDS[i % len(PET_BREEDS)], label_ears).save(
-            out / "test1" / f"{i + 1}.jpg", "JPEG", quality=90)
-    for split in ("train", "valid"):          # sample/: a few of the same files, as in the real archive
+            out / "test1" / f"{i + 1}.jpg", "JPEG", quality=90
+        )
+    for split in ("train", "valid"):  # sample/: a few of the same files, as in the real archive
         for label in ("cats", "dogs"):
             folder = out / "sample" / split / label
             folder.mkdir(parents=True)
@@ -205,6 +193,7 @@ def _planet_fastai(out: Path, n: int) -> None:
 
 # -------------------------------------------------------------------------------- Kaggle's files
 
+
 def _dog_breeds(out: Path, n: int) -> None:
     """dog-breed-identification: labels.csv (id,breed), sample_submission.csv, train/, test/."""
     (out / "train").mkdir(parents=True)
@@ -213,7 +202,9 @@ def _dog_breeds(out: Path, n: int) -> None:
     for breed in DOG_BREEDS_120:
         for i in range(n):
             image_id = samples._rng("mirror-dogbreeds-id", breed, i).bytes(16).hex()
-            _photo(("dogbreeds", breed, i), breed, "floppy").save(out / "train" / f"{image_id}.jpg", "JPEG", quality=90)
+            _photo(("dogbreeds", breed, i), breed, "floppy").save(
+                out / "train" / f"{image_id}.jpg", "JPEG", quality=90
+            )
             rows.append((image_id, breed))
     with open(out / "labels.csv", "w", newline="") as f:
         csv.writer(f).writerows([("id", "breed"), *sorted(rows)])
@@ -221,7 +212,9 @@ def _dog_breeds(out: Path, n: int) -> None:
     for i in range(max(10, n * 10)):
         image_id = samples._rng("mirror-dogbreeds-test", i).bytes(16).hex()
         breed = DOG_BREEDS_120[i % len(DOG_BREEDS_120)]
-        _photo(("dogbreeds-test", i), breed, "floppy").save(out / "test" / f"{image_id}.jpg", "JPEG", quality=90)
+        _photo(("dogbreeds-test", i), breed, "floppy").save(
+            out / "test" / f"{image_id}.jpg", "JPEG", quality=90
+        )
         test_ids.append(image_id)
     with open(out / "sample_submission.csv", "w", newline="") as f:
         writer = csv.writer(f)
@@ -232,7 +225,8 @@ def _dog_breeds(out: Path, n: int) -> None:
 def _tar_7z(folder: Path, dest: Path) -> None:
     """``train-jpg.tar.7z`` as Kaggle serves it: a 7-Zip archive holding ``train-jpg.tar``."""
     import py7zr
-    tar = dest.with_suffix("")                          # train-jpg.tar
+
+    tar = dest.with_suffix("")  # train-jpg.tar
     _tar(folder, tar, folder.name, mode="w")
     with py7zr.SevenZipFile(dest, "w") as z:
         z.write(tar, tar.name)
@@ -248,17 +242,21 @@ def _planet_kaggle(out: Path, n: int, work: Path) -> None:
         csv.writer(f).writerows([("image_name", "tags"), *rows])
     test = _planet_tiles(work / "test-jpg", "test", max(8, n // 4), "test")
     with open(out / "sample_submission_v2.csv", "w", newline="") as f:
-        csv.writer(f).writerows([("image_name", "tags"), *[(name, "clear primary") for name, _ in test]])
+        csv.writer(f).writerows(
+            [("image_name", "tags"), *[(name, "clear primary") for name, _ in test]]
+        )
     _tar_7z(work / "train-jpg", out / "train-jpg.tar.7z")
     _tar_7z(work / "test-jpg", out / "test-jpg.tar.7z")
 
 
 # ------------------------------------------------------------------------------- torchvision's files
 
+
 def _weights(out: Path) -> dict[str, str]:
     """torchvision's weight files with the exact names, keys and shapes (random values)."""
     import torch
     import torchvision
+
     urls = {}
     for arch, spec in WEIGHTS.items():
         enum_name, member = spec.split(".")
@@ -272,6 +270,7 @@ def _weights(out: Path) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------------------- the mirror
+
 
 def build(root: Path, n_per_class: int | None = None, quiet: bool = False) -> Path:
     """Build the mirror's files under ``root`` (once: a finished build is reused) and return ``root``.
@@ -289,7 +288,9 @@ def build(root: Path, n_per_class: int | None = None, quiet: bool = False) -> Pa
     n_per_class = n_per_class or 8
     wanted = {"version": MIRROR_VERSION, "n_per_class": n_per_class}
     if root.exists() and any(root.iterdir()):
-        raise FileExistsError(f"{root} is not empty and holds no finished mirror; choose an empty or new folder.")
+        raise FileExistsError(
+            f"{root} is not empty and holds no finished mirror; choose an empty or new folder."
+        )
     tmp = root.with_name(f".{root.name}.{uuid.uuid4().hex[:8]}.building")
     work = tmp / ".work"
     say: Callable[[str], None] = (lambda _: None) if quiet else (lambda s: print(s, flush=True))
@@ -308,14 +309,36 @@ def build(root: Path, n_per_class: int | None = None, quiet: bool = False) -> Pa
             say(f"  {url_path}: {dest.stat().st_size / 1e6:.1f} MB")
 
         say(f"building the mirror in {root} ...")
-        archive(f"{FASTAI_IMAGECLAS}/oxford-iiit-pet.tgz", "oxford-iiit-pet", lambda p: _pets(p, n_per_class))
-        archive(f"{FASTAI_SAMPLE}/dogscats.tgz", "dogscats", lambda p: _dogscats(p, 2 * n_per_class))
-        archive(f"{FASTAI_SAMPLE}/planet_sample.tgz", "planet_sample", lambda p: _planet_fastai(p, 8 * n_per_class))
-        archive(f"{FASTAI_SAMPLE}/planet_tiny.tgz", "planet_tiny", lambda p: _planet_fastai(p, 2 * n_per_class))
+        archive(
+            f"{FASTAI_IMAGECLAS}/oxford-iiit-pet.tgz",
+            "oxford-iiit-pet",
+            lambda p: _pets(p, n_per_class),
+        )
+        archive(
+            f"{FASTAI_SAMPLE}/dogscats.tgz", "dogscats", lambda p: _dogscats(p, 2 * n_per_class)
+        )
+        archive(
+            f"{FASTAI_SAMPLE}/planet_sample.tgz",
+            "planet_sample",
+            lambda p: _planet_fastai(p, 8 * n_per_class),
+        )
+        archive(
+            f"{FASTAI_SAMPLE}/planet_tiny.tgz",
+            "planet_tiny",
+            lambda p: _planet_fastai(p, 2 * n_per_class),
+        )
         competitions = tmp / "kaggle" / "competitions"
-        _dog_breeds(competitions / "dog-breed-identification", n_per_class)     # every breed in training too
-        _planet_kaggle(competitions / "planet-understanding-the-amazon-from-space", 8 * n_per_class, work / "planet")
-        say("  kaggle/competitions: dog-breed-identification, planet-understanding-the-amazon-from-space")
+        _dog_breeds(
+            competitions / "dog-breed-identification", n_per_class
+        )  # every breed in training too
+        _planet_kaggle(
+            competitions / "planet-understanding-the-amazon-from-space",
+            8 * n_per_class,
+            work / "planet",
+        )
+        say(
+            "  kaggle/competitions: dog-breed-identification, planet-understanding-the-amazon-from-space"
+        )
         for arch, url in _weights(tmp).items():
             path = tmp / url.split("://", 1)[1]
             checks[url] = [path.stat().st_size, first_mib_md5(path)]
@@ -324,7 +347,7 @@ def build(root: Path, n_per_class: int | None = None, quiet: bool = False) -> Pa
         shutil.rmtree(work)
         (tmp / MARKER).write_text(json.dumps(wanted))
         if root.exists():
-            root.rmdir()                     # empty (checked above)
+            root.rmdir()  # empty (checked above)
         os.replace(tmp, root)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -333,19 +356,32 @@ def build(root: Path, n_per_class: int | None = None, quiet: bool = False) -> Pa
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.mirror", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["build", "serve"], help="build the files, or build and serve them")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.mirror",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "command", choices=["build", "serve"], help="build the files, or build and serve them"
+    )
     parser.add_argument("root", type=Path, help="the mirror's folder")
-    parser.add_argument("--n-per-class", type=int, default=None,
-                        help="pictures per breed (default: 8, or the size of the mirror already there)")
+    parser.add_argument(
+        "--n-per-class",
+        type=int,
+        default=None,
+        help="pictures per breed (default: 8, or the size of the mirror already there)",
+    )
     args = parser.parse_args(argv)
     build(args.root, args.n_per_class)
     if args.command == "serve":
         from tools.mirror_server import MirrorServer
+
         with MirrorServer(args.root) as server:
-            print(f"serving {args.root} at {server.url}\n\n    export COURSEKIT_MIRROR={server.url}\n\n"
-                  "Ctrl-C stops it.", flush=True)
+            print(
+                f"serving {args.root} at {server.url}\n\n    export COURSEKIT_MIRROR={server.url}\n\n"
+                "Ctrl-C stops it.",
+                flush=True,
+            )
             try:
                 while True:
                     time.sleep(3600)

@@ -21,6 +21,7 @@ Faults, for tests, are plain settings on the server object::
         mirror.ignore_range = True                             # answer 200 to Range requests
         mirror.kaggle_status = 403                             # 401, 403 or 404 for Kaggle calls
 """
+
 from __future__ import annotations
 
 import base64
@@ -40,7 +41,7 @@ from urllib.parse import unquote, urlsplit
 
 __all__ = ["MirrorServer"]
 
-KAGGLE_HOSTS = {"localhost", "localhost:80", "localhost:7777"}   # kagglesdk's LOCALHOST / TEST hosts
+KAGGLE_HOSTS = {"localhost", "localhost:80", "localhost:7777"}  # kagglesdk's LOCALHOST / TEST hosts
 KAGGLE_MESSAGES = {
     401: "Unauthenticated: the API token is missing or invalid.",
     403: "Permission denied: you must accept this competition's rules before downloading its data.",
@@ -73,15 +74,18 @@ class MirrorServer:
     @property
     def url(self) -> str:
         if self._httpd is None:
-            raise RuntimeError("the mirror is not running: call start() or use `with MirrorServer(root)`.")
+            raise RuntimeError(
+                "the mirror is not running: call start() or use `with MirrorServer(root)`."
+            )
         return f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
-    def start(self) -> "MirrorServer":
+    def start(self) -> MirrorServer:
         handler = type("Handler", (_Handler,), {"mirror": self})
         self._httpd = _Server(("127.0.0.1", 0), handler)
         self._bundles = Path(tempfile.mkdtemp(prefix="mirror-bundles-"))
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -92,10 +96,10 @@ class MirrorServer:
             self._thread.join()
             self._httpd = None
         if self._bundles is not None:
-            shutil.rmtree(self._bundles, ignore_errors=True)   # the server's own temporary zips
+            shutil.rmtree(self._bundles, ignore_errors=True)  # the server's own temporary zips
             self._bundles = None
 
-    def __enter__(self) -> "MirrorServer":
+    def __enter__(self) -> MirrorServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -128,7 +132,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
     def handle_error(self, request, client_address) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError):    # a client hanging up is no error
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client hanging up is no error
             super().handle_error(request, client_address)
 
 
@@ -169,14 +173,20 @@ class _Handler(BaseHTTPRequestHandler):
         if path in self.mirror.fail:
             return self._error(self.mirror.fail[path])
         # kagglehub < 0.4 joins "api/v1/..." onto KAGGLE_API_ENDPOINT with urljoin, which drops "/kaggle"
-        old_api = re.fullmatch(r"(?:/kaggle)?/api/v1/competitions/data/(download|download-all)/([^/]+)/?(.*)", path)
+        old_api = re.fullmatch(
+            r"(?:/kaggle)?/api/v1/competitions/data/(download|download-all)/([^/]+)/?(.*)", path
+        )
         if old_api:
             return self._kaggle(old_api[2], old_api[3] or None, bundle=old_api[1] == "download-all")
         if path.startswith("/kaggle/bundles/"):
-            return self._file(self.mirror.bundle(path.rsplit("/", 1)[-1].removesuffix(".zip")), path, head)
+            return self._file(
+                self.mirror.bundle(path.rsplit("/", 1)[-1].removesuffix(".zip")), path, head
+            )
         file = (self.mirror.root / path.lstrip("/")).resolve()
         if path.startswith("/kaggle/files/"):
-            file = (self.mirror.root / "kaggle" / "competitions" / path[len("/kaggle/files/"):]).resolve()
+            file = (
+                self.mirror.root / "kaggle" / "competitions" / path[len("/kaggle/files/") :]
+            ).resolve()
         if not file.is_relative_to(self.mirror.root) or not file.is_file():
             return self._error(404)
         self._file(file, path, head)
@@ -192,9 +202,14 @@ class _Handler(BaseHTTPRequestHandler):
         if status is None and not bundle and not (name and (folder / name).is_file()):
             status = 404
         if status is not None:
-            return self._json(status, {"code": status, "message": KAGGLE_MESSAGES.get(status, "error")})
-        location = f"{self.mirror.url}/kaggle/bundles/{slug}.zip" if bundle else \
-            f"{self.mirror.url}/kaggle/files/{slug}/{name}"
+            return self._json(
+                status, {"code": status, "message": KAGGLE_MESSAGES.get(status, "error")}
+            )
+        location = (
+            f"{self.mirror.url}/kaggle/bundles/{slug}.zip"
+            if bundle
+            else f"{self.mirror.url}/kaggle/files/{slug}/{name}"
+        )
         self.send_response(302)
         self.send_header("Location", location)
         self.send_header("Content-Length", "0")
@@ -220,7 +235,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Last-Modified", formatdate(file.stat().st_mtime, usegmt=True))
-        if path.startswith("/kaggle/"):              # as Google Cloud Storage answers Kaggle's downloads
+        if path.startswith("/kaggle/"):  # as Google Cloud Storage answers Kaggle's downloads
             self.send_header("x-goog-hash", f"md5={_b64_md5(file)}")
         self.end_headers()
         if head:
@@ -235,7 +250,7 @@ class _Handler(BaseHTTPRequestHandler):
                     break
                 self.wfile.write(chunk)
                 left -= len(chunk)
-        if limit is not None:                         # the connection drops mid-file
+        if limit is not None:  # the connection drops mid-file
             self.wfile.flush()
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)

@@ -10,6 +10,7 @@ ImageNet statistics the lessons use. The body's weights (everything but the fina
 saved in half precision to ``coursekit/weights/tinyresnet.pth``, and the file's SHA-256 is
 written into ``coursekit/train/tinyresnet.py``, where loading checks it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,8 +50,10 @@ def augment(x: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def accuracy(model, images, labels, bs=256) -> float:
     model.eval()
-    right = sum((model(normalise(images[i:i + bs])).argmax(1) == labels[i:i + bs]).sum().item()
-                for i in range(0, len(images), bs))
+    right = sum(
+        (model(normalise(images[i : i + bs])).argmax(1) == labels[i : i + bs]).sum().item()
+        for i in range(0, len(images), bs)
+    )
     return right / len(images)
 
 
@@ -67,31 +70,42 @@ def main() -> None:
     n_classes = len(corpus_classes())
     model = TinyResNet(num_classes=n_classes)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
-    valid_x, valid_y = make_corpus(20, args.size, seed=10_000)        # a seed no epoch uses
+    valid_x, valid_y = make_corpus(20, args.size, seed=10_000)  # a seed no epoch uses
     steps_per_epoch = n_classes * args.n_per_class // args.bs
     total, step, start = args.epochs * steps_per_epoch, 0, time.perf_counter()
-    print(f"{n_classes} classes, {n_classes * args.n_per_class} fresh images per epoch, {args.epochs} epochs, "
-          f"{sum(p.numel() for p in model.parameters()):,} parameters", flush=True)
+    print(
+        f"{n_classes} classes, {n_classes * args.n_per_class} fresh images per epoch, {args.epochs} epochs, "
+        f"{sum(p.numel() for p in model.parameters()):,} parameters",
+        flush=True,
+    )
     for epoch in range(args.epochs):
         images, labels = make_corpus(args.n_per_class, args.size, seed=epoch)
         order = torch.randperm(len(images))
         model.train()
         losses = []
         for b in range(steps_per_epoch):
-            idx = order[b * args.bs:(b + 1) * args.bs]
+            idx = order[b * args.bs : (b + 1) * args.bs]
             for group in opt.param_groups:
                 group["lr"] = one_cycle(step, total, args.lr)
-            loss = F.cross_entropy(model(augment(normalise(images[idx]))), labels[idx], label_smoothing=0.1)
+            loss = F.cross_entropy(
+                model(augment(normalise(images[idx]))), labels[idx], label_smoothing=0.1
+            )
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             losses.append(loss.item())
             step += 1
-        print(f"epoch {epoch:2d}  train loss {sum(losses) / len(losses):.3f}  valid accuracy "
-              f"{accuracy(model, valid_x, valid_y):.3f}  {time.perf_counter() - start:.0f}s", flush=True)
+        print(
+            f"epoch {epoch:2d}  train loss {sum(losses) / len(losses):.3f}  valid accuracy "
+            f"{accuracy(model, valid_x, valid_y):.3f}  {time.perf_counter() - start:.0f}s",
+            flush=True,
+        )
 
-    body = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()
-            if not k.startswith("fc.")}
+    body = {
+        k: v.half() if v.is_floating_point() else v
+        for k, v in model.state_dict().items()
+        if not k.startswith("fc.")
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".tmp")
     torch.save(body, tmp)
@@ -99,7 +113,9 @@ def main() -> None:
     digest = hashlib.sha256(args.out.read_bytes()).hexdigest()
     registry = ROOT / "coursekit" / "train" / "tinyresnet.py"
     text = registry.read_text()
-    registry.write_text(re.sub(r'WEIGHTS_SHA256 = "[0-9a-f]{64}"', f'WEIGHTS_SHA256 = "{digest}"', text))
+    registry.write_text(
+        re.sub(r'WEIGHTS_SHA256 = "[0-9a-f]{64}"', f'WEIGHTS_SHA256 = "{digest}"', text)
+    )
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB), sha256 {digest}")
 
 

@@ -12,12 +12,14 @@ says so in one line, and the copies are re-used by every later run (``$COURSEKIT
 >>> cache_size_for([(260, 250)] * 100, size=224) is None   # not much bigger: read the originals
 True
 """
+
 from __future__ import annotations
 
 import os
 import statistics
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from coursekit.config import sample_mode
 from coursekit.data.images import resize_images
@@ -25,9 +27,9 @@ from coursekit.data.images import resize_images
 if TYPE_CHECKING:
     from coursekit.data.imagedata import ImageData
 
-__all__ = ["cache_size_for", "auto_copies", "MUCH_LARGER"]
+__all__ = ["MUCH_LARGER", "auto_copies", "cache_size_for"]
 
-MUCH_LARGER = 1.25    # photos whose shorter side is this much bigger than the training size
+MUCH_LARGER = 1.25  # photos whose shorter side is this much bigger than the training size
 
 
 def cache_size_for(sizes: Sequence[tuple[int, int] | None], size: int) -> int | None:
@@ -45,7 +47,7 @@ def cache_size_for(sizes: Sequence[tuple[int, int] | None], size: int) -> int | 
     return size
 
 
-def auto_copies(data: "ImageData") -> dict[Path, Path]:
+def auto_copies(data: ImageData) -> dict[Path, Path]:
     """Original path -> smaller copy, for every image of ``data``; empty when none are needed.
 
     Used by ``ImageData`` when it builds its datasets: in full mode (``auto_resize=None`` and not
@@ -60,8 +62,10 @@ def auto_copies(data: "ImageData") -> dict[Path, Path]:
         return {}
     sizes = [s for s in (data.image_size_of.get(p) for p in everything) if s]
     typical = sorted(sizes, key=lambda s: s[0] * s[1])[len(sizes) // 2]
-    print(f"The photos are about {typical[0]}x{typical[1]} px and training is at {data.size} px: reading copies "
-          f"whose shorter side is {max_size} px, made once and kept in $COURSEKIT_HOME/resized (the course's "
-          "data.resize). ImageData(..., auto_resize=False) reads the originals.")
+    print(
+        f"The photos are about {typical[0]}x{typical[1]} px and training is at {data.size} px: reading copies "
+        f"whose shorter side is {max_size} px, made once and kept in $COURSEKIT_HOME/resized (the course's "
+        "data.resize). ImageData(..., auto_resize=False) reads the originals."
+    )
     root = Path(os.path.commonpath([p.resolve().parent for p in everything]))
     return dict(zip(everything, resize_images(everything, root, max_size, shorter=True)))

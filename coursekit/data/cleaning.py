@@ -11,6 +11,7 @@ folder, or, with a CSV, its row is rewritten (atomically, after a backup ``<csv>
 Every apply is appended to ``<root>/.coursekit_changes.jsonl``, one JSON line saying which file
 went where, which is what ``undo`` reads.
 """
+
 from __future__ import annotations
 
 import csv
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from coursekit.fileio import atomic_write, atomic_write_text
 
-__all__ = ["DataCleaner", "Apply", "DELETE", "LOG_NAME", "TRASH_NAME"]
+__all__ = ["DELETE", "LOG_NAME", "TRASH_NAME", "Apply", "DataCleaner"]
 
 DELETE = "<delete>"
 LOG_NAME = ".coursekit_changes.jsonl"
@@ -35,6 +36,7 @@ TRASH_NAME = ".trash"
 @dataclass
 class Apply:
     """One apply: its id, the files moved (``[src, dst]``) and the CSV backed up (or None)."""
+
     id: str
     moves: list[list[str]] = field(default_factory=list)
     csv: str | None = None
@@ -57,8 +59,13 @@ class DataCleaner:
     ``id,label`` with images ``folder/<id><suffix>``.
     """
 
-    def __init__(self, root: str | os.PathLike, csv: str | os.PathLike | None = None,
-                 folder: str | os.PathLike | None = None, suffix: str = ""):
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        csv: str | os.PathLike | None = None,
+        folder: str | os.PathLike | None = None,
+        suffix: str = "",
+    ):
         self.root = Path(root)
         if not self.root.is_dir():
             raise FileNotFoundError(f"{self.root} is not a folder: give the data set's folder.")
@@ -97,7 +104,14 @@ class DataCleaner:
                     self._move(p, _free_name(p.parent.parent / label / p.name), record)
         for p, v in changes.items():
             if v == DELETE:
-                self._move(p, self.root / TRASH_NAME / record.id / p.resolve().relative_to(self.root.resolve()), record)
+                self._move(
+                    p,
+                    self.root
+                    / TRASH_NAME
+                    / record.id
+                    / p.resolve().relative_to(self.root.resolve()),
+                    record,
+                )
         with open(self.log, "a", encoding="utf-8") as f:
             f.write(json.dumps({"apply": record.__dict__, "time": time.time()}) + "\n")
         return record
@@ -129,7 +143,11 @@ class DataCleaner:
         """Every line of the change log, oldest first."""
         if not self.log.exists():
             return []
-        return [json.loads(line) for line in self.log.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return [
+            json.loads(line)
+            for line in self.log.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
 
     def last_apply(self) -> Apply | None:
         """The most recent apply that has not been undone."""
@@ -143,7 +161,9 @@ class DataCleaner:
         """Put back the files and CSV of the last apply (moving them; nothing is deleted)."""
         record = self.last_apply()
         if record is None:
-            raise ValueError(f"nothing to undo: {self.log} records no apply that is not undone already.")
+            raise ValueError(
+                f"nothing to undo: {self.log} records no apply that is not undone already."
+            )
         for src, dst in reversed(record.moves):
             if Path(src).exists():
                 raise FileExistsError(f"cannot undo: {src} exists again; move it away first.")

@@ -8,6 +8,7 @@ textures, colours — not the lessons' answers.
 
 Images are drawn in memory (nothing on disk) from a seed, so the corpus is the same everywhere.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,7 +19,7 @@ from PIL import Image, ImageDraw
 
 from coursekit.data.drawing import background, fill_mask, texture
 
-__all__ = ["SHAPES", "COLOURS", "corpus_classes", "draw_object", "make_corpus"]
+__all__ = ["COLOURS", "SHAPES", "corpus_classes", "draw_object", "make_corpus"]
 
 SHAPES = ("circle", "square", "triangle", "star", "cross", "ring", "hexagon", "crescent")
 PATTERNS = ("solid", "stripes", "spots", "checks")
@@ -29,24 +30,54 @@ def corpus_classes() -> list[tuple[str, str, str]]:
     """48 classes (shape, pattern, colour family): all 32 shape x pattern pairs in one colour, and
     the solid and checked version of each shape in a second colour, so colour matters too."""
     names = list(COLOURS)
-    first = [(shape, pattern, names[(i + j) % 3]) for i, shape in enumerate(SHAPES)
-             for j, pattern in enumerate(PATTERNS)]
-    second = [(shape, pattern, names[(i + j + 1) % 3]) for i, shape in enumerate(SHAPES)
-              for j, pattern in enumerate(PATTERNS) if pattern in ("solid", "checks")]
+    first = [
+        (shape, pattern, names[(i + j) % 3])
+        for i, shape in enumerate(SHAPES)
+        for j, pattern in enumerate(PATTERNS)
+    ]
+    second = [
+        (shape, pattern, names[(i + j + 1) % 3])
+        for i, shape in enumerate(SHAPES)
+        for j, pattern in enumerate(PATTERNS)
+        if pattern in ("solid", "checks")
+    ]
     return first + second
 
 
 def _polygon(shape: str, cx: float, cy: float, r: float, angle: float) -> list[tuple[float, float]]:
     corners = {"square": 4, "triangle": 3, "hexagon": 6}.get(shape)
     if corners:
-        return [(cx + r * math.cos(angle + 2 * math.pi * k / corners),
-                 cy + r * math.sin(angle + 2 * math.pi * k / corners)) for k in range(corners)]
+        return [
+            (
+                cx + r * math.cos(angle + 2 * math.pi * k / corners),
+                cy + r * math.sin(angle + 2 * math.pi * k / corners),
+            )
+            for k in range(corners)
+        ]
     if shape == "star":
-        return [(cx + (r if k % 2 == 0 else r * 0.45) * math.cos(angle + math.pi * k / 5),
-                 cy + (r if k % 2 == 0 else r * 0.45) * math.sin(angle + math.pi * k / 5)) for k in range(10)]
+        return [
+            (
+                cx + (r if k % 2 == 0 else r * 0.45) * math.cos(angle + math.pi * k / 5),
+                cy + (r if k % 2 == 0 else r * 0.45) * math.sin(angle + math.pi * k / 5),
+            )
+            for k in range(10)
+        ]
     if shape == "cross":
         w = r * 0.35
-        pts = [(-w, -r), (w, -r), (w, -w), (r, -w), (r, w), (w, w), (w, r), (-w, r), (-w, w), (-r, w), (-r, -w), (-w, -w)]
+        pts = [
+            (-w, -r),
+            (w, -r),
+            (w, -w),
+            (r, -w),
+            (r, w),
+            (w, w),
+            (w, r),
+            (-w, r),
+            (-w, w),
+            (-r, w),
+            (-r, -w),
+            (-w, -w),
+        ]
         c, s = math.cos(angle), math.sin(angle)
         return [(cx + x * c - y * s, cy + x * s + y * c) for x, y in pts]
     raise ValueError(shape)
@@ -68,15 +99,24 @@ def draw_object(rng: np.random.Generator, cls: tuple[str, str, str], size: int) 
             draw.ellipse((cx - r * 0.55, cy - r * 0.55, cx + r * 0.55, cy + r * 0.55), fill=0)
         if shape == "crescent":
             dx, dy = r * 0.55 * math.cos(angle), r * 0.55 * math.sin(angle)
-            draw.ellipse((cx + dx - r * 0.9, cy + dy - r * 0.9, cx + dx + r * 0.9, cy + dy + r * 0.9), fill=0)
+            draw.ellipse(
+                (cx + dx - r * 0.9, cy + dy - r * 0.9, cx + dx + r * 0.9, cy + dy + r * 0.9), fill=0
+            )
     else:
         draw.polygon(_polygon(shape, cx, cy, r, angle), fill=255)
-    fill = texture(rng, (size, size), pattern, tuple(int(c) for c in base.clip(0, 255)),
-                   tuple(int(c) for c in second.clip(0, 255)))
+    fill = texture(
+        rng,
+        (size, size),
+        pattern,
+        tuple(int(c) for c in base.clip(0, 255)),
+        tuple(int(c) for c in second.clip(0, 255)),
+    )
     return Image.fromarray(fill_mask(background(rng, (size, size)), mask, fill))
 
 
-def make_corpus(n_per_class: int, size: int = 64, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def make_corpus(
+    n_per_class: int, size: int = 64, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(images uint8 (N, 3, size, size), labels (N,)) drawn from ``seed``."""
     classes = corpus_classes()
     rng = np.random.default_rng(seed)

@@ -14,6 +14,7 @@ into ``$COURSEKIT_HOME/data/<name>`` and returns that path. Three promises:
 ``COURSEKIT_MIRROR=http://127.0.0.1:PORT`` fetches every URL from a local mirror instead
 (see ``coursekit.data.sources.mirrored``).
 """
+
 from __future__ import annotations
 
 import errno
@@ -27,12 +28,26 @@ import uuid
 from pathlib import Path
 
 from coursekit.config import coursekit_home
-from coursekit.data.extract import CorruptArchiveError, ExtractError, UnsafeArchiveError, extract_archive
+from coursekit.data.extract import (
+    CorruptArchiveError,
+    ExtractError,
+    UnsafeArchiveError,
+    extract_archive,
+)
 from coursekit.data.sources import Archive, URLs, mirror_checks, mirrored, verify
 from coursekit.progress import progress_bar
 
-__all__ = ["URLs", "Archive", "mirrored", "untar_data", "download_url", "extract_archive", "DownloadError",
-           "UnsafeArchiveError", "ExtractError"]
+__all__ = [
+    "Archive",
+    "DownloadError",
+    "ExtractError",
+    "URLs",
+    "UnsafeArchiveError",
+    "download_url",
+    "extract_archive",
+    "mirrored",
+    "untar_data",
+]
 
 COMPLETE = ".coursekit-complete"
 EXTRACTING = ".coursekit-extracting"
@@ -51,15 +66,15 @@ def _fetch_once(url: str, part: Path, timeout: float, label: str) -> int | None:
     try:
         response = urllib.request.urlopen(request, timeout=timeout)
     except urllib.error.HTTPError as e:
-        if e.code == 416 and have:             # the .part is already the whole file, or longer
+        if e.code == 416 and have:  # the .part is already the whole file, or longer
             return have
         raise
     with response:
-        content_range = response.headers.get("Content-Range", "")      # "bytes START-END/TOTAL"
+        content_range = response.headers.get("Content-Range", "")  # "bytes START-END/TOTAL"
         if have and response.status == 206 and content_range.startswith(f"bytes {have}-"):
             total = int(content_range.rsplit("/", 1)[-1]) if content_range[-1:].isdigit() else None
             mode = "ab"
-        else:                                  # a server that ignores Range sends it all again
+        else:  # a server that ignores Range sends it all again
             have, mode = 0, "wb"
             total = int(response.headers.get("Content-Length") or 0) or None
         bar = progress_bar(total or 0, f"downloading {label}", unit="B")
@@ -74,8 +89,13 @@ def _fetch_once(url: str, part: Path, timeout: float, label: str) -> int | None:
     return total
 
 
-def download_url(archive: Archive | str, dest: str | os.PathLike, timeout: float = 30, retries: int = 3,
-                 force: bool = False) -> Path:
+def download_url(
+    archive: Archive | str,
+    dest: str | os.PathLike,
+    timeout: float = 30,
+    retries: int = 3,
+    force: bool = False,
+) -> Path:
     """Download ``archive`` (an ``Archive`` or a URL) to the file ``dest``, checked, and return ``dest``.
 
     Bytes go to ``dest.part``; a dropped connection is resumed with an HTTP Range request up to
@@ -91,15 +111,19 @@ def download_url(archive: Archive | str, dest: str | os.PathLike, timeout: float
     try:
         archive = mirror_checks(archive, timeout=timeout)
     except OSError as e:
-        raise DownloadError(f"could not reach the mirror COURSEKIT_MIRROR={os.environ.get('COURSEKIT_MIRROR')} "
-                            f"({e}). Start it, or unset COURSEKIT_MIRROR to download from the real sources; "
-                            "offline, use the sample data (ck.samples).") from e
+        raise DownloadError(
+            f"could not reach the mirror COURSEKIT_MIRROR={os.environ.get('COURSEKIT_MIRROR')} "
+            f"({e}). Start it, or unset COURSEKIT_MIRROR to download from the real sources; "
+            "offline, use the sample data (ck.samples)."
+        ) from e
     if dest.exists() and not force:
         problem = verify(archive, dest)
         if problem is None:
             return dest
-        raise DownloadError(f"{dest} is there but is not {archive.url}: {problem}. Rename or delete it, or "
-                            "call again with force=True to download it anew.")
+        raise DownloadError(
+            f"{dest} is there but is not {archive.url}: {problem}. Rename or delete it, or "
+            "call again with force=True to download it anew."
+        )
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(f"{dest.name}.part")
     for attempt in range(retries + 1):
@@ -111,31 +135,46 @@ def download_url(archive: Archive | str, dest: str | os.PathLike, timeout: float
             break
         except urllib.error.HTTPError as e:
             if e.code < 500 or attempt == retries:
-                hint = "Check the URL." if e.code == 404 else "The server is failing; try again later."
-                raise DownloadError(f"could not download {source}: HTTP {e.code} {e.reason}. {hint} Offline, "
-                                    "use the sample data (ck.samples).") from e
-        except (OSError, http.client.HTTPException) as e:    # refused, reset, timed out, cut short
+                hint = (
+                    "Check the URL." if e.code == 404 else "The server is failing; try again later."
+                )
+                raise DownloadError(
+                    f"could not download {source}: HTTP {e.code} {e.reason}. {hint} Offline, "
+                    "use the sample data (ck.samples)."
+                ) from e
+        except (OSError, http.client.HTTPException) as e:  # refused, reset, timed out, cut short
             if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
                 free = shutil.disk_usage(dest.parent).free
-                raise DownloadError(f"the disk is full while downloading {archive.fname} to {dest.parent} "
-                                    f"({free / 1e6:,.0f} MB free, {(archive.size or 0) / 1e6:,.0f} MB needed). "
-                                    "Free some space and run again: the download resumes.") from e
+                raise DownloadError(
+                    f"the disk is full while downloading {archive.fname} to {dest.parent} "
+                    f"({free / 1e6:,.0f} MB free, {(archive.size or 0) / 1e6:,.0f} MB needed). "
+                    "Free some space and run again: the download resumes."
+                ) from e
             if attempt == retries:
-                kept = f" {part.stat().st_size:,} bytes are kept in {part}; run again to resume." \
-                    if part.exists() else " Run again to retry."
-                raise DownloadError(f"could not download {source}: {e}.{kept} Check the network; offline, "
-                                    "use the sample data (ck.samples).") from e
+                kept = (
+                    f" {part.stat().st_size:,} bytes are kept in {part}; run again to resume."
+                    if part.exists()
+                    else " Run again to retry."
+                )
+                raise DownloadError(
+                    f"could not download {source}: {e}.{kept} Check the network; offline, "
+                    "use the sample data (ck.samples)."
+                ) from e
         time.sleep(min(2**attempt, 10) * 0.5)
     problem = verify(archive, part)
     if problem is not None:
-        part.unlink()                          # our own bytes, and wrong: the next call starts over
-        raise DownloadError(f"the download of {archive.url} is corrupt or incomplete: {problem}. Run again to "
-                            "download it anew; if it repeats, the file on the server changed.")
+        part.unlink()  # our own bytes, and wrong: the next call starts over
+        raise DownloadError(
+            f"the download of {archive.url} is corrupt or incomplete: {problem}. Run again to "
+            "download it anew; if it repeats, the file on the server changed."
+        )
     os.replace(part, dest)
     return dest
 
 
-def untar_data(url: Archive | str, dest: str | os.PathLike | None = None, force: bool = False) -> Path:
+def untar_data(
+    url: Archive | str, dest: str | os.PathLike | None = None, force: bool = False
+) -> Path:
     """Download and extract one of ``URLs`` (or any .tgz/.zip URL); return the data folder.
 
     ``dest``: where to extract (default ``$COURSEKIT_HOME/data/<name>``); ``force=True`` downloads
@@ -153,23 +192,27 @@ def untar_data(url: Archive | str, dest: str | os.PathLike | None = None, force:
     if marker.exists() and dest.is_dir() and not force:
         return dest
     if dest.exists() and not (marker.exists() or started.exists()):
-        raise DownloadError(f"{dest} exists but was not extracted by coursekit, so it is left alone. Rename "
-                            "or move it, or pass dest= to extract somewhere else.")
+        raise DownloadError(
+            f"{dest} exists but was not extracted by coursekit, so it is left alone. Rename "
+            "or move it, or pass dest= to extract somewhere else."
+        )
     archive_file = download_url(archive, home / "archive" / archive.fname, force=force)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    started.write_text(archive.url)                    # from here on, dest is ours to replace
+    started.write_text(archive.url)  # from here on, dest is ours to replace
     marker.unlink(missing_ok=True)
     if dest.exists():
-        shutil.rmtree(dest)                            # coursekit's own earlier, unfinished extraction
+        shutil.rmtree(dest)  # coursekit's own earlier, unfinished extraction
     try:
         extract_archive(archive_file, dest)
     except CorruptArchiveError as e:
-        archive_file.unlink()                          # it passed its check, but cannot be read
-        raise DownloadError(f"{e} coursekit deleted its download: run again to fetch it anew.") from e
+        archive_file.unlink()  # it passed its check, but cannot be read
+        raise DownloadError(
+            f"{e} coursekit deleted its download: run again to fetch it anew."
+        ) from e
     except ExtractError as e:
         raise DownloadError(str(e)) from e
     inner = dest / archive.name
-    if inner.is_dir() and len(list(dest.iterdir())) == 1:   # unwrap dest/<name>/<name>/...
+    if inner.is_dir() and len(list(dest.iterdir())) == 1:  # unwrap dest/<name>/<name>/...
         tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.unwrap")
         os.replace(inner, tmp)
         dest.rmdir()

@@ -6,6 +6,7 @@ older Pythons' tarfile do not check these). The archive is unpacked into a tempo
 folder that is renamed into place at the end, so the destination is whole or absent; a disk
 that fills up says how much space to free, and leaves nothing half-extracted behind.
 """
+
 from __future__ import annotations
 
 import errno
@@ -16,13 +17,19 @@ import tarfile
 import uuid
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Iterator
 
 from coursekit.progress import progress_bar
 
-__all__ = ["extract_archive", "unpacked_name", "ARCHIVE_SUFFIXES", "ExtractError", "CorruptArchiveError",
-           "UnsafeArchiveError"]
+__all__ = [
+    "ARCHIVE_SUFFIXES",
+    "CorruptArchiveError",
+    "ExtractError",
+    "UnsafeArchiveError",
+    "extract_archive",
+    "unpacked_name",
+]
 
 ARCHIVE_SUFFIXES = (".tar.7z", ".tar.gz", ".tgz", ".tar", ".zip", ".7z")
 
@@ -51,14 +58,18 @@ def _check_member(name: str, link: str | None, dest: Path) -> None:
     """Refuse a member whose path, or whose link target, would leave ``dest``."""
     path = PurePosixPath(name)
     if path.is_absolute() or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        raise UnsafeArchiveError(f"refusing to extract {name!r}: an absolute path would land outside {dest}.")
+        raise UnsafeArchiveError(
+            f"refusing to extract {name!r}: an absolute path would land outside {dest}."
+        )
     if ".." in path.parts:
         raise UnsafeArchiveError(f"refusing to extract {name!r}: '..' would climb out of {dest}.")
     if link is not None:
         target = PurePosixPath(link)
         resolved = os.path.normpath(os.path.join(dest, path.parent, link))
         if target.is_absolute() or not (resolved + os.sep).startswith(str(dest) + os.sep):
-            raise UnsafeArchiveError(f"refusing to extract {name!r}: it links to {link!r}, outside {dest}.")
+            raise UnsafeArchiveError(
+                f"refusing to extract {name!r}: it links to {link!r}, outside {dest}."
+            )
 
 
 def _counted(members: list, label: str) -> Iterator:
@@ -76,9 +87,15 @@ def _unzip(archive_path: Path, tmp: Path) -> int:
     with zipfile.ZipFile(archive_path) as zf:
         for info in zf.infolist():
             is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
-            _check_member(info.filename, zf.read(info).decode(errors="replace") if is_link else None, tmp)
+            _check_member(
+                info.filename, zf.read(info).decode(errors="replace") if is_link else None, tmp
+            )
         needed = sum(info.file_size for info in zf.infolist())
-        _with_space(needed, tmp, lambda: zf.extractall(tmp, members=_counted(zf.infolist(), archive_path.name)))
+        _with_space(
+            needed,
+            tmp,
+            lambda: zf.extractall(tmp, members=_counted(zf.infolist(), archive_path.name)),
+        )
     return needed
 
 
@@ -86,26 +103,32 @@ def _untar(archive_path: Path, tmp: Path) -> int:
     try:
         tf = tarfile.open(archive_path)
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
-        raise CorruptArchiveError(f"{archive_path} is not a readable archive ({e}): it must be downloaded again.") from e
+        raise CorruptArchiveError(
+            f"{archive_path} is not a readable archive ({e}): it must be downloaded again."
+        ) from e
     with tf:
         try:
             members = tf.getmembers()
         except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
-            raise CorruptArchiveError(f"{archive_path} is corrupt or cut short ({e}): it must be downloaded again.") from e
+            raise CorruptArchiveError(
+                f"{archive_path} is corrupt or cut short ({e}): it must be downloaded again."
+            ) from e
         for m in members:
             if not (m.isfile() or m.isdir() or m.issym() or m.islnk()):
-                raise UnsafeArchiveError(f"refusing to extract {m.name!r}: a device or special file.")
+                raise UnsafeArchiveError(
+                    f"refusing to extract {m.name!r}: a device or special file."
+                )
             link = None
             if m.issym():
                 link = m.linkname
-            elif m.islnk():      # a hard link's target is relative to the archive root
+            elif m.islnk():  # a hard link's target is relative to the archive root
                 link = os.path.relpath(m.linkname, str(PurePosixPath(m.name).parent) or ".")
             _check_member(m.name, link, tmp)
         needed = sum(m.size for m in members)
         counted = _counted(members, archive_path.name)
         if hasattr(tarfile, "data_filter"):
             _with_space(needed, tmp, lambda: tf.extractall(tmp, members=counted, filter="data"))
-        else:                     # Python < 3.10.12: every member was checked above
+        else:  # Python < 3.10.12: every member was checked above
             _with_space(needed, tmp, lambda: tf.extractall(tmp, members=counted))
     return needed
 
@@ -114,24 +137,30 @@ def _un7z(archive_path: Path, tmp: Path) -> int:
     try:
         import py7zr
     except ImportError as e:
-        raise ExtractError(f"{archive_path.name} is a 7-Zip archive: run `pip install py7zr` and run again.") from e
+        raise ExtractError(
+            f"{archive_path.name} is a 7-Zip archive: run `pip install py7zr` and run again."
+        ) from e
     try:
         with py7zr.SevenZipFile(archive_path) as archive:
             infos = archive.list()
             for info in infos:
                 if info.is_symlink:
-                    raise UnsafeArchiveError(f"refusing to extract {info.filename!r}: a link inside a 7-Zip archive.")
+                    raise UnsafeArchiveError(
+                        f"refusing to extract {info.filename!r}: a link inside a 7-Zip archive."
+                    )
                 _check_member(info.filename, None, tmp)
             needed = sum(info.uncompressed or 0 for info in infos)
             _with_space(needed, tmp, lambda: archive.extractall(path=tmp))
     except (py7zr.exceptions.ArchiveError, EOFError, ValueError) as e:
         if isinstance(e, UnsafeArchiveError):
             raise
-        raise CorruptArchiveError(f"{archive_path} is corrupt or cut short ({type(e).__name__}: {e}): it "
-                                  "must be downloaded again.") from e
+        raise CorruptArchiveError(
+            f"{archive_path} is corrupt or cut short ({type(e).__name__}: {e}): it "
+            "must be downloaded again."
+        ) from e
     inner = list(tmp.iterdir())
     if archive_path.name.endswith(".tar.7z") and len(inner) == 1 and inner[0].suffix == ".tar":
-        tar = inner[0].rename(tmp.parent / f".{tmp.name}.inner.tar")    # .tar.7z: a tar inside the 7z
+        tar = inner[0].rename(tmp.parent / f".{tmp.name}.inner.tar")  # .tar.7z: a tar inside the 7z
         try:
             needed += _untar(tar, tmp)
         finally:
@@ -146,13 +175,15 @@ def _with_space(needed: int, tmp: Path, unpack) -> None:
     except OSError as e:
         if e.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise
-        shutil.rmtree(tmp, ignore_errors=True)             # our own half-written folder
+        shutil.rmtree(tmp, ignore_errors=True)  # our own half-written folder
         tmp.mkdir()
         free = shutil.disk_usage(tmp).free
-        raise ExtractError(f"the disk filled up while extracting into {tmp.parent}: the archive needs "
-                           f"{needed / 1e6:,.0f} MB and {free / 1e6:,.0f} MB are free. Free at least "
-                           f"{max(needed - free, 0) / 1e6 + 1:,.0f} MB there (or set COURSEKIT_HOME to a "
-                           "larger disk) and run again.") from e
+        raise ExtractError(
+            f"the disk filled up while extracting into {tmp.parent}: the archive needs "
+            f"{needed / 1e6:,.0f} MB and {free / 1e6:,.0f} MB are free. Free at least "
+            f"{max(needed - free, 0) / 1e6 + 1:,.0f} MB there (or set COURSEKIT_HOME to a "
+            "larger disk) and run again."
+        ) from e
 
 
 def extract_archive(archive_path: Path, dest: Path) -> Path:
@@ -165,8 +196,10 @@ def extract_archive(archive_path: Path, dest: Path) -> Path:
     """
     archive_path, dest = Path(archive_path), Path(dest).resolve()
     if dest.exists():
-        raise FileExistsError(f"{dest} already exists; coursekit extracts only into a new folder. Rename or "
-                              "remove it yourself, or choose another destination.")
+        raise FileExistsError(
+            f"{dest} already exists; coursekit extracts only into a new folder. Rename or "
+            "remove it yourself, or choose another destination."
+        )
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.extracting")
     tmp.mkdir()
@@ -179,5 +212,5 @@ def extract_archive(archive_path: Path, dest: Path) -> Path:
             _untar(archive_path, tmp)
         os.replace(tmp, dest)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)    # only ever our own temporary folder
+        shutil.rmtree(tmp, ignore_errors=True)  # only ever our own temporary folder
     return dest

@@ -21,6 +21,7 @@ black corners a rotation leaves show up slightly more often.
 
 Used automatically by ``ImageData``'s training loader when CUDA is present (lessons 1-4).
 """
+
 from __future__ import annotations
 
 import math
@@ -34,25 +35,38 @@ from torchvision.transforms.v2 import functional as TF
 
 from coursekit.data.transforms import IMAGENET_STATS, Augmentation, no_aug
 
-__all__ = ["BatchParams", "draw_params", "BatchAugment", "uint8_train_transform", "DeviceLoader", "device_loader"]
+__all__ = [
+    "BatchAugment",
+    "BatchParams",
+    "DeviceLoader",
+    "device_loader",
+    "draw_params",
+    "uint8_train_transform",
+]
 
 
 def uint8_train_transform(size: int) -> v2.Compose:
     """The CPU's share of the work: PIL image -> uint8 tensor (3, size, size), a random crop of
     the picture whose shorter side was resized to ``size``."""
-    return v2.Compose([v2.Resize(size, antialias=True), v2.PILToTensor(),
-                       v2.RandomCrop(size, pad_if_needed=True, padding_mode="reflect")])
+    return v2.Compose(
+        [
+            v2.Resize(size, antialias=True),
+            v2.PILToTensor(),
+            v2.RandomCrop(size, pad_if_needed=True, padding_mode="reflect"),
+        ]
+    )
 
 
 @dataclass(frozen=True)
 class BatchParams:
     """The random values of one batch, one entry per image."""
-    angle: torch.Tensor             # degrees, clockwise on screen (torchvision's convention)
-    scale: torch.Tensor             # zoom factor, >= 1
-    flip: torch.Tensor              # bool: mirror left-right
-    turns: torch.Tensor             # number of 90-degree turns (dihedral only; else 0)
-    brightness: torch.Tensor        # factor, 1 = unchanged
-    contrast: torch.Tensor          # factor, 1 = unchanged
+
+    angle: torch.Tensor  # degrees, clockwise on screen (torchvision's convention)
+    scale: torch.Tensor  # zoom factor, >= 1
+    flip: torch.Tensor  # bool: mirror left-right
+    turns: torch.Tensor  # number of 90-degree turns (dihedral only; else 0)
+    brightness: torch.Tensor  # factor, 1 = unchanged
+    contrast: torch.Tensor  # factor, 1 = unchanged
     brightness_first: torch.Tensor  # bool: ColorJitter applies its changes in a random order
 
 
@@ -60,12 +74,18 @@ def _uniform(n: int, low: float, high: float, generator, device) -> torch.Tensor
     return low + (high - low) * torch.rand(n, generator=generator, device=device)
 
 
-def draw_params(n: int, aug: Augmentation, max_zoom: float = 1.0, generator: torch.Generator | None = None,
-                device: torch.device | str = "cpu") -> BatchParams:
+def draw_params(
+    n: int,
+    aug: Augmentation,
+    max_zoom: float = 1.0,
+    generator: torch.Generator | None = None,
+    device: torch.device | str = "cpu",
+) -> BatchParams:
     """Random values for ``n`` images, distributed as in the per-image path's torchvision
     transforms: ``RandomAffine(degrees=aug.rotate, scale=(1, max_zoom))`` (uniform angle, uniform
     zoom), ``RandomHorizontalFlip()`` (p = 0.5), ``RandomDihedral`` (uniform turn, then p = 0.5 mirror)
     and ``ColorJitter(brightness=l, contrast=l)`` (uniform factors in [1-l, 1+l], random order)."""
+
     def coin() -> torch.Tensor:
         return torch.rand(n, generator=generator, device=device) < 0.5
 
@@ -75,8 +95,11 @@ def draw_params(n: int, aug: Augmentation, max_zoom: float = 1.0, generator: tor
         angle=_uniform(n, -aug.rotate, aug.rotate, generator, device),
         scale=_uniform(n, 1.0, max(max_zoom, 1.0), generator, device),
         flip=coin() if (aug.flip or aug.dihedral) else none,
-        turns=(torch.randint(4, (n,), generator=generator, device=device) if aug.dihedral
-               else torch.zeros(n, dtype=torch.long, device=device)),
+        turns=(
+            torch.randint(4, (n,), generator=generator, device=device)
+            if aug.dihedral
+            else torch.zeros(n, dtype=torch.long, device=device)
+        ),
         brightness=_uniform(n, max(0.0, 1 - lighting), 1 + lighting, generator, device),
         contrast=_uniform(n, max(0.0, 1 - lighting), 1 + lighting, generator, device),
         brightness_first=coin(),
@@ -90,8 +113,13 @@ class BatchAugment:
     them are applied in a handful of whole-batch operations, which is what a GPU is fast at.
     """
 
-    def __init__(self, size: int, aug: Augmentation | None = None, max_zoom: float = 1.0,
-                 stats=IMAGENET_STATS):
+    def __init__(
+        self,
+        size: int,
+        aug: Augmentation | None = None,
+        max_zoom: float = 1.0,
+        stats=IMAGENET_STATS,
+    ):
         self.size, self.aug, self.max_zoom, self.stats = size, aug or no_aug, max_zoom, stats
 
     def __call__(self, xb: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -122,8 +150,9 @@ def rotate_and_zoom(x: torch.Tensor, angle: torch.Tensor, scale: torch.Tensor) -
     zero = torch.zeros_like(cos)
     # the inverse map: where in the input each output pixel comes from (torchvision's matrix)
     h, w = x.shape[-2:]
-    theta = torch.stack([torch.stack([cos, sin * h / w, zero], -1),
-                         torch.stack([-sin * w / h, cos, zero], -1)], 1)
+    theta = torch.stack(
+        [torch.stack([cos, sin * h / w, zero], -1), torch.stack([-sin * w / h, cos, zero], -1)], 1
+    )
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="nearest", padding_mode="zeros", align_corners=False)
 
@@ -137,8 +166,12 @@ def _turn(x: torch.Tensor, turns: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def relight(x: torch.Tensor, brightness: torch.Tensor, contrast: torch.Tensor,
-            brightness_first: torch.Tensor) -> torch.Tensor:
+def relight(
+    x: torch.Tensor,
+    brightness: torch.Tensor,
+    contrast: torch.Tensor,
+    brightness_first: torch.Tensor,
+) -> torch.Tensor:
     """Brightness and contrast with one factor per image, in either order, as ``ColorJitter``:
     brightness scales the pixels; contrast pulls them towards the picture's mean grey."""
     b, c = brightness.view(-1, 1, 1, 1).to(x.dtype), contrast.view(-1, 1, 1, 1).to(x.dtype)
@@ -189,6 +222,13 @@ def device_loader(ds, bs: int, workers: int) -> DeviceLoader:
     workers hand over uint8 crops, augmented on the GPU (on the CPU when there is no GPU)."""
     uint8_ds = ds.with_transform(uint8_train_transform(ds.size))
     on_cuda = torch.cuda.is_available()
-    loader = DataLoader(uint8_ds, batch_size=bs, shuffle=True, num_workers=workers, pin_memory=on_cuda,
-                        persistent_workers=workers > 0, drop_last=len(ds) > bs)   # a batch of 1 breaks BatchNorm
+    loader = DataLoader(
+        uint8_ds,
+        batch_size=bs,
+        shuffle=True,
+        num_workers=workers,
+        pin_memory=on_cuda,
+        persistent_workers=workers > 0,
+        drop_last=len(ds) > bs,
+    )  # a batch of 1 breaks BatchNorm
     return DeviceLoader(loader, ds.batch_augment, "cuda" if on_cuda else "cpu")

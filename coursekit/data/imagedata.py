@@ -7,13 +7,14 @@
 Used in every lesson; the three constructors match the three ways the lessons' data sets
 are labelled (file names, folders, a CSV file).
 """
+
 from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -23,9 +24,22 @@ from coursekit.config import max_picture_size
 from coursekit.data.auto_resize import auto_copies
 from coursekit.data.gpu_augment import BatchAugment, device_loader
 from coursekit.data.images import check_images, open_image, resize_images, warn_unreadable
-from coursekit.data.labels import (LabelError, check_split, get_cv_idxs, image_files, labels_from_csv,
-                                   labels_from_folders, labels_from_name_re)
-from coursekit.data.transforms import IMAGENET_STATS, Augmentation, denormalize, train_transform, valid_transform
+from coursekit.data.labels import (
+    LabelError,
+    check_split,
+    get_cv_idxs,
+    image_files,
+    labels_from_csv,
+    labels_from_folders,
+    labels_from_name_re,
+)
+from coursekit.data.transforms import (
+    IMAGENET_STATS,
+    Augmentation,
+    denormalize,
+    train_transform,
+    valid_transform,
+)
 from coursekit.data.workers import default_num_workers
 
 __all__ = ["ImageData", "ImageDataset", "default_num_workers"]
@@ -38,9 +52,11 @@ class ImageDataset(Dataset):
     unlabelled test image. ``transform`` turns the decoded RGB picture into ``x``.
     """
 
-    def __init__(self, paths: Sequence[Path], targets: torch.Tensor, transform, size: int, batch_augment=None):
+    def __init__(
+        self, paths: Sequence[Path], targets: torch.Tensor, transform, size: int, batch_augment=None
+    ):
         self.paths, self.targets, self.transform, self.size = list(paths), targets, transform, size
-        self.batch_augment = batch_augment   # the same augmentation on whole batches (gpu_augment)
+        self.batch_augment = batch_augment  # the same augmentation on whole batches (gpu_augment)
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -48,7 +64,7 @@ class ImageDataset(Dataset):
     def __getitem__(self, i: int):
         return self.transform(open_image(self.paths[i], min_size=self.size)), self.targets[i]
 
-    def with_transform(self, transform) -> "ImageDataset":
+    def with_transform(self, transform) -> ImageDataset:
         """The same images and targets under another transform (e.g. TTA's augmented views)."""
         return ImageDataset(self.paths, self.targets, transform, self.size)
 
@@ -60,6 +76,7 @@ class ImageData:
     Build it with ``from_name_re``, ``from_folder`` or ``from_csv``; change the picture size
     with ``with_size`` (progressive resizing) and make small cached copies with ``resize``.
     """
+
     path: Path
     classes: list[str]
     train_paths: list[Path]
@@ -74,20 +91,28 @@ class ImageData:
     num_workers: int | None = None
     stats: tuple = IMAGENET_STATS
     image_size_of: dict = field(default_factory=dict, repr=False)
-    batch_augment: bool | None = None     # augment whole batches on the GPU; None: when CUDA is present
-    auto_resize: bool | None = None       # read smaller copies of big photos; None: in full mode (auto_resize.py)
+    batch_augment: bool | None = (
+        None  # augment whole batches on the GPU; None: when CUDA is present
+    )
+    auto_resize: bool | None = (
+        None  # read smaller copies of big photos; None: in full mode (auto_resize.py)
+    )
     _copies: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        cap = max_picture_size()           # the full-mode rehearsal on a CPU (coursekit.config)
+        cap = max_picture_size()  # the full-mode rehearsal on a CPU (coursekit.config)
         if cap is not None and self.size > cap:
-            print(f"rehearsal: pictures capped at {cap} px instead of {self.size} (COURSEKIT_MAX_SIZE={cap}); "
-                  "unset it to train at the course's sizes.")
+            print(
+                f"rehearsal: pictures capped at {cap} px instead of {self.size} (COURSEKIT_MAX_SIZE={cap}); "
+                "unset it to train at the course's sizes."
+            )
             self.size = cap
 
     # ----------------------------------------------------------------------------- constructors
     @classmethod
-    def _checked(cls, path, train_paths, train_labels, valid_paths, valid_labels, test_paths, **opts):
+    def _checked(
+        cls, path, train_paths, train_labels, valid_paths, valid_labels, test_paths, **opts
+    ):
         """Drop unreadable files (with one warning naming them), check the split, build."""
         everything = list(train_paths) + list(valid_paths) + list(test_paths)
         sizes, bad = check_images(everything)
@@ -98,12 +123,23 @@ class ImageData:
         valid_paths, valid_labels = keep(valid_paths, valid_labels)
         test_paths = [p for p in test_paths if p in ok]
         classes = check_split(train_labels, valid_labels, where=str(path))
-        return cls(Path(path), classes, train_paths, train_labels, valid_paths, valid_labels, test_paths,
-                   image_size_of=ok, **opts)
+        return cls(
+            Path(path),
+            classes,
+            train_paths,
+            train_labels,
+            valid_paths,
+            valid_labels,
+            test_paths,
+            image_size_of=ok,
+            **opts,
+        )
 
     @staticmethod
     def _split(paths, labels, valid_pct, val_idxs, seed):
-        idxs = np.asarray(val_idxs if val_idxs is not None else get_cv_idxs(len(paths), valid_pct, seed))
+        idxs = np.asarray(
+            val_idxs if val_idxs is not None else get_cv_idxs(len(paths), valid_pct, seed)
+        )
         if idxs.size and (idxs.min() < 0 or idxs.max() >= len(paths)):
             raise LabelError(f"val_idxs must be between 0 and {len(paths) - 1}.")
         is_valid = np.zeros(len(paths), bool)
@@ -116,8 +152,16 @@ class ImageData:
         return image_files(path / test) if test else []
 
     @classmethod
-    def from_name_re(cls, folder, pat: str, valid_pct: float = 0.2, seed: int = 42, val_idxs=None,
-                     test: str | None = None, **opts) -> "ImageData":
+    def from_name_re(
+        cls,
+        folder,
+        pat: str,
+        valid_pct: float = 0.2,
+        seed: int = 42,
+        val_idxs=None,
+        test: str | None = None,
+        **opts,
+    ) -> ImageData:
         """Labels from file names: ``pat``'s first group, searched in each image's path (lesson 1).
 
         >>> ImageData.from_name_re(path/'images', pat=r'([^/]+)_\\d+\\.jpg$', size=224, bs=64)
@@ -131,8 +175,16 @@ class ImageData:
         return cls._checked(folder.parent, *split, cls._test_files(folder.parent, test), **opts)
 
     @classmethod
-    def from_folder(cls, path, train: str = "train", valid: str | None = "valid", test: str | None = None,
-                    valid_pct: float = 0.2, seed: int = 42, **opts) -> "ImageData":
+    def from_folder(
+        cls,
+        path,
+        train: str = "train",
+        valid: str | None = "valid",
+        test: str | None = None,
+        valid_pct: float = 0.2,
+        seed: int = 42,
+        **opts,
+    ) -> ImageData:
         """Labels from folder names: ``path/train/<class>/*.jpg`` and ``path/valid/<class>/*.jpg``
         (lesson 2). With ``valid=None`` a random ``valid_pct`` of ``train`` is held out."""
         path = Path(path)
@@ -145,9 +197,19 @@ class ImageData:
         return cls._checked(path, *split, cls._test_files(path, test), **opts)
 
     @classmethod
-    def from_csv(cls, path, folder: str, csv: str, suffix: str = "", label_delim: str | None = None,
-                 test: str | None = None, valid_pct: float = 0.2, val_idxs=None, seed: int = 42,
-                 **opts) -> "ImageData":
+    def from_csv(
+        cls,
+        path,
+        folder: str,
+        csv: str,
+        suffix: str = "",
+        label_delim: str | None = None,
+        test: str | None = None,
+        valid_pct: float = 0.2,
+        val_idxs=None,
+        seed: int = 42,
+        **opts,
+    ) -> ImageData:
         """Labels from a CSV of ``id,label`` rows (lesson 3); with ``label_delim`` each label is a
         list of tags (lesson 4, multi-label)."""
         path = Path(path)
@@ -186,13 +248,20 @@ class ImageData:
     def train_ds(self) -> ImageDataset:
         tfm = train_transform(self.size, self.aug, self.max_zoom, self.stats)
         batch_side = BatchAugment(self.size, self.aug, self.max_zoom, self.stats)
-        return ImageDataset(self._reading(self.train_paths), self.encode(self.train_labels), tfm, self.size,
-                            batch_side)
+        return ImageDataset(
+            self._reading(self.train_paths),
+            self.encode(self.train_labels),
+            tfm,
+            self.size,
+            batch_side,
+        )
 
     @property
     def valid_ds(self) -> ImageDataset:
         tfm = valid_transform(self.size, self.stats)
-        return ImageDataset(self._reading(self.valid_paths), self.encode(self.valid_labels), tfm, self.size)
+        return ImageDataset(
+            self._reading(self.valid_paths), self.encode(self.valid_labels), tfm, self.size
+        )
 
     @property
     def test_ds(self) -> ImageDataset | None:
@@ -200,7 +269,12 @@ class ImageData:
             return None
         shape = (len(self.test_paths), self.c) if self.is_multilabel else (len(self.test_paths),)
         targets = torch.zeros(shape, dtype=torch.float32 if self.is_multilabel else torch.long)
-        return ImageDataset(self._reading(self.test_paths), targets, valid_transform(self.size, self.stats), self.size)
+        return ImageDataset(
+            self._reading(self.test_paths),
+            targets,
+            valid_transform(self.size, self.stats),
+            self.size,
+        )
 
     def loader(self, ds: Dataset, shuffle: bool = False, bs: int | None = None) -> DataLoader:
         """A DataLoader over ``ds`` with this data's batch size and workers (pinned memory on CUDA). With
@@ -209,12 +283,18 @@ class ImageData:
         bs = bs or self.bs
         on_batches = torch.cuda.is_available() if self.batch_augment is None else self.batch_augment
         if shuffle and on_batches and getattr(ds, "batch_augment", None) is not None:
-            return device_loader(ds, bs, workers)    # workers decode and crop; the GPU does the rest
+            return device_loader(ds, bs, workers)  # workers decode and crop; the GPU does the rest
         # Only a training loader is iterated epoch after epoch: its workers are kept alive between
         # epochs. Evaluation loaders are made afresh each time, so their workers end with them.
-        return DataLoader(ds, batch_size=bs, shuffle=shuffle, num_workers=workers,
-                          pin_memory=torch.cuda.is_available(), persistent_workers=shuffle and workers > 0,
-                          drop_last=shuffle and len(ds) > bs)   # a batch of 1 breaks BatchNorm
+        return DataLoader(
+            ds,
+            batch_size=bs,
+            shuffle=shuffle,
+            num_workers=workers,
+            pin_memory=torch.cuda.is_available(),
+            persistent_workers=shuffle and workers > 0,
+            drop_last=shuffle and len(ds) > bs,
+        )  # a batch of 1 breaks BatchNorm
 
     @property
     def train_dl(self) -> DataLoader:
@@ -229,11 +309,11 @@ class ImageData:
         return self.loader(self.test_ds, bs=self.bs * 2) if self.test_paths else None
 
     # -------------------------------------------------------------------------------- changes
-    def with_size(self, size: int, bs: int | None = None) -> "ImageData":
+    def with_size(self, size: int, bs: int | None = None) -> ImageData:
         """The same images and split at another picture size (progressive resizing: 224 -> 299)."""
         return replace(self, size=size, bs=bs or self.bs)
 
-    def resize(self, max_size: int, cache_dir=None) -> "ImageData":
+    def resize(self, max_size: int, cache_dir=None) -> ImageData:
         """The same data read from cached copies at most ``max_size`` pixels on the longer side.
 
         Decoding a 500-pixel photo to train at 64 pixels wastes most of the work; the course's
@@ -244,10 +324,13 @@ class ImageData:
         small = resize_images(everything, root, max_size, cache_dir)
         mapping = dict(zip(everything, small))
         sizes, _ = check_images(small)
-        return replace(self, train_paths=[mapping[p] for p in self.train_paths],
-                       valid_paths=[mapping[p] for p in self.valid_paths],
-                       test_paths=[mapping[p] for p in self.test_paths],
-                       image_size_of=dict(zip(small, sizes)))
+        return replace(
+            self,
+            train_paths=[mapping[p] for p in self.train_paths],
+            valid_paths=[mapping[p] for p in self.valid_paths],
+            test_paths=[mapping[p] for p in self.test_paths],
+            image_size_of=dict(zip(small, sizes)),
+        )
 
     # ---------------------------------------------------------------------------- looking at it
     def image_sizes(self, ds: str = "train") -> list[tuple[int, int]]:
@@ -270,6 +353,7 @@ class ImageData:
         """A matplotlib figure of ``n`` images from ``ds`` as the model sees them (augmented,
         denormalised), titled with their labels."""
         from matplotlib.figure import Figure
+
         dataset = getattr(self, f"{ds}_ds")
         n = min(n, len(dataset))
         nrows = -(-n // ncols)
@@ -288,15 +372,19 @@ class ImageData:
         sizes = [s for s in self.image_size_of.values() if s]
         widths, heights = [s[0] for s in sizes], [s[1] for s in sizes]
         counts = self.class_counts()
-        return "\n".join([
-            f"{self.path}",
-            f"  train {len(self.train_paths)}, valid {len(self.valid_paths)}, test {len(self.test_paths)} images; "
-            f"{self.c} {'tags (multi-label)' if self.is_multilabel else 'classes'}",
-            "  per class (train): " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
-            f"  image sizes: width {min(widths)}-{max(widths)}, height {min(heights)}-{max(heights)} px",
-        ])
+        return "\n".join(
+            [
+                f"{self.path}",
+                f"  train {len(self.train_paths)}, valid {len(self.valid_paths)}, test {len(self.test_paths)} images; "
+                f"{self.c} {'tags (multi-label)' if self.is_multilabel else 'classes'}",
+                "  per class (train): " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
+                f"  image sizes: width {min(widths)}-{max(widths)}, height {min(heights)}-{max(heights)} px",
+            ]
+        )
 
     def __repr__(self) -> str:
         kind = "multi-label" if self.is_multilabel else "single-label"
-        return (f"ImageData({kind}, {self.c} classes, train={len(self.train_paths)}, "
-                f"valid={len(self.valid_paths)}, test={len(self.test_paths)}, size={self.size}, bs={self.bs})")
+        return (
+            f"ImageData({kind}, {self.c} classes, train={len(self.train_paths)}, "
+            f"valid={len(self.valid_paths)}, test={len(self.test_paths)}, size={self.size}, bs={self.bs})"
+        )

@@ -5,6 +5,7 @@ sideways with an EXIF orientation tag. ``open_image`` turns all of them into upr
 asks the JPEG decoder for a smaller picture when only a small one is needed ("draft" mode:
 the decoder skips detail it would throw away, several times faster than decoding everything).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,9 +14,9 @@ import json
 import os
 import uuid
 import warnings
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -23,8 +24,16 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from coursekit.config import coursekit_home
 from coursekit.progress import progress_bar
 
-__all__ = ["IMAGE_EXTENSIONS", "open_image", "as_image", "to_rgb", "check_images", "UnreadableImageError",
-           "resize_images", "is_image_file"]
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "UnreadableImageError",
+    "as_image",
+    "check_images",
+    "is_image_file",
+    "open_image",
+    "resize_images",
+    "to_rgb",
+]
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -70,8 +79,16 @@ def open_image(path: str | os.PathLike, min_size: int | None = None) -> Image.Im
                 img.draft("RGB", (min_size, min_size))
             img = ImageOps.exif_transpose(img)
             return to_rgb(img)
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as e:
-        raise UnreadableImageError(f"cannot read image {path}: {e}. Delete or replace this file.") from e
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        OSError,
+        SyntaxError,
+        ValueError,
+    ) as e:
+        raise UnreadableImageError(
+            f"cannot read image {path}: {e}. Delete or replace this file."
+        ) from e
 
 
 def _header_ok(path: Path) -> tuple[tuple[int, int] | None, str | None]:
@@ -80,7 +97,7 @@ def _header_ok(path: Path) -> tuple[tuple[int, int] | None, str | None]:
         with Image.open(path) as img:
             size = img.size
             if img.format == "JPEG":
-                if img.getexif().get(0x0112) in (5, 6, 7, 8):   # stored sideways
+                if img.getexif().get(0x0112) in (5, 6, 7, 8):  # stored sideways
                     size = size[::-1]
                 # a JPEG cut short by an interrupted copy lacks its end-of-image marker
                 with open(path, "rb") as f:
@@ -88,13 +105,21 @@ def _header_ok(path: Path) -> tuple[tuple[int, int] | None, str | None]:
                     if f.read(2) != b"\xff\xd9":
                         return None, "the file is truncated (no JPEG end marker)"
             elif img.format == "PNG":
-                img.verify()                                       # checks every chunk's CRC
+                img.verify()  # checks every chunk's CRC
             return size, None
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as e:
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        OSError,
+        SyntaxError,
+        ValueError,
+    ) as e:
         return None, str(e) or type(e).__name__
 
 
-def check_images(paths: Sequence[Path], workers: int = 4) -> tuple[list[tuple[int, int] | None], list[tuple[Path, str]]]:
+def check_images(
+    paths: Sequence[Path], workers: int = 4
+) -> tuple[list[tuple[int, int] | None], list[tuple[Path, str]]]:
     """Read every file's header: returns the (width, height) of each (None if unreadable) and a
     list of ``(path, reason)`` for the unreadable ones. Fast: no pixels are decoded."""
     with ThreadPoolExecutor(workers) as pool:
@@ -110,31 +135,44 @@ def warn_unreadable(bad: Iterable[tuple[Path, str]]) -> None:
     if bad:
         listing = "\n".join(f"  {p}: {reason}" for p, reason in bad[:20])
         more = f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else ""
-        warnings.warn(f"{len(bad)} image file(s) could not be read and were left out:\n{listing}{more}\n"
-                      "Delete or replace them to use them.", stacklevel=3)
+        warnings.warn(
+            f"{len(bad)} image file(s) could not be read and were left out:\n{listing}{more}\n"
+            "Delete or replace them to use them.",
+            stacklevel=3,
+        )
 
 
 # ------------------------------------------------------------------------------------ resize cache
+
 
 def _resize_one(src: Path, dst: Path, max_size: int, shorter: bool = False) -> None:
     img = open_image(src, min_size=max_size)
     if shorter and min(img.size) > max_size:
         scale = max_size / min(img.size)
-        img = img.resize((max(max_size, round(img.width * scale)), max(max_size, round(img.height * scale))),
-                         Image.LANCZOS)
+        img = img.resize(
+            (max(max_size, round(img.width * scale)), max(max_size, round(img.height * scale))),
+            Image.LANCZOS,
+        )
     elif not shorter and max(img.size) > max_size:
         img.thumbnail((max_size, max_size), Image.LANCZOS)
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         img.save(tmp, "JPEG", quality=92)
-        os.replace(tmp, dst)                  # a half-written copy is never visible
+        os.replace(tmp, dst)  # a half-written copy is never visible
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def resize_images(paths: Sequence[Path], root: Path, max_size: int, cache_dir: Path | None = None,
-                  workers: int = 4, progress: bool = True, shorter: bool = False) -> list[Path]:
+def resize_images(
+    paths: Sequence[Path],
+    root: Path,
+    max_size: int,
+    cache_dir: Path | None = None,
+    workers: int = 4,
+    progress: bool = True,
+    shorter: bool = False,
+) -> list[Path]:
     """Cached copies of ``paths`` (all under ``root``) whose longer side is at most ``max_size``
     (with ``shorter=True``: whose *shorter* side is ``max_size``, as the training size needs).
 
@@ -146,7 +184,12 @@ def resize_images(paths: Sequence[Path], root: Path, max_size: int, cache_dir: P
     root = Path(root).resolve()
     if cache_dir is None:
         tag = hashlib.sha256(str(root).encode()).hexdigest()[:12]
-        cache_dir = coursekit_home() / "resized" / f"{root.name}-{tag}" / (f"short{max_size}" if shorter else str(max_size))
+        cache_dir = (
+            coursekit_home()
+            / "resized"
+            / f"{root.name}-{tag}"
+            / (f"short{max_size}" if shorter else str(max_size))
+        )
     cache_dir = Path(cache_dir)
     manifest_path = cache_dir / "manifest.json"
     try:
@@ -157,7 +200,9 @@ def resize_images(paths: Sequence[Path], root: Path, max_size: int, cache_dir: P
     jobs, outputs, stamps = [], [], {}
     for src in paths:
         rel = Path(src).resolve().relative_to(root)
-        dst = cache_dir / rel.with_suffix(rel.suffix if rel.suffix.lower() in (".jpg", ".jpeg") else rel.suffix + ".jpg")
+        dst = cache_dir / rel.with_suffix(
+            rel.suffix if rel.suffix.lower() in (".jpg", ".jpeg") else rel.suffix + ".jpg"
+        )
         stat = os.stat(src)
         stamps[str(rel)] = [stat.st_size, stat.st_mtime_ns]
         if manifest.get(str(rel)) != stamps[str(rel)] or not dst.exists():
@@ -180,7 +225,6 @@ def resize_images(paths: Sequence[Path], root: Path, max_size: int, cache_dir: P
     return outputs
 
 
-
 def as_image(image, min_size: int | None = None) -> Image.Image:
     """One picture as upright RGB, from whatever a student has at hand: a path, a PIL image,
     the bytes of an image file (an upload) or a numpy array (H x W or H x W x 3/4; uint8, or
@@ -194,17 +238,23 @@ def as_image(image, min_size: int | None = None) -> Image.Image:
             img = Image.open(io.BytesIO(bytes(image)))
             img.load()
         except (UnidentifiedImageError, OSError) as e:
-            raise UnreadableImageError(f"these {len(image)} bytes are not an image file PIL can read ({e}); "
-                                       f"upload a JPEG or PNG.") from None
+            raise UnreadableImageError(
+                f"these {len(image)} bytes are not an image file PIL can read ({e}); "
+                f"upload a JPEG or PNG."
+            ) from None
         return to_rgb(ImageOps.exif_transpose(img) or img)
     if isinstance(image, np.ndarray):
         arr = image
         if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)):
-            raise ValueError(f"an image array must be H x W or H x W x 1/3/4 (channels last); got shape {arr.shape}.")
+            raise ValueError(
+                f"an image array must be H x W or H x W x 1/3/4 (channels last); got shape {arr.shape}."
+            )
         if arr.dtype != np.uint8:
             arr = (np.clip(arr.astype(np.float64), 0, 1) * 255).round().astype(np.uint8)
         if arr.ndim == 3 and arr.shape[2] == 1:
             arr = arr[:, :, 0]
         return to_rgb(Image.fromarray(arr))
-    raise TypeError(f"cannot read an image from a {type(image).__name__}; give a path, a PIL image, "
-                    f"the bytes of an image file or a numpy array.")
+    raise TypeError(
+        f"cannot read an image from a {type(image).__name__}; give a path, a PIL image, "
+        f"the bytes of an image file or a numpy array."
+    )

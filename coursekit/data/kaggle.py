@@ -11,6 +11,7 @@ kagglehub finds the API token in Colab Secrets (``KAGGLE_USERNAME`` and ``KAGGLE
 ``~/.kaggle/kaggle.json``, or in the environment variables of the same names. Under
 ``COURSEKIT_MIRROR`` the same client talks to the mirror's Kaggle stand-in instead.
 """
+
 from __future__ import annotations
 
 import errno
@@ -18,22 +19,29 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from coursekit.config import coursekit_home
 from coursekit.data.download import COMPLETE, DownloadError
-from coursekit.data.extract import ARCHIVE_SUFFIXES, CorruptArchiveError, ExtractError, extract_archive, \
-    unpacked_name
+from coursekit.data.extract import (
+    ARCHIVE_SUFFIXES,
+    CorruptArchiveError,
+    ExtractError,
+    extract_archive,
+    unpacked_name,
+)
 from coursekit.data.sources import mirror_url
 
 __all__ = ["kaggle_data", "kaggle_mirror_settings"]
 
-TOKEN_HELP = ("Create a token at kaggle.com -> Settings -> API -> Create New Token. In Colab, add KAGGLE_USERNAME "
-              "and KAGGLE_KEY (or a KAGGLE_API_TOKEN) as Colab Secrets (the key icon in the left bar) and allow this notebook access; "
-              "elsewhere save the token as ~/.kaggle/kaggle.json (chmod 600) or set the environment variables "
-              "KAGGLE_USERNAME and KAGGLE_KEY.")
+TOKEN_HELP = (
+    "Create a token at kaggle.com -> Settings -> API -> Create New Token. In Colab, add KAGGLE_USERNAME "
+    "and KAGGLE_KEY (or a KAGGLE_API_TOKEN) as Colab Secrets (the key icon in the left bar) and allow this notebook access; "
+    "elsewhere save the token as ~/.kaggle/kaggle.json (chmod 600) or set the environment variables "
+    "KAGGLE_USERNAME and KAGGLE_KEY."
+)
 OFFLINE_HELP = "Offline, use the sample data: ck.samples.dogbreeds() / ck.samples.planet()."
 
 
@@ -44,8 +52,14 @@ def kaggle_mirror_settings(mirror: str) -> dict[str, str]:
     (``KAGGLE_API_ENVIRONMENT=LOCALHOST`` is ``http://localhost``), so the mirror is also its
     HTTP proxy: it answers requests for ``localhost`` as Kaggle.
     """
-    return {"KAGGLE_API_ENDPOINT": f"{mirror}/kaggle", "KAGGLE_API_ENVIRONMENT": "LOCALHOST",
-            "HTTP_PROXY": mirror, "http_proxy": mirror, "NO_PROXY": "", "no_proxy": ""}
+    return {
+        "KAGGLE_API_ENDPOINT": f"{mirror}/kaggle",
+        "KAGGLE_API_ENVIRONMENT": "LOCALHOST",
+        "HTTP_PROXY": mirror,
+        "http_proxy": mirror,
+        "NO_PROXY": "",
+        "no_proxy": "",
+    }
 
 
 @contextmanager
@@ -53,7 +67,11 @@ def _pointed_at_mirror() -> Iterator[None]:
     """Under ``COURSEKIT_MIRROR``, set ``kaggle_mirror_settings`` for the duration of the download
     (unless ``KAGGLE_API_ENDPOINT``/``KAGGLE_API_ENVIRONMENT`` is set already), then restore."""
     mirror = mirror_url()
-    if mirror is None or "KAGGLE_API_ENDPOINT" in os.environ or "KAGGLE_API_ENVIRONMENT" in os.environ:
+    if (
+        mirror is None
+        or "KAGGLE_API_ENDPOINT" in os.environ
+        or "KAGGLE_API_ENVIRONMENT" in os.environ
+    ):
         yield
         return
     settings = kaggle_mirror_settings(mirror)
@@ -73,8 +91,10 @@ def _import_kagglehub():
     try:
         import kagglehub
     except ImportError as e:
-        raise DownloadError(f"the kagglehub package is not installed: run `pip install kagglehub`, then run "
-                            f"again. {TOKEN_HELP} {OFFLINE_HELP}") from e
+        raise DownloadError(
+            f"the kagglehub package is not installed: run `pip install kagglehub`, then run "
+            f"again. {TOKEN_HELP} {OFFLINE_HELP}"
+        ) from e
     return kagglehub
 
 
@@ -83,22 +103,35 @@ def _explain(error: Exception, competition: str, name: str | None) -> DownloadEr
     status = getattr(getattr(error, "response", None), "status_code", None)
     what = f"{name!r} of {competition!r}" if name else f"{competition!r}"
     if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return DownloadError(f"the disk filled up while downloading {what}: free some space where kagglehub keeps "
-                             "its downloads ($KAGGLEHUB_CACHE, default ~/.cache/kagglehub) and run again.")
+        return DownloadError(
+            f"the disk filled up while downloading {what}: free some space where kagglehub keeps "
+            "its downloads ($KAGGLEHUB_CACHE, default ~/.cache/kagglehub) and run again."
+        )
     if type(error).__name__ == "UnauthenticatedError":
-        return DownloadError(f"no Kaggle API token was found, so {what} cannot be downloaded. {TOKEN_HELP}")
+        return DownloadError(
+            f"no Kaggle API token was found, so {what} cannot be downloaded. {TOKEN_HELP}"
+        )
     if status == 401:
-        return DownloadError(f"Kaggle rejected your API token (401) for {what}: it is wrong or expired. {TOKEN_HELP}")
+        return DownloadError(
+            f"Kaggle rejected your API token (401) for {what}: it is wrong or expired. {TOKEN_HELP}"
+        )
     if status == 403:
-        return DownloadError(f"Kaggle refused {what} (403): accept the competition's rules at "
-                             f"https://www.kaggle.com/competitions/{competition}/rules (same account as your "
-                             "token), then run again.")
+        return DownloadError(
+            f"Kaggle refused {what} (403): accept the competition's rules at "
+            f"https://www.kaggle.com/competitions/{competition}/rules (same account as your "
+            "token), then run again."
+        )
     if status == 404:
-        return DownloadError(f"Kaggle has no competition {competition!r}" + (f" with a file {name!r}" if name else "")
-                             + " (404). Check the spelling: the lessons use 'dog-breed-identification' and "
-                             "'planet-understanding-the-amazon-from-space'.")
-    return DownloadError(f"the Kaggle download of {what} failed: {type(error).__name__}: {error}. Run again to "
-                         f"resume. {OFFLINE_HELP}")
+        return DownloadError(
+            f"Kaggle has no competition {competition!r}"
+            + (f" with a file {name!r}" if name else "")
+            + " (404). Check the spelling: the lessons use 'dog-breed-identification' and "
+            "'planet-understanding-the-amazon-from-space'."
+        )
+    return DownloadError(
+        f"the Kaggle download of {what} failed: {type(error).__name__}: {error}. Run again to "
+        f"resume. {OFFLINE_HELP}"
+    )
 
 
 def _download(competition: str, name: str | None, retries: int) -> Path:
@@ -111,8 +144,12 @@ def _download(competition: str, name: str | None, retries: int) -> Path:
                 return Path(kagglehub.competition_download(competition, path=name))
         except Exception as e:  # kagglehub raises requests' and its own exception types
             status = getattr(getattr(e, "response", None), "status_code", None)
-            transient = status is None and type(e).__name__ in ("ConnectionError", "ChunkedEncodingError",
-                                                                "ReadTimeout", "ProtocolError")
+            transient = status is None and type(e).__name__ in (
+                "ConnectionError",
+                "ChunkedEncodingError",
+                "ReadTimeout",
+                "ProtocolError",
+            )
             if not transient or attempt == retries:
                 raise _explain(e, competition, name) from e
         time.sleep(min(2**attempt, 10) * 0.5)
@@ -123,16 +160,18 @@ def _place(source: Path, target: Path) -> None:
     """Put ``source`` (a downloaded file, folder or archive) at ``target`` in the data folder, whole or not at all."""
     if source.is_file() and source.name.endswith(ARCHIVE_SUFFIXES):
         try:
-            extracted = extract_archive(source, target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.new"))
+            extracted = extract_archive(
+                source, target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.new")
+            )
         except CorruptArchiveError as e:
-            source.unlink()                            # kagglehub's cached copy: fetched anew next time
+            source.unlink()  # kagglehub's cached copy: fetched anew next time
             raise DownloadError(f"{e} Its download was deleted: run again to fetch it anew.") from e
         except ExtractError as e:
             raise DownloadError(str(e)) from e
-        inner = extracted / target.name                # train-jpg.tar.7z holds train-jpg/...
+        inner = extracted / target.name  # train-jpg.tar.7z holds train-jpg/...
         entries = list(extracted.iterdir())
         os.replace(inner if entries == [inner] else extracted, target)
-        shutil.rmtree(extracted, ignore_errors=True)   # our own, now empty, temporary folder
+        shutil.rmtree(extracted, ignore_errors=True)  # our own, now empty, temporary folder
         return
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
     try:
@@ -143,12 +182,16 @@ def _place(source: Path, target: Path) -> None:
         os.replace(tmp, target)
     finally:
         if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)     # our own unfinished copy
+            shutil.rmtree(tmp, ignore_errors=True)  # our own unfinished copy
         tmp.unlink(missing_ok=True)
 
 
-def kaggle_data(competition: str, files: Sequence[str] | None = None, dest: str | os.PathLike | None = None,
-                retries: int = 3) -> Path:
+def kaggle_data(
+    competition: str,
+    files: Sequence[str] | None = None,
+    dest: str | os.PathLike | None = None,
+    retries: int = 3,
+) -> Path:
     """Download a Kaggle competition's files (only ``files``, or all) and unpack them; return the folder.
 
     ``files``: file names as the competition's Data page lists them, e.g. ``['train_v2.csv',
@@ -165,7 +208,7 @@ def kaggle_data(competition: str, files: Sequence[str] | None = None, dest: str 
         marker = dest.parent / f".{dest.name}{COMPLETE}"
         if marker.exists():
             return dest
-        bundle = _download(competition, None, retries)     # kagglehub unpacks the bundle's zip
+        bundle = _download(competition, None, retries)  # kagglehub unpacks the bundle's zip
         for entry in sorted(p for p in bundle.iterdir() if not p.name.startswith(".")):
             target = dest / unpacked_name(entry.name)
             if not target.exists():
@@ -174,7 +217,7 @@ def kaggle_data(competition: str, files: Sequence[str] | None = None, dest: str 
         return dest
     for name in files:
         target = dest / unpacked_name(name)
-        if target.exists():                                # downloaded before, or unpacked by hand
+        if target.exists():  # downloaded before, or unpacked by hand
             continue
         _place(_download(competition, name, retries), target)
     return dest

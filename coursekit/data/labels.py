@@ -4,19 +4,27 @@ Each function returns plain Python lists (paths and labels) and raises ``LabelEr
 message that names the file or row and says what to do, because a wrong label source is the
 most common first-lesson mistake.
 """
+
 from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from coursekit.data.images import is_image_file
 
-__all__ = ["LabelError", "image_files", "labels_from_name_re", "labels_from_folders",
-           "labels_from_csv", "get_cv_idxs", "check_split"]
+__all__ = [
+    "LabelError",
+    "check_split",
+    "get_cv_idxs",
+    "image_files",
+    "labels_from_csv",
+    "labels_from_folders",
+    "labels_from_name_re",
+]
 
 
 class LabelError(ValueError):
@@ -28,10 +36,17 @@ def image_files(folder: Path) -> list[Path]:
     non-images such as the ``.mat`` files in Oxford-IIIT Pets."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise LabelError(f"{folder} is not a folder. Check the path; a lesson's data is under "
-                         f"ck.untar_data(...) or ck.samples.<name>().")
-    return sorted(p for p in folder.rglob("*") if p.is_file() and is_image_file(p)
-                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+        raise LabelError(
+            f"{folder} is not a folder. Check the path; a lesson's data is under "
+            f"ck.untar_data(...) or ck.samples.<name>()."
+        )
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and is_image_file(p)
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
 
 
 def _examples(paths: Sequence[Path], n: int = 5) -> str:
@@ -58,11 +73,13 @@ def labels_from_name_re(paths: Sequence[Path], pat: str) -> list[str]:
         raise LabelError(
             f"the pattern r'{pat}' matched none of the {len(paths)} file names. Examples: "
             f"{_examples(missed)}. The label is the pattern's first (group); e.g. "
-            r"r'([^/]+)_\d+\.jpg$' takes 'Bengal' from 'Bengal_12.jpg'.")
+            r"r'([^/]+)_\d+\.jpg$' takes 'Bengal' from 'Bengal_12.jpg'."
+        )
     if missed:
         raise LabelError(
             f"the pattern r'{pat}' matched {len(paths) - len(missed)} of {len(paths)} file names but not "
-            f"these {len(missed)}: {_examples(missed)}. Widen the pattern or move those files out of the folder.")
+            f"these {len(missed)}: {_examples(missed)}. Widen the pattern or move those files out of the folder."
+        )
     return labels
 
 
@@ -73,23 +90,29 @@ def labels_from_folders(folder: Path) -> tuple[list[Path], list[str]]:
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise LabelError(f"{folder} is not a folder; expected one sub-folder per class (e.g. cats/, dogs/).")
+        raise LabelError(
+            f"{folder} is not a folder; expected one sub-folder per class (e.g. cats/, dogs/)."
+        )
     class_dirs = sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
     if not class_dirs:
-        raise LabelError(f"{folder} has no class sub-folders; put each class's images in "
-                         f"{folder}/<class name>/.")
+        raise LabelError(
+            f"{folder} has no class sub-folders; put each class's images in {folder}/<class name>/."
+        )
     paths, labels = [], []
     for d in class_dirs:
         files = image_files(d)
         if not files:
-            raise LabelError(f"the class folder {d} has no images. Add images or remove the folder.")
+            raise LabelError(
+                f"the class folder {d} has no images. Add images or remove the folder."
+            )
         paths += files
         labels += [d.name] * len(files)
     return paths, labels
 
 
-def labels_from_csv(csv_path: Path, folder: Path, suffix: str = "",
-                    label_delim: str | None = None) -> tuple[list[Path], list]:
+def labels_from_csv(
+    csv_path: Path, folder: Path, suffix: str = "", label_delim: str | None = None
+) -> tuple[list[Path], list]:
     """Rows of ``id,label`` (a header first): returns (paths ``folder/<id><suffix>``, labels).
 
     With ``label_delim`` (e.g. ``' '``) each label becomes a list of tags (multi-label).
@@ -101,7 +124,9 @@ def labels_from_csv(csv_path: Path, folder: Path, suffix: str = "",
     with open(csv_path, newline="") as f:
         rows = list(csv.reader(f))
     if len(rows) < 2 or len(rows[0]) < 2:
-        raise LabelError(f"{csv_path} should have a header and rows of at least two columns (id,label).")
+        raise LabelError(
+            f"{csv_path} should have a header and rows of at least two columns (id,label)."
+        )
     paths, labels, missing = [], [], []
     for line, row in enumerate(rows[1:], start=2):
         if not row:
@@ -120,7 +145,8 @@ def labels_from_csv(csv_path: Path, folder: Path, suffix: str = "",
         raise LabelError(
             f"{len(missing)} row(s) of {csv_path} name an image that does not exist ({listing}"
             f"{'; ...' if len(missing) > 5 else ''}). Check folder= and suffix= (here {suffix!r}), "
-            f"or remove those rows.")
+            f"or remove those rows."
+        )
     return paths, labels
 
 
@@ -143,11 +169,15 @@ def check_split(train_labels: Sequence, valid_labels: Sequence, where: str) -> l
     validation labels that never occur in training."""
     classes = sorted(_tags(train_labels))
     if len(classes) < 2:
-        raise LabelError(f"{where}: found only one class ({classes[0] if classes else 'none'!r}) in the "
-                         "training set; a classifier needs at least two.")
+        raise LabelError(
+            f"{where}: found only one class ({classes[0] if classes else 'none'!r}) in the "
+            "training set; a classifier needs at least two."
+        )
     unseen = sorted(_tags(valid_labels) - set(classes))
     if unseen:
-        raise LabelError(f"{where}: validation label(s) {unseen} never occur in the training set, so the "
-                         "model could not learn them. Add training images of them, or choose a different "
-                         "split (another seed= or a smaller valid_pct=).")
+        raise LabelError(
+            f"{where}: validation label(s) {unseen} never occur in the training set, so the "
+            "model could not learn them. Add training images of them, or choose a different "
+            "split (another seed= or a smaller valid_pct=)."
+        )
     return classes

@@ -10,6 +10,7 @@ Like the real sets they contain oddities that a data pipeline must survive: gray
 palette and RGBA files (the last two are PNGs named ``.jpg``, as in Oxford-IIIT Pets), and
 JPEGs whose EXIF orientation says "rotate me".
 """
+
 from __future__ import annotations
 
 import csv
@@ -19,8 +20,8 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -28,8 +29,17 @@ from PIL import Image
 from coursekit.config import coursekit_home
 from coursekit.data.drawing import draw_animal, photo_size, satellite_tile
 
-__all__ = ["pets", "dogscats", "dogbreeds", "planet", "GENERATOR_VERSION",
-           "CAT_BREEDS", "DOG_BREEDS", "PLANET_WEATHER", "PLANET_LAND"]
+__all__ = [
+    "CAT_BREEDS",
+    "DOG_BREEDS",
+    "GENERATOR_VERSION",
+    "PLANET_LAND",
+    "PLANET_WEATHER",
+    "dogbreeds",
+    "dogscats",
+    "pets",
+    "planet",
+]
 
 # Bump when the drawings change: cached sets made by an older generator are then redrawn.
 GENERATOR_VERSION = 1
@@ -69,19 +79,20 @@ PLANET_LAND = {"primary": 0.8, "agriculture": 0.35, "water": 0.3, "road": 0.3, "
 
 # ---------------------------------------------------------------------------------- writing files
 
+
 def _odd_save(img: Image.Image, path: Path, oddity: str | None) -> None:
     """Save ``img`` at ``path`` as a JPEG, or with one of the real data sets' oddities."""
     if oddity == "grayscale":
         img.convert("L").save(path, "JPEG", quality=90)
     elif oddity == "cmyk":
         img.convert("CMYK").save(path, "JPEG", quality=90)
-    elif oddity == "palette":                        # a GIF-like PNG with a .jpg name
+    elif oddity == "palette":  # a GIF-like PNG with a .jpg name
         img.convert("P", palette=Image.ADAPTIVE, colors=64).save(path, "PNG")
-    elif oddity == "rgba":                           # a PNG with transparency and a .jpg name
+    elif oddity == "rgba":  # a PNG with transparency and a .jpg name
         rgba = img.convert("RGBA")
         rgba.putalpha(Image.new("L", img.size, 230))
         rgba.save(path, "PNG")
-    elif oddity == "exif_rotated":                   # stored sideways; EXIF orientation 6 turns it upright
+    elif oddity == "exif_rotated":  # stored sideways; EXIF orientation 6 turns it upright
         exif = Image.Exif()
         exif[0x0112] = 6
         img.transpose(Image.Transpose.ROTATE_90).save(path, "JPEG", quality=90, exif=exif.tobytes())
@@ -110,16 +121,18 @@ def _defaults(fn: Callable) -> dict:
     return {k: v.default for k, v in inspect.signature(fn).parameters.items()}
 
 
-def _cached(name: str, params: dict, build: Callable[[Path, dict], None],
-            defaults: dict) -> Path:
+def _cached(name: str, params: dict, build: Callable[[Path, dict], None], defaults: dict) -> Path:
     """Return the sample set ``name`` made with ``params``, drawing it first if needed.
 
     The set is drawn into a temporary folder and renamed into place, and a marker naming the
     generator version is written last, so an interrupted run is never mistaken for a finished one.
     """
     root = coursekit_home() / "samples"
-    suffix = "" if params == defaults else "-" + hashlib.sha256(
-        json.dumps(params, sort_keys=True).encode()).hexdigest()[:8]
+    suffix = (
+        ""
+        if params == defaults
+        else "-" + hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:8]
+    )
     dest = root / f"{name}{suffix}"
     wanted = {"version": GENERATOR_VERSION, "name": name, "params": params}
     marker = dest / MARKER
@@ -145,11 +158,18 @@ def _cached(name: str, params: dict, build: Callable[[Path, dict], None],
 
 # ------------------------------------------------------------------------------------ the four sets
 
+
 def _draw_breed(key: tuple, breed: tuple, ears: str, min_side: int, max_side: int) -> Image.Image:
     rng = _rng(*key)
     _, colour, second, pattern = breed
-    return draw_animal(rng, photo_size(rng, min_side, max_side), ears=ears, pattern=pattern,
-                       colour=colour, second=second)
+    return draw_animal(
+        rng,
+        photo_size(rng, min_side, max_side),
+        ears=ears,
+        pattern=pattern,
+        colour=colour,
+        second=second,
+    )
 
 
 def _build_pets(path: Path, p: dict) -> None:
@@ -160,10 +180,15 @@ def _build_pets(path: Path, p: dict) -> None:
     for c, (breed, ears) in enumerate(breeds):
         for i in range(p["n_per_class"]):
             img = _draw_breed(("pets", p["seed"], c, i), breed, ears, p["min_side"], p["max_side"])
-            _odd_save(img, images / f"{breed[0]}_{i + 1}.jpg", _oddity_for(c * p["n_per_class"] + i, n_total))
-    for breed, _ in breeds[:3]:        # the real images/ folder also holds a few MATLAB files
+            _odd_save(
+                img,
+                images / f"{breed[0]}_{i + 1}.jpg",
+                _oddity_for(c * p["n_per_class"] + i, n_total),
+            )
+    for breed, _ in breeds[:3]:  # the real images/ folder also holds a few MATLAB files
         (images / f"{breed[0]}_{p['n_per_class'] + 1}.mat").write_bytes(
-            b"MATLAB 5.0 MAT-file, Platform: GLNXA64" + bytes(90))
+            b"MATLAB 5.0 MAT-file, Platform: GLNXA64" + bytes(90)
+        )
 
 
 def _build_dogscats(path: Path, p: dict) -> None:
@@ -177,15 +202,30 @@ def _build_dogscats(path: Path, p: dict) -> None:
             folder.mkdir(parents=True)
             for i in range(n):
                 breed = fur[(i * 7 + len(label)) % len(fur)]
-                img = _draw_breed(("dogscats", p["seed"], split, label, i), breed, ears,
-                                  p["min_side"], p["max_side"])
-                _odd_save(img, folder / f"{label}.{number}.jpg", _oddity_for(i, n) if split == "train" else None)
+                img = _draw_breed(
+                    ("dogscats", p["seed"], split, label, i),
+                    breed,
+                    ears,
+                    p["min_side"],
+                    p["max_side"],
+                )
+                _odd_save(
+                    img,
+                    folder / f"{label}.{number}.jpg",
+                    _oddity_for(i, n) if split == "train" else None,
+                )
                 number += 1
     test = path / "test1"
     test.mkdir()
     for i in range(p["n_test"]):
         label, ears = (("cat", "pointy"), ("dog", "floppy"))[i % 2]
-        img = _draw_breed(("dogscats", p["seed"], "test", i), fur[i % len(fur)], ears, p["min_side"], p["max_side"])
+        img = _draw_breed(
+            ("dogscats", p["seed"], "test", i),
+            fur[i % len(fur)],
+            ears,
+            p["min_side"],
+            p["max_side"],
+        )
         img.save(test / f"{i + 1}.jpg", "JPEG", quality=90)
 
 
@@ -199,24 +239,35 @@ def _build_dogbreeds(path: Path, p: dict) -> None:
         for i in range(p["n_per_class"]):
             rng = _rng("dogbreeds-id", p["seed"], c, i)
             image_id = rng.bytes(16).hex()
-            img = _draw_breed(("dogbreeds", p["seed"], c, i), breed, "floppy", p["min_side"], p["max_side"])
-            _odd_save(img, train / f"{image_id}.jpg", _oddity_for(c * p["n_per_class"] + i, n_total))
+            img = _draw_breed(
+                ("dogbreeds", p["seed"], c, i), breed, "floppy", p["min_side"], p["max_side"]
+            )
+            _odd_save(
+                img, train / f"{image_id}.jpg", _oddity_for(c * p["n_per_class"] + i, n_total)
+            )
             rows.append((image_id, breed[0]))
-    rows.sort()                                         # Kaggle's labels.csv is sorted by id
+    rows.sort()  # Kaggle's labels.csv is sorted by id
     with open(path / "labels.csv", "w", newline="") as f:
         csv.writer(f).writerows([("id", "breed"), *rows])
     names = sorted(b[0] for b in KAGGLE_BREEDS)
     test_ids = []
     for i in range(p["n_test"]):
         image_id = _rng("dogbreeds-test-id", p["seed"], i).bytes(16).hex()
-        img = _draw_breed(("dogbreeds-test", p["seed"], i), KAGGLE_BREEDS[i % len(KAGGLE_BREEDS)], "floppy",
-                          p["min_side"], p["max_side"])
+        img = _draw_breed(
+            ("dogbreeds-test", p["seed"], i),
+            KAGGLE_BREEDS[i % len(KAGGLE_BREEDS)],
+            "floppy",
+            p["min_side"],
+            p["max_side"],
+        )
         img.save(test / f"{image_id}.jpg", "JPEG", quality=90)
         test_ids.append(image_id)
     with open(path / "sample_submission.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["id", *names])
-        writer.writerows([image_id, *[f"{1 / len(names):.6f}"] * len(names)] for image_id in sorted(test_ids))
+        writer.writerows(
+            [image_id, *[f"{1 / len(names):.6f}"] * len(names)] for image_id in sorted(test_ids)
+        )
 
 
 def planet_tags(rng: np.random.Generator, weather: str) -> list[str]:
@@ -236,15 +287,19 @@ def _build_planet(path: Path, p: dict) -> None:
         rng = _rng("planet", p["seed"], i)
         tags = planet_tags(rng, PLANET_WEATHER[i % len(PLANET_WEATHER)])
         odd = _oddity_for(i, n)
-        _odd_save(satellite_tile(rng, p["side"], tags), train / f"train_{i}.jpg",
-                  odd if odd in ("grayscale", "cmyk", "exif_rotated") else None)
+        _odd_save(
+            satellite_tile(rng, p["side"], tags),
+            train / f"train_{i}.jpg",
+            odd if odd in ("grayscale", "cmyk", "exif_rotated") else None,
+        )
         rows.append((f"train_{i}", " ".join(tags)))
     with open(path / "train_v2.csv", "w", newline="") as f:
         csv.writer(f).writerows([("image_name", "tags"), *rows])
     for i in range(p["n_test"]):
         rng = _rng("planet-test", p["seed"], i)
         satellite_tile(rng, p["side"], planet_tags(rng, PLANET_WEATHER[i % 4])).save(
-            test / f"test_{i}.jpg", "JPEG", quality=90)
+            test / f"test_{i}.jpg", "JPEG", quality=90
+        )
 
 
 def pets(n_per_class: int = 30, seed: int = 0, min_side: int = 160, max_side: int = 400) -> Path:
@@ -260,24 +315,30 @@ def pets(n_per_class: int = 30, seed: int = 0, min_side: int = 160, max_side: in
     return _cached("pets", params, _build_pets, _defaults(pets))
 
 
-def dogscats(n_per_class: int = 60, n_test: int = 20, seed: int = 0, min_side: int = 160,
-             max_side: int = 400) -> Path:
+def dogscats(
+    n_per_class: int = 60, n_test: int = 20, seed: int = 0, min_side: int = 160, max_side: int = 400
+) -> Path:
     """Dogs vs cats (lesson 2): ``train/{cats,dogs}/cat.<n>.jpg``, ``valid/...``, unlabeled ``test1/``.
 
     >>> data = ImageData.from_folder(dogscats(), train='train', valid='valid', test='test1', size=64)
     """
-    params = dict(n_per_class=n_per_class, n_test=n_test, seed=seed, min_side=min_side, max_side=max_side)
+    params = dict(
+        n_per_class=n_per_class, n_test=n_test, seed=seed, min_side=min_side, max_side=max_side
+    )
     return _cached("dogscats", params, _build_dogscats, _defaults(dogscats))
 
 
-def dogbreeds(n_per_class: int = 30, n_test: int = 20, seed: int = 0, min_side: int = 160,
-              max_side: int = 400) -> Path:
+def dogbreeds(
+    n_per_class: int = 30, n_test: int = 20, seed: int = 0, min_side: int = 160, max_side: int = 400
+) -> Path:
     """Kaggle dog breeds (lesson 3): ``train/<hex id>.jpg``, ``labels.csv`` (id,breed), ``test/``,
     ``sample_submission.csv``.
 
     >>> data = ImageData.from_csv(dogbreeds(), folder='train', csv='labels.csv', suffix='.jpg', test='test')
     """
-    params = dict(n_per_class=n_per_class, n_test=n_test, seed=seed, min_side=min_side, max_side=max_side)
+    params = dict(
+        n_per_class=n_per_class, n_test=n_test, seed=seed, min_side=min_side, max_side=max_side
+    )
     return _cached("dogbreeds", params, _build_dogbreeds, _defaults(dogbreeds))
 
 

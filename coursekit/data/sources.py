@@ -11,6 +11,7 @@ for fast.ai's, ``md5:<hex>`` or ``sha256:<hex>`` for a whole-file digest.
 Nothing else changes, except that a mirror may publish its own checks, in fast.ai's
 ``checks.txt`` format, at ``{mirror}/checks.txt``: a mirror holds smaller stand-ins.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,8 +23,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-__all__ = ["Archive", "URLs", "mirror_url", "mirrored", "fastai_check", "verify", "mirror_checks",
-           "FIRST_MIB"]
+__all__ = [
+    "FIRST_MIB",
+    "Archive",
+    "URLs",
+    "fastai_check",
+    "mirror_checks",
+    "mirror_url",
+    "mirrored",
+    "verify",
+]
 
 FIRST_MIB = 2**20
 
@@ -38,6 +47,7 @@ class Archive:
     >>> Archive('https://example.org/pets.tgz', 1234, 'md5-first-mib:' + 32 * '0').name
     'pets'
     """
+
     url: str
     size: int | None = None
     checksum: str | None = None
@@ -61,14 +71,27 @@ def _fastai(url: str, size: int, md5_first_mib: str) -> Archive:
 
 class URLs:
     """The course's data sets, with the size and first-MiB MD5 that fast.ai publishes for each."""
-    PETS = _fastai("https://s3.amazonaws.com/fast-ai-imageclas/oxford-iiit-pet.tgz",
-                   811706944, "e4db5c768afd933bb91f5f594d7417a4")
-    DOGSCATS = _fastai("https://s3.amazonaws.com/fast-ai-sample/dogscats.tgz",
-                       839285364, "3e483c8d6ef2175e9d395a6027eb92b7")
-    PLANET_SAMPLE = _fastai("https://s3.amazonaws.com/fast-ai-sample/planet_sample.tgz",
-                            15523994, "8bfb174b3162f07fbde09b54555bdb00")
-    PLANET_TINY = _fastai("https://s3.amazonaws.com/fast-ai-sample/planet_tiny.tgz",
-                          997569, "490873c5683454d4b2611fb1f00a68a9")
+
+    PETS = _fastai(
+        "https://s3.amazonaws.com/fast-ai-imageclas/oxford-iiit-pet.tgz",
+        811706944,
+        "e4db5c768afd933bb91f5f594d7417a4",
+    )
+    DOGSCATS = _fastai(
+        "https://s3.amazonaws.com/fast-ai-sample/dogscats.tgz",
+        839285364,
+        "3e483c8d6ef2175e9d395a6027eb92b7",
+    )
+    PLANET_SAMPLE = _fastai(
+        "https://s3.amazonaws.com/fast-ai-sample/planet_sample.tgz",
+        15523994,
+        "8bfb174b3162f07fbde09b54555bdb00",
+    )
+    PLANET_TINY = _fastai(
+        "https://s3.amazonaws.com/fast-ai-sample/planet_tiny.tgz",
+        997569,
+        "490873c5683454d4b2611fb1f00a68a9",
+    )
 
 
 def mirror_url() -> str | None:
@@ -117,7 +140,7 @@ def verify(archive: Archive, path: Path) -> str | None:
         return f"it has {size:,} bytes, expected {archive.size:,}"
     if archive.checksum:
         kind, want = archive.checksum.split(":", 1)
-        if kind == "sha256-prefix":            # torch.hub's weight files: the name holds the digest's start
+        if kind == "sha256-prefix":  # torch.hub's weight files: the name holds the digest's start
             have = _digest(path, "sha256")[: len(want)]
         else:
             have = fastai_check(path)[1] if kind == "md5-first-mib" else _digest(path, kind)

@@ -12,6 +12,7 @@ Two presets follow the course:
 >>> tfm(open_image(path)).shape
 torch.Size([3, 64, 64])
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,8 +20,18 @@ from dataclasses import dataclass
 import torch
 from torchvision.transforms import v2
 
-__all__ = ["Augmentation", "side_on", "top_down", "no_aug", "IMAGENET_STATS", "RandomDihedral",
-           "train_transform", "valid_transform", "tta_transform", "denormalize"]
+__all__ = [
+    "IMAGENET_STATS",
+    "Augmentation",
+    "RandomDihedral",
+    "denormalize",
+    "no_aug",
+    "side_on",
+    "top_down",
+    "train_transform",
+    "tta_transform",
+    "valid_transform",
+]
 
 IMAGENET_STATS = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
@@ -28,11 +39,12 @@ IMAGENET_STATS = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 @dataclass(frozen=True)
 class Augmentation:
     """A preset of random changes applied to training images (see the module docstring)."""
+
     name: str
-    flip: bool = False          # left-right mirror
-    dihedral: bool = False      # any flip and 90-degree rotation
-    rotate: float = 0.0         # up to this many degrees either way
-    lighting: float = 0.0       # brightness and contrast vary by up to this fraction
+    flip: bool = False  # left-right mirror
+    dihedral: bool = False  # any flip and 90-degree rotation
+    rotate: float = 0.0  # up to this many degrees either way
+    lighting: float = 0.0  # brightness and contrast vary by up to this fraction
 
     def __repr__(self) -> str:
         return f"ck.{self.name}"
@@ -56,8 +68,9 @@ def _finish(stats) -> list:
     return [v2.ToDtype(torch.float32, scale=True), v2.Normalize(*stats)]
 
 
-def train_transform(size: int, aug: Augmentation | None = None, max_zoom: float = 1.0,
-                    stats=IMAGENET_STATS) -> v2.Compose:
+def train_transform(
+    size: int, aug: Augmentation | None = None, max_zoom: float = 1.0, stats=IMAGENET_STATS
+) -> v2.Compose:
     """PIL image -> normalised float tensor (3, size, size), with ``aug``'s random changes.
 
     Resize the shorter side to ``size``, zoom in by up to ``max_zoom`` and rotate, take a random
@@ -79,12 +92,14 @@ def train_transform(size: int, aug: Augmentation | None = None, max_zoom: float 
 
 def valid_transform(size: int, stats=IMAGENET_STATS) -> v2.Compose:
     """PIL image -> normalised float tensor: shorter side to ``size``, centre crop. No randomness."""
-    return v2.Compose([v2.Resize(size, antialias=True), v2.CenterCrop(size), v2.PILToTensor(),
-                       *_finish(stats)])
+    return v2.Compose(
+        [v2.Resize(size, antialias=True), v2.CenterCrop(size), v2.PILToTensor(), *_finish(stats)]
+    )
 
 
-def tta_transform(size: int, aug: Augmentation | None = None, max_zoom: float = 1.0,
-                  stats=IMAGENET_STATS) -> v2.Compose:
+def tta_transform(
+    size: int, aug: Augmentation | None = None, max_zoom: float = 1.0, stats=IMAGENET_STATS
+) -> v2.Compose:
     """The augmented views of test-time augmentation: the training augmentation itself.
 
     TTA averages the prediction on the plain ``valid_transform`` view with those on ``n_aug``

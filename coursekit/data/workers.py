@@ -9,6 +9,7 @@ cgroup's CPU quota): starting a worker per host core then wastes memory and time
 nothing from coursekit, so ``binder/start`` runs it as a script to cap the BLAS threads the same
 way: ``python coursekit/data/workers.py`` prints the usable CPUs.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,21 +18,21 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["usable_cpus", "default_num_workers", "NUM_WORKERS_ENV"]
+__all__ = ["NUM_WORKERS_ENV", "default_num_workers", "usable_cpus"]
 
 NUM_WORKERS_ENV = "COURSEKIT_NUM_WORKERS"
-MAX_WORKERS = 4       # more rarely helps for small pictures, and each worker holds a copy of the dataset
+MAX_WORKERS = 4  # more rarely helps for small pictures, and each worker holds a copy of the dataset
 
 
 def _cgroup_quota(cgroup_root: Path) -> float | None:
     """CPUs allowed by the cgroup's quota (v2 ``cpu.max``, or v1 ``cpu.cfs_quota_us``); None: no quota."""
     try:
-        quota, period = (cgroup_root / "cpu.max").read_text().split()[:2]          # cgroup v2
+        quota, period = (cgroup_root / "cpu.max").read_text().split()[:2]  # cgroup v2
         return None if quota == "max" else int(quota) / int(period)
     except (OSError, ValueError):
         pass
     try:
-        quota = int((cgroup_root / "cpu" / "cpu.cfs_quota_us").read_text())       # cgroup v1
+        quota = int((cgroup_root / "cpu" / "cpu.cfs_quota_us").read_text())  # cgroup v1
         period = int((cgroup_root / "cpu" / "cpu.cfs_period_us").read_text())
         return None if quota <= 0 or period <= 0 else quota / period
     except (OSError, ValueError):
@@ -45,7 +46,7 @@ def usable_cpus(cgroup_root: Path = Path("/sys/fs/cgroup")) -> int:
     """
     try:
         cpus = len(os.sched_getaffinity(0))
-    except AttributeError:            # macOS and Windows have no affinity call
+    except AttributeError:  # macOS and Windows have no affinity call
         cpus = os.cpu_count() or 1
     quota = _cgroup_quota(Path(cgroup_root))
     if quota is not None:
@@ -63,12 +64,16 @@ def default_num_workers(cgroup_root: Path = Path("/sys/fs/cgroup")) -> int:
     override = os.environ.get(NUM_WORKERS_ENV, "").strip()
     if override:
         if not override.isdigit():
-            raise ValueError(f"{NUM_WORKERS_ENV}={override!r} is not a number of worker processes; "
-                             f"set it to 0 (load in the main process), 1, 2, ... or unset it.")
+            raise ValueError(
+                f"{NUM_WORKERS_ENV}={override!r} is not a number of worker processes; "
+                f"set it to 0 (load in the main process), 1, 2, ... or unset it."
+            )
         return int(override)
     method = multiprocessing.get_start_method(allow_none=True)
-    if method is None:   # not chosen yet: Linux forks by default before Python 3.14
-        method = "fork" if sys.platform.startswith("linux") and sys.version_info < (3, 14) else "spawn"
+    if method is None:  # not chosen yet: Linux forks by default before Python 3.14
+        method = (
+            "fork" if sys.platform.startswith("linux") and sys.version_info < (3, 14) else "spawn"
+        )
     return min(MAX_WORKERS, usable_cpus(cgroup_root)) if method == "fork" else 0
 
 

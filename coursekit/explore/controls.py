@@ -1,4 +1,5 @@
 """Controls both explorers share."""
+
 from __future__ import annotations
 
 __all__ = ["set_output_range"]

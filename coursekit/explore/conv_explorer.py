@@ -8,6 +8,7 @@ Edit the 3x3 kernel or pick a preset; input and output are side by side. Choose 
 its window is boxed on the input and the nine products and their sum are written out, as in the
 course's spreadsheet.
 """
+
 from __future__ import annotations
 
 import html
@@ -29,10 +30,18 @@ class ConvExplorer(widgets.VBox):
         self.rgb = load_image(image)
         kernel = KERNELS[preset] if kernel is None else np.asarray(kernel, dtype=np.float64)
         self.k = kernel.shape[0]
-        self.cells = [[widgets.FloatText(value=float(kernel[r, c]), layout=widgets.Layout(width="64px"))
-                       for c in range(self.k)] for r in range(self.k)]
-        self.preset = widgets.Dropdown(options=["custom", *KERNELS], value=preset if kernel is KERNELS.get(preset)
-                                       else "custom", description="kernel")
+        self.cells = [
+            [
+                widgets.FloatText(value=float(kernel[r, c]), layout=widgets.Layout(width="64px"))
+                for c in range(self.k)
+            ]
+            for r in range(self.k)
+        ]
+        self.preset = widgets.Dropdown(
+            options=["custom", *KERNELS],
+            value=preset if kernel is KERNELS.get(preset) else "custom",
+            description="kernel",
+        )
         self.relu = widgets.Checkbox(value=False, description="ReLU")
         self.colour = widgets.ToggleButtons(options=["grey", "colour"], value="grey")
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="your image")
@@ -47,16 +56,25 @@ class ConvExplorer(widgets.VBox):
         for control in (self.relu, self.colour, self.row, self.col):
             control.observe(lambda _c: None if self._quiet else self.refresh(), names="value")
         self.upload.observe(self._on_upload, names="value")
-        grid = widgets.GridBox([c for row in self.cells for c in row],
-                               layout=widgets.Layout(grid_template_columns=f"repeat({self.k}, 70px)"))
-        children = [widgets.HBox([self.preset, self.relu, self.colour, self.upload]),
-                    widgets.HBox([grid, widgets.VBox([self.row, self.col, self.sizes])]),
-                    widgets.HBox([widgets.VBox([widgets.HTML("<b>input</b>"), self.input_view]),
-                                  widgets.VBox([widgets.HTML("<b>output</b>"), self.output_view])]),
-                    self.arithmetic]
+        grid = widgets.GridBox(
+            [c for row in self.cells for c in row],
+            layout=widgets.Layout(grid_template_columns=f"repeat({self.k}, 70px)"),
+        )
+        children = [
+            widgets.HBox([self.preset, self.relu, self.colour, self.upload]),
+            widgets.HBox([grid, widgets.VBox([self.row, self.col, self.sizes])]),
+            widgets.HBox(
+                [
+                    widgets.VBox([widgets.HTML("<b>input</b>"), self.input_view]),
+                    widgets.VBox([widgets.HTML("<b>output</b>"), self.output_view]),
+                ]
+            ),
+            self.arithmetic,
+        ]
         self.filters = None
         if learn is not None:
             from coursekit.explore.filters_view import LearnedFilters
+
             self.filters = LearnedFilters(learn, self)
             children.append(self.filters)
         super().__init__(children)
@@ -93,7 +111,9 @@ class ConvExplorer(widgets.VBox):
         try:
             for r in range(self.k):
                 for c in range(self.k):
-                    self.cells[r][c].value = float(values[r, c]) if values.shape[0] == self.k else 0.0
+                    self.cells[r][c].value = (
+                        float(values[r, c]) if values.shape[0] == self.k else 0.0
+                    )
         finally:
             self._quiet = False
         self.refresh()
@@ -128,29 +148,54 @@ class ConvExplorer(widgets.VBox):
         channel = self.input if self.input.ndim == 2 else self.input[0]
         step = conv_step(channel, self.kernel, r, c)
         # "+ 0.0" below turns IEEE -0.0 (a zero pixel times a negative weight) into 0.0
-        cells = "".join("<tr>" + "".join(f"<td>{w:.0f} &times; {k:g} = <b>{p + 0.0:.1f}</b></td>"
-                                         for w, k, p in zip(step.window[i], step.kernel[i], step.products[i])) + "</tr>"
-                        for i in range(self.k))
+        cells = "".join(
+            "<tr>"
+            + "".join(
+                f"<td>{w:.0f} &times; {k:g} = <b>{p + 0.0:.1f}</b></td>"
+                for w, k, p in zip(step.window[i], step.kernel[i], step.products[i])
+            )
+            + "</tr>"
+            for i in range(self.k)
+        )
         where = " (red channel)" if self.input.ndim == 3 else ""
         after = f"; after ReLU: {max(step.total, 0):.1f}" if self.relu.value else ""
-        return (f"<table style='font-family:monospace'>{cells}</table>output[{r}, {c}]{html.escape(where)} = sum of the "
-                f"nine products = <b>{step.total + 0.0:.1f}</b>{after}")
+        return (
+            f"<table style='font-family:monospace'>{cells}</table>output[{r}, {c}]{html.escape(where)} = sum of the "
+            f"nine products = <b>{step.total + 0.0:.1f}</b>{after}"
+        )
 
     def figure(self):
         """Input (window boxed), kernel and output as a static matplotlib figure."""
         from matplotlib.figure import Figure
         from matplotlib.patches import Rectangle
+
         fig = Figure(figsize=(11, 3.8))
         ax_in, ax_k, ax_out = fig.subplots(1, 3, gridspec_kw={"width_ratios": [3, 1.2, 3]})
-        show = lambda ax, a: ax.imshow(np.clip(a, 0, 255).transpose(1, 2, 0).astype(np.uint8) if a.ndim == 3 else a,
-                                       cmap="gray", vmin=0, vmax=255)
+        show = lambda ax, a: ax.imshow(
+            np.clip(a, 0, 255).transpose(1, 2, 0).astype(np.uint8) if a.ndim == 3 else a,
+            cmap="gray",
+            vmin=0,
+            vmax=255,
+        )
         show(ax_in, self.input)
-        ax_in.add_patch(Rectangle((self.col.value - 0.5, self.row.value - 0.5), self.k, self.k, fill=False, color="red"))
+        ax_in.add_patch(
+            Rectangle(
+                (self.col.value - 0.5, self.row.value - 0.5),
+                self.k,
+                self.k,
+                fill=False,
+                color="red",
+            )
+        )
         ax_k.imshow(self.kernel, cmap="RdBu")
         for (i, j), v in np.ndenumerate(self.kernel):
             ax_k.text(j, i, f"{v:g}", ha="center", va="center")
         show(ax_out, self.output)
-        for ax, title in ((ax_in, "input"), (ax_k, self.preset.value), (ax_out, "output" + (" (ReLU)" if self.relu.value else ""))):
+        for ax, title in (
+            (ax_in, "input"),
+            (ax_k, self.preset.value),
+            (ax_out, "output" + (" (ReLU)" if self.relu.value else "")),
+        ):
             ax.set_title(title)
             ax.axis("off")
         return fig

@@ -1,4 +1,5 @@
 """The learned-filters part of the ConvExplorer: a trained model's filters and activations."""
+
 from __future__ import annotations
 
 import ipywidgets as widgets
@@ -19,26 +20,53 @@ class LearnedFilters(widgets.VBox):
     def __init__(self, learn, explorer, n: int = 16):
         self.learn, self.explorer, self.n = learn, explorer, n
         self.layers = conv_layers(learn.model)
-        self.layer = widgets.Dropdown(options=[(f"{name} ({m.kernel_size[0]}x{m.kernel_size[1]}, {m.out_channels} filters)", i)
-                                               for i, (name, m) in enumerate(self.layers)], description="layer")
-        self.filters_view, self.activations_view = widgets.Image(format="png"), widgets.Image(format="png")
+        self.layer = widgets.Dropdown(
+            options=[
+                (f"{name} ({m.kernel_size[0]}x{m.kernel_size[1]}, {m.out_channels} filters)", i)
+                for i, (name, m) in enumerate(self.layers)
+            ],
+            description="layer",
+        )
+        self.filters_view, self.activations_view = (
+            widgets.Image(format="png"),
+            widgets.Image(format="png"),
+        )
         self.layer.observe(lambda _c: self.refresh(), names="value")
-        super().__init__([widgets.HTML("<b>learned filters</b> of the trained model"), self.layer,
-                          widgets.HBox([widgets.VBox([widgets.HTML("filters"), self.filters_view]),
-                                        widgets.VBox([widgets.HTML("their activations on the picture"),
-                                                      self.activations_view])])])
+        super().__init__(
+            [
+                widgets.HTML("<b>learned filters</b> of the trained model"),
+                self.layer,
+                widgets.HBox(
+                    [
+                        widgets.VBox([widgets.HTML("filters"), self.filters_view]),
+                        widgets.VBox(
+                            [
+                                widgets.HTML("their activations on the picture"),
+                                self.activations_view,
+                            ]
+                        ),
+                    ]
+                ),
+            ]
+        )
         self.refresh()
 
     def model_input(self) -> torch.Tensor:
         """The explorer's picture as the model sees it: resized and normalised like the data."""
         size = self.learn.data.size
-        img = Image.fromarray(self.explorer.rgb.clip(0, 255).astype(np.uint8).transpose(1, 2, 0)).resize((size, size))
+        img = Image.fromarray(
+            self.explorer.rgb.clip(0, 255).astype(np.uint8).transpose(1, 2, 0)
+        ).resize((size, size))
         mean, std = (torch.tensor(s).view(3, 1, 1) for s in self.learn.data.stats)
-        return (torch.from_numpy(np.asarray(img, dtype=np.float32) / 255).permute(2, 0, 1) - mean) / std
+        return (
+            torch.from_numpy(np.asarray(img, dtype=np.float32) / 255).permute(2, 0, 1) - mean
+        ) / std
 
     def refresh(self) -> None:
         _, layer = self.layers[self.layer.value]
         self.filter_maps = filter_images(layer, self.n)
         self.activation_maps = activations(self.learn.model, layer, self.model_input())[: self.n]
         self.filters_view.value = to_png(grid(self.filter_maps, columns=8), min_width=320)
-        self.activations_view.value = to_png(grid(list(self.activation_maps), columns=8), min_width=480)
+        self.activations_view.value = to_png(
+            grid(list(self.activation_maps), columns=8), min_width=480
+        )

@@ -1,5 +1,6 @@
 """Pictures for the explorers: the built-in handwritten 7, the student's own image or upload,
 and arrays drawn as enlarged PNGs with boxes on them."""
+
 from __future__ import annotations
 
 import io
@@ -8,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
-__all__ = ["digit_seven", "load_image", "uploaded_bytes", "to_grey", "to_png"]
+__all__ = ["digit_seven", "load_image", "to_grey", "to_png", "uploaded_bytes"]
 
 
 def digit_seven(size: int = 28) -> np.ndarray:
@@ -18,10 +19,21 @@ def digit_seven(size: int = 28) -> np.ndarray:
     draw = ImageDraw.Draw(img)
     s = big / 28
     stroke = int(2.6 * s)
-    draw.line([(6 * s, 7 * s), (13 * s, 6.2 * s), (21.5 * s, 6 * s)], fill=255, width=stroke, joint="curve")
-    draw.line([(21.5 * s, 6 * s), (18 * s, 12 * s), (14.5 * s, 18 * s), (12.5 * s, 23 * s)], fill=255, width=stroke,
-              joint="curve")
-    draw.line([(12 * s, 14.5 * s), (20 * s, 14 * s)], fill=220, width=int(1.6 * s))   # the continental bar
+    draw.line(
+        [(6 * s, 7 * s), (13 * s, 6.2 * s), (21.5 * s, 6 * s)],
+        fill=255,
+        width=stroke,
+        joint="curve",
+    )
+    draw.line(
+        [(21.5 * s, 6 * s), (18 * s, 12 * s), (14.5 * s, 18 * s), (12.5 * s, 23 * s)],
+        fill=255,
+        width=stroke,
+        joint="curve",
+    )
+    draw.line(
+        [(12 * s, 14.5 * s), (20 * s, 14 * s)], fill=220, width=int(1.6 * s)
+    )  # the continental bar
     img = img.filter(ImageFilter.GaussianBlur(s * 0.6)).resize((size, size), Image.LANCZOS)
     return np.asarray(img, dtype=np.float64)
 
@@ -51,7 +63,11 @@ def load_image(source=None, max_size: int = 256) -> np.ndarray:
         return arr if arr.shape[0] == 3 else arr.transpose(2, 0, 1)
     if isinstance(source, (bytes, bytearray, memoryview)):
         source = io.BytesIO(bytes(source))
-    img = source if isinstance(source, Image.Image) else Image.open(Path(source) if isinstance(source, str) else source)
+    img = (
+        source
+        if isinstance(source, Image.Image)
+        else Image.open(Path(source) if isinstance(source, str) else source)
+    )
     img = ImageOps.exif_transpose(img).convert("RGB")
     img.thumbnail((max_size, max_size))
     return np.asarray(img, dtype=np.float64).transpose(2, 0, 1)
@@ -62,8 +78,13 @@ def to_grey(rgb: np.ndarray) -> np.ndarray:
     return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
 
 
-def to_png(arr: np.ndarray, min_width: int = 224, boxes=(), rescale: bool = False,
-           highlight: np.ndarray | None = None) -> bytes:
+def to_png(
+    arr: np.ndarray,
+    min_width: int = 224,
+    boxes=(),
+    rescale: bool = False,
+    highlight: np.ndarray | None = None,
+) -> bytes:
     """An (H, W) or (3, H, W) array as a PNG, enlarged by a whole factor (pixels stay square and
     sharp) to at least ``min_width``. Values are clipped to 0..255, or stretched to fill it with
     ``rescale`` (for activations and filters). ``boxes``: (top, left, height, width, colour)
@@ -83,8 +104,11 @@ def to_png(arr: np.ndarray, min_width: int = 224, boxes=(), rescale: bool = Fals
     img = img.resize((img.width * scale, img.height * scale), Image.NEAREST).convert("RGB")
     draw = ImageDraw.Draw(img)
     for top, left, h, w, colour in boxes:
-        draw.rectangle((left * scale, top * scale, (left + w) * scale - 1, (top + h) * scale - 1), outline=colour,
-                       width=max(1, scale // 4))
+        draw.rectangle(
+            (left * scale, top * scale, (left + w) * scale - 1, (top + h) * scale - 1),
+            outline=colour,
+            width=max(1, scale // 4),
+        )
     buf = io.BytesIO()
     img.save(buf, "PNG", compress_level=1)
     return buf.getvalue()

@@ -3,13 +3,14 @@
 Works on any ``torch.nn.Module`` (``learn.model``): the filters are its ``Conv2d`` weights, the
 activations what a forward hook sees when the picture goes through the model.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["conv_layers", "filter_images", "activations", "grid"]
+__all__ = ["activations", "conv_layers", "filter_images", "grid"]
 
 
 def conv_layers(model: nn.Module) -> list[tuple[str, nn.Conv2d]]:
@@ -50,5 +51,5 @@ def grid(maps: list[np.ndarray], columns: int = 8, pad: int = 1) -> np.ndarray:
         lo, hi = m.min(), m.max()
         m = (m - lo) / (hi - lo) * 255 if hi > lo else np.zeros_like(m)
         r, c = divmod(i, columns)
-        out[..., r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = m
+        out[..., r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = m
     return out

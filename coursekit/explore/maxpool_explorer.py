@@ -6,6 +6,7 @@
 Choose the window size and stride; the winning cell of every window is tinted on the input, the
 sizes before and after are written out, and one chosen window is explained.
 """
+
 from __future__ import annotations
 
 import ipywidgets as widgets
@@ -21,11 +22,19 @@ __all__ = ["MaxPoolExplorer"]
 class MaxPoolExplorer(widgets.VBox):
     """Max pooling of a picture or activation, alone or as the end of conv -> ReLU -> max-pool."""
 
-    def __init__(self, image_or_activation=None, size: int = 2, stride: int = 2, preset: str = "outline"):
+    def __init__(
+        self, image_or_activation=None, size: int = 2, stride: int = 2, preset: str = "outline"
+    ):
         given = image_or_activation
-        self.source = given if isinstance(given, np.ndarray) and given.ndim == 2 else to_grey(load_image(given))
-        self.view = widgets.ToggleButtons(options=["max-pool", "conv -> ReLU -> max-pool"],
-                                          value="conv -> ReLU -> max-pool" if given is None else "max-pool")
+        self.source = (
+            given
+            if isinstance(given, np.ndarray) and given.ndim == 2
+            else to_grey(load_image(given))
+        )
+        self.view = widgets.ToggleButtons(
+            options=["max-pool", "conv -> ReLU -> max-pool"],
+            value="conv -> ReLU -> max-pool" if given is None else "max-pool",
+        )
         self.preset = widgets.Dropdown(options=list(KERNELS), value=preset, description="kernel")
         self.size = widgets.IntSlider(value=size, min=1, max=6, description="size")
         self.stride = widgets.IntSlider(value=stride, min=1, max=6, description="stride")
@@ -37,13 +46,29 @@ class MaxPoolExplorer(widgets.VBox):
         self._quiet = False
         for control in (self.view, self.preset, self.size, self.stride, self.row, self.col):
             control.observe(lambda _c: None if self._quiet else self.refresh(), names="value")
-        self.chain = widgets.HBox([widgets.VBox([widgets.HTML("<b>picture</b>"), self.chain_views[0]]),
-                                   widgets.VBox([widgets.HTML("<b>conv</b>"), self.chain_views[1]])])
-        super().__init__([widgets.HBox([self.view, self.preset]), widgets.HBox([self.size, self.stride]),
-                          widgets.HBox([self.row, self.col, self.sizes]), self.chain,
-                          widgets.HBox([widgets.VBox([widgets.HTML("<b>input to the pooling</b>"), self.input_view]),
-                                        widgets.VBox([widgets.HTML("<b>max-pooled</b>"), self.output_view])]),
-                          self.explain])
+        self.chain = widgets.HBox(
+            [
+                widgets.VBox([widgets.HTML("<b>picture</b>"), self.chain_views[0]]),
+                widgets.VBox([widgets.HTML("<b>conv</b>"), self.chain_views[1]]),
+            ]
+        )
+        super().__init__(
+            [
+                widgets.HBox([self.view, self.preset]),
+                widgets.HBox([self.size, self.stride]),
+                widgets.HBox([self.row, self.col, self.sizes]),
+                self.chain,
+                widgets.HBox(
+                    [
+                        widgets.VBox(
+                            [widgets.HTML("<b>input to the pooling</b>"), self.input_view]
+                        ),
+                        widgets.VBox([widgets.HTML("<b>max-pooled</b>"), self.output_view]),
+                    ]
+                ),
+                self.explain,
+            ]
+        )
         self.refresh()
 
     def pooling_input(self) -> np.ndarray:
@@ -66,23 +91,34 @@ class MaxPoolExplorer(widgets.VBox):
         set_output_range(self, h, w)
         r, c = self.row.value, self.col.value
         winning = np.zeros(x.shape, bool)
-        shown = self.output > x.min()          # an empty window's "winner" is just a tie: not tinted
+        shown = self.output > x.min()  # an empty window's "winner" is just a tie: not tinted
         winning[self.winners[..., 0][shown], self.winners[..., 1][shown]] = True
-        self.input_view.value = to_png(x, min_width=280, rescale=chain, highlight=winning,
-                                       boxes=[(r * stride, c * stride, size, size, "red")])
-        self.output_view.value = to_png(self.output, min_width=280, rescale=chain, boxes=[(r, c, 1, 1, "red")])
+        self.input_view.value = to_png(
+            x,
+            min_width=280,
+            rescale=chain,
+            highlight=winning,
+            boxes=[(r * stride, c * stride, size, size, "red")],
+        )
+        self.output_view.value = to_png(
+            self.output, min_width=280, rescale=chain, boxes=[(r, c, 1, 1, "red")]
+        )
         if chain:
             self.chain_views[0].value = to_png(self.source, min_width=160)
-            self.chain_views[1].value = to_png(correlate(self.source, KERNELS[self.preset.value]), min_width=160,
-                                               rescale=True)
+            self.chain_views[1].value = to_png(
+                correlate(self.source, KERNELS[self.preset.value]), min_width=160, rescale=True
+            )
         self.sizes.value = f"{x.shape[0]} x {x.shape[1]} -> <b>{h} x {w}</b> ({size}x{size} windows, stride {stride})"
         step = pool_step(x, r, c, size, stride)
-        self.explain.value = (f"window at output[{r}, {c}]: max of {np.array2string(step.window, precision=1)} = "
-                              f"<b>{step.value:.1f}</b>, from input cell {step.winner} (the winners of windows that are not empty are tinted green)")
+        self.explain.value = (
+            f"window at output[{r}, {c}]: max of {np.array2string(step.window, precision=1)} = "
+            f"<b>{step.value:.1f}</b>, from input cell {step.winner} (the winners of windows that are not empty are tinted green)"
+        )
 
     def figure(self):
         """Input with the winning cells, and the pooled output, as a static matplotlib figure."""
         from matplotlib.figure import Figure
+
         fig = Figure(figsize=(8, 4))
         ax_in, ax_out = fig.subplots(1, 2)
         x = self.pooling_input()

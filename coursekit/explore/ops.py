@@ -10,6 +10,7 @@ largest value of each window, halving the resolution. Each function here is chec
     step = conv_step(image, KERNELS['top sobel'], 5, 7)      # the window, products and sum of out[5, 7]
     pooled, winners = max_pool(relu(out), size=2)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,21 +18,38 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["KERNELS", "correlate", "conv2d", "relu", "max_pool", "conv_step", "pool_step", "ConvStep",
-           "PoolStep", "output_size"]
+__all__ = [
+    "KERNELS",
+    "ConvStep",
+    "PoolStep",
+    "conv2d",
+    "conv_step",
+    "correlate",
+    "max_pool",
+    "output_size",
+    "pool_step",
+    "relu",
+]
 
-KERNELS: dict[str, np.ndarray] = {name: np.array(k, dtype=np.float64) for name, k in {
-    "identity": [[0, 0, 0], [0, 1, 0], [0, 0, 0]],
-    "box blur": [[1 / 9] * 3] * 3,
-    "gaussian blur": [[1 / 16, 2 / 16, 1 / 16], [2 / 16, 4 / 16, 2 / 16], [1 / 16, 2 / 16, 1 / 16]],
-    "sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
-    "outline": [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]],
-    "top sobel": [[1, 2, 1], [0, 0, 0], [-1, -2, -1]],
-    "bottom sobel": [[-1, -2, -1], [0, 0, 0], [1, 2, 1]],
-    "left sobel": [[1, 0, -1], [2, 0, -2], [1, 0, -1]],
-    "right sobel": [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]],
-    "emboss": [[-2, -1, 0], [-1, 1, 1], [0, 1, 2]],
-}.items()}
+KERNELS: dict[str, np.ndarray] = {
+    name: np.array(k, dtype=np.float64)
+    for name, k in {
+        "identity": [[0, 0, 0], [0, 1, 0], [0, 0, 0]],
+        "box blur": [[1 / 9] * 3] * 3,
+        "gaussian blur": [
+            [1 / 16, 2 / 16, 1 / 16],
+            [2 / 16, 4 / 16, 2 / 16],
+            [1 / 16, 2 / 16, 1 / 16],
+        ],
+        "sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
+        "outline": [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]],
+        "top sobel": [[1, 2, 1], [0, 0, 0], [-1, -2, -1]],
+        "bottom sobel": [[-1, -2, -1], [0, 0, 0], [1, 2, 1]],
+        "left sobel": [[1, 0, -1], [2, 0, -2], [1, 0, -1]],
+        "right sobel": [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]],
+        "emboss": [[-2, -1, 0], [-1, 1, 1], [0, 1, 2]],
+    }.items()
+}
 
 
 def output_size(size: int, k: int, stride: int = 1, padding: int = 0) -> int:
@@ -51,7 +69,9 @@ def _windows(x: np.ndarray, k: int, stride: int) -> np.ndarray:
     return sliding_window_view(x, (k, k), axis=(-2, -1))[..., ::stride, ::stride, :, :]
 
 
-def correlate(image: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: int = 0) -> np.ndarray:
+def correlate(
+    image: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: int = 0
+) -> np.ndarray:
     """Slide ``kernel`` (k x k) over ``image`` — grey (H, W), or each channel of (C, H, W) on its
     own — and sum the products in each window. Zero padding of ``padding`` cells on each side."""
     x = _pad(np.asarray(image, dtype=np.float64), padding)
@@ -59,8 +79,13 @@ def correlate(image: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: i
     return np.einsum("...ijkl,kl->...ij", _windows(x, kernel.shape[-1], stride), kernel)
 
 
-def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride: int = 1,
-           padding: int = 0) -> np.ndarray:
+def conv2d(
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None = None,
+    stride: int = 1,
+    padding: int = 0,
+) -> np.ndarray:
     """A convolutional layer: ``x`` (C, H, W), ``weight`` (O, C, k, k) -> (O, H', W'). Each output
     channel sums, over the input channels, the correlation with its own k x k filter."""
     xp = _pad(np.asarray(x, dtype=np.float64), padding)
@@ -74,7 +99,9 @@ def relu(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0)
 
 
-def max_pool(x: np.ndarray, size: int = 2, stride: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def max_pool(
+    x: np.ndarray, size: int = 2, stride: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Max pooling of (H, W) or (C, H, W): the largest value of each ``size`` x ``size`` window,
     windows ``stride`` apart (default: ``size``, so they do not overlap). Returns the pooled array
     and, for each output cell, the (row, col) in ``x`` of its winning cell (first one on ties,
@@ -93,9 +120,10 @@ def max_pool(x: np.ndarray, size: int = 2, stride: int | None = None) -> tuple[n
 @dataclass
 class ConvStep:
     """The arithmetic of one output cell: its window, the products with the kernel, their sum."""
+
     row: int
     col: int
-    top: int            # the window's top-left corner in the (padded) input
+    top: int  # the window's top-left corner in the (padded) input
     left: int
     window: np.ndarray
     kernel: np.ndarray
@@ -103,17 +131,20 @@ class ConvStep:
     total: float
 
 
-def conv_step(image: np.ndarray, kernel: np.ndarray, row: int, col: int, stride: int = 1,
-              padding: int = 0) -> ConvStep:
+def conv_step(
+    image: np.ndarray, kernel: np.ndarray, row: int, col: int, stride: int = 1, padding: int = 0
+) -> ConvStep:
     """Explain ``correlate(image, kernel, stride, padding)[row, col]`` (grey image) cell by cell."""
     x = _pad(np.asarray(image, dtype=np.float64), padding)
     kernel = np.asarray(kernel, dtype=np.float64)
     k = kernel.shape[-1]
     top, left = row * stride, col * stride
     if not (0 <= top <= x.shape[0] - k and 0 <= left <= x.shape[1] - k):
-        raise IndexError(f"output cell ({row}, {col}) is outside the {output_size(image.shape[0], k, stride, padding)}"
-                         f" x {output_size(image.shape[1], k, stride, padding)} output.")
-    window = x[top:top + k, left:left + k]
+        raise IndexError(
+            f"output cell ({row}, {col}) is outside the {output_size(image.shape[0], k, stride, padding)}"
+            f" x {output_size(image.shape[1], k, stride, padding)} output."
+        )
+    window = x[top : top + k, left : left + k]
     products = window * kernel
     return ConvStep(row, col, top, left, window, kernel, products, float(products.sum()))
 
@@ -121,17 +152,20 @@ def conv_step(image: np.ndarray, kernel: np.ndarray, row: int, col: int, stride:
 @dataclass
 class PoolStep:
     """One pooling window and its winner."""
+
     row: int
     col: int
     window: np.ndarray
-    winner: tuple[int, int]     # (row, col) in the input
+    winner: tuple[int, int]  # (row, col) in the input
     value: float
 
 
-def pool_step(x: np.ndarray, row: int, col: int, size: int = 2, stride: int | None = None) -> PoolStep:
+def pool_step(
+    x: np.ndarray, row: int, col: int, size: int = 2, stride: int | None = None
+) -> PoolStep:
     """Explain ``max_pool(x, size, stride)[0][row, col]`` for a 2-D ``x``."""
     stride = stride or size
     top, left = row * stride, col * stride
-    window = np.asarray(x, dtype=np.float64)[top:top + size, left:left + size]
+    window = np.asarray(x, dtype=np.float64)[top : top + size, left : left + size]
     r, c = np.unravel_index(int(window.argmax()), window.shape)
     return PoolStep(row, col, window, (top + int(r), left + int(c)), float(window.max()))

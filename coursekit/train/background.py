@@ -9,11 +9,12 @@ mid-epoch (``learn.stop()`` is honoured at the next batch).
     job.done            # False while it runs
     job.join()          # wait; re-raises the fit's exception, if it had one
 """
+
 from __future__ import annotations
 
 import threading
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["BackgroundFit", "busy_error"]
 
@@ -27,7 +28,7 @@ class BackgroundFit:
         self.thread: threading.Thread | None = None
 
     @classmethod
-    def start(cls, run: Callable, learn, code: str = "a fit") -> "BackgroundFit":
+    def start(cls, run: Callable, learn, code: str = "a fit") -> BackgroundFit:
         """Run ``run()`` in a thread; ``code`` is the line that started it (named in errors)."""
         busy_error(learn, "start another fit")
         job = cls(learn, code)
@@ -35,7 +36,7 @@ class BackgroundFit:
         def target():
             try:
                 job.result = run()
-            except BaseException as e:  # noqa: BLE001 - kept and re-raised by join()
+            except BaseException as e:
                 job.error = e
                 traceback.print_exception(type(e), e, e.__traceback__)
 
@@ -47,7 +48,11 @@ class BackgroundFit:
     @property
     def running(self) -> bool:
         """True while the thread trains, seen from any other thread."""
-        return self.thread is not None and self.thread.is_alive() and threading.current_thread() is not self.thread
+        return (
+            self.thread is not None
+            and self.thread.is_alive()
+            and threading.current_thread() is not self.thread
+        )
 
     @property
     def done(self) -> bool:
@@ -69,6 +74,8 @@ def busy_error(learn, action: str) -> None:
         return
     rec = learn.recorder
     where = f"epoch {rec.epoch + 1}/{rec.n_epochs}, batch {rec.iteration}/{rec.n_iterations}"
-    raise RuntimeError(f"cannot {action}: {job.code} is running in the background on this learner ({where}). "
-                       "Wait for it with learn.background_fit.join(), or stop it with learn.stop() and then "
-                       "learn.background_fit.join().")
+    raise RuntimeError(
+        f"cannot {action}: {job.code} is running in the background on this learner ({where}). "
+        "Wait for it with learn.background_fit.join(), or stop it with learn.stop() and then "
+        "learn.background_fit.join()."
+    )

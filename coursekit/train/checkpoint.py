@@ -5,6 +5,7 @@ A checkpoint is a dict ``{'model': state_dict, 'arch': ..., 'classes': [...]}`` 
 read with ``weights_only=True`` (no code in the file can run). Loading checks that it fits: the same
 architecture, the same classes, the same shapes; each refusal names the file and the fix.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["save_weights", "load_weights"]
+__all__ = ["load_weights", "save_weights"]
 
 
 def save_weights(learn, name: str) -> Path:
@@ -24,7 +25,14 @@ def save_weights(learn, name: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        torch.save({"model": learn.model.state_dict(), "arch": learn.arch, "classes": list(learn.data.classes)}, tmp)
+        torch.save(
+            {
+                "model": learn.model.state_dict(),
+                "arch": learn.arch,
+                "classes": list(learn.data.classes),
+            },
+            tmp,
+        )
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -35,32 +43,44 @@ def _read(path: Path, device) -> dict:
     try:
         state = torch.load(path, map_location=device, weights_only=True)
     except (RuntimeError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, OSError) as e:
-        raise ValueError(f"{path} is not a readable coursekit checkpoint (truncated or damaged: "
-                         f"{str(e).splitlines()[0] if str(e) else type(e).__name__}). Save it again with "
-                         "learn.save(...), or delete it.") from e
+        raise ValueError(
+            f"{path} is not a readable coursekit checkpoint (truncated or damaged: "
+            f"{str(e).splitlines()[0] if str(e) else type(e).__name__}). Save it again with "
+            "learn.save(...), or delete it."
+        ) from e
     if not isinstance(state, dict) or "model" not in state:
-        raise ValueError(f"{path} is not a coursekit checkpoint (no 'model' weights in it); "
-                         "save with learn.save(name).")
+        raise ValueError(
+            f"{path} is not a coursekit checkpoint (no 'model' weights in it); "
+            "save with learn.save(name)."
+        )
     return state
 
 
 def _preview(classes) -> str:
-    return "none recorded" if classes is None else f"{list(classes)[:5]}{'...' if len(classes) > 5 else ''}"
+    return (
+        "none recorded"
+        if classes is None
+        else f"{list(classes)[:5]}{'...' if len(classes) > 5 else ''}"
+    )
 
 
 def load_weights(learn, name: str) -> None:
     """Load ``models/<name>.pth`` into ``learn.model``, refusing one that does not fit."""
     path = learn.models_dir / f"{name}.pth"
     if not path.exists():
-        raise FileNotFoundError(f"no saved weights {path}; saved ones: "
-                                f"{sorted(p.stem for p in learn.models_dir.glob('*.pth'))}")
+        raise FileNotFoundError(
+            f"no saved weights {path}; saved ones: "
+            f"{sorted(p.stem for p in learn.models_dir.glob('*.pth'))}"
+        )
     state = _read(path, learn.device)
     if state.get("arch") != learn.arch:
         raise ValueError(f"{path} holds a {state.get('arch')} but this learner is a {learn.arch}.")
     classes = state.get("classes")
     if classes is None or list(classes) != list(learn.data.classes):
-        raise ValueError(f"{path} was saved for classes {_preview(classes)} but this data has "
-                         f"{_preview(learn.data.classes)}; use the same data set (or its classes).")
+        raise ValueError(
+            f"{path} was saved for classes {_preview(classes)} but this data has "
+            f"{_preview(learn.data.classes)}; use the same data set (or its classes)."
+        )
     try:
         learn.model.load_state_dict(state["model"])
     except RuntimeError as e:

@@ -10,6 +10,7 @@ full-mode rehearsal's mirror, say), and the course's number is then not expected
     check_result("error rate", error, sample=SAMPLE, sample_bar=0.5, course=0.044, tolerance=0.01,
                  learn=learn, lower_is_better=True)
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,7 +22,7 @@ from typing import Any
 from coursekit.train.models import ARCHS
 from coursekit.train.weights import weights_enum, weights_file
 
-__all__ = ["is_published_file", "has_published_weights", "check_result"]
+__all__ = ["check_result", "has_published_weights", "is_published_file"]
 
 
 def _sha256(path: Path) -> str:
@@ -47,8 +48,17 @@ def has_published_weights(arch_name: str) -> bool:
     return is_published_file(weights_file(weights_enum(arch.weights).url))
 
 
-def check_result(name: str, value: float, *, sample: bool, sample_bar: float, course: float, tolerance: float,
-                 learn: Any, lower_is_better: bool = False) -> None:
+def check_result(
+    name: str,
+    value: float,
+    *,
+    sample: bool,
+    sample_bar: float,
+    course: float,
+    tolerance: float,
+    learn: Any,
+    lower_is_better: bool = False,
+) -> None:
     """Check a lesson's final number and say what was checked; raise ``AssertionError`` if it fails.
 
     ``sample``: the lesson's mode. Sample mode: ``value`` must beat ``sample_bar`` (far better than
@@ -58,18 +68,26 @@ def check_result(name: str, value: float, *, sample: bool, sample_bar: float, co
     """
     better = (lambda a, b: a <= b) if lower_is_better else (lambda a, b: a >= b)
     if not math.isfinite(value):
-        raise AssertionError(f"the {name} is {value}: training diverged. Lower the learning rate and run again.")
+        raise AssertionError(
+            f"the {name} is {value}: training diverged. Lower the learning rate and run again."
+        )
     if sample:
-        assert better(value, sample_bar), (f"the {name} is {value:.3f}; the sample run should reach {sample_bar} "
-                                           "(far better than guessing). Run the lesson again from the top.")
+        assert better(value, sample_bar), (
+            f"the {name} is {value:.3f}; the sample run should reach {sample_bar} "
+            "(far better than guessing). Run the lesson again from the top."
+        )
         message = f"sample mode: {name} {value:.3f}, far better than guessing ({sample_bar} needed)"
     elif not has_published_weights(learn.arch or ""):
-        message = (f"{name} {value:.3f}; the course reported {course}. Not compared: {learn.arch}'s weight file "
-                   "is not the one torchvision published (its SHA-256 does not match its name), so these are "
-                   "not ImageNet's weights — as in the full-mode rehearsal's mirror.")
+        message = (
+            f"{name} {value:.3f}; the course reported {course}. Not compared: {learn.arch}'s weight file "
+            "is not the one torchvision published (its SHA-256 does not match its name), so these are "
+            "not ImageNet's weights — as in the full-mode rehearsal's mirror."
+        )
     else:
         target = course + tolerance if lower_is_better else course - tolerance
-        assert better(value, target), (f"the {name} is {value:.3f}; the course reported {course}, and this run "
-                                       f"should reach {target:.3f}. Train longer, or check the learning rates.")
+        assert better(value, target), (
+            f"the {name} is {value:.3f}; the course reported {course}, and this run "
+            f"should reach {target:.3f}. Train longer, or check the learning rates."
+        )
         message = f"full mode: {name} {value:.3f}; the course reported {course} (within {tolerance} needed)"
     print(message)

@@ -9,6 +9,7 @@ batch size or of train/eval mode compiles once more. Worth it for long fits, not
 The model is compiled in place (``nn.Module.compile``), so its ``state_dict`` keeps its names:
 ``save``, ``load``, ``export`` and the layer groups work unchanged.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,8 +24,11 @@ def compile_model(model: nn.Module, **options: Any) -> nn.Module:
     and return it. Needs torch >= 2.2, and a C++ compiler on a CPU."""
     if not hasattr(model, "compile"):
         import torch
-        raise RuntimeError(f"compiling a model in place needs torch >= 2.2; this is torch {torch.__version__}. "
-                           "Upgrade torch, or train without compile.")
+
+        raise RuntimeError(
+            f"compiling a model in place needs torch >= 2.2; this is torch {torch.__version__}. "
+            "Upgrade torch, or train without compile."
+        )
     model.compile(**options)
     return model
 

@@ -25,10 +25,12 @@ Where this differs from one process: BatchNorm computes its batch statistics on 
 slice (as DistributedDataParallel does unless asked for SyncBatchNorm), and random augmentation
 and dropout draw different numbers. Precompute is not supported here.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -40,19 +42,23 @@ from coursekit.train import inference
 from coursekit.train.learner import Learner
 from coursekit.train.metrics import metric_name
 
-__all__ = ["DistributedLearner", "distribute", "launch", "ShardedBatches"]
+__all__ = ["DistributedLearner", "ShardedBatches", "distribute", "launch"]
 
 
 def _accelerator(**options: Any):
     try:
         from accelerate import Accelerator
     except ImportError as e:
-        raise ImportError("training on several GPUs needs Hugging Face accelerate: "
-                          "pip install 'coursekit[multi-gpu]' (or pip install accelerate).") from e
+        raise ImportError(
+            "training on several GPUs needs Hugging Face accelerate: "
+            "pip install 'coursekit[multi-gpu]' (or pip install accelerate)."
+        ) from e
     return Accelerator(**options)
 
 
-def launch(function: Callable, *args: Any, num_processes: int | None = None, **options: Any) -> None:
+def launch(
+    function: Callable, *args: Any, num_processes: int | None = None, **options: Any
+) -> None:
     """Run ``function(*args)`` in ``num_processes`` processes (default: one per GPU), from a notebook.
 
     ``accelerate.notebook_launcher`` underneath (``options`` go to it, e.g. ``use_port='29501'``).
@@ -61,8 +67,10 @@ def launch(function: Callable, *args: Any, num_processes: int | None = None, **o
     try:
         from accelerate import notebook_launcher
     except ImportError as e:
-        raise ImportError("training on several GPUs needs Hugging Face accelerate: "
-                          "pip install 'coursekit[multi-gpu]' (or pip install accelerate).") from e
+        raise ImportError(
+            "training on several GPUs needs Hugging Face accelerate: "
+            "pip install 'coursekit[multi-gpu]' (or pip install accelerate)."
+        ) from e
     if num_processes is None:
         num_processes = max(1, torch.cuda.device_count())
     notebook_launcher(function, args, num_processes=num_processes, **options)
@@ -77,7 +85,14 @@ class ShardedBatches:
     """
 
     def __init__(self, n: int, bs: int, shuffle: bool, drop_last: bool, rank: int, world: int):
-        self.n, self.bs, self.shuffle, self.drop_last, self.rank, self.world = n, bs, shuffle, drop_last, rank, world
+        self.n, self.bs, self.shuffle, self.drop_last, self.rank, self.world = (
+            n,
+            bs,
+            shuffle,
+            drop_last,
+            rank,
+            world,
+        )
 
     def __len__(self) -> int:
         return self.n // self.bs if self.drop_last else -(-self.n // self.bs)
@@ -90,10 +105,10 @@ class ShardedBatches:
                 dist.broadcast(seed, src=0)
             order = torch.randperm(self.n, generator=torch.Generator().manual_seed(int(seed)))
         for b in range(len(self)):
-            batch = order[b * self.bs:(b + 1) * self.bs]
+            batch = order[b * self.bs : (b + 1) * self.bs]
             per = -(-len(batch) // self.world)
-            mine = batch[self.rank * per:(self.rank + 1) * per].tolist()
-            if mine:       # a short last batch may leave nothing for the last processes
+            mine = batch[self.rank * per : (self.rank + 1) * per].tolist()
+            if mine:  # a short last batch may leave nothing for the last processes
                 yield mine
 
 
@@ -108,15 +123,17 @@ class DistributedLearner(Learner):
 
     def forward(self, xb: torch.Tensor) -> torch.Tensor:
         if self._precompute:
-            raise ValueError("precompute is not supported in a distributed fit: set learn.precompute = False.")
+            raise ValueError(
+                "precompute is not supported in a distributed fit: set learn.precompute = False."
+            )
         if torch.is_grad_enabled() and self.model.training:
-            return self._ddp_model()(xb)          # gradients averaged across processes
+            return self._ddp_model()(xb)  # gradients averaged across processes
         return self.model(xb)
 
     def _ddp_model(self) -> torch.nn.Module:
         # DDP fixes its parameter list when built: build it again after freeze/unfreeze
         if not (dist.is_available() and dist.is_initialized()):
-            return self.model                     # one process: nothing to average
+            return self.model  # one process: nothing to average
         trainable = tuple(p.requires_grad for p in self.model.parameters())
         if self._ddp is None or self._ddp[0] != trainable:
             ids = None if self.device.type == "cpu" else [self.device]
@@ -134,11 +151,20 @@ class DistributedLearner(Learner):
         base: DataLoader = outer.loader if outer else plain
         world, rank = self.accelerator.num_processes, self.accelerator.process_index
         if shuffle and base.batch_size % world:
-            raise ValueError(f"the batch size {base.batch_size} does not split evenly over {world} processes: "
-                             f"choose bs as a multiple of {world}.")
-        sampler = ShardedBatches(len(base.dataset), base.batch_size, shuffle, base.drop_last, rank, world)
-        sharded = DataLoader(base.dataset, batch_sampler=sampler, num_workers=base.num_workers,
-                             pin_memory=base.pin_memory, persistent_workers=base.persistent_workers)
+            raise ValueError(
+                f"the batch size {base.batch_size} does not split evenly over {world} processes: "
+                f"choose bs as a multiple of {world}."
+            )
+        sampler = ShardedBatches(
+            len(base.dataset), base.batch_size, shuffle, base.drop_last, rank, world
+        )
+        sharded = DataLoader(
+            base.dataset,
+            batch_sampler=sampler,
+            num_workers=base.num_workers,
+            pin_memory=base.pin_memory,
+            persistent_workers=base.persistent_workers,
+        )
         return DeviceLoader(sharded, outer.augment, self.device) if outer else sharded
 
     def train_step(self, xb: torch.Tensor, yb: torch.Tensor) -> float:
@@ -161,7 +187,10 @@ class DistributedLearner(Learner):
         """Loss and metrics on the whole validation set, gathered from every process."""
         loader = self.loader("valid")
         logits, targets = inference.predict_loader(self, loader)
-        logits, targets = self._gather(logits, loader.batch_sampler), self._gather(targets, loader.batch_sampler)
+        logits, targets = (
+            self._gather(logits, loader.batch_sampler),
+            self._gather(targets, loader.batch_sampler),
+        )
         loss = self.loss_func(logits, targets).item()
         return loss, {metric_name(m): m(logits, targets) for m in self.metrics}
 
@@ -171,15 +200,22 @@ class DistributedLearner(Learner):
         parts = self.accelerator.gather(padded).cpu().split(padded.shape[0])
         out = torch.empty((sampler.n, *t.shape[1:]), dtype=t.dtype)
         for rank, part in enumerate(parts):
-            rows = [i for batch in ShardedBatches(sampler.n, sampler.bs, False, False, rank, sampler.world)
-                    for i in batch]
-            out[rows] = part[:len(rows)]
+            rows = [
+                i
+                for batch in ShardedBatches(
+                    sampler.n, sampler.bs, False, False, rank, sampler.world
+                )
+                for i in batch
+            ]
+            out[rows] = part[: len(rows)]
         return out
 
     def run_plan(self, plan, wd=None, quiet: bool = False, background: bool = False):
         """The plan's fit on every process; only the main process prints its epoch table."""
         if background:
-            raise ValueError("a distributed fit cannot run in the background; call it without background=True.")
+            raise ValueError(
+                "a distributed fit cannot run in the background; call it without background=True."
+            )
         return super().run_plan(plan, wd, quiet or not self.is_main, background)
 
     def save(self, name: str):

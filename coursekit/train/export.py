@@ -10,6 +10,7 @@ It loads with ``torch.load(..., weights_only=True)``, which never runs code, so 
 exported model from someone else is safe. A file holding pickled objects (``torch.save(model)``,
 fastai's ``export.pkl``) is refused rather than executed.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,7 +24,7 @@ from coursekit.data.transforms import IMAGENET_STATS
 from coursekit.fileio import atomic_write
 from coursekit.train.models import ARCHS, create_convnet
 
-__all__ = ["export", "load_learner", "InferenceData", "EXPORT_FORMAT"]
+__all__ = ["EXPORT_FORMAT", "InferenceData", "export", "load_learner"]
 
 EXPORT_FORMAT = "coursekit-export-1"
 
@@ -35,6 +36,7 @@ class InferenceData:
     ``load_learner`` gives the learner one of these in place of an ``ImageData``; it has no
     images, so ``get_preds`` and ``fit`` say there is no data rather than failing later.
     """
+
     path: Path
     classes: list[str]
     size: int
@@ -55,8 +57,10 @@ class InferenceData:
         return self.multilabel
 
     def loader(self, ds, **kwargs):
-        raise ValueError("this learner was loaded with load_learner and has no images: it can predict "
-                         "single images; to train or evaluate, build an ImageData and use Learner.pretrained.")
+        raise ValueError(
+            "this learner was loaded with load_learner and has no images: it can predict "
+            "single images; to train or evaluate, build an ImageData and use Learner.pretrained."
+        )
 
     def __repr__(self) -> str:
         kind = "multi-label" if self.multilabel else "single-label"
@@ -76,9 +80,11 @@ def export(learn, fname: str | os.PathLike = "export.pth") -> Path:
     A relative ``fname`` is taken relative to the data folder, as in fastai (``learn.path``).
     """
     if learn.arch not in ARCHS:
-        raise ValueError(f"export needs a learner made by Learner.pretrained (a known architecture: "
-                         f"{sorted(ARCHS)}); this one's model is a {type(learn.model).__name__}. "
-                         f"Save its weights with learn.save(name) instead.")
+        raise ValueError(
+            f"export needs a learner made by Learner.pretrained (a known architecture: "
+            f"{sorted(ARCHS)}); this one's model is a {type(learn.model).__name__}. "
+            f"Save its weights with learn.save(name) instead."
+        )
     state = {
         "format": EXPORT_FORMAT,
         "arch": learn.arch,
@@ -94,18 +100,24 @@ def export(learn, fname: str | os.PathLike = "export.pth") -> Path:
 
 def _read(path: Path) -> dict:
     if not path.exists():
-        raise FileNotFoundError(f"no exported learner at {path}; write one with learn.export({path.name!r}).")
+        raise FileNotFoundError(
+            f"no exported learner at {path}; write one with learn.export({path.name!r})."
+        )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        raise ValueError(f"{path} holds pickled Python objects (code), not only tensors: it was not written "
-                         f"by learn.export, and coursekit will not run code from a file. Re-export the model "
-                         f"with learn.export(), or load just its weights. ({str(e).splitlines()[0]})") from None
+        raise ValueError(
+            f"{path} holds pickled Python objects (code), not only tensors: it was not written "
+            f"by learn.export, and coursekit will not run code from a file. Re-export the model "
+            f"with learn.export(), or load just its weights. ({str(e).splitlines()[0]})"
+        ) from None
     except (RuntimeError, EOFError) as e:
         raise ValueError(f"{path} is not a readable PyTorch file ({e}); export it again.") from None
     if not isinstance(state, dict) or state.get("format") != EXPORT_FORMAT:
-        raise ValueError(f"{path} is not a coursekit export (no format {EXPORT_FORMAT!r}); weights saved with "
-                         f"learn.save() load with learn.load(name) on a learner built on the same data.")
+        raise ValueError(
+            f"{path} is not a coursekit export (no format {EXPORT_FORMAT!r}); weights saved with "
+            f"learn.save() load with learn.load(name) on a learner built on the same data."
+        )
     return state
 
 
@@ -116,18 +128,28 @@ def load_learner(path: str | os.PathLike, device: str | None = None):
     evaluation mode. ``learn.data`` is an ``InferenceData`` (classes, size, normalisation).
     """
     from coursekit.train.learner import Learner
+
     path = Path(path)
     state = _read(path)
     if state["arch"] not in ARCHS:
-        raise ValueError(f"{path} holds a {state['arch']!r} model, an architecture this coursekit does not "
-                         f"know ({sorted(ARCHS)}).")
+        raise ValueError(
+            f"{path} holds a {state['arch']!r} model, an architecture this coursekit does not "
+            f"know ({sorted(ARCHS)})."
+        )
     model, groups = create_convnet(state["arch"], len(state["classes"]), pretrained=False)
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as e:
-        raise ValueError(f"{path}: the weights do not fit a {state['arch']}: {str(e).splitlines()[0]}") from None
-    data = InferenceData(path.parent, list(state["classes"]), int(state["size"]),
-                         (tuple(state["stats"][0]), tuple(state["stats"][1])), bool(state["multilabel"]))
+        raise ValueError(
+            f"{path}: the weights do not fit a {state['arch']}: {str(e).splitlines()[0]}"
+        ) from None
+    data = InferenceData(
+        path.parent,
+        list(state["classes"]),
+        int(state["size"]),
+        (tuple(state["stats"][0]), tuple(state["stats"][1])),
+        bool(state["multilabel"]),
+    )
     learn = Learner(model, data, groups, arch=state["arch"], device=device)
     learn.thresh = float(state["thresh"])
     learn.model.eval()

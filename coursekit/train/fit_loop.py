@@ -8,6 +8,7 @@ Two things can never leave the learner broken: a loss that becomes NaN or infini
 weights and optimizer back as they were before the fit (and says so), and an exception or a
 KeyboardInterrupt still runs the ``after_fit`` listeners with the model left usable.
 """
+
 from __future__ import annotations
 
 import copy
@@ -26,8 +27,10 @@ __all__ = ["run_fit"]
 
 def _state(learn) -> dict:
     """A copy of the weights (BatchNorm statistics included) and the optimizer's state."""
-    return {"model": {k: v.detach().clone() for k, v in learn.model.state_dict().items()},
-            "opt": copy.deepcopy(learn.opt.state_dict())}
+    return {
+        "model": {k: v.detach().clone() for k, v in learn.model.state_dict().items()},
+        "opt": copy.deepcopy(learn.opt.state_dict()),
+    }
 
 
 def _put_back(learn, state: dict) -> None:
@@ -41,18 +44,20 @@ def run_fit(learn, plan: FitPlan, wd: float | None = None, quiet: bool = False):
     schedule = plan.schedule
     n_epochs, total, cycle_ends = schedule.n_epochs, schedule.total_steps, schedule.cycle_ends
     if not learn._precompute:
-        learn._features.clear()     # training through the body moves its BatchNorm statistics
+        learn._features.clear()  # training through the body moves its BatchNorm statistics
     if learn.opt is None:
         learn.opt = learn.create_opt(wd)
     for group in learn.opt.param_groups:
         group["weight_decay"] = learn.wd if wd is None else wd
-    before = _state(learn)         # put back if the loss diverges: NaN weights would poison every later fit
+    before = _state(
+        learn
+    )  # put back if the loss diverges: NaN weights would poison every later fit
     if plan.cycle_save_name:
         snapshots.begin_snapshots(learn.models_dir, plan.cycle_save_name)
     train_dl = learn.loader("train", shuffle=True)
     columns = ["epoch", "trn_loss", "val_loss", *map(metric_name, learn.metrics), "time"]
     if not quiet and not learn._precision_shown:
-        print(f"training in {learn.precision}")      # once per learner: before its first epoch table
+        print(f"training in {learn.precision}")  # once per learner: before its first epoch table
         learn._precision_shown = True
     table = EpochTable(columns, quiet=quiet)
     learn.recorder.begin_fit(n_epochs, total)
@@ -63,7 +68,7 @@ def run_fit(learn, plan: FitPlan, wd: float | None = None, quiet: bool = False):
             learn.recorder.epoch, start = epoch, time.perf_counter()
             learn.emit("before_epoch")
             learn.train_mode()
-            n_batches = min(len(train_dl), total - step)     # the last epoch may be partial
+            n_batches = min(len(train_dl), total - step)  # the last epoch may be partial
             bar = progress_bar(n_batches, f"epoch {epoch + 1}/{n_epochs}") if not quiet else None
             for xb, yb in itertools.islice(train_dl, n_batches):
                 if learn._stop_reason:
@@ -77,7 +82,8 @@ def run_fit(learn, plan: FitPlan, wd: float | None = None, quiet: bool = False):
                     learn._stop_reason = (
                         f"the loss became {loss} at batch {step}: the learning rate ({lr_text(max(lrs))}) "
                         "is too high. The weights are back to where they were before this fit; try a "
-                        f"learning rate 10x lower ({lr_text(max(lrs) / 10)}), or run learn.lr_find().")
+                        f"learning rate 10x lower ({lr_text(max(lrs) / 10)}), or run learn.lr_find()."
+                    )
                     break
                 learn.recorder.record_batch(lrs, loss, momentum)
                 step += 1
@@ -91,12 +97,17 @@ def run_fit(learn, plan: FitPlan, wd: float | None = None, quiet: bool = False):
             if learn._stop_reason:
                 break
             val_loss, metric_values = learn.validate()
-            row = {"epoch": epoch, "trn_loss": learn.recorder.smooth_losses[-1], "val_loss": val_loss,
-                   **metric_values, "time": f"{time.perf_counter() - start:.1f}s"}
+            row = {
+                "epoch": epoch,
+                "trn_loss": learn.recorder.smooth_losses[-1],
+                "val_loss": val_loss,
+                **metric_values,
+                "time": f"{time.perf_counter() - start:.1f}s",
+            }
             learn.recorder.rows.append(row)
             table.add(row)
             learn.emit("after_epoch")
-    except BaseException as e:       # KeyboardInterrupt too: listeners (the monitor) show it
+    except BaseException as e:  # KeyboardInterrupt too: listeners (the monitor) show it
         learn.recorder.error = e
         raise
     finally:

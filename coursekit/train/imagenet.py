@@ -9,6 +9,7 @@ It has never seen our labels, yet it already tells cats from dogs and one breed 
 that knowledge is what transfer learning reuses. The network is EfficientNet-Lite0
 (``coursekit.train.efficientnet``); the 1000 class names come with torchvision.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -30,6 +31,7 @@ IMAGE_SIZE = 224
 def imagenet_classes() -> list[str]:
     """The 1000 ImageNet class names in the order of the network's outputs (from torchvision)."""
     from torchvision.models import ResNet18_Weights
+
     return list(ResNet18_Weights.IMAGENET1K_V1.meta["categories"])
 
 
@@ -42,14 +44,22 @@ def imagenet_network() -> nn.Module:
 def _as_pil(image) -> Image.Image:
     if isinstance(image, (str, Path)):
         from coursekit.data.images import open_image
+
         image = open_image(image)
     if isinstance(image, np.ndarray):
         if image.ndim != 3 or image.shape[2] not in (3, 4):
-            raise ValueError(f"imagenet_top_k needs an (height, width, 3) RGB array, not shape {image.shape}.")
-        image = Image.fromarray(image[..., :3] if image.dtype == np.uint8
-                                else (np.clip(image[..., :3], 0, 1) * 255).astype(np.uint8))
+            raise ValueError(
+                f"imagenet_top_k needs an (height, width, 3) RGB array, not shape {image.shape}."
+            )
+        image = Image.fromarray(
+            image[..., :3]
+            if image.dtype == np.uint8
+            else (np.clip(image[..., :3], 0, 1) * 255).astype(np.uint8)
+        )
     if not isinstance(image, Image.Image):
-        raise TypeError(f"imagenet_top_k needs a file path, a PIL image or an RGB array, not {type(image).__name__}.")
+        raise TypeError(
+            f"imagenet_top_k needs a file path, a PIL image or an RGB array, not {type(image).__name__}."
+        )
     return image.convert("RGB")
 
 

@@ -1,9 +1,10 @@
 """Predictions: on a whole split, with test-time augmentation, on one image, as a Kaggle file.
 
-    probs, y = learn.get_preds('valid')
-    probs, y = learn.tta(n_aug=4)          # lesson 2: accuracy 0.991 -> 0.9945
-    learn.submission('submission.csv')     # lesson 3
+probs, y = learn.get_preds('valid')
+probs, y = learn.tta(n_aug=4)          # lesson 2: accuracy 0.991 -> 0.9945
+learn.submission('submission.csv')     # lesson 3
 """
+
 from __future__ import annotations
 
 import csv
@@ -17,7 +18,15 @@ from coursekit.data.transforms import tta_transform, valid_transform
 from coursekit.progress import progress_bar
 from coursekit.train.snapshots import snapshot_names
 
-__all__ = ["predict_loader", "get_preds", "tta", "predict", "snapshot_preds", "submission", "to_probs"]
+__all__ = [
+    "get_preds",
+    "predict",
+    "predict_loader",
+    "snapshot_preds",
+    "submission",
+    "to_probs",
+    "tta",
+]
 
 
 @torch.no_grad()
@@ -114,8 +123,10 @@ def snapshot_preds(learn, name: str, ds: str = "valid") -> tuple[torch.Tensor, t
     weights are put back afterwards."""
     names = snapshot_names(learn.models_dir, name)
     if not names:
-        raise FileNotFoundError(f"the last fit with cycle_save_name={name!r} ended before its first cycle did: "
-                                "no snapshot to average; fit again.")
+        raise FileNotFoundError(
+            f"the last fit with cycle_save_name={name!r} ended before its first cycle did: "
+            "no snapshot to average; fit again."
+        )
     current = {k: v.clone() for k, v in learn.model.state_dict().items()}
     total, targets = None, None
     try:
@@ -144,7 +155,9 @@ def submission(learn, path, ds: str = "test", use_tta: bool = True, thresh: floa
         if learn.data.is_multilabel:
             writer.writerow(["image_name", "tags"])
             for image_id, row in zip(ids, probs):
-                writer.writerow([image_id, " ".join(c for c, p in zip(learn.data.classes, row) if p > thresh)])
+                writer.writerow(
+                    [image_id, " ".join(c for c, p in zip(learn.data.classes, row) if p > thresh)]
+                )
         else:
             writer.writerow(["id", *learn.data.classes])
             for image_id, row in zip(ids, probs):

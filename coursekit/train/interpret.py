@@ -9,6 +9,7 @@ most correct of a class, the most incorrect of a class, the most uncertain — p
 and the confusion matrix. Every selection returns *indices* into the validation set; drawing is
 separate (``plot_*``), so the results gallery panel can show the same selections.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ class Interpretation:
     class indices (N,) or multi-hot (N, C); ``losses``: per-item loss; ``thresh``: the probability
     above which a tag counts as predicted (multi-label only).
     """
+
     probs: torch.Tensor
     targets: torch.Tensor
     losses: torch.Tensor
@@ -41,24 +43,34 @@ class Interpretation:
     thresh: float = 0.5
 
     @classmethod
-    def from_learner(cls, learn, ds: str = "valid", tta: bool = False) -> "Interpretation":
+    def from_learner(cls, learn, ds: str = "valid", tta: bool = False) -> Interpretation:
         """Predict ``ds`` with ``learn`` (optionally with test-time augmentation) and keep it all."""
         probs, targets = learn.tta(ds=ds) if tta else learn.get_preds(ds)
         multilabel = learn.data.is_multilabel
         if multilabel:
-            losses = F.binary_cross_entropy(probs.clamp(1e-7, 1 - 1e-7), targets.float(), reduction="none").mean(1)
+            losses = F.binary_cross_entropy(
+                probs.clamp(1e-7, 1 - 1e-7), targets.float(), reduction="none"
+            ).mean(1)
         else:
             losses = F.nll_loss(probs.clamp_min(1e-7).log(), targets, reduction="none")
-        return cls(probs, targets, losses, list(learn.data.classes), list(getattr(learn.data, f"{ds}_paths")),
-                   multilabel)
+        return cls(
+            probs,
+            targets,
+            losses,
+            list(learn.data.classes),
+            list(getattr(learn.data, f"{ds}_paths")),
+            multilabel,
+        )
 
     def __repr__(self) -> str:
         kind = "multi-label" if self.is_multilabel else "single-label"
         if len(self) == 0:
             return f"Interpretation({kind}, 0 items, {len(self.classes)} classes)"
         right = f"{float(self.is_correct.float().mean()):.1%} correct"
-        return (f"Interpretation({kind}, {len(self)} items, {len(self.classes)} classes, {right}, "
-                f"mean loss {float(self.losses.mean()):.4f})")
+        return (
+            f"Interpretation({kind}, {len(self)} items, {len(self.classes)} classes, {right}, "
+            f"mean loss {float(self.losses.mean()):.4f})"
+        )
 
     def __len__(self) -> int:
         return len(self.probs)
@@ -132,7 +144,9 @@ class Interpretation:
     # --------------------------------------------------------------------- summary numbers
     def _single_label_only(self, what: str) -> None:
         if self.is_multilabel:
-            raise ValueError(f"{what} is for single-label data; for tags use per_tag_metrics() and best_threshold().")
+            raise ValueError(
+                f"{what} is for single-label data; for tags use per_tag_metrics() and best_threshold()."
+            )
 
     def confusion_matrix(self) -> torch.Tensor:
         """(C, C) counts: row = actual class, column = predicted class."""
@@ -143,14 +157,21 @@ class Interpretation:
     def most_confused(self, min_val: int = 1) -> list[tuple[str, str, int]]:
         """(actual, predicted, count) of the off-diagonal cells with at least ``min_val`` items, most first."""
         cm = self.confusion_matrix()
-        pairs = [(self.classes[a], self.classes[p], int(cm[a, p])) for a in range(len(cm)) for p in range(len(cm))
-                 if a != p and cm[a, p] >= min_val]
+        pairs = [
+            (self.classes[a], self.classes[p], int(cm[a, p]))
+            for a in range(len(cm))
+            for p in range(len(cm))
+            if a != p and cm[a, p] >= min_val
+        ]
         return sorted(pairs, key=lambda t: (-t[2], t[0], t[1]))
 
     def per_class_accuracy(self) -> dict[str, float]:
         """For each class, the fraction of its items predicted correctly (its recall)."""
         cm = self.confusion_matrix().float()
-        return {c: (cm[i, i] / cm[i].sum()).item() if cm[i].sum() else float("nan") for i, c in enumerate(self.classes)}
+        return {
+            c: (cm[i, i] / cm[i].sum()).item() if cm[i].sum() else float("nan")
+            for i, c in enumerate(self.classes)
+        }
 
     def per_tag_metrics(self, beta: float = 2.0) -> dict[str, dict[str, float]]:
         """Multi-label: precision, recall and F-beta of each tag at ``thresh``."""
@@ -163,7 +184,11 @@ class Interpretation:
             precision = tp / pred.sum().item() if pred.sum() else 0.0
             recall = tp / true.sum().item() if true.sum() else 0.0
             b2 = beta**2
-            f = (1 + b2) * precision * recall / (b2 * precision + recall) if precision + recall else 0.0
+            f = (
+                (1 + b2) * precision * recall / (b2 * precision + recall)
+                if precision + recall
+                else 0.0
+            )
             out[tag] = {"precision": precision, "recall": recall, f"f{beta:g}": f}
         return out
 
@@ -194,13 +219,16 @@ class Interpretation:
 
     def caption(self, idx: int) -> str:
         """``pred / actual / probability / loss`` of one item (the course's plot_val_with_title)."""
-        return (f"{self.label(idx)} / {self.label(idx, 'actual')} / {self.confidence(idx):.2f} / "
-                f"{self.losses[idx].item():.2f}")
+        return (
+            f"{self.label(idx)} / {self.label(idx, 'actual')} / {self.confidence(idx):.2f} / "
+            f"{self.losses[idx].item():.2f}"
+        )
 
     # ---------------------------------------------------------------------------- drawing
     def plot_selection(self, idxs, title: str = "", ncols: int = 4, size: int = 128):
         """The images ``idxs``, each titled prediction / actual / probability / loss. Returns the figure."""
         from matplotlib.figure import Figure
+
         idxs = list(idxs)
         nrows = max(1, -(-len(idxs) // ncols))
         fig = Figure(figsize=(3 * ncols, 3 * nrows + 0.4))
@@ -225,6 +253,7 @@ class Interpretation:
     def plot_confusion_matrix(self, normalize: bool = False, ax=None):
         """The confusion matrix as a heat map with counts (or row fractions with ``normalize``)."""
         from matplotlib.figure import Figure
+
         cm = self.confusion_matrix().float()
         if normalize:
             cm = cm / cm.sum(1, keepdim=True).clamp_min(1)
@@ -239,7 +268,14 @@ class Interpretation:
         ax.set_xlabel("predicted")
         ax.set_ylabel("actual")
         for (a, p), v in np.ndenumerate(cm.numpy()):
-            ax.text(p, a, f"{v:.2f}" if normalize else f"{int(v)}", ha="center", va="center", fontsize=7,
-                    color="white" if v > cm.max() / 2 else "black")
+            ax.text(
+                p,
+                a,
+                f"{v:.2f}" if normalize else f"{int(v)}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if v > cm.max() / 2 else "black",
+            )
         ax.set_title("confusion matrix" + (" (fraction of each actual class)" if normalize else ""))
         return fig or ax.figure

@@ -8,15 +8,16 @@
 The fit loop below is the whole of training: for each batch, ask the schedule for the learning
 rate at this step, write it into each layer group, take one optimizer step, tell the listeners.
 """
+
 from __future__ import annotations
 
 import contextlib
-import os
 import math
+import os
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -34,7 +35,7 @@ from coursekit.train.precision import Precision
 from coursekit.train.precompute import FeatureCache
 from coursekit.train.recorder import Recorder
 
-__all__ = ["Learner", "cnn_learner", "EVENTS", "OPTIMIZERS"]
+__all__ = ["EVENTS", "OPTIMIZERS", "Learner", "cnn_learner"]
 
 EVENTS = ("before_fit", "before_epoch", "after_batch", "after_epoch", "after_fit")
 
@@ -46,7 +47,11 @@ OPTIMIZERS = {"sgd": "SGD(momentum=0.9)", "adamw": "AdamW(betas=(0.9, 0.99))"}
 def _normalised_for(arch: str, data: ImageData) -> ImageData:
     """``data`` with the input statistics ``arch``'s pretrained weights expect (a copy if they differ)."""
     stats = input_stats(arch)
-    return data if tuple(map(tuple, data.stats)) == tuple(map(tuple, stats)) else replace(data, stats=stats)
+    return (
+        data
+        if tuple(map(tuple, data.stats)) == tuple(map(tuple, stats))
+        else replace(data, stats=stats)
+    )
 
 
 class Learner:
@@ -57,10 +62,19 @@ class Learner:
     ``opt``: ``'adamw'`` (fastai v1) or ``'sgd'`` (SGD with momentum 0.9, fastai 0.7); ``wd``: weight decay.
     """
 
-    def __init__(self, model: nn.Module, data: ImageData, layer_groups: Sequence[LayerGroup] | None = None,
-                 metrics: Sequence[Callable] | None = None, loss_func: Callable | None = None,
-                 opt: str = "adamw", wd: float = 1e-2, arch: str | None = None, device: str | None = None,
-                 compile: bool = False):
+    def __init__(
+        self,
+        model: nn.Module,
+        data: ImageData,
+        layer_groups: Sequence[LayerGroup] | None = None,
+        metrics: Sequence[Callable] | None = None,
+        loss_func: Callable | None = None,
+        opt: str = "adamw",
+        wd: float = 1e-2,
+        arch: str | None = None,
+        device: str | None = None,
+        compile: bool = False,
+    ):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model = model.to(self.device)
         if self.device.type == "cuda":
@@ -68,27 +82,39 @@ class Learner:
         self.data, self.arch, self.opt_name, self.wd = data, arch, opt, wd
         self.layer_groups = list(layer_groups) if layer_groups else [LayerGroup("model", [model])]
         self.metrics = list(metrics or [])
-        self.loss_func = loss_func or (F.binary_cross_entropy_with_logits if data.is_multilabel else F.cross_entropy)
+        self.loss_func = loss_func or (
+            F.binary_cross_entropy_with_logits if data.is_multilabel else F.cross_entropy
+        )
         self.events: dict[str, list[Callable]] = {name: [] for name in EVENTS}
         self.recorder = Recorder()
-        self.thresh = 0.5                    # multi-label: predict's tags are those above this probability
+        self.thresh = 0.5  # multi-label: predict's tags are those above this probability
         self.opt: torch.optim.Optimizer | None = None
         self.bn_frozen = False
         self._precompute = False
         self._features = FeatureCache()
         self._stop_reason: str | None = None
-        self.background_fit = None           # the BackgroundFit of fit(..., background=True)
+        self.background_fit = None  # the BackgroundFit of fit(..., background=True)
         if opt not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer opt={opt!r}; use 'adamw' (fastai v1) or 'sgd' (fastai 0.7).")
-        self._precision: Precision | None = None     # chosen on first use: no CUDA call before that
+            raise ValueError(
+                f"unknown optimizer opt={opt!r}; use 'adamw' (fastai v1) or 'sgd' (fastai 0.7)."
+            )
+        self._precision: Precision | None = None  # chosen on first use: no CUDA call before that
         self._precision_shown = False
         if compile:
             self.compile()
 
     @classmethod
-    def pretrained(cls, arch: str, data: ImageData, pretrained: bool = True, ps: float = 0.5,
-                   metrics: Sequence[Callable] | None = None, opt: str = "sgd", wd: float = 0.0,
-                   **kwargs) -> "Learner":
+    def pretrained(
+        cls,
+        arch: str,
+        data: ImageData,
+        pretrained: bool = True,
+        ps: float = 0.5,
+        metrics: Sequence[Callable] | None = None,
+        opt: str = "sgd",
+        wd: float = 0.0,
+        **kwargs,
+    ) -> Learner:
         """A body pretrained on ImageNet (``'resnet34'``, ...) with a new head for ``data.c``
         classes, body frozen: only the head trains until ``unfreeze()``. Lessons 1-3 of 2018.
 
@@ -106,9 +132,10 @@ class Learner:
         attach_cpu_notice(learn)
         return learn
 
-    def compile(self, **options) -> "Learner":
+    def compile(self, **options) -> Learner:
         """Compile the model with ``torch.compile`` (``options`` go to it); see ``coursekit.train.compiled``."""
         from coursekit.train.compiled import compile_model
+
         compile_model(self.model, **options)
         return self
 
@@ -139,9 +166,9 @@ class Learner:
             for p in group.parameters():
                 p.requires_grad_(i >= n)
                 if i < n:
-                    p.grad = None            # a stale gradient would still move a frozen weight
+                    p.grad = None  # a stale gradient would still move a frozen weight
         if n < len(self.layer_groups) - 1:
-            self.precompute = False          # the body will change: its cached activations would be stale
+            self.precompute = False  # the body will change: its cached activations would be stale
             self._features.clear()
 
     def freeze(self) -> None:
@@ -182,13 +209,23 @@ class Learner:
     def precompute(self, on: bool) -> None:
         self.check_idle("switch precompute")
         if on and not isinstance(self.model, ConvNet):
-            raise ValueError("precompute needs a model made by Learner.pretrained (a body and a head).")
+            raise ValueError(
+                "precompute needs a model made by Learner.pretrained (a body and a head)."
+            )
         if on and any(g.trainable for g in self.layer_groups[:-1]):
             raise ValueError("precompute needs a frozen body: call learn.freeze() first.")
-        if on and not self._precompute and self.data.aug is not None and self.data.aug.name != "no_aug":
-            warnings.warn(f"augmentation ({self.data.aug!r}) has no effect while precomputing: the body's "
-                          "activations are computed once, on the un-augmented images. Set "
-                          "learn.precompute = False to train with augmentation.", stacklevel=2)
+        if (
+            on
+            and not self._precompute
+            and self.data.aug is not None
+            and self.data.aug.name != "no_aug"
+        ):
+            warnings.warn(
+                f"augmentation ({self.data.aug!r}) has no effect while precomputing: the body's "
+                "activations are computed once, on the un-augmented images. Set "
+                "learn.precompute = False to train with augmentation.",
+                stacklevel=2,
+            )
         self._precompute = bool(on)
 
     # -------------------------------------------------------------------------------- batches
@@ -224,8 +261,11 @@ class Learner:
         """Batches of ``split`` as the model consumes them: images, or cached activations."""
         if self._precompute:
             return self._features.loader(self, split, shuffle)
-        return self.data.loader(getattr(self.data, f"{split}_ds"), shuffle=shuffle,
-                                bs=self.data.bs if shuffle else self.data.bs * 2)
+        return self.data.loader(
+            getattr(self.data, f"{split}_ds"),
+            shuffle=shuffle,
+            bs=self.data.bs if shuffle else self.data.bs * 2,
+        )
 
     def forward(self, xb: torch.Tensor) -> torch.Tensor:
         return self.model.classify(xb) if self._precompute else self.model(xb)
@@ -235,7 +275,9 @@ class Learner:
         fastai v1, or SGD with momentum 0.9 as fastai 0.7).
         Frozen parameters get no gradient, so it leaves them (and their weight decay) alone."""
         wd = self.wd if wd is None else wd
-        groups = [{"params": g.parameters(), "lr": 1e-3, "weight_decay": wd} for g in self.layer_groups]
+        groups = [
+            {"params": g.parameters(), "lr": 1e-3, "weight_decay": wd} for g in self.layer_groups
+        ]
         if self.opt_name == "sgd":
             return torch.optim.SGD(groups, lr=1e-3, momentum=0.9)
         return torch.optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.99))
@@ -269,9 +311,17 @@ class Learner:
         """Batches in one training epoch (of images, or of cached activations while precomputing)."""
         return len(self.loader("train", shuffle=True))
 
-    def fit(self, lrs, n_cycle: int = 1, cycle_len: float | None = None, cycle_mult: float = 1,
-            cycle_save_name: str | None = None, wd: float | None = None, quiet: bool = False,
-            background: bool = False):
+    def fit(
+        self,
+        lrs,
+        n_cycle: int = 1,
+        cycle_len: float | None = None,
+        cycle_mult: float = 1,
+        cycle_save_name: str | None = None,
+        wd: float | None = None,
+        quiet: bool = False,
+        background: bool = False,
+    ):
         """fastai 0.7's ``fit``: ``n_cycle`` epochs at constant ``lrs`` or, with ``cycle_len``, exactly
         ``n_cycle`` SGDR cycles of ``cycle_len * cycle_mult**i`` epochs (cosine annealing, restarting
         each cycle). ``cycle_len`` may be a fraction: the fit then ends mid-epoch and validates there.
@@ -285,27 +335,51 @@ class Learner:
         ``TrainingMonitor``). Otherwise return the recorder.
         """
         self.check_idle("start a fit")
-        plan = fit_plan(lrs, len(self.layer_groups), self.steps_per_epoch, n_cycle, cycle_len, cycle_mult,
-                        cycle_save_name)
+        plan = fit_plan(
+            lrs,
+            len(self.layer_groups),
+            self.steps_per_epoch,
+            n_cycle,
+            cycle_len,
+            cycle_mult,
+            cycle_save_name,
+        )
         return self.run_plan(plan, wd, quiet, background)
 
-    def fit_one_cycle(self, n_epochs: float, lr_max=slice(3e-3), pct_start: float = 0.3, div: float = 25.0,
-                      wd: float | None = None, quiet: bool = False, background: bool = False):
+    def fit_one_cycle(
+        self,
+        n_epochs: float,
+        lr_max=slice(3e-3),
+        pct_start: float = 0.3,
+        div: float = 25.0,
+        wd: float | None = None,
+        quiet: bool = False,
+        background: bool = False,
+    ):
         """fastai v1's one-cycle policy (lesson 1, 2019): the learning rate rises from ``lr_max/div``
         over ``pct_start`` of the steps, then falls; momentum the other way. ``lr_max`` as ``fit``'s
         ``lrs``; its default is fastai v1's, ``slice(3e-3)``. ``background`` as in ``fit``."""
         self.check_idle("start a fit")
-        plan = one_cycle_plan(lr_max, len(self.layer_groups), self.steps_per_epoch, n_epochs, pct_start, div)
+        plan = one_cycle_plan(
+            lr_max, len(self.layer_groups), self.steps_per_epoch, n_epochs, pct_start, div
+        )
         return self.run_plan(plan, wd, quiet, background)
 
-    def run_plan(self, plan: FitPlan, wd: float | None = None, quiet: bool = False, background: bool = False):
+    def run_plan(
+        self, plan: FitPlan, wd: float | None = None, quiet: bool = False, background: bool = False
+    ):
         """Train exactly as ``plan`` says (``plan.fit_plan``/``one_cycle_plan``: what ``fit``, ``fit_one_cycle``
         and the schedule panel run). In a background thread when ``background`` (returns its BackgroundFit)."""
         self.check_idle("start a fit")
-        if len(plan.schedule.scales) != len(self.layer_groups) or plan.schedule.steps_per_epoch != self.steps_per_epoch:
-            raise ValueError(f"{plan!r} was made for {len(plan.schedule.scales)} layer groups and "
-                             f"{plan.schedule.steps_per_epoch} batches per epoch; this learner has "
-                             f"{len(self.layer_groups)} and {self.steps_per_epoch}: plan it again.")
+        if (
+            len(plan.schedule.scales) != len(self.layer_groups)
+            or plan.schedule.steps_per_epoch != self.steps_per_epoch
+        ):
+            raise ValueError(
+                f"{plan!r} was made for {len(plan.schedule.scales)} layer groups and "
+                f"{plan.schedule.steps_per_epoch} batches per epoch; this learner has "
+                f"{len(self.layer_groups)} and {self.steps_per_epoch}: plan it again."
+            )
         if background:
             # quiet: printing from a thread lands in whatever cell runs; the TrainingMonitor shows it
             return BackgroundFit.start(lambda: run_fit(self, plan, wd, True), self, plan.code)
@@ -341,17 +415,27 @@ class Learner:
         as in ``pretrained``."""
         self.check_idle("change the data")
         if list(data.classes) != list(self.data.classes):
-            raise ValueError(f"the new data's classes differ from the learner's: {data.classes[:5]}... vs "
-                             f"{self.data.classes[:5]}...")
+            raise ValueError(
+                f"the new data's classes differ from the learner's: {data.classes[:5]}... vs "
+                f"{self.data.classes[:5]}..."
+            )
         self.data = _normalised_for(self.arch, data) if self.arch else data
         self._features.clear()
         self.freeze()
 
     # -------------------------------------------------------------------- thin delegations
-    def lr_find(self, start_lr=1e-7, end_lr: float = 10, num_it: int = 100, quiet: bool = False, on_step=None):
+    def lr_find(
+        self,
+        start_lr=1e-7,
+        end_lr: float = 10,
+        num_it: int = 100,
+        quiet: bool = False,
+        on_step=None,
+    ):
         """The learning-rate finder; see ``coursekit.train.lr_finder.lr_find``."""
         self.check_idle("run the LR finder")
         from coursekit.train.lr_finder import lr_find
+
         return lr_find(self, start_lr, end_lr, num_it, quiet=quiet, on_step=on_step)
 
     def get_preds(self, ds: str = "valid"):
@@ -373,6 +457,7 @@ class Learner:
     def export(self, fname: str | os.PathLike = "export.pth") -> Path:
         """One file with all inference needs (``ck.load_learner`` reads it); see ``coursekit.train.export``."""
         from coursekit.train.export import export
+
         return export(self, fname)
 
     def snapshot_preds(self, name: str, ds: str = "valid"):
@@ -384,6 +469,7 @@ class Learner:
         """An ``Interpretation`` of the predictions on ``ds`` (lessons 1, 2)."""
         self.check_idle("interpret")
         from coursekit.train.interpret import Interpretation
+
         return Interpretation.from_learner(self, ds, tta)
 
     def submission(self, path, ds: str = "test", use_tta: bool = True, thresh: float = 0.2) -> Path:
@@ -392,17 +478,32 @@ class Learner:
         return inference.submission(self, path, ds, use_tta, thresh)
 
     def __repr__(self) -> str:
-        groups = ", ".join(f"{g.name} {'trainable' if g.trainable else 'frozen'}" for g in self.layer_groups)
+        groups = ", ".join(
+            f"{g.name} {'trainable' if g.trainable else 'frozen'}" for g in self.layer_groups
+        )
         n_params = sum(p.numel() for p in self.model.parameters())
-        precision = self._precision.name if self._precision else (
-            "fp32" if self.device.type != "cuda" else "chosen on first use")
-        return (f"Learner({self.arch or type(self.model).__name__}, {n_params:,} params, on {self.device.type}, "
-                f"opt={OPTIMIZERS[self.opt_name]}, wd={self.wd:g}, precision={precision})\n"
-                f"  data: {self.data!r}\n  layer groups: {groups}")
+        precision = (
+            self._precision.name
+            if self._precision
+            else ("fp32" if self.device.type != "cuda" else "chosen on first use")
+        )
+        return (
+            f"Learner({self.arch or type(self.model).__name__}, {n_params:,} params, on {self.device.type}, "
+            f"opt={OPTIMIZERS[self.opt_name]}, wd={self.wd:g}, precision={precision})\n"
+            f"  data: {self.data!r}\n  layer groups: {groups}"
+        )
 
 
-def cnn_learner(data: ImageData, arch: str, metrics: Sequence[Callable] | None = None, pretrained: bool = True,
-                ps: float = 0.5, opt: str = "adamw", wd: float = 1e-2, **kwargs) -> Learner:
+def cnn_learner(
+    data: ImageData,
+    arch: str,
+    metrics: Sequence[Callable] | None = None,
+    pretrained: bool = True,
+    ps: float = 0.5,
+    opt: str = "adamw",
+    wd: float = 1e-2,
+    **kwargs,
+) -> Learner:
     """fastai v1's ``cnn_learner(data, models.resnet34, metrics=error_rate)`` (lesson 1, 2019): a
     pretrained body, a new head, body frozen, trained with AdamW (betas (0.9, 0.99), weight decay
     1e-2) as fastai v1. ``arch`` is a name: ``'resnet34'``. ``opt='sgd'`` for fastai 0.7's optimizer.
@@ -410,4 +511,6 @@ def cnn_learner(data: ImageData, arch: str, metrics: Sequence[Callable] | None =
     >>> learn = cnn_learner(data, 'resnet34', metrics=[error_rate])
     >>> learn.fit_one_cycle(4)
     """
-    return Learner.pretrained(arch, data, pretrained=pretrained, ps=ps, metrics=metrics, opt=opt, wd=wd, **kwargs)
+    return Learner.pretrained(
+        arch, data, pretrained=pretrained, ps=ps, metrics=metrics, opt=opt, wd=wd, **kwargs
+    )

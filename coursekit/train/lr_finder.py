@@ -10,6 +10,7 @@ weights, optimizer state, frozen groups, BatchNorm modes — so the finder never
     result.min_lr_div10        # the course's rule: the rate at the minimum, divided by 10
     plot_lr_find(result)
 """
+
 from __future__ import annotations
 
 import copy
@@ -23,12 +24,13 @@ from coursekit.progress import progress_bar
 from coursekit.train.recorder import SmoothedLoss
 from coursekit.train.schedules import exp_ramp
 
-__all__ = ["LRFinderResult", "lr_find", "suggest_lr", "plot_lr_find"]
+__all__ = ["LRFinderResult", "lr_find", "plot_lr_find", "suggest_lr"]
 
 
 @dataclass
 class LRFinderResult:
     """Learning rates tried (of the last layer group), smoothed losses, and the suggested rate."""
+
     lrs: list[float]
     losses: list[float]
     suggestion: float | None
@@ -49,9 +51,10 @@ class LRFinderResult:
         lo, hi = (f"{min(self.lrs):.1e}", f"{max(self.lrs):.1e}") if self.lrs else ("-", "-")
         sugg = "none" if self.suggestion is None else f"{self.suggestion:.1e}"
         at_min = "none" if self.min_loss_lr is None else f"{self.min_loss_lr:.1e}"
-        return (f"LRFinderResult({len(self.lrs)} rates from {lo} to {hi}; suggestion {sugg}, "
-                f"lowest loss at {at_min})")
-
+        return (
+            f"LRFinderResult({len(self.lrs)} rates from {lo} to {hi}; suggestion {sugg}, "
+            f"lowest loss at {at_min})"
+        )
 
 
 def suggest_lr(lrs, losses, window: float = 100.0) -> float | None:
@@ -64,8 +67,11 @@ def suggest_lr(lrs, losses, window: float = 100.0) -> float | None:
     suggestion is never more than 10x away from the course's rule (the minimum's rate / 10).
     With fewer than 3 points there, the course's rule itself. None only without a finite point.
     """
-    pts = [(math.log10(lr), loss) for lr, loss in zip(lrs, losses)
-           if lr > 0 and math.isfinite(lr) and math.isfinite(loss)]
+    pts = [
+        (math.log10(lr), loss)
+        for lr, loss in zip(lrs, losses)
+        if lr > 0 and math.isfinite(lr) and math.isfinite(loss)
+    ]
     if not pts:
         return None
     x, y = np.array(pts).T
@@ -101,8 +107,17 @@ def _restore(learn, snap: dict, had_opt: bool) -> None:
         m.training = flag
 
 
-def lr_find(learn, start_lr=1e-7, end_lr: float = 10, num_it: int = 100, beta: float = 0.98,
-            stop_div: float = 4.0, min_loss: float = 0.05, quiet: bool = False, on_step=None) -> LRFinderResult:
+def lr_find(
+    learn,
+    start_lr=1e-7,
+    end_lr: float = 10,
+    num_it: int = 100,
+    beta: float = 0.98,
+    stop_div: float = 4.0,
+    min_loss: float = 0.05,
+    quiet: bool = False,
+    on_step=None,
+) -> LRFinderResult:
     """Ramp the learning rate from ``start_lr`` to ``end_lr`` over ``num_it`` batches (as fastai v1,
     over as many epochs as that takes: a small data set gets the whole curve too) and record the
     bias-corrected smoothed loss (``beta``). Stops when the smoothed loss is not finite or exceeds
@@ -113,7 +128,11 @@ def lr_find(learn, start_lr=1e-7, end_lr: float = 10, num_it: int = 100, beta: f
     and reports the last group's rate. The learner is restored exactly afterwards.
     ``on_step(step, n)`` is called after every batch (the LR-finder panel's progress bar).
     """
-    start = list(start_lr) if isinstance(start_lr, (list, tuple, np.ndarray)) else [float(start_lr)] * len(learn.layer_groups)
+    start = (
+        list(start_lr)
+        if isinstance(start_lr, (list, tuple, np.ndarray))
+        else [float(start_lr)] * len(learn.layer_groups)
+    )
     if len(start) != len(learn.layer_groups):
         raise ValueError(f"give one start_lr or one per layer group ({len(learn.layer_groups)}).")
     scales = [s / start[-1] for s in start]
@@ -126,7 +145,9 @@ def lr_find(learn, start_lr=1e-7, end_lr: float = 10, num_it: int = 100, beta: f
     try:
         train_dl = learn.loader("train", shuffle=True)
         n = num_it
-        batches = itertools.chain.from_iterable(train_dl for _ in range(math.ceil(n / len(train_dl))))
+        batches = itertools.chain.from_iterable(
+            train_dl for _ in range(math.ceil(n / len(train_dl)))
+        )
         learn.train_mode()
         bar = progress_bar(n, "lr_find") if not quiet else None
         for step, (xb, yb) in enumerate(itertools.islice(batches, n)):
@@ -144,7 +165,7 @@ def lr_find(learn, start_lr=1e-7, end_lr: float = 10, num_it: int = 100, beta: f
                 break
             best = min(best, smoothed)
         if bar is not None:
-            bar.total = bar.n          # an early stop is the finder's normal end, not a failure
+            bar.total = bar.n  # an early stop is the finder's normal end, not a failure
             bar.refresh()
             bar.close()
     finally:
@@ -155,6 +176,7 @@ def lr_find(learn, start_lr=1e-7, end_lr: float = 10, num_it: int = 100, beta: f
 def plot_lr_find(result: LRFinderResult, ax=None, skip_end: int = 3):
     """Smoothed loss against learning rate (log scale), with the suggestion marked. Returns the figure."""
     from matplotlib.figure import Figure
+
     fig = None
     if ax is None:
         fig = Figure(figsize=(6, 4))
@@ -165,6 +187,11 @@ def plot_lr_find(result: LRFinderResult, ax=None, skip_end: int = 3):
     ax.set_xlabel("learning rate (log scale)")
     ax.set_ylabel("smoothed loss")
     if result.suggestion:
-        ax.axvline(result.suggestion, color="red", linestyle="--", label=f"suggestion {result.suggestion:.1e}")
+        ax.axvline(
+            result.suggestion,
+            color="red",
+            linestyle="--",
+            label=f"suggestion {result.suggestion:.1e}",
+        )
         ax.legend()
     return fig or ax.figure

@@ -4,11 +4,12 @@ Each metric takes the model's raw outputs (``preds``: logits) and the targets an
 float. Single-label metrics take the arg-max; multi-label metrics take a sigmoid and a threshold.
 Give other thresholds with ``functools.partial``: ``partial(fbeta, beta=1, thresh=0.5)``.
 """
+
 from __future__ import annotations
 
 import torch
 
-__all__ = ["accuracy", "error_rate", "accuracy_thresh", "fbeta", "f2", "metric_name"]
+__all__ = ["accuracy", "accuracy_thresh", "error_rate", "f2", "fbeta", "metric_name"]
 
 
 def accuracy(preds: torch.Tensor, targets: torch.Tensor) -> float:
@@ -26,8 +27,13 @@ def accuracy_thresh(preds: torch.Tensor, targets: torch.Tensor, thresh: float = 
     return ((torch.sigmoid(preds) > thresh).float() == targets).float().mean().item()
 
 
-def fbeta(preds: torch.Tensor, targets: torch.Tensor, beta: float = 2.0, thresh: float = 0.2,
-          eps: float = 1e-9) -> float:
+def fbeta(
+    preds: torch.Tensor,
+    targets: torch.Tensor,
+    beta: float = 2.0,
+    thresh: float = 0.2,
+    eps: float = 1e-9,
+) -> float:
     """Multi-label F-beta averaged over samples (scikit-learn's ``average='samples'``).
 
     For each image: precision P and recall R of its predicted tags (sigmoid > ``thresh``), then
@@ -50,4 +56,6 @@ def f2(preds: torch.Tensor, targets: torch.Tensor) -> float:
 
 def metric_name(metric) -> str:
     """The column name of a metric in the epoch table (works for ``functools.partial`` too)."""
-    return getattr(metric, "__name__", None) or getattr(getattr(metric, "func", None), "__name__", "metric")
+    return getattr(metric, "__name__", None) or getattr(
+        getattr(metric, "func", None), "__name__", "metric"
+    )

@@ -8,21 +8,36 @@ learning rates as a group (lessons 1 and 2)::
     learn = Learner.pretrained('resnet34', data)
     learn.layer_groups          # [stem+layer1+layer2, layer3+layer4, head] with parameter counts
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import nn
 
-from coursekit.train.weights import fetch_weights, weights_enum, weights_file
 from coursekit.data.transforms import IMAGENET_STATS
-from coursekit.train.efficientnet import (EFFICIENTNET_LITE_STATS, efficientnet_lite0, efficientnet_lite0_body,
-                                          efficientnet_lite0_groups)
+from coursekit.train.efficientnet import (
+    EFFICIENTNET_LITE_STATS,
+    efficientnet_lite0,
+    efficientnet_lite0_body,
+    efficientnet_lite0_groups,
+)
+from coursekit.train.weights import fetch_weights, weights_enum, weights_file
 
-__all__ = ["Arch", "ARCHS", "register_arch", "LayerGroup", "ConvNet", "AdaptiveConcatPool2d",
-           "create_head", "create_convnet", "input_stats", "PretrainedWeightsError"]
+__all__ = [
+    "ARCHS",
+    "AdaptiveConcatPool2d",
+    "Arch",
+    "ConvNet",
+    "LayerGroup",
+    "PretrainedWeightsError",
+    "create_convnet",
+    "create_head",
+    "input_stats",
+    "register_arch",
+]
 
 
 class PretrainedWeightsError(RuntimeError):
@@ -36,14 +51,21 @@ class AdaptiveConcatPool2d(nn.Module):
         return torch.cat([x.mean((2, 3)), x.amax((2, 3))], dim=1)
 
 
-def create_head(n_features: int, n_classes: int, ps: float = 0.5, hidden: int = 512) -> nn.Sequential:
+def create_head(
+    n_features: int, n_classes: int, ps: float = 0.5, hidden: int = 512
+) -> nn.Sequential:
     """The course's head: concat pooling -> BatchNorm -> dropout(ps/2) -> linear -> ReLU -> BatchNorm
     -> dropout(ps) -> linear to ``n_classes``. Its first module (the pooling) has no parameters,
     which is what lets ``precompute`` cache pooled features."""
     return nn.Sequential(
         AdaptiveConcatPool2d(),
-        nn.BatchNorm1d(2 * n_features), nn.Dropout(ps / 2), nn.Linear(2 * n_features, hidden), nn.ReLU(inplace=True),
-        nn.BatchNorm1d(hidden), nn.Dropout(ps), nn.Linear(hidden, n_classes),
+        nn.BatchNorm1d(2 * n_features),
+        nn.Dropout(ps / 2),
+        nn.Linear(2 * n_features, hidden),
+        nn.ReLU(inplace=True),
+        nn.BatchNorm1d(hidden),
+        nn.Dropout(ps),
+        nn.Linear(hidden, n_classes),
     )
 
 
@@ -67,6 +89,7 @@ class ConvNet(nn.Module):
 @dataclass
 class LayerGroup:
     """A named set of modules that are frozen, unfrozen and given a learning rate together."""
+
     name: str
     modules: list[nn.Module]
 
@@ -90,6 +113,7 @@ class Arch:
     """How to build an architecture: a constructor taking ``weights=``, the name of its
     pretrained weights, a function splitting a ``ConvNet`` into layer groups, and the input
     normalisation (mean, std) its pretrained weights expect."""
+
     build: Callable[..., nn.Module]
     weights: str | None
     n_features: int
@@ -100,37 +124,79 @@ class Arch:
 
 def _resnet_body(model: nn.Module) -> nn.Sequential:
     """A torchvision ResNet without its average pooling and fully connected layer."""
-    return nn.Sequential(model.conv1, model.bn1, model.relu, model.maxpool,
-                         model.layer1, model.layer2, model.layer3, model.layer4)
+    return nn.Sequential(
+        model.conv1,
+        model.bn1,
+        model.relu,
+        model.maxpool,
+        model.layer1,
+        model.layer2,
+        model.layer3,
+        model.layer4,
+    )
 
 
 def _resnet_groups(net: ConvNet) -> list[LayerGroup]:
     b = net.body
-    return [LayerGroup("stem+layer1+layer2", list(b[:6])), LayerGroup("layer3+layer4", list(b[6:])),
-            LayerGroup("head", [net.head])]
+    return [
+        LayerGroup("stem+layer1+layer2", list(b[:6])),
+        LayerGroup("layer3+layer4", list(b[6:])),
+        LayerGroup("head", [net.head]),
+    ]
 
 
 def _torchvision(name: str) -> Callable[..., nn.Module]:
     def build(**kwargs):
         import torchvision
+
         return getattr(torchvision.models, name)(**kwargs)
+
     build.__name__ = name
     return build
 
 
 ARCHS: dict[str, Arch] = {
-    "resnet18": Arch(_torchvision("resnet18"), "ResNet18_Weights.IMAGENET1K_V1", 512, _resnet_groups, _resnet_body),
-    "resnet34": Arch(_torchvision("resnet34"), "ResNet34_Weights.IMAGENET1K_V1", 512, _resnet_groups, _resnet_body),
-    "resnet50": Arch(_torchvision("resnet50"), "ResNet50_Weights.IMAGENET1K_V2", 2048, _resnet_groups, _resnet_body),
-    "resnet101": Arch(_torchvision("resnet101"), "ResNet101_Weights.IMAGENET1K_V2", 2048, _resnet_groups,
-                      _resnet_body),
-    "resnext50_32x4d": Arch(_torchvision("resnext50_32x4d"), "ResNeXt50_32X4D_Weights.IMAGENET1K_V2", 2048,
-                            _resnet_groups, _resnet_body),
+    "resnet18": Arch(
+        _torchvision("resnet18"),
+        "ResNet18_Weights.IMAGENET1K_V1",
+        512,
+        _resnet_groups,
+        _resnet_body,
+    ),
+    "resnet34": Arch(
+        _torchvision("resnet34"),
+        "ResNet34_Weights.IMAGENET1K_V1",
+        512,
+        _resnet_groups,
+        _resnet_body,
+    ),
+    "resnet50": Arch(
+        _torchvision("resnet50"),
+        "ResNet50_Weights.IMAGENET1K_V2",
+        2048,
+        _resnet_groups,
+        _resnet_body,
+    ),
+    "resnet101": Arch(
+        _torchvision("resnet101"),
+        "ResNet101_Weights.IMAGENET1K_V2",
+        2048,
+        _resnet_groups,
+        _resnet_body,
+    ),
+    "resnext50_32x4d": Arch(
+        _torchvision("resnext50_32x4d"),
+        "ResNeXt50_32X4D_Weights.IMAGENET1K_V2",
+        2048,
+        _resnet_groups,
+        _resnet_body,
+    ),
 }
 
 
 def _tinyresnet(**kwargs) -> nn.Module:
     from coursekit.train.tinyresnet import tinyresnet
+
     return tinyresnet(**kwargs)
 
 
@@ -139,8 +205,14 @@ ARCHS["tinyresnet"] = Arch(_tinyresnet, "shipped", 256, _resnet_groups, _resnet_
 
 
 # A real ImageNet network whose weights install as a package (coursekit.train.efficientnet).
-ARCHS["efficientnet_lite0"] = Arch(efficientnet_lite0, "imagenet", 1280, efficientnet_lite0_groups,
-                                   efficientnet_lite0_body, EFFICIENTNET_LITE_STATS)
+ARCHS["efficientnet_lite0"] = Arch(
+    efficientnet_lite0,
+    "imagenet",
+    1280,
+    efficientnet_lite0_groups,
+    efficientnet_lite0_body,
+    EFFICIENTNET_LITE_STATS,
+)
 
 
 def input_stats(arch_name: str) -> tuple:
@@ -159,23 +231,29 @@ def _load_pretrained(arch_name: str, arch: Arch) -> nn.Module:
     torchvision's weight file is fetched first by coursekit's downloader (progress, resume, checks,
     ``COURSEKIT_MIRROR``); torchvision's weights API then reads it from its cache unchanged.
     """
-    if not arch.weights.count("."):          # not a torchvision weights enum: the arch loads its own
+    if not arch.weights.count("."):  # not a torchvision weights enum: the arch loads its own
         return arch.build(weights=arch.weights)
     weights = weights_enum(arch.weights)
     file = weights_file(weights.url)
     try:
         fetch_weights(arch.weights)
         return arch.build(weights=weights)
-    except (OSError, RuntimeError) as e:     # DownloadError is a RuntimeError; a cut file a RuntimeError too
+    except (
+        OSError,
+        RuntimeError,
+    ) as e:  # DownloadError is a RuntimeError; a cut file a RuntimeError too
         raise PretrainedWeightsError(
             f"could not load the pretrained weights of {arch_name} ({e}). They are the file {file.name}, "
             f"expected in {file.parent} (set TORCH_HOME to change where). With no network, copy that file "
             f"there from a machine that has it (`coursekit data --full all` fetches every lesson's), use "
             f"Learner.pretrained('tinyresnet', data) (weights ship with coursekit), or train from scratch "
-            f"with pretrained=False.") from e
+            f"with pretrained=False."
+        ) from e
 
 
-def create_convnet(arch_name: str, n_classes: int, pretrained: bool = True, ps: float = 0.5) -> tuple[ConvNet, list[LayerGroup]]:
+def create_convnet(
+    arch_name: str, n_classes: int, pretrained: bool = True, ps: float = 0.5
+) -> tuple[ConvNet, list[LayerGroup]]:
     """A ``ConvNet`` for ``n_classes`` on the body of ``arch_name``, and its layer groups."""
     if arch_name not in ARCHS:
         raise ValueError(f"unknown architecture {arch_name!r}; choose one of {sorted(ARCHS)}.")

@@ -8,6 +8,7 @@ from the first epoch, with how long it will take and how to switch, not find out
 first few batches, then prints one plain paragraph and carries on. ``Learner`` attaches one when it trains
 a network with torchvision's ImageNet weights on a CPU.
 """
+
 from __future__ import annotations
 
 import time
@@ -15,7 +16,7 @@ from typing import Any
 
 from coursekit.train.models import ARCHS
 
-__all__ = ["CpuNotice", "cpu_notice_text", "attach_cpu_notice"]
+__all__ = ["CpuNotice", "attach_cpu_notice", "cpu_notice_text"]
 
 # Once per process: a lesson builds several learners, and the advice does not change between them.
 _already_said: set[str] = set()
@@ -24,12 +25,21 @@ _already_said: set[str] = set()
 def cpu_notice_text(arch: str, seconds_per_epoch: float, n_batches: int) -> str:
     """The notice itself: what is happening, how long an epoch will take, how to switch to a GPU."""
     minutes = seconds_per_epoch / 60
-    how_long = f"about {minutes:.0f} minutes" if minutes >= 1.5 else (
-        f"about {round(seconds_per_epoch)} seconds" if seconds_per_epoch >= 1.5 else "about a second")
-    return (f"No GPU: {arch} is training on the CPU. One epoch ({n_batches} batches) will take {how_long} "
-            "here. In Google Colab, choose Runtime > Change runtime type > T4 GPU, then run the notebook "
-            "again from the top; elsewhere, run it on a machine with an NVIDIA GPU, or set SAMPLE = True "
-            "for the small offline version. Training carries on.")
+    how_long = (
+        f"about {minutes:.0f} minutes"
+        if minutes >= 1.5
+        else (
+            f"about {round(seconds_per_epoch)} seconds"
+            if seconds_per_epoch >= 1.5
+            else "about a second"
+        )
+    )
+    return (
+        f"No GPU: {arch} is training on the CPU. One epoch ({n_batches} batches) will take {how_long} "
+        "here. In Google Colab, choose Runtime > Change runtime type > T4 GPU, then run the notebook "
+        "again from the top; elsewhere, run it on a machine with an NVIDIA GPU, or set SAMPLE = True "
+        "for the small offline version. Training carries on."
+    )
 
 
 class CpuNotice:

@@ -10,6 +10,7 @@ runs it, the layer-groups panel prints its code line. So what a panel shows is w
 Learning rates are written as the course writes them (``spread_lrs``): one number for every layer
 group, one per group, or fastai v1's ``slice(hi)`` / ``slice(lo, hi)``.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,16 +20,23 @@ from functools import partial
 
 import numpy as np
 
-from coursekit.train.schedules import (Schedule, constant, cycle_starts, one_cycle,
-                                       one_cycle_momentum, sgdr)
+from coursekit.train.schedules import (
+    Schedule,
+    constant,
+    cycle_starts,
+    one_cycle,
+    one_cycle_momentum,
+    sgdr,
+)
 
-__all__ = ["FitPlan", "fit_plan", "one_cycle_plan", "spread_lrs", "lr_text"]
+__all__ = ["FitPlan", "fit_plan", "lr_text", "one_cycle_plan", "spread_lrs"]
 
 
 @dataclass(frozen=True)
 class FitPlan:
     """What one fit will do: ``schedule`` (the rate of every group at every step) and ``code``, the
     line of code that runs exactly this fit. ``cycle_save_name``: where SGDR snapshots go."""
+
     schedule: Schedule
     code: str
     cycle_save_name: str | None = None
@@ -62,7 +70,11 @@ def lr_text(lr: float) -> str:
 
 def _lrs_text(lrs) -> str:
     if isinstance(lrs, slice):
-        return f"slice({lr_text(lrs.start)}, {lr_text(lrs.stop)})" if lrs.start else f"slice({lr_text(lrs.stop)})"
+        return (
+            f"slice({lr_text(lrs.start)}, {lr_text(lrs.stop)})"
+            if lrs.start
+            else f"slice({lr_text(lrs.stop)})"
+        )
     if _is_number(lrs):
         return lr_text(float(lrs))
     return "[" + ", ".join(lr_text(float(x)) for x in np.asarray(lrs).ravel()) + "]"
@@ -84,7 +96,9 @@ def spread_lrs(lrs, n_groups: int) -> list[float]:
     [1e-05, 0.0001, 0.001]
     """
     if lrs is None:
-        raise ValueError("give a learning rate: learn.fit(1e-2, 3). Not sure which? Run learn.lr_find().")
+        raise ValueError(
+            "give a learning rate: learn.fit(1e-2, 3). Not sure which? Run learn.lr_find()."
+        )
     if isinstance(lrs, slice):
         if lrs.stop is None or lrs.step is not None:
             raise ValueError(f"{lrs!r}: write slice(hi) or slice(lo, hi), e.g. slice(1e-5, 1e-3).")
@@ -94,7 +108,9 @@ def spread_lrs(lrs, n_groups: int) -> list[float]:
         else:
             lo = float(lrs.start)
             if not 0 < lo <= hi:
-                raise ValueError(f"{lrs!r}: the first rate must be positive and at most the second.")
+                raise ValueError(
+                    f"{lrs!r}: the first rate must be positive and at most the second."
+                )
             ratio = (hi / lo) ** (1 / (n_groups - 1)) if n_groups > 1 else 1.0
             out = [lo * ratio**i for i in range(n_groups - 1)] + [hi]
     elif _is_number(lrs):
@@ -103,13 +119,19 @@ def spread_lrs(lrs, n_groups: int) -> list[float]:
         try:
             out = [float(x) for x in np.asarray(lrs, dtype=float).ravel()]
         except (TypeError, ValueError) as e:
-            raise ValueError(f"learning rates {lrs!r}: give a number, one per layer group, or a slice.") from e
+            raise ValueError(
+                f"learning rates {lrs!r}: give a number, one per layer group, or a slice."
+            ) from e
         if len(out) != n_groups:
-            raise ValueError(f"got {len(out)} learning rates for {n_groups} layer groups; give one number, "
-                             f"one per group, or a slice such as slice(1e-5, 1e-3).")
+            raise ValueError(
+                f"got {len(out)} learning rates for {n_groups} layer groups; give one number, "
+                f"one per group, or a slice such as slice(1e-5, 1e-3)."
+            )
     bad = [x for x in out if not (math.isfinite(x) and x > 0)]
     if bad:
-        raise ValueError(f"learning rate {bad[0]!r} in {lrs!r}: learning rates are positive finite numbers.")
+        raise ValueError(
+            f"learning rate {bad[0]!r} in {lrs!r}: learning rates are positive finite numbers."
+        )
     return out
 
 
@@ -118,8 +140,15 @@ def _scales(group_lrs: list[float]) -> tuple[float, tuple[float, ...]]:
     return top, tuple(lr / top for lr in group_lrs)
 
 
-def fit_plan(lrs, n_groups: int, steps_per_epoch: int, n_cycle: int = 1, cycle_len: float | None = None,
-             cycle_mult: float = 1, cycle_save_name: str | None = None) -> FitPlan:
+def fit_plan(
+    lrs,
+    n_groups: int,
+    steps_per_epoch: int,
+    n_cycle: int = 1,
+    cycle_len: float | None = None,
+    cycle_mult: float = 1,
+    cycle_save_name: str | None = None,
+) -> FitPlan:
     """The plan of ``learn.fit(lrs, n_cycle, cycle_len, cycle_mult)`` (fastai 0.7's ``fit``).
 
     ``cycle_len=None``: ``n_cycle`` epochs at constant rates. ``cycle_len`` given: SGDR, exactly
@@ -130,36 +159,71 @@ def fit_plan(lrs, n_groups: int, steps_per_epoch: int, n_cycle: int = 1, cycle_l
     top, scales = _scales(group_lrs)
     if cycle_len is None:
         if cycle_save_name:
-            raise ValueError(f"cycle_save_name={cycle_save_name!r} saves the weights at the end of each cycle, "
-                             "but this fit has no cycles: add cycle_len, e.g. learn.fit(1e-2, 3, cycle_len=1, "
-                             f"cycle_save_name={cycle_save_name!r}).")
+            raise ValueError(
+                f"cycle_save_name={cycle_save_name!r} saves the weights at the end of each cycle, "
+                "but this fit has no cycles: add cycle_len, e.g. learn.fit(1e-2, 3, cycle_len=1, "
+                f"cycle_save_name={cycle_save_name!r})."
+            )
         if not isinstance(n_cycle, numbers.Integral) or n_cycle < 1:
-            raise ValueError(f"n_cycle={n_cycle!r}: without cycle_len it is the number of epochs, a whole number >= 1.")
-        schedule = Schedule(partial(constant, lr=top), scales, n_cycle * steps_per_epoch, steps_per_epoch)
+            raise ValueError(
+                f"n_cycle={n_cycle!r}: without cycle_len it is the number of epochs, a whole number >= 1."
+            )
+        schedule = Schedule(
+            partial(constant, lr=top), scales, n_cycle * steps_per_epoch, steps_per_epoch
+        )
         return FitPlan(schedule, f"learn.fit({_lrs_text(lrs)}, {n_cycle})")
     ends = tuple(cycle_starts(n_cycle, cycle_len, cycle_mult, steps_per_epoch)[1:])
-    schedule = Schedule(partial(sgdr, lr_max=top, steps_per_epoch=steps_per_epoch, cycle_len=cycle_len,
-                                cycle_mult=cycle_mult, n_cycle=n_cycle), scales, ends[-1], steps_per_epoch, ends)
+    schedule = Schedule(
+        partial(
+            sgdr,
+            lr_max=top,
+            steps_per_epoch=steps_per_epoch,
+            cycle_len=cycle_len,
+            cycle_mult=cycle_mult,
+            n_cycle=n_cycle,
+        ),
+        scales,
+        ends[-1],
+        steps_per_epoch,
+        ends,
+    )
     mult = f", cycle_mult={cycle_mult:g}" if cycle_mult != 1 else ""
     save = f", cycle_save_name={cycle_save_name!r}" if cycle_save_name else ""
-    return FitPlan(schedule, f"learn.fit({_lrs_text(lrs)}, {n_cycle}, cycle_len={cycle_len:g}{mult}{save})",
-                   cycle_save_name)
+    return FitPlan(
+        schedule,
+        f"learn.fit({_lrs_text(lrs)}, {n_cycle}, cycle_len={cycle_len:g}{mult}{save})",
+        cycle_save_name,
+    )
 
 
-def one_cycle_plan(lr_max, n_groups: int, steps_per_epoch: int, n_epochs: float, pct_start: float = 0.3,
-                   div: float = 25.0) -> FitPlan:
+def one_cycle_plan(
+    lr_max,
+    n_groups: int,
+    steps_per_epoch: int,
+    n_epochs: float,
+    pct_start: float = 0.3,
+    div: float = 25.0,
+) -> FitPlan:
     """The plan of ``learn.fit_one_cycle(n_epochs, lr_max)`` (fastai v1, lesson 1 of 2019): the rate
     rises for ``pct_start`` of the steps, then falls; the momentum moves the other way."""
     if not n_epochs > 0:
-        raise ValueError(f"n_epochs={n_epochs!r}: train for a positive number of epochs, e.g. fit_one_cycle(4).")
+        raise ValueError(
+            f"n_epochs={n_epochs!r}: train for a positive number of epochs, e.g. fit_one_cycle(4)."
+        )
     if not 0 <= pct_start < 1:
-        raise ValueError(f"pct_start={pct_start!r}: the share of steps spent warming up, from 0 to below 1.")
+        raise ValueError(
+            f"pct_start={pct_start!r}: the share of steps spent warming up, from 0 to below 1."
+        )
     top, scales = _scales(spread_lrs(lr_max, n_groups))
     total = max(1, math.floor(round(n_epochs * steps_per_epoch, 9) + 0.5))
-    schedule = Schedule(partial(one_cycle, total_steps=total, lr_max=top, pct_start=pct_start, div=div), scales,
-                        total, steps_per_epoch,
-                        momentum_at=partial(one_cycle_momentum, total_steps=total, pct_start=pct_start))
-    extra = (f", pct_start={pct_start:g}" if pct_start != 0.3 else "") + (f", div={div:g}" if div != 25 else "")
+    schedule = Schedule(
+        partial(one_cycle, total_steps=total, lr_max=top, pct_start=pct_start, div=div),
+        scales,
+        total,
+        steps_per_epoch,
+        momentum_at=partial(one_cycle_momentum, total_steps=total, pct_start=pct_start),
+    )
+    extra = (f", pct_start={pct_start:g}" if pct_start != 0.3 else "") + (
+        f", div={div:g}" if div != 25 else ""
+    )
     return FitPlan(schedule, f"learn.fit_one_cycle({n_epochs:g}, {_lrs_text(lr_max)}{extra})")
-
-

@@ -17,6 +17,7 @@ looks at the compute capability. Nothing here touches CUDA until ``Precision.for
 called, so a learner built before a multi-process launcher starts leaves CUDA uninitialised.
 Used by ``Learner`` (lesson 1 onwards): ``learn.precision``.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -24,9 +25,9 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["choose_precision", "Precision", "make_grad_scaler"]
+__all__ = ["Precision", "choose_precision", "make_grad_scaler"]
 
-BF16_CAPABILITY = (8, 0)        # Ampere and newer: bfloat16 tensor cores
+BF16_CAPABILITY = (8, 0)  # Ampere and newer: bfloat16 tensor cores
 
 
 def choose_precision(device: torch.device | str, capability: tuple[int, int] | None = None) -> str:
@@ -44,8 +45,10 @@ def choose_precision(device: torch.device | str, capability: tuple[int, int] | N
     if torch.device(device).type != "cuda":
         return "fp32"
     if capability is None:
-        raise ValueError(f"choose_precision({str(device)!r}) needs the GPU's compute capability, "
-                         "e.g. torch.cuda.get_device_capability().")
+        raise ValueError(
+            f"choose_precision({str(device)!r}) needs the GPU's compute capability, "
+            "e.g. torch.cuda.get_device_capability()."
+        )
     return "bf16" if tuple(capability) >= BF16_CAPABILITY else "fp16"
 
 
@@ -53,7 +56,7 @@ def _native_bf16(device: torch.device) -> bool:
     """torch's own answer, without emulation where this torch can say so (torch >= 2.4)."""
     if "including_emulation" in inspect.signature(torch.cuda.is_bf16_supported).parameters:
         return torch.cuda.is_bf16_supported(including_emulation=False)
-    return True     # older torch: the compute capability has already decided
+    return True  # older torch: the compute capability has already decided
 
 
 def make_grad_scaler(enabled: bool):
@@ -77,7 +80,7 @@ class Precision:
     scaler: object
 
     @classmethod
-    def for_device(cls, device: torch.device) -> "Precision":
+    def for_device(cls, device: torch.device) -> Precision:
         """Asks the GPU (the first CUDA call a learner makes) and decides."""
         capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
         name = choose_precision(device, capability)

@@ -8,6 +8,7 @@ the head on them: an epoch then costs a few matrix multiplications per image.
 Activations live in memory up to ``max_bytes``, otherwise in a memory-mapped file in
 ``$COURSEKIT_HOME/precompute`` that is deleted when the cache is dropped.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -40,7 +41,7 @@ class FeatureCache:
     def _compute(self, learn, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         data = learn.data
         ds = getattr(data, f"{split}_ds")
-        if split == "train":            # the plain views: the same transform as validation
+        if split == "train":  # the plain views: the same transform as validation
             ds = ds.with_transform(data.valid_ds.transform)
         loader = data.loader(ds, bs=data.bs * 2)
         model = learn.model
@@ -54,7 +55,7 @@ class FeatureCache:
                     feats = model.features(learn.to_device(xb)).float().cpu().numpy()
                 if out is None:
                     out = self._allocate((len(ds), feats.shape[1]))
-                out[row:row + len(feats)] = feats
+                out[row : row + len(feats)] = feats
                 row += len(feats)
                 bar.update(1)
         finally:
@@ -74,8 +75,12 @@ class FeatureCache:
     def loader(self, learn, split: str, shuffle: bool = False) -> DataLoader:
         feats, targets = self.get(learn, split)
         bs = learn.data.bs if shuffle else learn.data.bs * 2
-        return DataLoader(TensorDataset(feats, targets), batch_size=bs, shuffle=shuffle,
-                          drop_last=shuffle and len(feats) > bs)
+        return DataLoader(
+            TensorDataset(feats, targets),
+            batch_size=bs,
+            shuffle=shuffle,
+            drop_last=shuffle and len(feats) > bs,
+        )
 
     def clear(self) -> None:
         """Forget every cached activation and delete the memory-mapped files."""

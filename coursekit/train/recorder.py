@@ -3,6 +3,7 @@
 ``learn.recorder`` holds, per batch, the learning rate of every layer group and the training
 loss; per epoch, a row of the epoch table. Panels read it live; ``plot_losses`` draws it.
 """
+
 from __future__ import annotations
 
 import math
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 
 from coursekit.progress import in_notebook
 
-__all__ = ["Recorder", "EpochTable", "SmoothedLoss", "smooth", "epoch_table_html"]
+__all__ = ["EpochTable", "Recorder", "SmoothedLoss", "epoch_table_html", "smooth"]
 
 
 class SmoothedLoss:
@@ -38,15 +39,16 @@ def smooth(losses: list[float], beta: float = 0.98) -> list[float]:
 @dataclass(repr=False)
 class Recorder:
     """Per-batch learning rates (one list per layer group) and losses, and the epoch table rows."""
+
     lrs: list[list[float]] = field(default_factory=list)
     losses: list[float] = field(default_factory=list)
     momentums: list[float] = field(default_factory=list)
     rows: list[dict] = field(default_factory=list)
-    iteration: int = 0              # batches done in the current fit
-    n_iterations: int = 0           # batches planned for the current fit
+    iteration: int = 0  # batches done in the current fit
+    n_iterations: int = 0  # batches planned for the current fit
     epoch: int = 0
     n_epochs: int = 0
-    stopped: str | None = None      # why the last fit ended early, if it did
+    stopped: str | None = None  # why the last fit ended early, if it did
     error: BaseException | None = None  # the exception that ended the last fit, if any
 
     def begin_fit(self, n_epochs: int, n_iterations: int) -> None:
@@ -77,6 +79,7 @@ class Recorder:
     def plot_losses(self, ax=None):
         """Training loss per batch (smoothed) and validation loss per epoch; returns the figure."""
         from matplotlib.figure import Figure
+
         fig = None
         if ax is None:
             fig = Figure(figsize=(6, 4))
@@ -85,7 +88,12 @@ class Recorder:
         ax.plot(self.smooth_losses, label="train (smoothed)")
         if self.rows:
             per_epoch = max(1, len(self.losses) // max(1, len(self.rows)))
-            ax.plot([per_epoch * (i + 1) - 1 for i in range(len(self.rows))], self.val_losses, "o-", label="valid")
+            ax.plot(
+                [per_epoch * (i + 1) - 1 for i in range(len(self.rows))],
+                self.val_losses,
+                "o-",
+                label="valid",
+            )
         ax.set_xlabel("batch")
         ax.set_ylabel("loss")
         ax.legend()
@@ -94,6 +102,7 @@ class Recorder:
     def plot_lr(self, ax=None):
         """The learning rate of each layer group at every batch of the last fit."""
         from matplotlib.figure import Figure
+
         fig = None
         if ax is None:
             fig = Figure(figsize=(6, 3))
@@ -115,7 +124,9 @@ def _fmt(value) -> str:
 def epoch_table_html(columns: list[str], rows: list[dict]) -> str:
     """The epoch table as HTML (the notebook's table, and the training monitor's)."""
     head = "".join(f"<th>{c}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{_fmt(r.get(c, ''))}</td>" for c in columns) + "</tr>" for r in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_fmt(r.get(c, ''))}</td>" for c in columns) + "</tr>" for r in rows
+    )
     return f"<table class='coursekit-epochs'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -130,6 +141,7 @@ class EpochTable:
             return
         if in_notebook():
             from IPython.display import HTML, display
+
             self.handle = display(HTML(self._html()), display_id=True)
         else:
             print("  ".join(f"{c:>10}" for c in columns), file=sys.stdout, flush=True)
@@ -143,6 +155,11 @@ class EpochTable:
             return
         if self.handle is not None:
             from IPython.display import HTML
+
             self.handle.update(HTML(self._html()))
         else:
-            print("  ".join(f"{_fmt(row.get(c, '')):>10}" for c in self.columns), file=sys.stdout, flush=True)
+            print(
+                "  ".join(f"{_fmt(row.get(c, '')):>10}" for c in self.columns),
+                file=sys.stdout,
+                flush=True,
+            )

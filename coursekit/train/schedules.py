@@ -9,14 +9,27 @@ comprehension::
 
 There is no hidden warm-up anywhere: ``one_cycle``'s warm-up is its explicit ``pct_start``.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
-__all__ = ["Schedule", "differential_lrs", "constant", "sgdr", "cosine_anneal", "cycle_lengths", "n_epochs_for_cycles",
-           "one_cycle", "one_cycle_momentum", "exp_ramp", "cycle_starts", "check_cycles"]
+__all__ = [
+    "Schedule",
+    "check_cycles",
+    "constant",
+    "cosine_anneal",
+    "cycle_lengths",
+    "cycle_starts",
+    "differential_lrs",
+    "exp_ramp",
+    "n_epochs_for_cycles",
+    "one_cycle",
+    "one_cycle_momentum",
+    "sgdr",
+]
 
 
 def constant(step: int, lr: float) -> float:
@@ -57,16 +70,27 @@ def _round_half_up(x: float) -> int:
 
 def check_cycles(n_cycle: int, cycle_len: float, cycle_mult: float = 1) -> None:
     """Raise a ValueError naming the bad value and its fix, for cycles that cannot be trained."""
-    if not (isinstance(n_cycle, int) or getattr(n_cycle, "is_integer", lambda: False)()) or n_cycle < 1:
-        raise ValueError(f"n_cycle={n_cycle!r}: give a whole number of cycles (or epochs), 1 or more.")
+    if (
+        not (isinstance(n_cycle, int) or getattr(n_cycle, "is_integer", lambda: False)())
+        or n_cycle < 1
+    ):
+        raise ValueError(
+            f"n_cycle={n_cycle!r}: give a whole number of cycles (or epochs), 1 or more."
+        )
     if not cycle_len > 0:
-        raise ValueError(f"cycle_len={cycle_len!r}: a cycle lasts a positive number of epochs, e.g. cycle_len=1.")
+        raise ValueError(
+            f"cycle_len={cycle_len!r}: a cycle lasts a positive number of epochs, e.g. cycle_len=1."
+        )
     if not cycle_mult >= 1:
-        raise ValueError(f"cycle_mult={cycle_mult!r}: cycles may only grow (cycle_mult=1 keeps them equal, "
-                         "2 doubles each); a cycle_mult below 1 would shrink them towards zero.")
+        raise ValueError(
+            f"cycle_mult={cycle_mult!r}: cycles may only grow (cycle_mult=1 keeps them equal, "
+            "2 doubles each); a cycle_mult below 1 would shrink them towards zero."
+        )
 
 
-def cycle_starts(n_cycle: int, cycle_len: float, cycle_mult: float, steps_per_epoch: int) -> list[int]:
+def cycle_starts(
+    n_cycle: int, cycle_len: float, cycle_mult: float, steps_per_epoch: int
+) -> list[int]:
     """The step at which each of the ``n_cycle`` cycles starts, plus the total number of steps last.
 
     Cycle ends are rounded to whole steps (halves upwards), so ``cycle_len`` may be a fraction of
@@ -78,13 +102,22 @@ def cycle_starts(n_cycle: int, cycle_len: float, cycle_mult: float, steps_per_ep
         total += length
         starts.append(_round_half_up(total * steps_per_epoch))
         if starts[-1] == starts[-2]:
-            raise ValueError(f"cycle_len={cycle_len!r} is shorter than one batch ({steps_per_epoch} batches "
-                             f"per epoch): give a cycle_len of at least {1 / steps_per_epoch:.2g}.")
+            raise ValueError(
+                f"cycle_len={cycle_len!r} is shorter than one batch ({steps_per_epoch} batches "
+                f"per epoch): give a cycle_len of at least {1 / steps_per_epoch:.2g}."
+            )
     return starts
 
 
-def sgdr(step: int, lr_max: float, steps_per_epoch: int, cycle_len: float = 1, cycle_mult: float = 1,
-         lr_min: float = 0.0, n_cycle: int | None = None) -> float:
+def sgdr(
+    step: int,
+    lr_max: float,
+    steps_per_epoch: int,
+    cycle_len: float = 1,
+    cycle_mult: float = 1,
+    lr_min: float = 0.0,
+    n_cycle: int | None = None,
+) -> float:
     """SGDR (stochastic gradient descent with warm restarts): cosine annealing from ``lr_max`` to
     ``lr_min`` over each cycle, then back to ``lr_max``. Cycle ``i`` lasts
     ``cycle_len * cycle_mult**i`` epochs (``learn.fit(lr, 3, cycle_len=1, cycle_mult=2)``: 1, 2, 4),
@@ -94,7 +127,7 @@ def sgdr(step: int, lr_max: float, steps_per_epoch: int, cycle_len: float = 1, c
     Matches ``torch.optim.lr_scheduler.CosineAnnealingWarmRestarts`` stepped once per batch
     (where torch's ``T_0 = cycle_len * steps_per_epoch`` is a whole number of steps).
     """
-    if n_cycle is None:     # enough cycles to cover ``step``: each is at least one step long
+    if n_cycle is None:  # enough cycles to cover ``step``: each is at least one step long
         n_cycle = 1
         while cycle_starts(n_cycle, cycle_len, cycle_mult, steps_per_epoch)[-1] <= step:
             n_cycle += 1
@@ -105,8 +138,14 @@ def sgdr(step: int, lr_max: float, steps_per_epoch: int, cycle_len: float = 1, c
     return cosine_anneal((step - starts[i]) / (starts[i + 1] - starts[i]), lr_max, lr_min)
 
 
-def one_cycle(step: int, total_steps: int, lr_max: float, pct_start: float = 0.25, div: float = 25.0,
-              final_div: float = 1e4) -> float:
+def one_cycle(
+    step: int,
+    total_steps: int,
+    lr_max: float,
+    pct_start: float = 0.25,
+    div: float = 25.0,
+    final_div: float = 1e4,
+) -> float:
     """The one-cycle policy: warm up from ``lr_max/div`` to ``lr_max`` over the first ``pct_start``
     of the steps, then cosine-anneal down to ``lr_max/div/final_div`` (``learn.fit_one_cycle``).
 
@@ -131,8 +170,13 @@ def _one_cycle_phase(step: int, total_steps: int, pct_start: float) -> tuple[boo
     return False, (step - warm_end) / anneal_len if anneal_len > 0 else 1.0
 
 
-def one_cycle_momentum(step: int, total_steps: int, pct_start: float = 0.25, mom_max: float = 0.95,
-                       mom_min: float = 0.85) -> float:
+def one_cycle_momentum(
+    step: int,
+    total_steps: int,
+    pct_start: float = 0.25,
+    mom_max: float = 0.95,
+    mom_min: float = 0.85,
+) -> float:
     """Momentum under one-cycle moves the other way: down while the learning rate rises, then up."""
     warming, pct = _one_cycle_phase(step, total_steps, pct_start)
     return cosine_anneal(pct, mom_max, mom_min) if warming else cosine_anneal(pct, mom_min, mom_max)
@@ -161,11 +205,12 @@ class Schedule:
     Made by the planners in ``coursekit.train.plan``; ``Learner.fit`` and the panels use the same
     object, so what a panel draws is what the fit does.
     """
-    lr_at: Callable[[int], float]               # the top group's learning rate at a step
-    scales: tuple[float, ...]                   # each group's rate as a fraction of the top one
-    total_steps: int                            # the fit trains exactly this many batches
+
+    lr_at: Callable[[int], float]  # the top group's learning rate at a step
+    scales: tuple[float, ...]  # each group's rate as a fraction of the top one
+    total_steps: int  # the fit trains exactly this many batches
     steps_per_epoch: int
-    cycle_ends: tuple[int, ...] = ()            # steps at which SGDR cycles end
+    cycle_ends: tuple[int, ...] = ()  # steps at which SGDR cycles end
     momentum_at: Callable[[int], float] | None = None
 
     @property

@@ -11,6 +11,7 @@ Several GPUs (one process each, DistributedDataParallel underneath; ``--bs`` is 
 
 Every process runs this same script; ``coursekit.train.distributed`` makes them one fit.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,53 +23,84 @@ __all__ = ["add_arguments", "run"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``train`` sub-command's options."""
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--sample", choices=["pets", "dogscats", "dogbreeds", "planet"],
-                        help="a sample set, made offline (as the lessons' sample mode)")
-    source.add_argument("--folder", type=Path, help="a folder with train/<class>/ and valid/<class>/ images")
-    source.add_argument("--images", type=Path, help="a folder of images labelled by --pat on their names")
-    parser.add_argument("--pat", default=r"([^/]+)_\d+\.jpg$", help="with --images: the label is its first group")
+    source.add_argument(
+        "--sample",
+        choices=["pets", "dogscats", "dogbreeds", "planet"],
+        help="a sample set, made offline (as the lessons' sample mode)",
+    )
+    source.add_argument(
+        "--folder", type=Path, help="a folder with train/<class>/ and valid/<class>/ images"
+    )
+    source.add_argument(
+        "--images", type=Path, help="a folder of images labelled by --pat on their names"
+    )
+    parser.add_argument(
+        "--pat", default=r"([^/]+)_\d+\.jpg$", help="with --images: the label is its first group"
+    )
     parser.add_argument("--arch", default="resnet34")
-    parser.add_argument("--no-pretrained", action="store_true", help="random weights: download nothing")
+    parser.add_argument(
+        "--no-pretrained", action="store_true", help="random weights: download nothing"
+    )
     parser.add_argument("--size", type=int, default=224)
-    parser.add_argument("--bs", type=int, default=64, help="the global batch, split over the processes")
+    parser.add_argument(
+        "--bs", type=int, default=64, help="the global batch, split over the processes"
+    )
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--lr", type=float, default=1e-3, help="the one-cycle policy's highest learning rate")
-    parser.add_argument("--unfreeze", action="store_true", help="train every layer group, not only the head")
+    parser.add_argument(
+        "--lr", type=float, default=1e-3, help="the one-cycle policy's highest learning rate"
+    )
+    parser.add_argument(
+        "--unfreeze", action="store_true", help="train every layer group, not only the head"
+    )
     parser.add_argument("--compile", action="store_true", help="torch.compile the model")
-    parser.add_argument("--cpu", action="store_true", help="train on the CPU even when there is a GPU")
-    parser.add_argument("--workers", type=int, default=None, help="loader worker processes per process")
-    parser.add_argument("--save", default=None, help="save the weights as models/<name>.pth (main process)")
+    parser.add_argument(
+        "--cpu", action="store_true", help="train on the CPU even when there is a GPU"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="loader worker processes per process"
+    )
+    parser.add_argument(
+        "--save", default=None, help="save the weights as models/<name>.pth (main process)"
+    )
 
 
 def _data(args):
     import coursekit as ck
+
     opts = dict(size=args.size, bs=args.bs, num_workers=args.workers)
     if args.sample:
         from coursekit.demo import sample_data
+
         return sample_data(args.sample, **opts)
     if args.folder:
         return ck.ImageData.from_folder(args.folder, aug=ck.side_on, max_zoom=1.1, **opts)
-    return ck.ImageData.from_name_re(args.images, pat=args.pat, aug=ck.side_on, max_zoom=1.1, **opts)
+    return ck.ImageData.from_name_re(
+        args.images, pat=args.pat, aug=ck.side_on, max_zoom=1.1, **opts
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Build the data and the learner in this process, fit with the one-cycle policy, save."""
-    import coursekit as ck
     from accelerate import PartialState
+
+    import coursekit as ck
     from coursekit.train.distributed import distribute
 
     state = PartialState(cpu=args.cpu)
-    with state.main_process_first():         # the first process makes sample sets and caches alone
+    with state.main_process_first():  # the first process makes sample sets and caches alone
         data = _data(args)
     metrics = [ck.accuracy_thresh] if data.is_multilabel else [ck.accuracy]
-    learn = ck.Learner.pretrained(args.arch, data, pretrained=not args.no_pretrained, metrics=metrics,
-                                  compile=args.compile)
+    learn = ck.Learner.pretrained(
+        args.arch, data, pretrained=not args.no_pretrained, metrics=metrics, compile=args.compile
+    )
     if args.unfreeze:
         learn.unfreeze()
     learn = distribute(learn, cpu=args.cpu)
     if learn.is_main:
-        print(f"{data!r}; {learn.accelerator.num_processes} process(es) on {learn.accelerator.device.type}, "
-              f"{args.bs // learn.accelerator.num_processes} images each per step")
+        print(
+            f"{data!r}; {learn.accelerator.num_processes} process(es) on {learn.accelerator.device.type}, "
+            f"{args.bs // learn.accelerator.num_processes} images each per step"
+        )
     learn.fit_one_cycle(args.epochs, args.lr)
     if args.save:
         path = learn.save(args.save)

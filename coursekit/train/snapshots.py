@@ -6,6 +6,7 @@ averages exactly the files of that list, so the snapshots of an older fit with m
 never averaged in: a new fit with the same name first deletes the files the old list names
 (coursekit wrote them) and starts a new list.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ import os
 import uuid
 from pathlib import Path
 
-__all__ = ["manifest_path", "begin_snapshots", "save_snapshot", "snapshot_names"]
+__all__ = ["begin_snapshots", "manifest_path", "save_snapshot", "snapshot_names"]
 
 
 def manifest_path(models_dir: Path, name: str) -> Path:
@@ -35,12 +36,16 @@ def snapshot_names(models_dir: Path, name: str) -> list[str]:
     """The snapshots (``save``/``load`` names) written by the last fit with ``cycle_save_name=name``."""
     path = manifest_path(models_dir, name)
     if not path.exists():
-        raise FileNotFoundError(f"no snapshots named {name!r} in {models_dir} (no {path.name}): fit with "
-                                f"cycle_len and cycle_save_name={name!r} first.")
+        raise FileNotFoundError(
+            f"no snapshots named {name!r} in {models_dir} (no {path.name}): fit with "
+            f"cycle_len and cycle_save_name={name!r} first."
+        )
     try:
         return list(json.loads(path.read_text())["snapshots"])
     except (ValueError, KeyError, TypeError) as e:
-        raise ValueError(f"{path} is damaged ({e}); fit again with cycle_save_name={name!r}.") from e
+        raise ValueError(
+            f"{path} is damaged ({e}); fit again with cycle_save_name={name!r}."
+        ) from e
 
 
 def begin_snapshots(models_dir: Path, name: str) -> None:

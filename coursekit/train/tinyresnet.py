@@ -9,6 +9,7 @@ geometric objects (``coursekit.data.corpus``) that share no class with the lesso
 
     learn = Learner.pretrained('tinyresnet', data)      # works with no network
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,7 +19,7 @@ import torch
 from torch import nn
 from torchvision.models.resnet import BasicBlock
 
-__all__ = ["TinyResNet", "tinyresnet", "WEIGHTS_FILE", "WEIGHTS_SHA256", "load_tinyresnet_weights"]
+__all__ = ["WEIGHTS_FILE", "WEIGHTS_SHA256", "TinyResNet", "load_tinyresnet_weights", "tinyresnet"]
 
 WEIGHTS_FILE = Path(__file__).resolve().parents[1] / "weights" / "tinyresnet.pth"
 # Written by tools/pretrain_backbone.py; loading refuses a file whose hash differs.
@@ -28,7 +29,9 @@ WEIGHTS_SHA256 = "6fe5b6dddadfaa68d1aa06b4f1c82f1944f2763440fe39a95ce9844d082c50
 def _layer(inplanes: int, planes: int, stride: int) -> nn.Sequential:
     downsample = None
     if stride != 1 or inplanes != planes:
-        downsample = nn.Sequential(nn.Conv2d(inplanes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+        downsample = nn.Sequential(
+            nn.Conv2d(inplanes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes)
+        )
     return nn.Sequential(BasicBlock(inplanes, planes, stride, downsample))
 
 
@@ -58,22 +61,31 @@ class TinyResNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
-def load_tinyresnet_weights(model: TinyResNet, path: Path = WEIGHTS_FILE, sha256: str = WEIGHTS_SHA256) -> None:
+def load_tinyresnet_weights(
+    model: TinyResNet, path: Path = WEIGHTS_FILE, sha256: str = WEIGHTS_SHA256
+) -> None:
     """Load the shipped body weights into ``model`` after checking the file's SHA-256."""
     from coursekit.train.models import PretrainedWeightsError
+
     if not path.exists():
         raise PretrainedWeightsError(
             f"the tinyresnet weights file {path} is missing. Reinstall coursekit, or rebuild it with "
-            f"`python tools/pretrain_backbone.py`; or use pretrained=False.")
+            f"`python tools/pretrain_backbone.py`; or use pretrained=False."
+        )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != sha256:
         raise PretrainedWeightsError(
             f"the tinyresnet weights file {path} has been altered: its SHA-256 is {digest}, expected {sha256}. "
-            f"Reinstall coursekit, or rebuild it with `python tools/pretrain_backbone.py`.")
+            f"Reinstall coursekit, or rebuild it with `python tools/pretrain_backbone.py`."
+        )
     state = torch.load(path, map_location="cpu", weights_only=True)
-    missing, unexpected = model.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
+    missing, unexpected = model.load_state_dict(
+        {k: v.float() for k, v in state.items()}, strict=False
+    )
     if unexpected or any(not k.startswith("fc.") for k in missing):
-        raise PretrainedWeightsError(f"{path} does not fit TinyResNet (missing {missing}, unexpected {unexpected}).")
+        raise PretrainedWeightsError(
+            f"{path} does not fit TinyResNet (missing {missing}, unexpected {unexpected})."
+        )
 
 
 def tinyresnet(weights: str | None = None, num_classes: int = 48) -> TinyResNet:

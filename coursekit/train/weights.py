@@ -8,6 +8,7 @@ of its URL (``resnet34-b627a593.pth``); the 8 hex digits are the start of the fi
     path, fetched = fetch_weights('ResNet34_Weights.IMAGENET1K_V1')
     model = torchvision.models.resnet34(weights='IMAGENET1K_V1')     # reads that file
 """
+
 from __future__ import annotations
 
 import os
@@ -18,12 +19,13 @@ import torch
 
 from coursekit.data.download import Archive, download_url
 
-__all__ = ["weights_enum", "weights_file", "fetch_weights"]
+__all__ = ["fetch_weights", "weights_enum", "weights_file"]
 
 
 def weights_enum(spec: str) -> Any:
     """torchvision's weights enum member from its name, e.g. ``'ResNet34_Weights.IMAGENET1K_V1'``."""
     import torchvision
+
     enum_name, member = spec.split(".")
     return getattr(getattr(torchvision.models, enum_name), member)
 
@@ -40,6 +42,8 @@ def fetch_weights(spec: str) -> tuple[Path, bool]:
     path = weights_file(url)
     if path.is_file():
         return path, False
-    prefix = os.path.basename(url).rsplit("-", 1)[-1].split(".")[0]   # torch.hub: the SHA-256's first hex digits
+    prefix = (
+        os.path.basename(url).rsplit("-", 1)[-1].split(".")[0]
+    )  # torch.hub: the SHA-256's first hex digits
     download_url(Archive(url, checksum=f"sha256-prefix:{prefix}"), path)
     return path, True

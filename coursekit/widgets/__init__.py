@@ -9,6 +9,7 @@
 Every panel is an ipywidgets box built without ``display()`` (show it by making it a cell's
 last expression), works on ipywidgets 7.7 and 8, and has ``figure()`` for a static picture.
 """
+
 from coursekit.explore.conv_explorer import ConvExplorer
 from coursekit.explore.maxpool_explorer import MaxPoolExplorer
 from coursekit.widgets.cleaner_panel import CleanerPanel
@@ -20,5 +21,15 @@ from coursekit.widgets.predict_panel import PredictPanel
 from coursekit.widgets.schedule_panel import SchedulePanel
 from coursekit.widgets.training_monitor import TrainingMonitor
 
-__all__ = ["ConvExplorer", "MaxPoolExplorer", "enable_colab_widgets", "ResultsGallery", "LayerGroupsPanel", "LRFinderPanel", "SchedulePanel",
-           "TrainingMonitor", "PredictPanel", "CleanerPanel"]
+__all__ = [
+    "CleanerPanel",
+    "ConvExplorer",
+    "LRFinderPanel",
+    "LayerGroupsPanel",
+    "MaxPoolExplorer",
+    "PredictPanel",
+    "ResultsGallery",
+    "SchedulePanel",
+    "TrainingMonitor",
+    "enable_colab_widgets",
+]

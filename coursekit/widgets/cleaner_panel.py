@@ -10,6 +10,7 @@ delete, or another class. 'apply' hands the choices to ``coursekit.data.cleaning
 which moves deleted files to ``.trash/`` (never unlinks), moves or relabels the rest and logs it;
 'undo' puts the last apply back. The panel only collects choices and shows what happened.
 """
+
 from __future__ import annotations
 
 import html
@@ -22,7 +23,7 @@ from coursekit.data.cleaning import DELETE, DataCleaner
 from coursekit.train.interpret import Interpretation
 from coursekit.widgets.thumbnails import Thumbnails
 
-__all__ = ["CleanerPanel", "KEEP", "DELETE_CHOICE"]
+__all__ = ["DELETE_CHOICE", "KEEP", "CleanerPanel"]
 
 KEEP, DELETE_CHOICE = "keep", "delete"
 
@@ -42,33 +43,51 @@ class CleanerPanel(widgets.VBox):
     ``choices`` maps image path -> 'delete' or a class name for every image not kept.
     """
 
-    def __init__(self, interp: Interpretation | dict, root=None, csv=None, suffix: str = "",
-                 n: int = 12, columns: int = 4, thumb_size: int = 112):
+    def __init__(
+        self,
+        interp: Interpretation | dict,
+        root=None,
+        csv=None,
+        suffix: str = "",
+        n: int = 12,
+        columns: int = 4,
+        thumb_size: int = 112,
+    ):
         self.interps = interp if isinstance(interp, dict) else {"valid": interp}
         csv = Path(csv) if csv is not None else None
         self.cleaner = DataCleaner(root or _default_root(self.interps, csv), csv=csv, suffix=suffix)
         self.classes = list(next(iter(self.interps.values())).classes)
         self.choices: dict[Path, str] = {}
-        self.gone: set[Path] = set()          # images applied (moved or relabelled), until undone
+        self.gone: set[Path] = set()  # images applied (moved or relabelled), until undone
         self.applied: dict[str, set[Path]] = {}
         self.last = None
         self.thumbnails, self.columns = Thumbnails(thumb_size), columns
         self.split = widgets.Dropdown(options=list(self.interps), description="split")
         self.cls = widgets.Dropdown(options=self.classes, description="class")
         self.count = widgets.IntSlider(value=n, min=1, max=64, description="images")
-        self.apply_button = widgets.Button(description="apply", button_style="warning",
-                                           tooltip="delete (to .trash/) and relabel the chosen images")
+        self.apply_button = widgets.Button(
+            description="apply",
+            button_style="warning",
+            tooltip="delete (to .trash/) and relabel the chosen images",
+        )
         self.undo_button = widgets.Button(description="undo", tooltip="put the last apply back")
         self.status = widgets.HTML()
-        self.grid = widgets.GridBox(layout=widgets.Layout(grid_template_columns=f"repeat({columns}, 1fr)",
-                                                          grid_gap="6px"))
+        self.grid = widgets.GridBox(
+            layout=widgets.Layout(grid_template_columns=f"repeat({columns}, 1fr)", grid_gap="6px")
+        )
         self.menus: dict[Path, widgets.Dropdown] = {}
         for control in (self.split, self.cls, self.count):
             control.observe(lambda _: self.refresh(), names="value")
         self.apply_button.on_click(lambda _: self.apply())
         self.undo_button.on_click(lambda _: self.undo())
-        super().__init__([widgets.HBox([self.split, self.cls, self.count]),
-                          widgets.HBox([self.apply_button, self.undo_button]), self.status, self.grid])
+        super().__init__(
+            [
+                widgets.HBox([self.split, self.cls, self.count]),
+                widgets.HBox([self.apply_button, self.undo_button]),
+                self.status,
+                self.grid,
+            ]
+        )
         self.refresh()
 
     # ------------------------------------------------------------------------- what to show
@@ -76,7 +95,9 @@ class CleanerPanel(widgets.VBox):
         """Indices (into the split's Interpretation) of the shown images: the class's, by loss."""
         interp = self.interps[self.split.value]
         mask = interp.has_class(interp.class_index(self.cls.value))
-        idxs = [int(i) for i in mask.nonzero().flatten() if Path(interp.paths[int(i)]) not in self.gone]
+        idxs = [
+            int(i) for i in mask.nonzero().flatten() if Path(interp.paths[int(i)]) not in self.gone
+        ]
         return sorted(idxs, key=lambda i: -float(interp.losses[i]))[: self.count.value]
 
     def refresh(self) -> None:
@@ -85,13 +106,25 @@ class CleanerPanel(widgets.VBox):
         cells, self.menus = [], {}
         for i in self.selection():
             path = Path(interp.paths[i])
-            menu = widgets.Dropdown(options=options, value=self.choices.get(path, KEEP),
-                                    layout=widgets.Layout(width="150px"))
+            menu = widgets.Dropdown(
+                options=options,
+                value=self.choices.get(path, KEEP),
+                layout=widgets.Layout(width="150px"),
+            )
             menu.observe(lambda change, p=path: self._choose(p, change["new"]), names="value")
             self.menus[path] = menu
-            caption = html.escape(f"{path.name} · loss {float(interp.losses[i]):.2f} · pred {interp.label(i)}")
-            cells.append(widgets.VBox([widgets.Image(value=self.thumbnails(path), format="png"),
-                                       widgets.HTML(f"<small>{caption}</small>"), menu]))
+            caption = html.escape(
+                f"{path.name} · loss {float(interp.losses[i]):.2f} · pred {interp.label(i)}"
+            )
+            cells.append(
+                widgets.VBox(
+                    [
+                        widgets.Image(value=self.thumbnails(path), format="png"),
+                        widgets.HTML(f"<small>{caption}</small>"),
+                        menu,
+                    ]
+                )
+            )
         self.grid.children = cells
         self.undo_button.disabled = self.cleaner.last_apply() is None
         self._say()
@@ -105,8 +138,10 @@ class CleanerPanel(widgets.VBox):
 
     def _say(self, extra: str = "") -> None:
         n_del = sum(v == DELETE_CHOICE for v in self.choices.values())
-        self.status.value = (f"{n_del} to delete, {len(self.choices) - n_del} to relabel "
-                             f"(data in {html.escape(str(self.cleaner.root))}). {extra}")
+        self.status.value = (
+            f"{n_del} to delete, {len(self.choices) - n_del} to relabel "
+            f"(data in {html.escape(str(self.cleaner.root))}). {extra}"
+        )
 
     # ------------------------------------------------------------------------------ actions
     def apply(self) -> None:
@@ -124,8 +159,10 @@ class CleanerPanel(widgets.VBox):
         self.applied[self.last.id] = set(self.choices)
         self.choices.clear()
         self.refresh()
-        self._say(f"applied {len(changes)} change(s), logged as {self.last.id}. "
-                  "Rebuild the ImageData to train on the cleaned set.")
+        self._say(
+            f"applied {len(changes)} change(s), logged as {self.last.id}. "
+            "Rebuild the ImageData to train on the cleaned set."
+        )
 
     def undo(self) -> None:
         """Undo the last apply (files back, CSV restored)."""
@@ -142,7 +179,11 @@ class CleanerPanel(widgets.VBox):
         """The shown images with their loss and current choice, as a static matplotlib figure."""
         interp = self.interps[self.split.value]
         idxs = self.selection()
-        fig = interp.plot_selection(idxs, f"{self.split.value} / {self.cls.value}: by loss", ncols=self.columns)
+        fig = interp.plot_selection(
+            idxs, f"{self.split.value} / {self.cls.value}: by loss", ncols=self.columns
+        )
         for ax, i in zip(fig.axes, idxs):
-            ax.set_title(f"{ax.get_title()}\n{self.choices.get(Path(interp.paths[i]), KEEP)}", fontsize=8)
+            ax.set_title(
+                f"{ax.get_title()}\n{self.choices.get(Path(interp.paths[i]), KEEP)}", fontsize=8
+            )
         return fig

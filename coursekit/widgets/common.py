@@ -1,4 +1,5 @@
 """What every panel needs: Colab's widget manager, throttled redraws, decimated plots."""
+
 from __future__ import annotations
 
 import sys
@@ -6,7 +7,7 @@ import time
 
 import numpy as np
 
-__all__ = ["enable_colab_widgets", "Throttle", "decimate", "fmt_lr", "y_axis"]
+__all__ = ["Throttle", "decimate", "enable_colab_widgets", "fmt_lr", "y_axis"]
 
 
 def enable_colab_widgets() -> bool:
@@ -16,6 +17,7 @@ def enable_colab_widgets() -> bool:
         return False
     try:
         from google.colab import output
+
         output.enable_custom_widget_manager()
         return True
     except Exception:  # an older or future Colab without it: the panels still build
@@ -55,6 +57,7 @@ def fmt_lr(lr: float) -> str:
 def y_axis(scale, label: str, **kwargs):
     """A vertical bqplot axis on bqplot 0.12 (Colab: ``orientation='vertical'``) and 0.13 (``side='left'``)."""
     import bqplot as bq
+
     if "orientation" in bq.Axis.class_trait_names():
         kwargs["orientation"] = "vertical"
     return bq.Axis(scale=scale, label=label, side="left", **kwargs)

@@ -8,6 +8,7 @@ probability / loss. In the confusion-matrix view each cell is a button: click it
 of that (actual, predicted) pair. The panel is a view: every selection comes from the
 ``Interpretation``; thumbnails are made only for what is shown, and kept.
 """
+
 from __future__ import annotations
 
 import html
@@ -17,7 +18,7 @@ import ipywidgets as widgets
 from coursekit.train.interpret import Interpretation
 from coursekit.widgets.thumbnails import Thumbnails
 
-__all__ = ["ResultsGallery", "VIEWS"]
+__all__ = ["VIEWS", "ResultsGallery"]
 
 # view name -> does it need a class?
 VIEWS = {
@@ -35,23 +36,38 @@ MAX_MATRIX_CLASSES = 16
 class ResultsGallery(widgets.VBox):
     """Thumbnails of a selection of ``interp``'s items; see the module docstring."""
 
-    def __init__(self, interp: Interpretation, view: str = "incorrect, at random", n: int = 8,
-                 columns: int = 4, thumb_size: int = 112):
+    def __init__(
+        self,
+        interp: Interpretation,
+        view: str = "incorrect, at random",
+        n: int = 8,
+        columns: int = 4,
+        thumb_size: int = 112,
+    ):
         self.interp, self.columns, self.seed, self.pair = interp, columns, 0, None
         self.thumbnails = Thumbnails(thumb_size)
         self.view = widgets.Dropdown(options=list(VIEWS), value=view, description="view")
         self.cls = widgets.Dropdown(options=interp.classes, description="class")
         self.count = widgets.IntSlider(value=n, min=1, max=32, description="images")
-        self.shuffle = widgets.Button(description="new sample", tooltip="draw another random sample")
+        self.shuffle = widgets.Button(
+            description="new sample", tooltip="draw another random sample"
+        )
         self.title = widgets.HTML()
         self.matrix = widgets.GridBox(layout=widgets.Layout(grid_gap="2px"))
-        self.grid = widgets.GridBox(layout=widgets.Layout(grid_template_columns=f"repeat({columns}, 1fr)",
-                                                          grid_gap="6px"))
+        self.grid = widgets.GridBox(
+            layout=widgets.Layout(grid_template_columns=f"repeat({columns}, 1fr)", grid_gap="6px")
+        )
         for control in (self.view, self.cls, self.count):
             control.observe(self._on_change, names="value")
         self.shuffle.on_click(self._on_shuffle)
-        super().__init__([widgets.HBox([self.view, self.cls, self.count, self.shuffle]), self.title,
-                          self.matrix, self.grid])
+        super().__init__(
+            [
+                widgets.HBox([self.view, self.cls, self.count, self.shuffle]),
+                self.title,
+                self.matrix,
+                self.grid,
+            ]
+        )
         self.refresh()
 
     # ------------------------------------------------------------------------- what to show
@@ -106,8 +122,10 @@ class ResultsGallery(widgets.VBox):
 
     def _tile(self, i: int) -> widgets.VBox:
         interp = self.interp
-        caption = (f"<small>pred <b>{html.escape(interp.label(i))}</b><br>actual {html.escape(interp.label(i, 'actual'))}"
-                   f"<br>p {interp.confidence(i):.2f} · loss {interp.losses[i].item():.2f}</small>")
+        caption = (
+            f"<small>pred <b>{html.escape(interp.label(i))}</b><br>actual {html.escape(interp.label(i, 'actual'))}"
+            f"<br>p {interp.confidence(i):.2f} · loss {interp.losses[i].item():.2f}</small>"
+        )
         image = widgets.Image(value=self.thumbnails(interp.paths[i]), format="png")
         return widgets.VBox([image, widgets.HTML(caption)])
 
@@ -123,10 +141,18 @@ class ResultsGallery(widgets.VBox):
 
     def _matrix_cells(self) -> tuple:
         if self.interp.is_multilabel:
-            rows = "".join(f"<tr><td>{html.escape(t)}</td>" + "".join(f"<td>{v:.2f}</td>" for v in m.values()) + "</tr>"
-                           for t, m in self.interp.per_tag_metrics().items())
+            rows = "".join(
+                f"<tr><td>{html.escape(t)}</td>"
+                + "".join(f"<td>{v:.2f}</td>" for v in m.values())
+                + "</tr>"
+                for t, m in self.interp.per_tag_metrics().items()
+            )
             self.matrix.layout.grid_template_columns = "1fr"
-            return (widgets.HTML(f"<table><tr><th>tag</th><th>precision</th><th>recall</th><th>F2</th></tr>{rows}</table>"),)
+            return (
+                widgets.HTML(
+                    f"<table><tr><th>tag</th><th>precision</th><th>recall</th><th>F2</th></tr>{rows}</table>"
+                ),
+            )
         shown = self.matrix_classes()
         cm = self.interp.confusion_matrix()
         names = self.interp.classes
@@ -135,9 +161,12 @@ class ResultsGallery(widgets.VBox):
         for a in shown:
             cells.append(widgets.HTML(f"<small>{html.escape(names[a])}</small>"))
             for p in shown:
-                button = widgets.Button(description=str(int(cm[a, p])), tooltip=f"{names[a]} -> {names[p]}",
-                                        button_style="success" if a == p else ("danger" if cm[a, p] else ""),
-                                        layout=widgets.Layout(width="auto"))
+                button = widgets.Button(
+                    description=str(int(cm[a, p])),
+                    tooltip=f"{names[a]} -> {names[p]}",
+                    button_style="success" if a == p else ("danger" if cm[a, p] else ""),
+                    layout=widgets.Layout(width="auto"),
+                )
                 button.on_click(lambda _b, a=a, p=p: self.show_pair(names[a], names[p]))
                 cells.append(button)
         self.matrix.layout.grid_template_columns = f"repeat({len(shown) + 1}, auto)"
@@ -150,7 +179,14 @@ class ResultsGallery(widgets.VBox):
 
     def figure(self):
         """The current view as a static matplotlib figure."""
-        if self.view.value == "confusion matrix" and not self.pair and not self.interp.is_multilabel:
+        if (
+            self.view.value == "confusion matrix"
+            and not self.pair
+            and not self.interp.is_multilabel
+        ):
             return self.interp.plot_confusion_matrix()
-        return self.interp.plot_selection(self.selection(), self.describe().replace("<b>", "").replace("</b>", ""),
-                                          ncols=self.columns)
+        return self.interp.plot_selection(
+            self.selection(),
+            self.describe().replace("<b>", "").replace("</b>", ""),
+            ncols=self.columns,
+        )

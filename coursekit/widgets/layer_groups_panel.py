@@ -10,6 +10,7 @@ fits with them (nothing is stored on the learner: the rates are used when that l
 Every change calls the learner (``freeze_to``, ``unfreeze``, ``bn_freeze``); the panel then
 redraws from the learner's real state, so ``refresh()`` also shows changes made in code.
 """
+
 from __future__ import annotations
 
 import ipywidgets as widgets
@@ -27,32 +28,59 @@ class LayerGroupsPanel(widgets.VBox):
     def __init__(self, learn, lr: float = 1e-2, ratio: int = 10):
         enable_colab_widgets()
         self.learn = learn
-        self.toggles = [widgets.ToggleButton(layout=widgets.Layout(width="460px")) for _ in learn.layer_groups]
+        self.toggles = [
+            widgets.ToggleButton(layout=widgets.Layout(width="460px")) for _ in learn.layer_groups
+        ]
         for i, toggle in enumerate(self.toggles):
             toggle.observe(lambda change, i=i: self._on_toggle(i, change["new"]), names="value")
-        self.freeze_button = widgets.Button(description="Freeze (train the head only)", layout=widgets.Layout(width="auto"))
-        self.unfreeze_button = widgets.Button(description="Unfreeze all", layout=widgets.Layout(width="auto"))
+        self.freeze_button = widgets.Button(
+            description="Freeze (train the head only)", layout=widgets.Layout(width="auto")
+        )
+        self.unfreeze_button = widgets.Button(
+            description="Unfreeze all", layout=widgets.Layout(width="auto")
+        )
         self.freeze_button.on_click(lambda _b: (learn.freeze(), self.refresh()))
         self.unfreeze_button.on_click(lambda _b: (learn.unfreeze(), self.refresh()))
-        self.bn = widgets.Checkbox(value=learn.bn_frozen, description="bn_freeze: keep every BatchNorm layer's statistics",
-                                   style={"description_width": "initial"}, layout=widgets.Layout(width="auto"))
-        self.bn.observe(lambda change: (learn.bn_freeze(change["new"]), self.refresh()), names="value")
-        self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-6, max=0, step=0.1, description="top lr",
-                                         readout_format=".0e")
-        self.ratio = widgets.Dropdown(options=[("10x: photos like ImageNet's", 10), ("3x: satellite images", 3),
-                                               ("1x: the same rate", 1)], value=ratio, description="ratio")
+        self.bn = widgets.Checkbox(
+            value=learn.bn_frozen,
+            description="bn_freeze: keep every BatchNorm layer's statistics",
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="auto"),
+        )
+        self.bn.observe(
+            lambda change: (learn.bn_freeze(change["new"]), self.refresh()), names="value"
+        )
+        self.lr = widgets.FloatLogSlider(
+            value=lr, base=10, min=-6, max=0, step=0.1, description="top lr", readout_format=".0e"
+        )
+        self.ratio = widgets.Dropdown(
+            options=[
+                ("10x: photos like ImageNet's", 10),
+                ("3x: satellite images", 3),
+                ("1x: the same rate", 1),
+            ],
+            value=ratio,
+            description="ratio",
+        )
         self.lrs_view = widgets.HTML()
         for control in (self.lr, self.ratio):
             control.observe(lambda _c: self.refresh(), names="value")
         self._updating = False
-        super().__init__([widgets.VBox(self.toggles), widgets.HBox([self.freeze_button, self.unfreeze_button]),
-                          self.bn, widgets.HBox([self.lr, self.ratio]), self.lrs_view])
+        super().__init__(
+            [
+                widgets.VBox(self.toggles),
+                widgets.HBox([self.freeze_button, self.unfreeze_button]),
+                self.bn,
+                widgets.HBox([self.lr, self.ratio]),
+                self.lrs_view,
+            ]
+        )
         self.refresh()
 
     def group_lrs(self) -> list[float]:
         """The learning rate of each group: the top rate divided by the ratio once per group below."""
         lrs = differential_lrs(self.lr.value, len(self.learn.layer_groups), self.ratio.value)
-        return [float(f"{lr:.1e}") for lr in lrs]      # rounded as a student would type them
+        return [float(f"{lr:.1e}") for lr in lrs]  # rounded as a student would type them
 
     def _on_toggle(self, i: int, trainable: bool) -> None:
         if self._updating:
@@ -75,26 +103,44 @@ class LayerGroupsPanel(widgets.VBox):
             self._updating = False
         lrs = self.group_lrs()
         cells = "".join(f"<td>{fmt_lr(lr)}</td>" for lr in lrs)
-        self.lrs_view.value = (f"<table><tr><th>group</th>{''.join(f'<td>{g.name}</td>' for g in self.learn.layer_groups)}"
-                               f"</tr><tr><th>lr</th>{cells}</tr></table>"
-                               f"<code>{self.plan().code}</code>")
+        self.lrs_view.value = (
+            f"<table><tr><th>group</th>{''.join(f'<td>{g.name}</td>' for g in self.learn.layer_groups)}"
+            f"</tr><tr><th>lr</th>{cells}</tr></table>"
+            f"<code>{self.plan().code}</code>"
+        )
 
     def plan(self):
         """The plan of ``learn.fit(<these rates>, 3, cycle_len=1)``, made as ``learn.fit`` makes it. Its
         code line does not depend on the epoch length, so none is asked of the learner (while
         precomputing, that would compute the activations)."""
-        return fit_plan(self.group_lrs(), len(self.learn.layer_groups), steps_per_epoch=1, n_cycle=3, cycle_len=1)
+        return fit_plan(
+            self.group_lrs(),
+            len(self.learn.layer_groups),
+            steps_per_epoch=1,
+            n_cycle=3,
+            cycle_len=1,
+        )
 
     def figure(self):
         """Parameter counts per group, coloured trainable (green) or frozen (grey)."""
         from matplotlib.figure import Figure
+
         fig = Figure(figsize=(6, 2.5))
         ax = fig.add_subplot()
         groups = self.learn.layer_groups
-        ax.barh([g.name for g in groups], [g.n_params for g in groups],
-                color=["#2ca02c" if g.trainable else "#aaaaaa" for g in groups])
+        ax.barh(
+            [g.name for g in groups],
+            [g.n_params for g in groups],
+            color=["#2ca02c" if g.trainable else "#aaaaaa" for g in groups],
+        )
         for i, (g, lr) in enumerate(zip(groups, self.group_lrs())):
-            ax.text(g.n_params, i, f"  lr {fmt_lr(lr)}" if g.trainable else "  frozen", va="center", fontsize=8)
+            ax.text(
+                g.n_params,
+                i,
+                f"  lr {fmt_lr(lr)}" if g.trainable else "  frozen",
+                va="center",
+                fontsize=8,
+            )
         ax.set_xlabel("parameters")
         ax.invert_yaxis()
         fig.tight_layout()

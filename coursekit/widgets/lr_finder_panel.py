@@ -7,6 +7,7 @@ The slider moves a vertical line along the smoothed-loss curve and reads out the
 and loss under it. "Use this learning rate" shows the line of code that fits at that rate (nothing
 is stored on the learner: a fit uses only the rates its own line gives).
 """
+
 from __future__ import annotations
 
 import math
@@ -16,7 +17,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from coursekit.train.lr_finder import LRFinderResult, plot_lr_find
-from coursekit.widgets.common import y_axis, enable_colab_widgets, fmt_lr
+from coursekit.widgets.common import enable_colab_widgets, fmt_lr, y_axis
 
 __all__ = ["LRFinderPanel"]
 
@@ -29,26 +30,37 @@ class LRFinderPanel(widgets.VBox):
         self.learn, self.result, self.num_it = learn, None, num_it
         self.run = widgets.Button(description="Run lr_find", button_style="primary")
         self.progress = widgets.IntProgress(value=0, min=0, max=num_it, description="progress")
-        self.slider = widgets.FloatLogSlider(value=1e-3, base=10, min=-7, max=1, step=0.01,
-                                             description="lr", readout_format=".1e")
+        self.slider = widgets.FloatLogSlider(
+            value=1e-3, base=10, min=-7, max=1, step=0.01, description="lr", readout_format=".1e"
+        )
         self.readout = widgets.HTML()
-        self.use = widgets.Button(description="Use this learning rate", disabled=True, layout=widgets.Layout(width="auto"))
+        self.use = widgets.Button(
+            description="Use this learning rate", disabled=True, layout=widgets.Layout(width="auto")
+        )
         self.code = widgets.HTML()
         x, y = bq.LogScale(), bq.LinearScale()
         self.curve = bq.Lines(x=[], y=[], scales={"x": x, "y": y}, colors=["#1f77b4"])
-        self.suggestion_line = bq.Lines(x=[], y=[], scales={"x": x, "y": y}, colors=["red"],
-                                        line_style="dashed")
+        self.suggestion_line = bq.Lines(
+            x=[], y=[], scales={"x": x, "y": y}, colors=["red"], line_style="dashed"
+        )
         self.marker = bq.Lines(x=[], y=[], scales={"x": x, "y": y}, colors=["black"])
-        self.plot = bq.Figure(marks=[self.curve, self.suggestion_line, self.marker],
-                              axes=[bq.Axis(scale=x, label="learning rate (log scale)"),
-                                    y_axis(y, "smoothed loss")],
-                              layout=widgets.Layout(width="600px", height="360px"),
-                              fig_margin={"top": 20, "bottom": 50, "left": 60, "right": 20})
+        self.plot = bq.Figure(
+            marks=[self.curve, self.suggestion_line, self.marker],
+            axes=[bq.Axis(scale=x, label="learning rate (log scale)"), y_axis(y, "smoothed loss")],
+            layout=widgets.Layout(width="600px", height="360px"),
+            fig_margin={"top": 20, "bottom": 50, "left": 60, "right": 20},
+        )
         self.run.on_click(lambda _b: self.run_finder())
         self.use.on_click(lambda _b: self.use_lr())
         self.slider.observe(lambda _c: self._move_marker(), names="value")
-        super().__init__([widgets.HBox([self.run, self.progress]), self.plot,
-                          widgets.HBox([self.slider, self.readout]), widgets.HBox([self.use, self.code])])
+        super().__init__(
+            [
+                widgets.HBox([self.run, self.progress]),
+                self.plot,
+                widgets.HBox([self.slider, self.readout]),
+                widgets.HBox([self.use, self.code]),
+            ]
+        )
         if result is not None:
             self.show(result)
 
@@ -104,7 +116,9 @@ class LRFinderPanel(widgets.VBox):
         with self.marker.hold_sync():
             self.marker.x, self.marker.y = [lr, lr], [float(losses.min()), float(losses.max())]
         hint = f" (suggestion {self.result.suggestion:.1e})" if self.result.suggestion else ""
-        self.readout.value = f"lr <b>{lr:.2e}</b>, smoothed loss <b>{self.loss_at(lr):.3f}</b>{hint}"
+        self.readout.value = (
+            f"lr <b>{lr:.2e}</b>, smoothed loss <b>{self.loss_at(lr):.3f}</b>{hint}"
+        )
 
     def use_lr(self) -> float:
         """The slider's rate, rounded as a student types it; shows the line of code that fits with it."""
@@ -116,10 +130,13 @@ class LRFinderPanel(widgets.VBox):
         """The panel as a static matplotlib figure: the curve, the suggestion, the slider's line."""
         if self.result is None:
             from matplotlib.figure import Figure
+
             fig = Figure(figsize=(6, 4))
             fig.text(0.5, 0.5, "press Run to find a learning rate", ha="center")
             return fig
         fig = plot_lr_find(self.result, skip_end=0)
-        fig.axes[0].axvline(self.slider.value, color="black", label=f"slider {self.slider.value:.1e}")
+        fig.axes[0].axvline(
+            self.slider.value, color="black", label=f"slider {self.slider.value:.1e}"
+        )
         fig.axes[0].legend()
         return fig

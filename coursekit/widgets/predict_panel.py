@@ -8,6 +8,7 @@ with a bar chart of the top-k classes. Colab's upload button silently drops file
 more, which is why the path / URL box is there. The panel is a view: ``learn.predict`` does the
 work, and ``result`` holds its ``(label, index, probs)``.
 """
+
 from __future__ import annotations
 
 import html
@@ -18,11 +19,13 @@ import ipywidgets as widgets
 
 from coursekit.data.images import as_image
 
-__all__ = ["PredictPanel", "uploaded_files", "MAX_URL_BYTES"]
+__all__ = ["MAX_URL_BYTES", "PredictPanel", "uploaded_files"]
 
 MAX_URL_BYTES = 50 * 2**20
-COLAB_NOTE = ("Colab's upload button silently drops files of 1 MB or more: for a big photo, type its "
-              "path (after copying it to the machine) or an http(s) URL in the box instead.")
+COLAB_NOTE = (
+    "Colab's upload button silently drops files of 1 MB or more: for a big photo, type its "
+    "path (after copying it to the machine) or an http(s) URL in the box instead."
+)
 
 
 def uploaded_files(value) -> list[tuple[str, bytes]]:
@@ -40,20 +43,32 @@ class PredictPanel(widgets.VBox):
     def __init__(self, learn, k: int = 5, display_size: int = 256):
         self.learn, self.k, self.display_size = learn, min(k, len(learn.data.classes)), display_size
         self.result, self.image = None, None
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload photo")
-        self.source = widgets.Text(placeholder="or a path / http(s) URL, then Enter or 'predict'",
-                                   layout=widgets.Layout(width="420px"))
+        self.upload = widgets.FileUpload(
+            accept="image/*", multiple=False, description="upload photo"
+        )
+        self.source = widgets.Text(
+            placeholder="or a path / http(s) URL, then Enter or 'predict'",
+            layout=widgets.Layout(width="420px"),
+        )
         self.go = widgets.Button(description="predict")
         self.note = widgets.HTML(f"<small>{html.escape(COLAB_NOTE)}</small>")
-        self.picture = widgets.Image(format="png", layout=widgets.Layout(max_width=f"{display_size}px"))
+        self.picture = widgets.Image(
+            format="png", layout=widgets.Layout(max_width=f"{display_size}px")
+        )
         self.chart = widgets.HTML()
         self.message = widgets.HTML()
         self.upload.observe(self._on_upload, names="value")
         self.go.on_click(lambda _: self.predict_source(self.source.value))
-        self.source.continuous_update = False     # value changes on Enter (ipywidgets 7.7 and 8)
+        self.source.continuous_update = False  # value changes on Enter (ipywidgets 7.7 and 8)
         self.source.observe(self._on_submit, names="value")
-        super().__init__([widgets.HBox([self.upload, self.source, self.go]), self.note, self.message,
-                          widgets.HBox([self.picture, self.chart])])
+        super().__init__(
+            [
+                widgets.HBox([self.upload, self.source, self.go]),
+                self.note,
+                self.message,
+                widgets.HBox([self.picture, self.chart]),
+            ]
+        )
 
     # ------------------------------------------------------------------------------ inputs
     def _on_upload(self, change) -> None:
@@ -79,7 +94,9 @@ class PredictPanel(widgets.VBox):
                 self.message.value = html.escape(f"could not download {text}: {e}")
                 return
             if len(data) > MAX_URL_BYTES:
-                self.message.value = html.escape(f"{text} is over {MAX_URL_BYTES // 2**20} MB; not an ordinary photo?")
+                self.message.value = html.escape(
+                    f"{text} is over {MAX_URL_BYTES // 2**20} MB; not an ordinary photo?"
+                )
                 return
             self.show(data, text)
         else:
@@ -101,12 +118,16 @@ class PredictPanel(widgets.VBox):
         thumb.save(buf, "PNG")
         self.picture.value = buf.getvalue()
         label = self.result[0] or "(no tag over the threshold)"
-        self.message.value = f"<b>{html.escape(label)}</b> &nbsp; <small>{html.escape(str(name))}</small>"
+        self.message.value = (
+            f"<b>{html.escape(label)}</b> &nbsp; <small>{html.escape(str(name))}</small>"
+        )
         rows = "".join(
             f"<div style='display:flex;align-items:center;gap:6px;margin:2px 0'>"
             f"<span style='width:140px;text-align:right'>{html.escape(c)}</span>"
             f"<span style='display:inline-block;height:14px;width:{200 * p:.0f}px;background:#4c78a8'></span>"
-            f"<span>{p:.1%}</span></div>" for c, p in self.top())
+            f"<span>{p:.1%}</span></div>"
+            for c, p in self.top()
+        )
         self.chart.value = f"<div class='ck-topk'>{rows}</div>"
 
     def top(self) -> list[tuple[str, float]]:
@@ -120,6 +141,7 @@ class PredictPanel(widgets.VBox):
     def figure(self):
         """The picture and the top-k bar chart as a static matplotlib figure."""
         from matplotlib.figure import Figure
+
         fig = Figure(figsize=(8, 3.2))
         ax_img, ax_bar = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.4]})
         ax_img.axis("off")

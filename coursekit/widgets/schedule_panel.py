@@ -9,6 +9,7 @@ very functions ``learn.fit`` and ``learn.fit_one_cycle`` use — and "Fit" runs 
 (``learn.run_plan``), so what is drawn is what the fit does; the code line shown is the plan's. With a learner, a marker follows the current iteration and
 the learning rates actually applied (``learn.recorder.lrs``) are drawn over the plan.
 """
+
 from __future__ import annotations
 
 import bqplot as bq
@@ -17,7 +18,7 @@ import numpy as np
 
 from coursekit.train.plan import FitPlan, fit_plan, one_cycle_plan
 from coursekit.train.schedules import differential_lrs
-from coursekit.widgets.common import y_axis, Throttle, decimate, enable_colab_widgets
+from coursekit.widgets.common import Throttle, decimate, enable_colab_widgets, y_axis
 
 __all__ = ["SchedulePanel"]
 
@@ -27,46 +28,101 @@ COLOURS = ["#9467bd", "#ff7f0e", "#1f77b4", "#2ca02c", "#d62728"]
 class SchedulePanel(widgets.VBox):
     """Controls for a fit's schedule and a plot of its learning rates; see the module docstring."""
 
-    def __init__(self, learn=None, lr: float = 1e-2, n_cycle: int = 3, cycle_len: int = 1, cycle_mult: int = 2,
-                 steps_per_epoch: int | None = None, max_points: int = 600):
+    def __init__(
+        self,
+        learn=None,
+        lr: float = 1e-2,
+        n_cycle: int = 3,
+        cycle_len: int = 1,
+        cycle_mult: int = 2,
+        steps_per_epoch: int | None = None,
+        max_points: int = 600,
+    ):
         enable_colab_widgets()
         self.learn, self.max_points, self.throttle = learn, max_points, Throttle(10)
         self.n_groups = len(learn.layer_groups) if learn is not None else 3
         if steps_per_epoch is None:
             steps_per_epoch = len(learn.loader("train", shuffle=True)) if learn is not None else 100
-        self.mode = widgets.ToggleButtons(options=["SGDR", "constant", "one-cycle"], value="SGDR", description="mode")
-        self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-6, max=0, step=0.1, description="lr",
-                                         readout_format=".0e")
-        self.ratio = widgets.Dropdown(options=[("same for every group", 1), ("3x between groups (satellite)", 3),
-                                               ("10x between groups (photos)", 10)], value=1, description="groups")
+        self.mode = widgets.ToggleButtons(
+            options=["SGDR", "constant", "one-cycle"], value="SGDR", description="mode"
+        )
+        self.lr = widgets.FloatLogSlider(
+            value=lr, base=10, min=-6, max=0, step=0.1, description="lr", readout_format=".0e"
+        )
+        self.ratio = widgets.Dropdown(
+            options=[
+                ("same for every group", 1),
+                ("3x between groups (satellite)", 3),
+                ("10x between groups (photos)", 10),
+            ],
+            value=1,
+            description="groups",
+        )
         self.n_cycle = widgets.IntSlider(value=n_cycle, min=1, max=100, description="n_cycle")
         self.cycle_len = widgets.IntSlider(value=cycle_len, min=1, max=10, description="cycle_len")
-        self.cycle_mult = widgets.IntSlider(value=cycle_mult, min=1, max=4, description="cycle_mult")
-        self.steps_per_epoch = widgets.BoundedIntText(value=steps_per_epoch, min=1, max=100_000,
-                                                      description="steps/epoch", disabled=learn is not None)
+        self.cycle_mult = widgets.IntSlider(
+            value=cycle_mult, min=1, max=4, description="cycle_mult"
+        )
+        self.steps_per_epoch = widgets.BoundedIntText(
+            value=steps_per_epoch,
+            min=1,
+            max=100_000,
+            description="steps/epoch",
+            disabled=learn is not None,
+        )
         self.summary = widgets.HTML()
-        self.fit_button = widgets.Button(description="Fit with this schedule", disabled=learn is None,
-                                         layout=widgets.Layout(width="auto"),
-                                         button_style="primary")
+        self.fit_button = widgets.Button(
+            description="Fit with this schedule",
+            disabled=learn is None,
+            layout=widgets.Layout(width="auto"),
+            button_style="primary",
+        )
         x, y = bq.LinearScale(), bq.LinearScale(min=0.0)
         self.scales = {"x": x, "y": y}
-        self.plan_lines = bq.Lines(x=[], y=[], scales=self.scales, colors=COLOURS[-self.n_groups:], stroke_width=2,
-                                   labels=[f"group {i}" for i in range(self.n_groups)], display_legend=True)
-        self.boundaries = bq.Lines(x=[], y=[], scales=self.scales, colors=["#bbbbbb"], line_style="dashed")
+        self.plan_lines = bq.Lines(
+            x=[],
+            y=[],
+            scales=self.scales,
+            colors=COLOURS[-self.n_groups :],
+            stroke_width=2,
+            labels=[f"group {i}" for i in range(self.n_groups)],
+            display_legend=True,
+        )
+        self.boundaries = bq.Lines(
+            x=[], y=[], scales=self.scales, colors=["#bbbbbb"], line_style="dashed"
+        )
         self.actual = bq.Lines(x=[], y=[], scales=self.scales, colors=["black"], stroke_width=1)
         self.marker = bq.Lines(x=[], y=[], scales=self.scales, colors=["red"])
-        self.plot = bq.Figure(marks=[self.boundaries, self.plan_lines, self.actual, self.marker],
-                              axes=[bq.Axis(scale=x, label="iteration"),
-                                    y_axis(y, "learning rate", tick_format=".0e")],
-                              layout=widgets.Layout(width="700px", height="340px"),
-                              fig_margin={"top": 20, "bottom": 50, "left": 70, "right": 20})
-        for control in (self.mode, self.lr, self.ratio, self.n_cycle, self.cycle_len, self.cycle_mult,
-                        self.steps_per_epoch):
+        self.plot = bq.Figure(
+            marks=[self.boundaries, self.plan_lines, self.actual, self.marker],
+            axes=[
+                bq.Axis(scale=x, label="iteration"),
+                y_axis(y, "learning rate", tick_format=".0e"),
+            ],
+            layout=widgets.Layout(width="700px", height="340px"),
+            fig_margin={"top": 20, "bottom": 50, "left": 70, "right": 20},
+        )
+        for control in (
+            self.mode,
+            self.lr,
+            self.ratio,
+            self.n_cycle,
+            self.cycle_len,
+            self.cycle_mult,
+            self.steps_per_epoch,
+        ):
             control.observe(lambda _c: self.redraw(), names="value")
         self.fit_button.on_click(lambda _b: self.fit(background=True))
-        super().__init__([self.mode, widgets.HBox([self.lr, self.ratio]),
-                          widgets.HBox([self.n_cycle, self.cycle_len, self.cycle_mult]),
-                          widgets.HBox([self.steps_per_epoch, self.summary]), self.plot, self.fit_button])
+        super().__init__(
+            [
+                self.mode,
+                widgets.HBox([self.lr, self.ratio]),
+                widgets.HBox([self.n_cycle, self.cycle_len, self.cycle_mult]),
+                widgets.HBox([self.steps_per_epoch, self.summary]),
+                self.plot,
+                self.fit_button,
+            ]
+        )
         if learn is not None:
             learn.events["before_fit"].append(self._on_before_fit)
             learn.events["after_batch"].append(self._on_batch)
@@ -77,7 +133,10 @@ class SchedulePanel(widgets.VBox):
     def group_lrs(self) -> list[float]:
         """One rate per layer group: the top rate, divided by the ratio once per group below it,
         rounded to two digits as a student would type them (so the code line is the exact fit)."""
-        return [float(f"{lr:.1e}") for lr in differential_lrs(self.lr.value, self.n_groups, self.ratio.value)]
+        return [
+            float(f"{lr:.1e}")
+            for lr in differential_lrs(self.lr.value, self.n_groups, self.ratio.value)
+        ]
 
     def plan(self) -> FitPlan:
         """The plan of the fit these controls describe, made by the planner of its mode."""
@@ -96,8 +155,10 @@ class SchedulePanel(widgets.VBox):
         """Recompute the plan and update the marks' data in place (decimated to ``max_points``)."""
         self.cycle_len.disabled = self.cycle_mult.disabled = self.mode.value != "SGDR"
         plan = self.plan()
-        if plan.n_epochs > 10_000:      # e.g. 60 cycles doubling in length: nobody trains that long
-            self.summary.value = f"<b>{plan.n_epochs:.3g}</b> epochs: too long to plan; lower n_cycle or cycle_mult"
+        if plan.n_epochs > 10_000:  # e.g. 60 cycles doubling in length: nobody trains that long
+            self.summary.value = (
+                f"<b>{plan.n_epochs:.3g}</b> epochs: too long to plan; lower n_cycle or cycle_mult"
+            )
             return
         steps = decimate(plan.total_steps, self.max_points, keep=plan.cycle_ends)
         top = np.array([plan.schedule.lr_at(int(s)) for s in steps])
@@ -107,9 +168,11 @@ class SchedulePanel(widgets.VBox):
             self.plan_lines.y = np.outer(plan.schedule.scales, top)
             self.boundaries.x = [[e, e] for e in ends] or []
             self.boundaries.y = [[0, self.lr.value] for _ in ends] or []
-        self.summary.value = (f"<b>{plan.n_epochs}</b> epochs, {plan.total_steps:,} iterations"
-                              f"{f', {len(plan.cycle_ends)} cycles' if plan.cycle_ends else ''}: "
-                              f"<code>{plan.code}</code>")
+        self.summary.value = (
+            f"<b>{plan.n_epochs}</b> epochs, {plan.total_steps:,} iterations"
+            f"{f', {len(plan.cycle_ends)} cycles' if plan.cycle_ends else ''}: "
+            f"<code>{plan.code}</code>"
+        )
 
     # ------------------------------------------------------------------------ following a fit
     def fit(self, background: bool = False):
@@ -138,6 +201,7 @@ class SchedulePanel(widgets.VBox):
     def figure(self):
         """The plan (and what was applied, if following a fit) as a static matplotlib figure."""
         from matplotlib.figure import Figure
+
         fig = Figure(figsize=(7, 3.5))
         ax = fig.add_subplot()
         plan = self.plan()

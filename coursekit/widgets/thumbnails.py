@@ -1,4 +1,5 @@
 """Small PNG thumbnails for panels, made only when shown and kept once made."""
+
 from __future__ import annotations
 
 import io

@@ -9,6 +9,7 @@ the epoch table and the last fit's error, if any. It listens to the learner's ev
 background thread it only changes widget traits (never ``with output:``), and it redraws at most
 ten times a second, so it costs the fit almost nothing.
 """
+
 from __future__ import annotations
 
 import html
@@ -19,7 +20,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from coursekit.train.recorder import SmoothedLoss, epoch_table_html
-from coursekit.widgets.common import y_axis, Throttle, decimate, enable_colab_widgets
+from coursekit.widgets.common import Throttle, decimate, enable_colab_widgets, y_axis
 
 __all__ = ["TrainingMonitor"]
 
@@ -27,27 +28,48 @@ __all__ = ["TrainingMonitor"]
 class TrainingMonitor(widgets.VBox):
     """Live loss plot, progress, epoch table and a Stop button for ``learn``'s fits."""
 
-    def __init__(self, learn, redraws_per_second: float = 10.0, max_points: int = 600, beta: float = 0.98):
+    def __init__(
+        self, learn, redraws_per_second: float = 10.0, max_points: int = 600, beta: float = 0.98
+    ):
         enable_colab_widgets()
         self.learn, self.max_points, self.beta = learn, max_points, beta
         self.throttle = Throttle(redraws_per_second)
         self.smoothed: list[float] = []
         self.smoother = SmoothedLoss(beta)
         x, y = bq.LinearScale(), bq.LinearScale()
-        self.train_line = bq.Lines(x=[], y=[], scales={"x": x, "y": y}, colors=["#1f77b4"], labels=["train (smoothed)"],
-                                   display_legend=True)
-        self.valid_line = bq.Lines(x=[], y=[], scales={"x": x, "y": y}, colors=["#ff7f0e"], marker="circle",
-                                   labels=["valid"], display_legend=True)
-        self.plot = bq.Figure(marks=[self.train_line, self.valid_line],
-                              axes=[bq.Axis(scale=x, label="batch"), y_axis(y, "loss")],
-                              layout=widgets.Layout(width="600px", height="320px"),
-                              fig_margin={"top": 20, "bottom": 50, "left": 60, "right": 20})
+        self.train_line = bq.Lines(
+            x=[],
+            y=[],
+            scales={"x": x, "y": y},
+            colors=["#1f77b4"],
+            labels=["train (smoothed)"],
+            display_legend=True,
+        )
+        self.valid_line = bq.Lines(
+            x=[],
+            y=[],
+            scales={"x": x, "y": y},
+            colors=["#ff7f0e"],
+            marker="circle",
+            labels=["valid"],
+            display_legend=True,
+        )
+        self.plot = bq.Figure(
+            marks=[self.train_line, self.valid_line],
+            axes=[bq.Axis(scale=x, label="batch"), y_axis(y, "loss")],
+            layout=widgets.Layout(width="600px", height="320px"),
+            fig_margin={"top": 20, "bottom": 50, "left": 60, "right": 20},
+        )
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="batches")
         self.status = widgets.HTML("waiting for a fit")
         self.table = widgets.HTML()
-        self.stop_button = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
+        self.stop_button = widgets.Button(
+            description="Stop", button_style="danger", icon="stop", disabled=True
+        )
         self.stop_button.on_click(lambda _b: self.stop())
-        super().__init__([widgets.HBox([self.progress, self.stop_button, self.status]), self.plot, self.table])
+        super().__init__(
+            [widgets.HBox([self.progress, self.stop_button, self.status]), self.plot, self.table]
+        )
         learn.events["before_fit"].append(self._before_fit)
         learn.events["after_batch"].append(self._after_batch)
         learn.events["after_epoch"].append(self._after_epoch)
@@ -62,7 +84,12 @@ class TrainingMonitor(widgets.VBox):
     def _before_fit(self, learn) -> None:
         self.smoothed, self.smoother = [], SmoothedLoss(self.beta)
         with self.plot.hold_sync():
-            self.train_line.x, self.train_line.y, self.valid_line.x, self.valid_line.y = [], [], [], []
+            self.train_line.x, self.train_line.y, self.valid_line.x, self.valid_line.y = (
+                [],
+                [],
+                [],
+                [],
+            )
         self.progress.max, self.progress.value = max(1, learn.recorder.n_iterations), 0
         self.stop_button.disabled = False
         self.status.value = f"training: {learn.recorder.n_epochs} epochs"
@@ -83,9 +110,13 @@ class TrainingMonitor(widgets.VBox):
         rec = learn.recorder
         if rec.error is not None:
             kind = "interrupted" if isinstance(rec.error, KeyboardInterrupt) else "failed"
-            text = "".join(traceback.format_exception(type(rec.error), rec.error, rec.error.__traceback__))
-            self.status.value = (f"<b style='color:#c00'>fit {kind}:</b> {html.escape(repr(rec.error))}"
-                                 f"<details><summary>traceback</summary><pre>{html.escape(text)}</pre></details>")
+            text = "".join(
+                traceback.format_exception(type(rec.error), rec.error, rec.error.__traceback__)
+            )
+            self.status.value = (
+                f"<b style='color:#c00'>fit {kind}:</b> {html.escape(repr(rec.error))}"
+                f"<details><summary>traceback</summary><pre>{html.escape(text)}</pre></details>"
+            )
         elif rec.stopped:
             self.status.value = f"<b>fit ended early:</b> {html.escape(rec.stopped)}"
         else:
@@ -109,6 +140,7 @@ class TrainingMonitor(widgets.VBox):
     def figure(self):
         """The losses so far as a static matplotlib figure."""
         from matplotlib.figure import Figure
+
         fig = Figure(figsize=(6, 4))
         ax = fig.add_subplot()
         ax.plot(self.smoothed, label="train (smoothed)")

@@ -1,4 +1,5 @@
 """Fixtures of the browser suite: one JupyterLab server and one Chromium for the session."""
+
 import os
 
 import pytest
@@ -9,9 +10,14 @@ from tests.browser.lab import CHROMIUM, CHROMIUM_FLAGS, Lab, ensure_chromium, sc
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory, coursekit_home):
     root = tmp_path_factory.mktemp("lab")
-    env = {**os.environ, "COURSEKIT_SAMPLE": "1", "COURSEKIT_HOME": str(coursekit_home),
-           "JUPYTER_CONFIG_DIR": str(root / ".jupyter-config"), "JUPYTER_RUNTIME_DIR": str(root / ".jupyter-runtime"),
-           "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    env = {
+        **os.environ,
+        "COURSEKIT_SAMPLE": "1",
+        "COURSEKIT_HOME": str(coursekit_home),
+        "JUPYTER_CONFIG_DIR": str(root / ".jupyter-config"),
+        "JUPYTER_RUNTIME_DIR": str(root / ".jupyter-runtime"),
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    }
     server = Lab(root, env)
     try:
         yield server
@@ -25,6 +31,7 @@ def browser():
     if reason:
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
         try:
@@ -41,7 +48,7 @@ def page(browser, request):
     try:
         yield page
     finally:
-        try:                       # the page as it was at the end, pass or fail: for debugging
+        try:  # the page as it was at the end, pass or fail: for debugging
             screenshot(page, f"end-{request.node.name}")
         finally:
             context.close()

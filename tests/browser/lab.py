@@ -1,4 +1,5 @@
 """A JupyterLab server and a headless Chromium for the browser tests, always stopped afterwards."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,14 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
@@ -28,8 +35,11 @@ def ensure_chromium() -> str | None:
     if shutil.which("apt-get") is None or os.geteuid() != 0:
         return "chromium is missing and cannot be installed here (needs apt-get as root)"
     subprocess.run(["apt-get", "update", "-qq"], check=True)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env={**os.environ,
-                   "DEBIAN_FRONTEND": "noninteractive"})
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "chromium"],
+        check=True,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
     return None
 
 
@@ -45,12 +55,28 @@ class Lab:
     def __init__(self, root: Path, env: dict):
         self.root, self.port, self.token = root, free_port(), secrets.token_hex(16)
         self.log = open(root / "jupyterlab.log", "w")
-        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
-               f"--ServerApp.root_dir={root}", "--ServerApp.allow_root=True", "--LabApp.news_url=", "--LabApp.check_for_updates_class="
-               "jupyterlab.NeverCheckForUpdate"]
-        self.process = subprocess.Popen(cmd, cwd=root, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={root}",
+            "--ServerApp.allow_root=True",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]
+        self.process = subprocess.Popen(
+            cmd,
+            cwd=root,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self._wait_until_up()
 
     @property
@@ -63,7 +89,9 @@ class Lab:
             if self.process.poll() is not None:
                 raise RuntimeError(f"JupyterLab exited: see {self.log.name}")
             try:
-                with urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2) as r:
+                with urllib.request.urlopen(
+                    f"{self.url}/api/status?token={self.token}", timeout=2
+                ) as r:
                     if r.status == 200:
                         return
             except OSError:
@@ -77,7 +105,9 @@ class Lab:
 
     def write_notebook(self, name: str, cells: list[str]) -> str:
         nb = new_notebook(cells=[new_code_cell(c) for c in cells])
-        nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+        nb.metadata = {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        }
         nbformat.write(nb, self.root / name)
         return name
 
@@ -99,13 +129,16 @@ def run_all(page, timeout_ms: int = 240_000) -> None:
     bar first, and click again if no cell has started a few seconds later."""
     page.wait_for_selector(".jp-Notebook .jp-CodeCell", state="attached", timeout=60_000)
     page.get_by_text("| Idle").first.wait_for(timeout=120_000)
-    page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first.click()     # focus the notebook
+    page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first.click()  # focus the notebook
     for _ in range(3):
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         try:
-            page.wait_for_function("() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')]"
-                                   ".some(e => /\\[(\\*|\\d+)\\]/.test(e.textContent))", timeout=10_000)
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')]"
+                ".some(e => /\\[(\\*|\\d+)\\]/.test(e.textContent))",
+                timeout=10_000,
+            )
             break
         except Exception:  # playwright's TimeoutError: the click came too early; try again
             continue
@@ -116,7 +149,9 @@ def wait_for_cells(page, timeout_ms: int = 240_000) -> None:
     """Wait until every code cell shows an execution count (none is queued or running)."""
     page.wait_for_function(
         "() => { const p = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];"
-        " return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); }", timeout=timeout_ms)
+        " return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); }",
+        timeout=timeout_ms,
+    )
 
 
 def run_cell(page, index: int, timeout_ms: int = 60_000) -> None:

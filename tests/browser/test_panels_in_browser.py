@@ -4,6 +4,7 @@ Each test writes a throw-away notebook, runs it through JupyterLab's Run menu, d
 the way a student would (keys, clicks, dropdowns) and asserts on the DOM. Screenshots of each
 panel go to tests/artifacts/ (ignored by git).
 """
+
 import json
 import shutil
 from pathlib import Path
@@ -35,7 +36,11 @@ def line_paths(page, figure=0):
 
 
 def slider_handle(page, label):
-    return page.locator(".widget-slider", has=page.locator(".widget-label", has_text=label)).locator(".noUi-handle").first
+    return (
+        page.locator(".widget-slider", has=page.locator(".widget-label", has_text=label))
+        .locator(".noUi-handle")
+        .first
+    )
 
 
 def test_schedule_panel_slider_redraws_the_line(page, lab):
@@ -47,11 +52,14 @@ def test_schedule_panel_slider_redraws_the_line(page, lab):
     handle.focus()
     page.keyboard.press("ArrowRight")
     # the kernel has planned the new fit (its code line no longer says 3 cycles) and the line is redrawn
-    page.wait_for_function("before => { const f = document.querySelector('.bqplot.figure');"
-                           " const d = [...f.querySelectorAll('path.line')].map(e => e.getAttribute('d') || '');"
-                           " return !document.body.innerText.includes('learn.fit(1e-2, 3,')"
-                           "        && JSON.stringify(d) !== before; }", arg=json.dumps(before))
-    page.wait_for_timeout(500)                    # let bqplot's transition settle before reading the paths
+    page.wait_for_function(
+        "before => { const f = document.querySelector('.bqplot.figure');"
+        " const d = [...f.querySelectorAll('path.line')].map(e => e.getAttribute('d') || '');"
+        " return !document.body.innerText.includes('learn.fit(1e-2, 3,')"
+        "        && JSON.stringify(d) !== before; }",
+        arg=json.dumps(before),
+    )
+    page.wait_for_timeout(500)  # let bqplot's transition settle before reading the paths
     assert line_paths(page) != before
     assert page.get_by_text("cycle_mult=2").first.is_visible()
     screenshot(page, "schedule_panel")
@@ -60,16 +68,20 @@ def test_schedule_panel_slider_redraws_the_line(page, lab):
 def test_lr_finder_panel_draws_its_curve_and_the_marker_follows_the_slider(page, lab):
     open_and_run(page, lab, "lr_finder.ipynb", [SETUP, "panel = ckw.LRFinderPanel(learn)\npanel"])
     page.get_by_role("button", name="Run lr_find").click()
-    page.wait_for_function("() => [...document.querySelectorAll('.bqplot.figure path.line')]"
-                           ".some(e => (e.getAttribute('d') || '').length > 50)")          # the curve
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.bqplot.figure path.line')]"
+        ".some(e => (e.getAttribute('d') || '').length > 50)"
+    )  # the curve
     before = line_paths(page)
     handle = slider_handle(page, "lr")
     handle.focus()
     for _ in range(5):
         page.keyboard.press("ArrowLeft")
-    page.wait_for_function("before => JSON.stringify([...document.querySelector('.bqplot.figure')"
-                           ".querySelectorAll('path.line')].map(e => e.getAttribute('d') || '')) !== before",
-                           arg=json.dumps(before))                                    # the marker moved
+    page.wait_for_function(
+        "before => JSON.stringify([...document.querySelector('.bqplot.figure')"
+        ".querySelectorAll('path.line')].map(e => e.getAttribute('d') || '')) !== before",
+        arg=json.dumps(before),
+    )  # the marker moved
     after = line_paths(page)
     curve = max(before, key=len)
     assert curve in after, "the curve stays; only the marker moves"
@@ -79,14 +91,23 @@ def test_lr_finder_panel_draws_its_curve_and_the_marker_follows_the_slider(page,
 
 def test_layer_group_toggles_change_the_learner(page, lab):
     check = 'print("TRAINABLE", [g.trainable for g in learn.layer_groups])'
-    open_and_run(page, lab, "layer_groups.ipynb", [SETUP, "panel = ckw.LayerGroupsPanel(learn)\npanel", check])
+    open_and_run(
+        page,
+        lab,
+        "layer_groups.ipynb",
+        [SETUP, "panel = ckw.LayerGroupsPanel(learn)\npanel", check],
+    )
     page.get_by_text("TRAINABLE [False, False, True]").wait_for()
     page.locator(".widget-toggle-button", has_text="layer3+layer4").click()
-    page.locator(".widget-toggle-button", has_text="layer3+layer4: 1,149,184 params, trainable").wait_for()
-    run_cell(page, 2)                                        # ask the kernel
+    page.locator(
+        ".widget-toggle-button", has_text="layer3+layer4: 1,149,184 params, trainable"
+    ).wait_for()
+    run_cell(page, 2)  # ask the kernel
     page.get_by_text("TRAINABLE [False, True, True]").wait_for()
     page.get_by_role("button", name="Unfreeze all").click()
-    page.locator(".widget-toggle-button", has_text="stem+layer1+layer2: 77,216 params, trainable").wait_for()
+    page.locator(
+        ".widget-toggle-button", has_text="stem+layer1+layer2: 77,216 params, trainable"
+    ).wait_for()
     run_cell(page, 2)
     page.get_by_text("TRAINABLE [True, True, True]").wait_for()
     screenshot(page, "layer_groups_panel")
@@ -97,8 +118,16 @@ def _image_sources(panel):
 
 
 def test_gallery_shows_thumbnails_and_a_confusion_cell_click_changes_them(page, lab):
-    open_and_run(page, lab, "gallery.ipynb", [SETUP, "learn.fit(1e-2, 1, quiet=True)\n"
-                                                     "panel = ckw.ResultsGallery(learn.interpret(), view='top losses', n=6)\npanel"])
+    open_and_run(
+        page,
+        lab,
+        "gallery.ipynb",
+        [
+            SETUP,
+            "learn.fit(1e-2, 1, quiet=True)\n"
+            "panel = ckw.ResultsGallery(learn.interpret(), view='top losses', n=6)\npanel",
+        ],
+    )
     panel = page.locator(".widget-vbox", has=page.get_by_text("top losses")).first
     page.wait_for_function("() => document.querySelectorAll('.jp-OutputArea img').length >= 6")
     before = _image_sources(page.locator(".jp-OutputArea").last)
@@ -111,27 +140,45 @@ def test_gallery_shows_thumbnails_and_a_confusion_cell_click_changes_them(page, 
     texts = buttons.evaluate_all("els => els.map(e => e.textContent.trim())")
     buttons.nth(next(i for i, t in enumerate(texts) if t not in ("", "0"))).click()
     page.get_by_text("actual ").first.wait_for()
-    page.wait_for_function("before => { const s = [...document.querySelectorAll('.jp-OutputArea img')].map(e => e.src);"
-                           " return s.length > 0 && JSON.stringify(s) !== before; }", arg=json.dumps(before))
+    page.wait_for_function(
+        "before => { const s = [...document.querySelectorAll('.jp-OutputArea img')].map(e => e.src);"
+        " return s.length > 0 && JSON.stringify(s) !== before; }",
+        arg=json.dumps(before),
+    )
     screenshot(page, "gallery_pair")
 
 
 def test_conv_explorer_output_changes_with_a_preset(page, lab):
-    open_and_run(page, lab, "conv.ipynb", ["from coursekit import widgets as ckw\nexplorer = ckw.ConvExplorer()\nexplorer"])
+    open_and_run(
+        page,
+        lab,
+        "conv.ipynb",
+        ["from coursekit import widgets as ckw\nexplorer = ckw.ConvExplorer()\nexplorer"],
+    )
     output = page.locator(".jp-OutputArea .widget-image").nth(1)
     output.wait_for()
     before = output.get_attribute("src")
     page.locator(".jp-OutputArea select").first.select_option(label="outline")
-    page.wait_for_function("before => document.querySelectorAll('.jp-OutputArea .widget-image')[1].src !== before",
-                           arg=before)
+    page.wait_for_function(
+        "before => document.querySelectorAll('.jp-OutputArea .widget-image')[1].src !== before",
+        arg=before,
+    )
     assert page.get_by_text("sum of the nine products").first.is_visible()
     screenshot(page, "conv_explorer")
 
 
 def test_training_monitor_stop_ends_a_background_fit(page, lab):
     slow = "import time\nlearn.events['after_batch'].append(lambda l: time.sleep(0.2))"
-    open_and_run(page, lab, "monitor.ipynb", [SETUP + "\n" + slow, "monitor = ckw.TrainingMonitor(learn)\nmonitor",
-                                              "job = learn.fit(1e-3, 50, background=True)"])
+    open_and_run(
+        page,
+        lab,
+        "monitor.ipynb",
+        [
+            SETUP + "\n" + slow,
+            "monitor = ckw.TrainingMonitor(learn)\nmonitor",
+            "job = learn.fit(1e-3, 50, background=True)",
+        ],
+    )
     page.get_by_text("training: 50 epochs").wait_for()
     stop = page.get_by_role("button", name="Stop")
     stop.click()
