@@ -6,6 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 COLAB_WIDGETS := $(VENV)/colab-widgets
+CLASSIC := $(VENV)/classic
 MIN_VENV := $(VENV)/min
 PY313_VENV := $(VENV)/py313
 COLAB_VENV := $(VENV)/colab
@@ -31,19 +32,27 @@ $(COLAB_WIDGETS)/.installed: $(STAMP) requirements-colab-widgets.txt
 	$(PY) -m pip install --quiet --no-deps --target $(COLAB_WIDGETS) -r requirements-colab-widgets.txt
 	touch $@
 
+# Classic Notebook 6.5 + widgetsnbextension 3.6 + bqplot 0.12's nbextension: ipywidgets 7's frontend
+# for tests/browser/test_classic_notebook.py (a small venv of its own; the kernel is the test venv's)
+$(CLASSIC)/.installed: requirements-classic-notebook.txt
+	rm -rf $(CLASSIC)
+	$(PYTHON) -m venv $(CLASSIC)
+	$(CLASSIC)/bin/python -m pip install --quiet --only-binary=:all: -r requirements-classic-notebook.txt
+	touch $@
+
 # Debian's Chromium for the browser suite (tests/browser); playwright drives it, downloading nothing
 chromium:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-install: $(STAMP) $(COLAB_WIDGETS)/.installed chromium
+install: $(STAMP) $(COLAB_WIDGETS)/.installed $(CLASSIC)/.installed chromium
 
 demo: $(STAMP)
 	$(VENV)/bin/coursekit demo
 
-test: $(STAMP) $(COLAB_WIDGETS)/.installed chromium
+test: $(STAMP) $(COLAB_WIDGETS)/.installed $(CLASSIC)/.installed chromium
 	$(PY) -m pytest -q
 
-test-browser: $(STAMP) chromium
+test-browser: $(STAMP) $(COLAB_WIDGETS)/.installed $(CLASSIC)/.installed chromium
 	$(PY) -m pytest -q -m browser
 
 # The release: sdist + wheel built and twine-checked, the wheel installed into a clean venv through

@@ -16,9 +16,10 @@ import html
 import ipywidgets as widgets
 import numpy as np
 
-from coursekit.explore.controls import set_output_range
+from coursekit.explore.controls import LABEL_WIDTH, keep_width, set_output_range
 from coursekit.explore.images import load_image, to_grey, to_png, uploaded_bytes
 from coursekit.explore.ops import KERNELS, conv_step, correlate, relu
+from coursekit.html_table import html_table
 
 __all__ = ["ConvExplorer"]
 
@@ -42,8 +43,10 @@ class ConvExplorer(widgets.VBox):
             value=preset if kernel is KERNELS.get(preset) else "custom",
             description="kernel",
         )
-        self.relu = widgets.Checkbox(value=False, description="ReLU")
-        self.colour = widgets.ToggleButtons(options=["grey", "colour"], value="grey")
+        self.relu = widgets.Checkbox(value=False, description="ReLU", layout=keep_width())
+        self.colour = widgets.ToggleButtons(
+            options=["grey", "colour"], value="grey", style=LABEL_WIDTH, layout=keep_width()
+        )
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="your image")
         self.row = widgets.IntSlider(value=0, min=0, max=0, description="out row")
         self.col = widgets.IntSlider(value=0, min=0, max=0, description="out col")
@@ -148,19 +151,18 @@ class ConvExplorer(widgets.VBox):
         channel = self.input if self.input.ndim == 2 else self.input[0]
         step = conv_step(channel, self.kernel, r, c)
         # "+ 0.0" below turns IEEE -0.0 (a zero pixel times a negative weight) into 0.0
-        cells = "".join(
-            "<tr>"
-            + "".join(
-                f"<td>{w:.0f} &times; {k:g} = <b>{p + 0.0:.1f}</b></td>"
+        cells = [
+            [
+                f"{w:.0f} &times; {k:g} = <b>{p + 0.0:.1f}</b>"
                 for w, k, p in zip(step.window[i], step.kernel[i], step.products[i])
-            )
-            + "</tr>"
+            ]
             for i in range(self.k)
-        )
+        ]
         where = " (red channel)" if self.input.ndim == 3 else ""
         after = f"; after ReLU: {max(step.total, 0):.1f}" if self.relu.value else ""
         return (
-            f"<table style='font-family:monospace'>{cells}</table>output[{r}, {c}]{html.escape(where)} = sum of the "
+            html_table(cells, style="font-family:monospace")
+            + f"output[{r}, {c}]{html.escape(where)} = sum of the "
             f"nine products = <b>{step.total + 0.0:.1f}</b>{after}"
         )
 

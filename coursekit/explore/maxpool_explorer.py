@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
-from coursekit.explore.controls import set_output_range
+from coursekit.explore.controls import LABEL_WIDTH, keep_width, set_output_range
 from coursekit.explore.images import load_image, to_grey, to_png
 from coursekit.explore.ops import KERNELS, correlate, max_pool, pool_step, relu
 
@@ -34,6 +34,8 @@ class MaxPoolExplorer(widgets.VBox):
         self.view = widgets.ToggleButtons(
             options=["max-pool", "conv -> ReLU -> max-pool"],
             value="conv -> ReLU -> max-pool" if given is None else "max-pool",
+            style=LABEL_WIDTH,
+            layout=keep_width(),
         )
         self.preset = widgets.Dropdown(options=list(KERNELS), value=preset, description="kernel")
         self.size = widgets.IntSlider(value=size, min=1, max=6, description="size")

@@ -10,6 +10,7 @@ import math
 import sys
 from dataclasses import dataclass, field
 
+from coursekit.html_table import html_table
 from coursekit.progress import in_notebook
 
 __all__ = ["EpochTable", "Recorder", "SmoothedLoss", "epoch_table_html", "smooth"]
@@ -123,11 +124,7 @@ def _fmt(value) -> str:
 
 def epoch_table_html(columns: list[str], rows: list[dict]) -> str:
     """The epoch table as HTML (the notebook's table, and the training monitor's)."""
-    head = "".join(f"<th>{c}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{_fmt(r.get(c, ''))}</td>" for c in columns) + "</tr>" for r in rows
-    )
-    return f"<table class='coursekit-epochs'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return html_table([[_fmt(r.get(c, "")) for c in columns] for r in rows], header=columns)
 
 
 class EpochTable:

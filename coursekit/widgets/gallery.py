@@ -15,6 +15,7 @@ import html
 
 import ipywidgets as widgets
 
+from coursekit.html_table import html_table
 from coursekit.train.interpret import Interpretation
 from coursekit.widgets.thumbnails import Thumbnails
 
@@ -141,18 +142,12 @@ class ResultsGallery(widgets.VBox):
 
     def _matrix_cells(self) -> tuple:
         if self.interp.is_multilabel:
-            rows = "".join(
-                f"<tr><td>{html.escape(t)}</td>"
-                + "".join(f"<td>{v:.2f}</td>" for v in m.values())
-                + "</tr>"
+            rows = [
+                [html.escape(t), *(f"{v:.2f}" for v in m.values())]
                 for t, m in self.interp.per_tag_metrics().items()
-            )
+            ]
             self.matrix.layout.grid_template_columns = "1fr"
-            return (
-                widgets.HTML(
-                    f"<table><tr><th>tag</th><th>precision</th><th>recall</th><th>F2</th></tr>{rows}</table>"
-                ),
-            )
+            return (widgets.HTML(html_table(rows, header=["tag", "precision", "recall", "F2"])),)
         shown = self.matrix_classes()
         cm = self.interp.confusion_matrix()
         names = self.interp.classes

@@ -13,8 +13,11 @@ redraws from the learner's real state, so ``refresh()`` also shows changes made 
 
 from __future__ import annotations
 
+import html
+
 import ipywidgets as widgets
 
+from coursekit.html_table import html_table
 from coursekit.train.plan import fit_plan
 from coursekit.train.schedules import differential_lrs
 from coursekit.widgets.common import enable_colab_widgets, fmt_lr
@@ -102,12 +105,10 @@ class LayerGroupsPanel(widgets.VBox):
         finally:
             self._updating = False
         lrs = self.group_lrs()
-        cells = "".join(f"<td>{fmt_lr(lr)}</td>" for lr in lrs)
-        self.lrs_view.value = (
-            f"<table><tr><th>group</th>{''.join(f'<td>{g.name}</td>' for g in self.learn.layer_groups)}"
-            f"</tr><tr><th>lr</th>{cells}</tr></table>"
-            f"<code>{self.plan().code}</code>"
-        )
+        names = [html.escape(g.name) for g in self.learn.layer_groups]
+        self.lrs_view.value = html_table(
+            [["group", *names], ["lr", *(fmt_lr(lr) for lr in lrs)]], row_headers=True
+        ) + (f"<code>{self.plan().code}</code>")
 
     def plan(self):
         """The plan of ``learn.fit(<these rates>, 3, cycle_len=1)``, made as ``learn.fit`` makes it. Its

@@ -1,16 +1,27 @@
-"""Fixtures of the browser suite: one JupyterLab server and one Chromium for the session."""
+"""Fixtures of the browser suite: one JupyterLab server, one classic Notebook server (started by the
+tests that ask for it) and one Chromium for the session."""
 
 import os
+from pathlib import Path
 
 import pytest
 
-from tests.browser.lab import CHROMIUM, CHROMIUM_FLAGS, Lab, ensure_chromium, screenshot
+from tests.browser.lab import (
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    ClassicNotebook,
+    Lab,
+    ensure_chromium,
+    screenshot,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+CLASSIC_VENV = ROOT / ".venv" / "classic"
+COLAB_WIDGETS = ROOT / ".venv" / "colab-widgets"
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory, coursekit_home):
-    root = tmp_path_factory.mktemp("lab")
-    env = {
+def server_env(root, coursekit_home) -> dict:
+    return {
         **os.environ,
         "COURSEKIT_SAMPLE": "1",
         "COURSEKIT_HOME": str(coursekit_home),
@@ -18,7 +29,34 @@ def lab(tmp_path_factory, coursekit_home):
         "JUPYTER_RUNTIME_DIR": str(root / ".jupyter-runtime"),
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     }
-    server = Lab(root, env)
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory, coursekit_home):
+    root = tmp_path_factory.mktemp("lab")
+    server = Lab(root, server_env(root, coursekit_home))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def classic(tmp_path_factory, coursekit_home):
+    """Classic Notebook 6.5 + ipywidgets 7.7.1 + bqplot 0.12.45: `make test` builds its venv."""
+    missing = [p for p in (CLASSIC_VENV, COLAB_WIDGETS) if not (p / ".installed").exists()]
+    if missing:
+        reason = f"{', '.join(map(str, missing))} missing: `make test` installs them"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    root = tmp_path_factory.mktemp("classic")
+    server = ClassicNotebook(
+        root,
+        server_env(root, coursekit_home),
+        venv=CLASSIC_VENV,
+        kernel_path=[str(COLAB_WIDGETS), str(ROOT)],
+    )
     try:
         yield server
     finally:

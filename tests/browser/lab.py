@@ -1,7 +1,9 @@
-"""A JupyterLab server and a headless Chromium for the browser tests, always stopped afterwards."""
+"""Notebook servers (JupyterLab 4; classic Notebook 6.5) and a headless Chromium for the browser
+tests, always stopped afterwards."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -12,6 +14,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import ClassVar
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
@@ -49,28 +52,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Lab:
-    """JupyterLab on 127.0.0.1 with a token, serving ``root``; ``stop()`` ends its process group."""
+class NotebookServer:
+    """A notebook server on 127.0.0.1 with a token, serving ``root``; ``stop()`` ends its process
+    group. Subclasses say which server to start (``command``) and how to open a notebook."""
+
+    name = "notebook server"
+    kernel: ClassVar[dict[str, str]] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
 
     def __init__(self, root: Path, env: dict):
         self.root, self.port, self.token = root, free_port(), secrets.token_hex(16)
-        self.log = open(root / "jupyterlab.log", "w")
-        cmd = [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={self.port}",
-            "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={root}",
-            "--ServerApp.allow_root=True",
-            "--LabApp.news_url=",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ]
+        # open for the server's whole life; stop() closes it
+        self.log = open(root / f"{type(self).__name__.lower()}.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen(
-            cmd,
+            self.command(),
             cwd=root,
             env=env,
             stdout=self.log,
@@ -78,6 +76,9 @@ class Lab:
             start_new_session=True,
         )
         self._wait_until_up()
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
 
     @property
     def url(self) -> str:
@@ -87,7 +88,7 @@ class Lab:
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited: see {self.log.name}")
+                raise RuntimeError(f"{self.name} exited: see {self.log.name}")
             try:
                 with urllib.request.urlopen(
                     f"{self.url}/api/status?token={self.token}", timeout=2
@@ -97,17 +98,11 @@ class Lab:
             except OSError:
                 time.sleep(0.5)
         self.stop()
-        raise RuntimeError(f"JupyterLab did not start in {timeout} s: see {self.log.name}")
-
-    def notebook_url(self, name: str) -> str:
-        """The notebook alone in a fresh workspace (``reset``): no tab of an earlier test restored."""
-        return f"{self.url}/lab/tree/{name}?reset&token={self.token}"
+        raise RuntimeError(f"{self.name} did not start in {timeout} s: see {self.log.name}")
 
     def write_notebook(self, name: str, cells: list[str]) -> str:
         nb = new_notebook(cells=[new_code_cell(c) for c in cells])
-        nb.metadata = {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        }
+        nb.metadata = {"kernelspec": self.kernel}
         nbformat.write(nb, self.root / name)
         return name
 
@@ -120,6 +115,76 @@ class Lab:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self.log.close()
+
+
+class Lab(NotebookServer):
+    """JupyterLab 4 from the test venv (ipywidgets 8, bqplot 0.13)."""
+
+    name = "JupyterLab"
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root}",
+            "--ServerApp.allow_root=True",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]
+
+    def notebook_url(self, name: str) -> str:
+        """The notebook alone in a fresh workspace (``reset``): no tab of an earlier test restored."""
+        return f"{self.url}/lab/tree/{name}?reset&token={self.token}"
+
+
+class ClassicNotebook(NotebookServer):
+    """Classic Notebook 6.5 with widgetsnbextension 3.6 and bqplot 0.12's nbextension, from its own
+    small venv (``.venv/classic``, no torch): the widget generation Google Colab runs.
+
+    Its notebooks use the kernel ``coursekit-widgets7``: the test venv's Python (torch, coursekit)
+    with Colab's ipywidgets 7.7.1 and bqplot 0.12.45 (``.venv/colab-widgets``) first on the path."""
+
+    name = "classic Notebook"
+    kernel: ClassVar[dict[str, str]] = {
+        "name": "coursekit-widgets7",
+        "display_name": "coursekit (ipywidgets 7)",
+        "language": "python",
+    }
+
+    def __init__(self, root: Path, env: dict, venv: Path, kernel_path: list[str]):
+        self.venv = venv
+        spec_dir = root / ".jupyter-data" / "kernels" / self.kernel["name"]
+        spec_dir.mkdir(parents=True)
+        spec = {
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": self.kernel["display_name"],
+            "language": "python",
+            "env": {"PYTHONPATH": os.pathsep.join(kernel_path)},
+        }
+        (spec_dir / "kernel.json").write_text(json.dumps(spec))
+        super().__init__(root, {**env, "JUPYTER_PATH": str(root / ".jupyter-data")})
+
+    def command(self) -> list[str]:
+        return [
+            str(self.venv / "bin" / "jupyter"),
+            "notebook",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={self.port}",
+            "--port-retries=0",
+            f"--NotebookApp.token={self.token}",
+            f"--notebook-dir={self.root}",
+            "--allow-root",
+        ]
+
+    def notebook_url(self, name: str) -> str:
+        return f"{self.url}/notebooks/{name}?token={self.token}"
 
 
 def run_all(page, timeout_ms: int = 240_000) -> None:
@@ -165,3 +230,19 @@ def run_cell(page, index: int, timeout_ms: int = 60_000) -> None:
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def run_all_classic(page, timeout_ms: int = 240_000) -> None:
+    """Classic Notebook: once its kernel is connected, run every cell and wait until each code cell
+    has an execution count."""
+    page.wait_for_function(
+        "() => window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel"
+        " && Jupyter.notebook.kernel.is_connected()",
+        timeout=120_000,
+    )
+    page.evaluate("Jupyter.notebook.execute_all_cells()")
+    page.wait_for_function(
+        "() => Jupyter.notebook.get_cells()"
+        ".every(c => c.cell_type !== 'code' || typeof c.input_prompt_number === 'number')",
+        timeout=timeout_ms,
+    )
