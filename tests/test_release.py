@@ -9,9 +9,11 @@ pip therefore resolves the wheel's requirements against them, finds the wheel it
 local index, and installs coursekit alone into the clean environment.
 """
 
+import contextlib
 import functools
 import http.server
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -80,17 +82,22 @@ def test_wheel_holds_weights_types_and_metadata(dist):
         assert any(n.endswith("coursekit/weights/tinyresnet.pth") for n in sdist.getnames())
 
 
-@pytest.fixture
-def local_index(dist, tmp_path):
-    """A PEP 503 simple index over the built wheel, served on 127.0.0.1 while the test runs."""
-    wheel = next(dist.glob("*.whl"))
-    (tmp_path / "files").mkdir()
-    (tmp_path / "files" / wheel.name).write_bytes(wheel.read_bytes())
-    (tmp_path / "simple" / NAME).mkdir(parents=True)
-    (tmp_path / "simple" / NAME / "index.html").write_text(
-        f'<!DOCTYPE html><html><body><a href="../../files/{wheel.name}">{wheel.name}</a></body></html>'
-    )
-    handler = functools.partial(Quiet, directory=str(tmp_path))
+@contextlib.contextmanager
+def serve_index(wheels: list[Path], root: Path):
+    """A PEP 503 simple index over ``wheels``, served on 127.0.0.1 while the block runs."""
+    (root / "files").mkdir()
+    projects: dict[str, list[str]] = {}
+    for wheel in wheels:
+        (root / "files" / wheel.name).write_bytes(wheel.read_bytes())
+        project = re.sub(r"[-_.]+", "-", wheel.name.split("-")[0]).lower()
+        projects.setdefault(project, []).append(wheel.name)
+    for project, names in projects.items():
+        links = "".join(f'<a href="../../files/{n}">{n}</a>' for n in names)
+        (root / "simple" / project).mkdir(parents=True)
+        (root / "simple" / project / "index.html").write_text(
+            f"<!DOCTYPE html><html><body>{links}</body></html>"
+        )
+    handler = functools.partial(Quiet, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -100,6 +107,13 @@ def local_index(dist, tmp_path):
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture
+def local_index(dist, tmp_path):
+    """A package index on 127.0.0.1 that holds the built wheel alone."""
+    with serve_index([next(dist.glob("*.whl"))], tmp_path / "index") as url:
+        yield url
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
