@@ -85,7 +85,7 @@ def test_wheel_holds_weights_types_and_metadata(dist):
 @contextlib.contextmanager
 def serve_index(wheels: list[Path], root: Path):
     """A PEP 503 simple index over ``wheels``, served on 127.0.0.1 while the block runs."""
-    (root / "files").mkdir()
+    (root / "files").mkdir(parents=True)
     projects: dict[str, list[str]] = {}
     for wheel in wheels:
         (root / "files" / wheel.name).write_bytes(wheel.read_bytes())
