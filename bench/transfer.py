@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 
 import coursekit as ck
-from coursekit.demo import SAMPLE_SETS, sample_data
+from coursekit.data.sample_sets import SAMPLE_SETS, sample_data
 
 ARCHS = ("tinyresnet", "efficientnet_lite0")
 

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from coursekit import __version__
-from coursekit.demo import SAMPLE_SETS, run_demo, sample_data
+from coursekit.data.sample_sets import SAMPLE_SETS, sample_data
+from coursekit.demo import run_demo
 
 __all__ = ["main"]
 

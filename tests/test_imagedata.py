@@ -1,6 +1,5 @@
 """Every lesson layout loads from its sample through the public API, into the right batches."""
 
-
 import numpy as np
 import pytest
 import torch
@@ -8,7 +7,7 @@ from PIL import Image
 
 import coursekit as ck
 from coursekit.data.transforms import RandomDihedral
-from coursekit.demo import SAMPLE_SETS, sample_data
+from coursekit.data.sample_sets import SAMPLE_SETS, sample_data
 
 
 def test_pets_from_name_re(pets_data):

@@ -222,7 +222,7 @@ def test_predictions_tta_and_predict(learn, monkeypatch):
     # with "augmented" views equal to the plain one, TTA's mean equals the plain prediction
     monkeypatch.setattr(
         ck.train.inference,
-        "tta_transform",
+        "train_transform",
         lambda size, *a: ck.data.transforms.valid_transform(size),
     )
     tta_probs, _ = learn.tta(n_aug=3)

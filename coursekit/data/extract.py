@@ -17,7 +17,7 @@ import tarfile
 import uuid
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
 from coursekit.progress import progress_bar
@@ -101,7 +101,7 @@ def _unzip(archive_path: Path, tmp: Path) -> int:
 
 def _untar(archive_path: Path, tmp: Path) -> int:
     try:
-        tf = tarfile.open(archive_path)
+        tf = tarfile.open(archive_path)  # noqa: SIM115 (`with tf:` below; opening has its own errors)
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
         raise CorruptArchiveError(
             f"{archive_path} is not a readable archive ({e}): it must be downloaded again."
@@ -168,7 +168,7 @@ def _un7z(archive_path: Path, tmp: Path) -> int:
     return needed
 
 
-def _with_space(needed: int, tmp: Path, unpack) -> None:
+def _with_space(needed: int, tmp: Path, unpack: Callable[[], object]) -> None:
     """Run ``unpack``; if the disk fills up, say how much room the archive needs."""
     try:
         unpack()

@@ -26,6 +26,7 @@ from coursekit.progress import progress_bar
 
 __all__ = [
     "IMAGE_EXTENSIONS",
+    "ImageInput",
     "UnreadableImageError",
     "as_image",
     "check_images",
@@ -34,6 +35,9 @@ __all__ = [
     "resize_images",
     "to_rgb",
 ]
+
+# Whatever a student may hand over as one picture (see ``as_image``).
+ImageInput = str | os.PathLike[str] | Image.Image | bytes | np.ndarray
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -151,10 +155,10 @@ def _resize_one(src: Path, dst: Path, max_size: int, shorter: bool = False) -> N
         scale = max_size / min(img.size)
         img = img.resize(
             (max(max_size, round(img.width * scale)), max(max_size, round(img.height * scale))),
-            Image.LANCZOS,
+            Image.Resampling.LANCZOS,
         )
     elif not shorter and max(img.size) > max_size:
-        img.thumbnail((max_size, max_size), Image.LANCZOS)
+        img.thumbnail((max_size, max_size), Image.Resampling.LANCZOS)
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
@@ -225,7 +229,7 @@ def resize_images(
     return outputs
 
 
-def as_image(image, min_size: int | None = None) -> Image.Image:
+def as_image(image: ImageInput, min_size: int | None = None) -> Image.Image:
     """One picture as upright RGB, from whatever a student has at hand: a path, a PIL image,
     the bytes of an image file (an upload) or a numpy array (H x W or H x W x 3/4; uint8, or
     floats in [0, 1])."""

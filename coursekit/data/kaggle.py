@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 from coursekit.config import coursekit_home
 from coursekit.data.download import COMPLETE, DownloadError
@@ -87,7 +88,7 @@ def _pointed_at_mirror() -> Iterator[None]:
                 os.environ[key] = value
 
 
-def _import_kagglehub():
+def _import_kagglehub() -> ModuleType:
     try:
         import kagglehub
     except ImportError as e:

@@ -87,7 +87,7 @@ def _odd_save(img: Image.Image, path: Path, oddity: str | None) -> None:
     elif oddity == "cmyk":
         img.convert("CMYK").save(path, "JPEG", quality=90)
     elif oddity == "palette":  # a GIF-like PNG with a .jpg name
-        img.convert("P", palette=Image.ADAPTIVE, colors=64).save(path, "PNG")
+        img.convert("P", palette=Image.Palette.ADAPTIVE, colors=64).save(path, "PNG")
     elif oddity == "rgba":  # a PNG with transparency and a .jpg name
         rgba = img.convert("RGBA")
         rgba.putalpha(Image.new("L", img.size, 230))
@@ -305,11 +305,11 @@ def _build_planet(path: Path, p: dict) -> None:
 def pets(n_per_class: int = 30, seed: int = 0, min_side: int = 160, max_side: int = 400) -> Path:
     """Oxford-IIIT Pets in miniature: ``images/<Breed>_<n>.jpg`` for 6 cat and 6 dog breeds.
 
-    Cat breeds are Capitalised and dog breeds lower_case, so ``pat=r'([^/]+)_\\d+\\.jpg$'``
-    labels them as in lesson 1. The folder also holds a few ``.mat`` files, like the real one.
+    Cat breeds are Capitalised and dog breeds lower_case, so ``pat=PETS_PATTERN``
+    (``coursekit.data.labels``) labels them as in lesson 1. The folder also holds a few ``.mat`` files, like the real one.
 
     >>> path = pets()
-    >>> data = ImageData.from_name_re(path/'images', pat=r'([^/]+)_\\d+\\.jpg$', size=64)
+    >>> data = ImageData.from_name_re(path/'images', pat=PETS_PATTERN, size=64)
     """
     params = dict(n_per_class=n_per_class, seed=seed, min_side=min_side, max_side=max_side)
     return _cached("pets", params, _build_pets, _defaults(pets))

@@ -15,31 +15,39 @@ import copy
 import itertools
 import math
 import time
+from typing import TYPE_CHECKING, Any
+
+from torch.optim import Optimizer
 
 from coursekit.progress import progress_bar
 from coursekit.train import snapshots
 from coursekit.train.metrics import metric_name
 from coursekit.train.plan import FitPlan, lr_text
-from coursekit.train.recorder import EpochTable
+from coursekit.train.recorder import EpochTable, Recorder
+
+if TYPE_CHECKING:
+    from coursekit.train.learner import Learner
 
 __all__ = ["run_fit"]
 
 
-def _state(learn) -> dict:
+def _state(learn: Learner, opt: Optimizer) -> dict[str, Any]:
     """A copy of the weights (BatchNorm statistics included) and the optimizer's state."""
     return {
         "model": {k: v.detach().clone() for k, v in learn.model.state_dict().items()},
-        "opt": copy.deepcopy(learn.opt.state_dict()),
+        "opt": copy.deepcopy(opt.state_dict()),
     }
 
 
-def _put_back(learn, state: dict) -> None:
+def _put_back(learn: Learner, opt: Optimizer, state: dict[str, Any]) -> None:
     learn.model.load_state_dict(state["model"])
-    learn.opt.load_state_dict(state["opt"])
+    opt.load_state_dict(state["opt"])
     learn._features.clear()
 
 
-def run_fit(learn, plan: FitPlan, wd: float | None = None, quiet: bool = False):
+def run_fit(
+    learn: Learner, plan: FitPlan, wd: float | None = None, quiet: bool = False
+) -> Recorder:
     """Train ``learn`` exactly as ``plan`` says and return its recorder (``Learner.run_plan`` calls this)."""
     schedule = plan.schedule
     n_epochs, total, cycle_ends = schedule.n_epochs, schedule.total_steps, schedule.cycle_ends
@@ -47,11 +55,10 @@ def run_fit(learn, plan: FitPlan, wd: float | None = None, quiet: bool = False):
         learn._features.clear()  # training through the body moves its BatchNorm statistics
     if learn.opt is None:
         learn.opt = learn.create_opt(wd)
-    for group in learn.opt.param_groups:
+    opt = learn.opt
+    for group in opt.param_groups:
         group["weight_decay"] = learn.wd if wd is None else wd
-    before = _state(
-        learn
-    )  # put back if the loss diverges: NaN weights would poison every later fit
+    before = _state(learn, opt)  # put back if the loss diverges: NaN weights poison later fits
     if plan.cycle_save_name:
         snapshots.begin_snapshots(learn.models_dir, plan.cycle_save_name)
     train_dl = learn.loader("train", shuffle=True)
@@ -78,7 +85,7 @@ def run_fit(learn, plan: FitPlan, wd: float | None = None, quiet: bool = False):
                 learn.set_lrs(lrs, momentum)
                 loss = learn.train_step(xb, yb)
                 if not math.isfinite(loss):
-                    _put_back(learn, before)
+                    _put_back(learn, opt, before)
                     learn._stop_reason = (
                         f"the loss became {loss} at batch {step}: the learning rate ({lr_text(max(lrs))}) "
                         "is too high. The weights are back to where they were before this fit; try a "

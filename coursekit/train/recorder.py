@@ -9,8 +9,14 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from coursekit.plotting import axes_and_figure
 from coursekit.progress import in_notebook
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["EpochTable", "Recorder", "SmoothedLoss", "epoch_table_html", "smooth"]
 
@@ -43,7 +49,7 @@ class Recorder:
     lrs: list[list[float]] = field(default_factory=list)
     losses: list[float] = field(default_factory=list)
     momentums: list[float] = field(default_factory=list)
-    rows: list[dict] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
     iteration: int = 0  # batches done in the current fit
     n_iterations: int = 0  # batches planned for the current fit
     epoch: int = 0
@@ -76,14 +82,9 @@ class Recorder:
     def val_losses(self) -> list[float]:
         return [row["val_loss"] for row in self.rows]
 
-    def plot_losses(self, ax=None):
+    def plot_losses(self, ax: Axes | None = None) -> Figure:
         """Training loss per batch (smoothed) and validation loss per epoch; returns the figure."""
-        from matplotlib.figure import Figure
-
-        fig = None
-        if ax is None:
-            fig = Figure(figsize=(6, 4))
-            ax = fig.add_subplot()
+        ax, fig = axes_and_figure(ax, figsize=(6, 4))
         ax.plot(self.losses, alpha=0.3, label="train (raw)")
         ax.plot(self.smooth_losses, label="train (smoothed)")
         if self.rows:
@@ -97,31 +98,26 @@ class Recorder:
         ax.set_xlabel("batch")
         ax.set_ylabel("loss")
         ax.legend()
-        return fig or ax.figure
+        return fig
 
-    def plot_lr(self, ax=None):
+    def plot_lr(self, ax: Axes | None = None) -> Figure:
         """The learning rate of each layer group at every batch of the last fit."""
-        from matplotlib.figure import Figure
-
-        fig = None
-        if ax is None:
-            fig = Figure(figsize=(6, 3))
-            ax = fig.add_subplot()
+        ax, fig = axes_and_figure(ax, figsize=(6, 3))
         for g in range(len(self.lrs[0]) if self.lrs else 0):
             ax.plot([lrs[g] for lrs in self.lrs], label=f"group {g}")
         ax.set_xlabel("batch")
         ax.set_ylabel("learning rate")
         ax.legend()
-        return fig or ax.figure
+        return fig
 
 
-def _fmt(value) -> str:
+def _fmt(value: object) -> str:
     if isinstance(value, float):
         return "nan" if math.isnan(value) else f"{value:.6f}"
     return str(value)
 
 
-def epoch_table_html(columns: list[str], rows: list[dict]) -> str:
+def epoch_table_html(columns: list[str], rows: list[dict[str, Any]]) -> str:
     """The epoch table as HTML (the notebook's table, and the training monitor's)."""
     head = "".join(f"<th>{c}</th>" for c in columns)
     body = "".join(
@@ -135,8 +131,9 @@ class EpochTable:
     epoch in a terminal or a log (never a progress-bar's worth of carriage returns)."""
 
     def __init__(self, columns: list[str], quiet: bool = False):
-        self.columns, self.rows, self.quiet = columns, [], quiet
-        self.handle = None
+        self.columns, self.quiet = columns, quiet
+        self.rows: list[dict[str, Any]] = []
+        self.handle: Any = None  # IPython's DisplayHandle, updated in place
         if quiet:
             return
         if in_notebook():
@@ -149,7 +146,7 @@ class EpochTable:
     def _html(self) -> str:
         return epoch_table_html(self.columns, self.rows)
 
-    def add(self, row: dict) -> None:
+    def add(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
         if self.quiet:
             return
