@@ -1,5 +1,5 @@
 """Pictures for the explorers: the built-in handwritten 7, the student's own image or upload,
-and arrays drawn as enlarged PNGs with boxes on them."""
+as arrays (``png.py`` draws arrays back as pictures)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
-__all__ = ["digit_seven", "load_image", "to_grey", "to_png", "uploaded_bytes"]
+__all__ = ["digit_seven", "load_image", "to_grey", "uploaded_bytes"]
 
 
 def digit_seven(size: int = 28) -> np.ndarray:
@@ -34,7 +34,9 @@ def digit_seven(size: int = 28) -> np.ndarray:
     draw.line(
         [(12 * s, 14.5 * s), (20 * s, 14 * s)], fill=220, width=int(1.6 * s)
     )  # the continental bar
-    img = img.filter(ImageFilter.GaussianBlur(s * 0.6)).resize((size, size), Image.LANCZOS)
+    img = img.filter(ImageFilter.GaussianBlur(s * 0.6)).resize(
+        (size, size), Image.Resampling.LANCZOS
+    )
     return np.asarray(img, dtype=np.float64)
 
 
@@ -76,39 +78,3 @@ def load_image(source=None, max_size: int = 256) -> np.ndarray:
 def to_grey(rgb: np.ndarray) -> np.ndarray:
     """(3, H, W) RGB -> (H, W) luminance (ITU-R 601, as PIL's 'L')."""
     return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
-
-
-def to_png(
-    arr: np.ndarray,
-    min_width: int = 224,
-    boxes=(),
-    rescale: bool = False,
-    highlight: np.ndarray | None = None,
-) -> bytes:
-    """An (H, W) or (3, H, W) array as a PNG, enlarged by a whole factor (pixels stay square and
-    sharp) to at least ``min_width``. Values are clipped to 0..255, or stretched to fill it with
-    ``rescale`` (for activations and filters). ``boxes``: (top, left, height, width, colour)
-    rectangles in array cells; ``highlight``: a boolean (H, W) mask of cells tinted green."""
-    a = np.asarray(arr, dtype=np.float64)
-    if rescale:
-        lo, hi = a.min(), a.max()
-        a = (a - lo) / (hi - lo) * 255 if hi > lo else np.zeros_like(a)
-    a = a.clip(0, 255)
-    if highlight is not None:
-        rgb = np.stack([a] * 3) if a.ndim == 2 else a.copy()
-        rgb[:, highlight] = rgb[:, highlight] * 0.4 + np.array([0, 200, 0])[:, None] * 0.6
-        a = rgb
-    a = a.astype(np.uint8)
-    img = Image.fromarray(a.transpose(1, 2, 0) if a.ndim == 3 else a)
-    scale = max(1, -(-min_width // img.width))
-    img = img.resize((img.width * scale, img.height * scale), Image.NEAREST).convert("RGB")
-    draw = ImageDraw.Draw(img)
-    for top, left, h, w, colour in boxes:
-        draw.rectangle(
-            (left * scale, top * scale, (left + w) * scale - 1, (top + h) * scale - 1),
-            outline=colour,
-            width=max(1, scale // 4),
-        )
-    buf = io.BytesIO()
-    img.save(buf, "PNG", compress_level=1)
-    return buf.getvalue()

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import torch
 
@@ -20,12 +20,14 @@ from coursekit.data.imagedata import ImageDataset, Loader
 from coursekit.data.images import ImageInput, as_image
 from coursekit.data.transforms import train_transform, valid_transform
 from coursekit.progress import progress_bar
+from coursekit.train.interpret import Interpretation
 from coursekit.train.snapshots import snapshot_names
 
 if TYPE_CHECKING:
     from coursekit.train.learner import Learner
 
 __all__ = [
+    "Predictions",
     "get_preds",
     "predict",
     "predict_loader",
@@ -180,3 +182,51 @@ def submission(
             for image_id, row in zip(ids, probs):
                 writer.writerow([image_id, *(f"{p:.6f}" for p in row.tolist())])
     return path
+
+
+class Predictions:
+    """``Learner``'s prediction methods (a base class of it): each calls a function above on the
+    learner (``cast``: only ``Learner`` derives from this class)."""
+
+    def get_preds(self, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
+        """(probabilities, targets) on ``split``; see ``get_preds``."""
+        learn = cast("Learner", self)
+        learn.check_idle("predict")
+        return get_preds(learn, split)
+
+    def tta(self, n_aug: int = 4, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
+        """Test-time augmentation; see ``tta``."""
+        learn = cast("Learner", self)
+        learn.check_idle("predict")
+        return tta(learn, n_aug, split)
+
+    def predict(self, image: ImageInput) -> tuple[str, torch.Tensor, torch.Tensor]:
+        """fastai's ``(label, index, probs)`` for one image (path, PIL image, bytes, numpy array);
+        see ``predict``."""
+        learn = cast("Learner", self)
+        learn.check_idle("predict")
+        return predict(learn, image)
+
+    def snapshot_preds(self, name: str, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
+        """Average probabilities of the weights saved by ``fit(..., cycle_save_name=name)``."""
+        learn = cast("Learner", self)
+        learn.check_idle("predict")
+        return snapshot_preds(learn, name, split)
+
+    def submission(
+        self,
+        path: str | os.PathLike[str],
+        split: str = "test",
+        use_tta: bool = True,
+        thresh: float = 0.2,
+    ) -> Path:
+        """Write a Kaggle submission CSV; see ``submission``."""
+        learn = cast("Learner", self)
+        learn.check_idle("write a submission")
+        return submission(learn, path, split, use_tta, thresh)
+
+    def interpret(self, split: str = "valid", tta: bool = False) -> Interpretation:
+        """An ``Interpretation`` of the predictions on ``split`` (lessons 1, 2)."""
+        learn = cast("Learner", self)
+        learn.check_idle("interpret")
+        return Interpretation.from_learner(learn, split, tta)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +23,20 @@ import torch.nn.functional as F
 from torch import nn
 
 from coursekit.data.imagedata import ImageData, Loader
-from coursekit.data.images import ImageInput
-from coursekit.train import checkpoint, freezing, inference
+from coursekit.train import checkpoint, inference
 from coursekit.train.background import BackgroundFit, busy_error
 from coursekit.train.compiled import compile_model
 from coursekit.train.convnet import ConvNet, LayerGroup
 from coursekit.train.export import export
-from coursekit.train.fit_loop import run_fit
-from coursekit.train.interpret import Interpretation
+from coursekit.train.fit_loop import Fitting
+from coursekit.train.freezing import Freezing
+from coursekit.train.inference import Predictions
 from coursekit.train.lr_finder import LRFinderResult, lr_find
 from coursekit.train.metrics import Metric, metric_name
 from coursekit.train.models import create_convnet, normalised_for
 from coursekit.train.notices import attach_cpu_notice
 from coursekit.train.optimizers import OPTIMIZERS, check_opt_name, create_optimizer, set_lrs
-from coursekit.train.plan import FitPlan, LearningRates, fit_plan, one_cycle_plan
-from coursekit.train.precision import Precision, choose_device, place_model, to_device
+from coursekit.train.precision import OnDevice, Precision, choose_device, place_model
 from coursekit.train.precompute import FeatureCache, check_precompute
 from coursekit.train.recorder import Recorder
 
@@ -50,8 +48,13 @@ EVENTS = ("before_fit", "before_epoch", "after_batch", "after_epoch", "after_fit
 LossFunc = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-class Learner:
+class Learner(Fitting, Freezing, OnDevice, Predictions):
     """Trains ``model`` on ``data``: fit, freeze/unfreeze, LR finder, precompute, save/load, TTA.
+
+    Its methods by idea: state, batches, saving here; ``fit``, ``fit_one_cycle`` in ``Fitting``
+    (fit_loop.py); ``freeze_to``, ``unfreeze``, ``bn_freeze`` in ``Freezing`` (freezing.py);
+    ``get_preds``, ``tta``, ``predict``, ``interpret`` in ``Predictions`` (inference.py);
+    ``precision``, ``autocast``, ``to_device`` in ``OnDevice`` (precision.py).
 
     ``events`` is a dict of event name -> list of functions, each called with the learner:
     ``learn.events['after_batch'].append(lambda learn: print(learn.recorder.losses[-1]))``.
@@ -143,35 +146,7 @@ class Learner:
         """Raise a clear error if a background fit is training this learner (see ``background``)."""
         busy_error(self, action)
 
-    # --------------------------------------------------------------------- freezing groups
-    def freeze_to(self, n: int) -> None:
-        """Freeze layer groups before index ``n``; train the rest. ``freeze_to(-1)``: only the head.
-        An index outside the groups raises a ValueError. See ``coursekit.train.freezing``."""
-        self.check_idle("freeze or unfreeze layer groups")
-        if freezing.freeze_to(self.layer_groups, n) < len(self.layer_groups) - 1:
-            self.precompute = False  # the body will change: its cached activations would be stale
-            self._features.clear()
-
-    def freeze(self) -> None:
-        """Train only the last layer group (the head)."""
-        self.freeze_to(-1)
-
-    def unfreeze(self) -> None:
-        """Train every layer group (turns precompute off)."""
-        self.freeze_to(0)
-
-    def bn_freeze(self, frozen: bool = True) -> None:
-        """Keep *every* BatchNorm layer in evaluation mode while training, trainable groups' too, so
-        all running means and variances stay those learned on ImageNet. The course calls
-        ``learn.bn_freeze(True)`` right after ``unfreeze()`` for big models (resnet50, resnext101) on
-        photos like ImageNet's. (Frozen groups' BatchNorm is in evaluation mode anyway.)"""
-        self.check_idle("change bn_freeze")
-        self.bn_frozen = frozen
-
-    def train_mode(self) -> None:
-        """``model.train()``, with frozen groups' BatchNorm in evaluation mode (fastai 0.7)."""
-        freezing.train_mode(self.model, self.layer_groups, self.bn_frozen)
-
+    # ------------------------------------------------------------------------------ precompute
     @property
     def precompute(self) -> bool:
         """Train the head on cached body activations (see ``coursekit.train.precompute``)."""
@@ -184,29 +159,6 @@ class Learner:
         self._precompute = bool(on)
 
     # -------------------------------------------------------------------------------- batches
-    def to_device(self, x: torch.Tensor) -> torch.Tensor:
-        return to_device(x, self.device)
-
-    @property
-    def precision(self) -> Precision:
-        """bf16 on GPUs with native bf16 (compute capability >= 8.0), fp16 + grad scaler on older
-        GPUs (T4, V100), fp32 on a CPU; see ``coursekit.train.precision``."""
-        if self._precision is None:
-            self._precision = Precision.for_device(self.device)
-        return self._precision
-
-    @property
-    def amp_dtype(self) -> torch.dtype | None:
-        return self.precision.dtype
-
-    @property
-    def scaler(self) -> torch.amp.GradScaler:
-        return self.precision.scaler
-
-    def autocast(self) -> AbstractContextManager[object]:
-        """Mixed precision on CUDA; nothing on CPU (plain fp32)."""
-        return self.precision.autocast()
-
     def loader(self, split: str, shuffle: bool = False) -> Loader:
         """Batches of ``split`` as the model consumes them: images, or cached activations."""
         if self._precompute:
@@ -247,76 +199,7 @@ class Learner:
         """The batch's loss as a number (a distributed learner averages it over processes)."""
         return loss.item()
 
-    # ------------------------------------------------------------------------------- fitting
-    @property
-    def steps_per_epoch(self) -> int:
-        """Batches in one training epoch (of images, or of cached activations while precomputing)."""
-        return len(self.loader("train", shuffle=True))
-
-    def fit(
-        self,
-        lrs: LearningRates,
-        n_cycle: int = 1,
-        cycle_len: float | None = None,
-        cycle_mult: float = 1,
-        cycle_save_name: str | None = None,
-        wd: float | None = None,
-        quiet: bool = False,
-        background: bool = False,
-    ) -> Recorder | BackgroundFit:
-        """fastai 0.7's ``fit``: ``n_cycle`` epochs at constant ``lrs`` or, with ``cycle_len``, exactly
-        ``n_cycle`` SGDR cycles of ``cycle_len * cycle_mult**i`` epochs (cosine annealing, restarting
-        each cycle). ``cycle_len`` may be a fraction: the fit then ends mid-epoch and validates there.
-
-        ``lrs``: one number for every layer group, one per group (differential learning rates,
-        ``[1e-4, 1e-3, 1e-2]``), or a slice (``slice(1e-5, 1e-3)``; see ``plan.spread_lrs``).
-        ``cycle_save_name``: save the weights at the end of each cycle as ``<name>_cyc_<i>``
-        (snapshot ensembles: ``learn.snapshot_preds(name)``).
-        ``background=True``: run in a thread and return a ``BackgroundFit`` at once, so the notebook
-        keeps serving widget events (a Stop button works); nothing is printed then (show a
-        ``TrainingMonitor``). Otherwise return the recorder.
-        """
-        self.check_idle("start a fit")
-        n_groups, steps = len(self.layer_groups), self.steps_per_epoch
-        plan = fit_plan(lrs, n_groups, steps, n_cycle, cycle_len, cycle_mult, cycle_save_name)
-        return self.run_plan(plan, wd, quiet, background)
-
-    def fit_one_cycle(
-        self,
-        n_epochs: float,
-        lr_max: LearningRates = slice(3e-3),
-        pct_start: float = 0.3,
-        div: float = 25.0,
-        wd: float | None = None,
-        quiet: bool = False,
-        background: bool = False,
-    ) -> Recorder | BackgroundFit:
-        """fastai v1's one-cycle policy (lesson 1, 2019): the learning rate rises from ``lr_max/div``
-        over ``pct_start`` of the steps, then falls; momentum the other way. ``lr_max`` as ``fit``'s
-        ``lrs``; its default is fastai v1's, ``slice(3e-3)``. ``background`` as in ``fit``."""
-        self.check_idle("start a fit")
-        n_groups, steps = len(self.layer_groups), self.steps_per_epoch
-        plan = one_cycle_plan(lr_max, n_groups, steps, n_epochs, pct_start, div)
-        return self.run_plan(plan, wd, quiet, background)
-
-    def run_plan(
-        self, plan: FitPlan, wd: float | None = None, quiet: bool = False, background: bool = False
-    ) -> Recorder | BackgroundFit:
-        """Train exactly as ``plan`` says (``plan.fit_plan``/``one_cycle_plan``: what ``fit``, ``fit_one_cycle``
-        and the schedule panel run). In a background thread when ``background`` (returns its BackgroundFit)."""
-        self.check_idle("start a fit")
-        planned = (len(plan.schedule.scales), plan.schedule.steps_per_epoch)
-        if planned != (len(self.layer_groups), self.steps_per_epoch):
-            raise ValueError(
-                f"{plan!r} was made for {planned[0]} layer groups and {planned[1]} batches per "
-                f"epoch; this learner has {len(self.layer_groups)} and {self.steps_per_epoch}: "
-                "plan it again."
-            )
-        if background:
-            # quiet: printing from a thread lands in whatever cell runs; the TrainingMonitor shows it
-            return BackgroundFit.start(lambda: run_fit(self, plan, wd, True), self, plan.code)
-        return run_fit(self, plan, wd, quiet)
-
+    # ------------------------------------------------------------------------------ fitting
     @torch.no_grad()
     def validate(self) -> tuple[float, dict[str, float]]:
         """Loss and metrics on the whole validation set."""
@@ -355,7 +238,7 @@ class Learner:
         self._features.clear()
         self.freeze()
 
-    # ------------------------------------------------------------ predictions (inference.py)
+    # ------------------------------------------------------------------- what it has learned
     def lr_find(
         self,
         start_lr: float | Sequence[float] = 1e-7,
@@ -368,46 +251,9 @@ class Learner:
         self.check_idle("run the LR finder")
         return lr_find(self, start_lr, end_lr, num_it, quiet=quiet, on_step=on_step)
 
-    def get_preds(self, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
-        """(probabilities, targets) on ``split``; see ``coursekit.train.inference``."""
-        self.check_idle("predict")
-        return inference.get_preds(self, split)
-
-    def tta(self, n_aug: int = 4, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
-        """Test-time augmentation; see ``coursekit.train.inference.tta``."""
-        self.check_idle("predict")
-        return inference.tta(self, n_aug, split)
-
-    def predict(self, image: ImageInput) -> tuple[str, torch.Tensor, torch.Tensor]:
-        """fastai's ``(label, index, probs)`` for one image (path, PIL image, bytes, numpy array);
-        see ``coursekit.train.inference.predict``."""
-        self.check_idle("predict")
-        return inference.predict(self, image)
-
     def export(self, fname: str | os.PathLike[str] = "export.pth") -> Path:
         """One file with all inference needs (``ck.load_learner`` reads it); see ``coursekit.train.export``."""
         return export(self, fname)
-
-    def snapshot_preds(self, name: str, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
-        """Average probabilities of the weights saved by ``fit(..., cycle_save_name=name)``."""
-        self.check_idle("predict")
-        return inference.snapshot_preds(self, name, split)
-
-    def interpret(self, split: str = "valid", tta: bool = False) -> Interpretation:
-        """An ``Interpretation`` of the predictions on ``split`` (lessons 1, 2)."""
-        self.check_idle("interpret")
-        return Interpretation.from_learner(self, split, tta)
-
-    def submission(
-        self,
-        path: str | os.PathLike[str],
-        split: str = "test",
-        use_tta: bool = True,
-        thresh: float = 0.2,
-    ) -> Path:
-        """Write a Kaggle submission CSV; see ``coursekit.train.inference.submission``."""
-        self.check_idle("write a submission")
-        return inference.submission(self, path, split, use_tta, thresh)
 
     def __repr__(self) -> str:
         groups = ", ".join(

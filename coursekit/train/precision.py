@@ -28,11 +28,16 @@ import contextlib
 import inspect
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 import torch
 from torch import nn
 
+if TYPE_CHECKING:
+    from coursekit.train.learner import Learner
+
 __all__ = [
+    "OnDevice",
     "Precision",
     "choose_device",
     "choose_precision",
@@ -132,3 +137,32 @@ class Precision:
     def __repr__(self) -> str:
         scaling = " + grad scaler" if self.name == "fp16" else ""
         return f"Precision({self.name}{scaling} on {self.device})"
+
+
+class OnDevice:
+    """``Learner``'s device and precision methods (a base class of it; ``Learner`` holds the state)."""
+
+    def to_device(self, x: torch.Tensor) -> torch.Tensor:
+        learn = cast("Learner", self)
+        return to_device(x, learn.device)
+
+    @property
+    def precision(self) -> Precision:
+        """bf16 on GPUs with native bf16 (compute capability >= 8.0), fp16 + grad scaler on older
+        GPUs (T4, V100), fp32 on a CPU; chosen on first use."""
+        learn = cast("Learner", self)
+        if learn._precision is None:
+            learn._precision = Precision.for_device(learn.device)
+        return learn._precision
+
+    @property
+    def amp_dtype(self) -> torch.dtype | None:
+        return self.precision.dtype
+
+    @property
+    def scaler(self) -> torch.amp.GradScaler:
+        return self.precision.scaler
+
+    def autocast(self) -> AbstractContextManager[object]:
+        """Mixed precision on CUDA; nothing on CPU (plain fp32)."""
+        return self.precision.autocast()
