@@ -28,11 +28,9 @@ import argparse
 import csv
 import hashlib
 import json
-import os
 import shutil
 import tarfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,6 +39,7 @@ from PIL import Image
 
 from coursekit.data import samples
 from coursekit.data.drawing import satellite_tile
+from coursekit.fileio import atomic_write
 
 __all__ = ["DOG_BREEDS_120", "MIRROR_VERSION", "PET_BREEDS", "WEIGHTS", "build", "first_mib_md5"]
 
@@ -450,11 +449,11 @@ def build(root: Path, n_per_class: int | None = None, quiet: bool = False) -> Pa
         raise FileExistsError(
             f"{root} is not empty and holds no finished mirror; choose an empty or new folder."
         )
-    tmp = root.with_name(f".{root.name}.{uuid.uuid4().hex[:8]}.building")
-    work = tmp / ".work"
     say: Callable[[str], None] = (lambda _: None) if quiet else (lambda s: print(s, flush=True))
     start = time.perf_counter()
-    try:
+
+    def build(tmp: Path) -> None:
+        work = tmp / ".work"
         checks = {}
 
         def archive(url_path: str, name: str, fill: Callable[[Path], None]) -> None:
@@ -507,9 +506,8 @@ def build(root: Path, n_per_class: int | None = None, quiet: bool = False) -> Pa
         (tmp / MARKER).write_text(json.dumps(wanted))
         if root.exists():
             root.rmdir()  # empty (checked above)
-        os.replace(tmp, root)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+
+    atomic_write(root, build)
     say(f"mirror built in {time.perf_counter() - start:.0f} s")
     return root
 

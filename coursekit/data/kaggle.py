@@ -34,6 +34,7 @@ from coursekit.data.extract import (
     unpacked_name,
 )
 from coursekit.data.sources import mirror_url
+from coursekit.fileio import atomic_write
 
 __all__ = ["kaggle_data", "kaggle_mirror_settings"]
 
@@ -174,17 +175,8 @@ def _place(source: Path, target: Path) -> None:
         os.replace(inner if entries == [inner] else extracted, target)
         shutil.rmtree(extracted, ignore_errors=True)  # our own, now empty, temporary folder
         return
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
-    try:
-        if source.is_dir():
-            shutil.copytree(source, tmp)
-        else:
-            shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    finally:
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)  # our own unfinished copy
-        tmp.unlink(missing_ok=True)
+    copy = shutil.copytree if source.is_dir() else shutil.copyfile
+    atomic_write(target, lambda tmp: copy(source, tmp))
 
 
 def kaggle_data(

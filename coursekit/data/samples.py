@@ -17,9 +17,7 @@ import csv
 import hashlib
 import inspect
 import json
-import os
 import shutil
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from PIL import Image
 
 from coursekit.config import coursekit_home
 from coursekit.data.drawing import draw_animal, photo_size, satellite_tile
+from coursekit.fileio import atomic_write
 
 __all__ = [
     "CAT_BREEDS",
@@ -142,18 +141,15 @@ def _cached(name: str, params: dict, build: Callable[[Path, dict], None], defaul
                 return dest
         except (OSError, ValueError):
             pass
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = root / f".{name}{suffix}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
+
+    def build_whole(tmp: Path) -> None:
         tmp.mkdir()
         build(tmp, params)
         (tmp / MARKER).write_text(json.dumps(wanted))
         if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return dest
+            shutil.rmtree(dest)  # an older build of this set, or an unfinished one
+
+    return atomic_write(dest, build_whole)
 
 
 # ------------------------------------------------------------------------------------ the four sets
