@@ -6,6 +6,7 @@ png = to_png(image, min_width=224, boxes=[(0, 0, 3, 3, 'red')])   # a 3x3 window
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -16,7 +17,7 @@ __all__ = ["to_png"]
 def to_png(
     arr: np.ndarray,
     min_width: int = 224,
-    boxes=(),
+    boxes: Iterable[tuple[int, int, int, int, str]] = (),
     rescale: bool = False,
     highlight: np.ndarray | None = None,
 ) -> bytes:
