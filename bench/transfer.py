@@ -15,12 +15,8 @@ sample pets at 64/96/128 px: a frozen-body epoch with augmentation and an unfroz
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 import warnings
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 
