@@ -70,7 +70,7 @@ def main() -> None:
         os.environ["COURSEKIT_HOME"] = home
         path = ck.samples.pets(n_per_class=70, max_side=240)
         data = ck.ImageData.from_name_re(
-            path / "images", pat=r"([^/]+)_\d+\.jpg$", size=args.size, bs=8, num_workers=0
+            path / "images", pat=ck.PETS_PATTERN, size=args.size, bs=8, num_workers=0
         ).resize(int(args.size * 1.5))
         print(
             f"{args.arch} at {args.size}px, {len(data.train_paths)} train / {len(data.valid_paths)} valid images, "
