@@ -14,12 +14,8 @@ import argparse
 import copy
 import os
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 
@@ -49,7 +45,7 @@ def main() -> None:
         os.environ["COURSEKIT_HOME"] = home
         data = ck.ImageData.from_name_re(
             ck.samples.pets(n_per_class=4) / "images",
-            pat=r"([^/]+)_\d+\.jpg$",
+            pat=ck.PETS_PATTERN,
             size=args.size,
             bs=args.bs,
             num_workers=0,

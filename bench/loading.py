@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import coursekit as ck
 from coursekit.data import images
@@ -47,7 +43,7 @@ def main() -> None:
 
         os.environ["COURSEKIT_HOME"] = home
         path = ck.samples.pets(n_per_class=args.n_per_class, min_side=400, max_side=600)
-        data = ck.ImageData.from_name_re(path / "images", pat=r"([^/]+)_\d+\.jpg$", num_workers=0)
+        data = ck.ImageData.from_name_re(path / "images", pat=ck.PETS_PATTERN, num_workers=0)
         everything = data.train_paths + data.valid_paths
         print(
             f"{len(everything)} images, {min(min(s) for s in data.image_sizes())}-"

@@ -25,15 +25,12 @@ deliver at most (Colab's two cores).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import resource
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 from torch.utils.data import DataLoader
@@ -94,7 +91,7 @@ def main() -> None:
         path = ck.samples.pets(n_per_class=args.n_per_class, min_side=440, max_side=520)
         data = ck.ImageData.from_name_re(
             path / "images",
-            pat=r"([^/]+)_\d+\.jpg$",
+            pat=ck.PETS_PATTERN,
             size=224,
             bs=args.bs,
             aug=ck.side_on,
@@ -108,17 +105,7 @@ def main() -> None:
             f"{statistics.median(h for w, h in sizes):.0f} px; bs {args.bs}, {args.workers} workers, "
             f"torch {torch.__version__}, CUDA {torch.cuda.is_available()}"
         )
-        originals = ck.ImageData.from_name_re(
-            path / "images",
-            pat=r"([^/]+)_\d+\.jpg$",
-            size=224,
-            bs=args.bs,
-            aug=ck.side_on,
-            max_zoom=1.1,
-            num_workers=args.workers,
-            auto_resize=False,
-            batch_augment=False,
-        )
+        originals = dataclasses.replace(data, auto_resize=False)  # the same split, full-size files
         plain_ds = originals.train_ds
         start = time.perf_counter()
         cached_ds = data.train_ds  # makes the copies (once)

@@ -18,12 +18,8 @@ import argparse
 import itertools
 import os
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 import torch.nn.functional as F
@@ -74,7 +70,7 @@ def main() -> None:
         os.environ["COURSEKIT_HOME"] = home
         path = ck.samples.pets(n_per_class=70, max_side=240)
         data = ck.ImageData.from_name_re(
-            path / "images", pat=r"([^/]+)_\d+\.jpg$", size=args.size, bs=8, num_workers=0
+            path / "images", pat=ck.PETS_PATTERN, size=args.size, bs=8, num_workers=0
         ).resize(int(args.size * 1.5))
         print(
             f"{args.arch} at {args.size}px, {len(data.train_paths)} train / {len(data.valid_paths)} valid images, "
@@ -99,9 +95,13 @@ def main() -> None:
             ):  # alternate who goes first
                 learn = new_learner()
                 if side == "fit":
-                    fit_t.append(timed(lambda: learn.fit(1e-3, args.epochs, quiet=True)))
+                    fit_t.append(
+                        timed(lambda learn=learn: learn.fit(1e-3, args.epochs, quiet=True))
+                    )
                 else:
-                    bare_t.append(timed(lambda: bare_loop(learn.model, data, 1e-3, args.epochs)))
+                    bare_t.append(
+                        timed(lambda learn=learn: bare_loop(learn.model, data, 1e-3, args.epochs))
+                    )
         fit_m, bare_m = statistics.median(fit_t), statistics.median(bare_t)
         print(
             f"1. fit {fit_m:.2f}s vs bare loop {bare_m:.2f}s for {args.epochs} epochs: "
@@ -148,9 +148,11 @@ def main() -> None:
             for side in ("find", "steps") if rep % 2 == 0 else ("steps", "find"):
                 learn = new_learner()
                 if side == "find":
-                    find_t.append(timed(lambda: learn.lr_find(num_it=n, end_lr=1e-2, quiet=True)))
+                    find_t.append(
+                        timed(lambda learn=learn: learn.lr_find(num_it=n, end_lr=1e-2, quiet=True))
+                    )
                 else:
-                    steps_t.append(timed(lambda: plain_steps(learn)))
+                    steps_t.append(timed(lambda learn=learn: plain_steps(learn)))
         find_m, steps_m = statistics.median(find_t), statistics.median(steps_t)
         print(
             f"3. lr_find(num_it={n}) {find_m:.2f}s vs {n} plain steps {steps_m:.2f}s: "

@@ -15,17 +15,13 @@ sample pets at 64/96/128 px: a frozen-body epoch with augmentation and an unfroz
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 import warnings
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 
 import coursekit as ck
-from coursekit.demo import SAMPLE_SETS, sample_data
+from coursekit.data.sample_sets import SAMPLE_SETS, sample_data
 
 ARCHS = ("tinyresnet", "efficientnet_lite0")
 

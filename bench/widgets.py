@@ -13,12 +13,8 @@ from __future__ import annotations
 
 import os
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 import torch
@@ -53,7 +49,7 @@ def monitor_cost(repeats: int = 7) -> None:
         os.environ["COURSEKIT_HOME"] = home
         data = ck.ImageData.from_name_re(
             ck.samples.pets(n_per_class=30, max_side=160) / "images",
-            pat=r"([^/]+)_\d+\.jpg$",
+            pat=ck.PETS_PATTERN,
             size=16,
             bs=16,
             num_workers=0,

@@ -2,7 +2,7 @@
 
 >>> import coursekit as ck
 >>> path = ck.samples.pets() if ck.sample_mode() else ck.untar_data(ck.URLs.PETS)
->>> data = ck.ImageData.from_name_re(path/'images', pat=r'([^/]+)_\\d+\\.jpg$', size=224)
+>>> data = ck.ImageData.from_name_re(path/'images', pat=ck.PETS_PATTERN, size=224)
 """
 
 from coursekit.config import coursekit_home, sample_mode
@@ -11,7 +11,7 @@ from coursekit.data.download import Archive, DownloadError, UnsafeArchiveError, 
 from coursekit.data.imagedata import ImageData
 from coursekit.data.images import UnreadableImageError, open_image
 from coursekit.data.kaggle import kaggle_data
-from coursekit.data.labels import LabelError, get_cv_idxs
+from coursekit.data.labels import PETS_PATTERN, LabelError, get_cv_idxs
 from coursekit.data.photos import photo
 from coursekit.data.transforms import IMAGENET_STATS, denormalize, no_aug, side_on, top_down
 from coursekit.train import schedules
@@ -31,6 +31,7 @@ __all__ = [
     "ARCHS",
     "EVENTS",
     "IMAGENET_STATS",
+    "PETS_PATTERN",
     "Archive",
     "DownloadError",
     "ImageData",

@@ -1,4 +1,7 @@
-"""The ``coursekit`` command: ``coursekit demo``, ``coursekit data NAME``, ``coursekit lab``, ``coursekit train``."""
+"""The coursekit command: coursekit demo, coursekit data NAME, coursekit lab, coursekit train.
+
+Also ``python -m coursekit``. ``DESCRIPTION`` is what ``--help`` shows: plain words, no markup.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +11,22 @@ import sys
 from pathlib import Path
 
 from coursekit import __version__
-from coursekit.demo import SAMPLE_SETS, run_demo, sample_data
+from coursekit.data.sample_sets import SAMPLE_SETS, sample_data
+from coursekit.demo import run_demo
+from coursekit.lessons import lessons_folder
+from coursekit.prepare import prepare_full
+from coursekit.train import script
 
-__all__ = ["main"]
+__all__ = ["DESCRIPTION", "main"]
+
+DESCRIPTION = (
+    "coursekit, a Jupyter teaching kit for practical deep learning: run the offline demo, make "
+    "or download the lessons' data, open the lessons in JupyterLab, or train from a shell."
+)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="coursekit", description=__doc__)
+    parser = argparse.ArgumentParser(prog="coursekit", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"coursekit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
@@ -32,14 +44,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="download and check the real data sets and weight files (resumable; reuses what is there)",
     )
-    sub.add_parser("lab", help="open JupyterLab on the lessons folder")
-    from coursekit.train import script
-
+    lab = sub.add_parser(
+        "lab",
+        help="open JupyterLab on the lessons (outside a source checkout: a copy of them in "
+        "./coursekit-lessons)",
+    )
+    lab.add_argument("--dir", type=Path, default=None, help="where to copy the lessons")
     script.add_arguments(
         sub.add_parser(
             "train",
-            help="fit a learner from a shell; under `accelerate launch` or "
-            "`torchrun`, on several GPUs (coursekit[multi-gpu])",
+            help="fit a learner from a shell; under accelerate launch or torchrun, on several "
+            "GPUs (coursekit[multi-gpu])",
         )
     )
     args = parser.parse_args(argv)
@@ -47,8 +62,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         run_demo(args.out)
     elif args.command == "data" and args.full:
-        from coursekit.prepare import prepare_full
-
         prepare_full([args.name])
     elif args.command == "data":
         for name in SAMPLE_SETS if args.name == "all" else [args.name]:
@@ -56,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "train":
         return script.run(args)
     elif args.command == "lab":
-        return subprocess.call([sys.executable, "-m", "jupyterlab", "lessons"])
+        folder = lessons_folder(args.dir)
+        return subprocess.call([sys.executable, "-m", "jupyterlab", str(folder)])
     return 0
 
 

@@ -2,7 +2,8 @@
 
 1. look at the data; 2. find a learning rate; 3. train the head on precomputed activations;
 4. train with augmentation and SGDR; 5. unfreeze with differential learning rates and
-``cycle_mult=2``; 6. test-time augmentation; 7. the confusion matrix and the results gallery. Tables are printed; plots go to ``demo_output/``.
+``cycle_mult=2``; 6. test-time augmentation; 7. the confusion matrix and the results gallery.
+Tables are printed; plots go to ``demo_output/``. The sample sets are ``coursekit.data.sample_sets``.
 """
 
 from __future__ import annotations
@@ -10,66 +11,16 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-__all__ = ["SAMPLE_SETS", "data_demo", "run_demo", "sample_data"]
+import torch
 
-SAMPLE_SETS = ("pets", "dogscats", "dogbreeds", "planet")
+import coursekit as ck
+from coursekit.data.sample_sets import SAMPLE_SETS, sample_data
 
-
-def sample_data(name: str, size: int = 64, **opts):
-    """The lesson's sample set as ``ImageData``, loaded exactly as the lesson loads it."""
-    import coursekit as ck
-
-    if name == "pets":
-        return ck.ImageData.from_name_re(
-            ck.samples.pets() / "images",
-            pat=r"([^/]+)_\d+\.jpg$",
-            size=size,
-            aug=ck.side_on,
-            max_zoom=1.1,
-            **opts,
-        )
-    if name == "dogscats":
-        return ck.ImageData.from_folder(
-            ck.samples.dogscats(),
-            train="train",
-            valid="valid",
-            test="test1",
-            size=size,
-            aug=ck.side_on,
-            max_zoom=1.1,
-            **opts,
-        )
-    if name == "dogbreeds":
-        return ck.ImageData.from_csv(
-            ck.samples.dogbreeds(),
-            folder="train",
-            csv="labels.csv",
-            suffix=".jpg",
-            test="test",
-            size=size,
-            aug=ck.side_on,
-            max_zoom=1.1,
-            **opts,
-        )
-    if name == "planet":
-        return ck.ImageData.from_csv(
-            ck.samples.planet(),
-            folder="train-jpg",
-            csv="train_v2.csv",
-            suffix=".jpg",
-            label_delim=" ",
-            test="test-jpg",
-            size=size,
-            aug=ck.top_down,
-            **opts,
-        )
-    raise ValueError(f"unknown sample set {name!r}; choose one of {SAMPLE_SETS}")
+__all__ = ["data_demo", "run_demo"]
 
 
 def data_demo(out: Path) -> None:
     """Build the four sample sets; print each one's layout and statistics; save a batch picture."""
-    import coursekit as ck
-
     out.mkdir(parents=True, exist_ok=True)
     for name in SAMPLE_SETS:
         data = sample_data(name)
@@ -95,10 +46,6 @@ def run_demo(
     out: Path = Path("demo_output"), arch: str = "tinyresnet", size: int = 64, bs: int = 16
 ) -> None:
     """The whole demo: the data sets, then the lesson-1 recipe on the sample pets."""
-    import torch
-
-    import coursekit as ck
-
     start = time.perf_counter()
     data_demo(out)
     torch.manual_seed(0)
@@ -139,7 +86,7 @@ def run_demo(
     print(f"  accuracy {plain:.3f} plain, {tta:.3f} with TTA (chance: {1 / data.c:.3f})")
 
     _step("6. what the model gets right and wrong")
-    from coursekit.widgets import ResultsGallery
+    from coursekit.widgets import ResultsGallery  # here: ipywidgets loads only for this step
 
     interp = learn.interpret()
     print(f"  most confused (actual, predicted, count): {interp.most_confused()[:5]}")

@@ -3,13 +3,15 @@
     atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 ``os.replace`` is atomic on one file system: a reader (or a crash) sees the old file or the new
-one, never a mixture. The temporary file sits beside the target, so the rename never crosses
-file systems, and it is removed if writing fails.
+one, never a mixture. The temporary path sits beside the target, so the rename never crosses
+file systems, and it is removed if writing fails. ``write`` may make a folder there instead of a
+file (a sample data set, an extracted archive): the same rename puts it in place whole.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +19,10 @@ from pathlib import Path
 __all__ = ["atomic_write", "atomic_write_text"]
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
-    """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it onto ``path``."""
+def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
+    """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it onto ``path``.
+
+    A file at ``path`` is replaced; a folder only if empty (``write`` may remove an old one)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
@@ -26,10 +30,12 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> Pa
         write(tmp)
         os.replace(tmp, path)
     finally:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)  # only ever our own unfinished folder
         tmp.unlink(missing_ok=True)
     return path
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` (UTF-8, newlines as given) to ``path`` atomically."""
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8", newline=""))

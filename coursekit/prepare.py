@@ -120,11 +120,14 @@ def prepare_full(
             if arch in seen_archs:
                 continue
             seen_archs.add(arch)
-            path, fetched = fetch_weights(ARCHS[arch].weights)
+            weights = ARCHS[arch].weights
+            if weights is None or "." not in weights:
+                continue  # not a torchvision download: nothing to fetch
+            path, fetched = fetch_weights(weights)
             _report(
                 "weights of",
                 arch,
-                mirrored(weights_enum(ARCHS[arch].weights).url),
+                mirrored(weights_enum(weights).url),
                 path,
                 fetched,
                 say,

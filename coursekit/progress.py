@@ -7,6 +7,10 @@ In a notebook: a widget bar. In a terminal: a text bar. With no terminal (CI, a 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 __all__ = ["has_terminal", "in_notebook", "progress_bar"]
 
@@ -23,7 +27,7 @@ def has_terminal() -> bool:
     return hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
 
 
-def progress_bar(total: int, desc: str = "", unit: str = "it", leave: bool = False):
+def progress_bar(total: int, desc: str = "", unit: str = "it", leave: bool = False) -> tqdm:
     """A tqdm bar for ``total`` steps, shown only in a notebook or a terminal.
 
     >>> bar = progress_bar(100, 'epoch 1')

@@ -82,7 +82,7 @@ def _model() -> nn.Module:
 
 def _learner(root: Path) -> ck.Learner:
     data = ck.ImageData.from_folder(root, size=32, bs=16, num_workers=1)
-    return ck.Learner(_model(), data, metrics=[ck.accuracy], opt="sgd", wd=0.0)
+    return ck.Learner(_model(), data, metrics=[ck.accuracy], opt_name="sgd", wd=0.0)
 
 
 def _train(root: Path, distributed: bool) -> None:

@@ -61,7 +61,7 @@ def test_top_k_accepts_paths_and_rejects_bad_input(tmp_path):
     with pytest.raises(ValueError, match="k must be"):
         ck.imagenet_top_k(path, k=0)
     with pytest.raises(ValueError, match="shape"):
-        ck.imagenet_top_k(np.zeros((8, 8)))
+        ck.imagenet_top_k(np.zeros((8, 8, 2)))  # two channels: no picture
     with pytest.raises(TypeError, match="path, a PIL image"):
         ck.imagenet_top_k(42)
 

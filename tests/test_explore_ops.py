@@ -7,7 +7,6 @@ import torch.nn.functional as F
 
 from coursekit.explore.ops import (
     KERNELS,
-    conv2d,
     conv_step,
     correlate,
     max_pool,
@@ -40,15 +39,6 @@ def test_correlate_per_channel_matches_grouped_conv2d():
     weight = torch.tensor(kernel)[None, None].repeat(3, 1, 1, 1)
     ref = F.conv2d(torch.tensor(image)[None], weight, padding=1, groups=3)[0]
     assert np.allclose(correlate(image, kernel, padding=1), ref.numpy())
-
-
-@pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1), (1, 3)])
-def test_multichannel_layer_matches_conv2d(stride, padding):
-    x, w, b = RNG.normal(size=(3, 15, 13)), RNG.normal(size=(4, 3, 7, 7)), RNG.normal(size=4)
-    ref = F.conv2d(
-        torch.tensor(x)[None], torch.tensor(w), torch.tensor(b), stride=stride, padding=padding
-    )[0]
-    assert np.allclose(conv2d(x, w, b, stride, padding), ref.numpy())
 
 
 @pytest.mark.parametrize("size, stride", [(2, None), (3, 1), (3, 2), (2, 1), (4, 4)])

@@ -48,7 +48,7 @@ def _nothing_complete(home):
     assert not (data / "pets").exists()
     assert not (data / ".pets.coursekit-complete").exists()
     assert not [
-        p for p in data.iterdir() if p.name.endswith(".extracting")
+        p for p in data.iterdir() if p.name.endswith(".tmp")
     ]  # no half-extracted folder
 
 

@@ -1,14 +1,13 @@
 """Every lesson layout loads from its sample through the public API, into the right batches."""
 
-
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 import coursekit as ck
+from coursekit.data.sample_sets import SAMPLE_SETS, sample_data
 from coursekit.data.transforms import RandomDihedral
-from coursekit.demo import SAMPLE_SETS, sample_data
 
 
 def test_pets_from_name_re(pets_data):
@@ -133,3 +132,29 @@ def test_augmentation_presets():
         ck.data.transforms.valid_transform(32, stats=((0, 0, 0), (1, 1, 1)))(img),
         atol=1e-5,
     )
+
+
+def test_split_by_name_and_a_clear_error_for_an_unknown_one(tiny_pets):
+    valid = tiny_pets.split("valid")
+    assert valid.paths == tiny_pets.valid_ds.paths
+    assert torch.equal(valid.targets, tiny_pets.valid_ds.targets)
+    assert tiny_pets.split("train").batch_augment is not None  # the training view
+    assert tiny_pets.split_paths("train") == tiny_pets.train_paths
+    assert tiny_pets.split_labels("valid") == tiny_pets.valid_labels
+    for call in (tiny_pets.split, tiny_pets.split_paths, tiny_pets.split_labels):
+        with pytest.raises(ValueError, match=r"unknown split 'vaild'.*'train', 'valid', 'test'"):
+            call("vaild")
+    with pytest.raises(ValueError, match=r"no test set.*test="):
+        tiny_pets.split("test")  # these pets have no test folder
+    assert tiny_pets.split_paths("test") == [] and tiny_pets.test_ds is None
+    assert tiny_pets.image_sizes("valid") == [
+        tiny_pets.image_size_of[p] for p in tiny_pets.valid_paths
+    ]
+    with pytest.raises(ValueError, match="unknown split 'tset'"):
+        tiny_pets.class_counts("tset")
+
+
+def test_split_test_of_a_data_set_with_test_images():
+    data = sample_data("dogscats", size=32, num_workers=0)
+    test = data.split("test")
+    assert test.paths == data.test_ds.paths and len(test) == len(data.test_paths) > 0

@@ -222,7 +222,7 @@ def test_predictions_tta_and_predict(learn, monkeypatch):
     # with "augmented" views equal to the plain one, TTA's mean equals the plain prediction
     monkeypatch.setattr(
         ck.train.inference,
-        "tta_transform",
+        "train_transform",
         lambda size, *a: ck.data.transforms.valid_transform(size),
     )
     tta_probs, _ = learn.tta(n_aug=3)
@@ -290,3 +290,26 @@ def test_single_label_submission_has_a_column_per_class(learn, tmp_path):
     rows = list(csv.reader(open(learn.submission(tmp_path / "s.csv", use_tta=True))))
     assert rows[0] == ["id", *data.classes] and len(rows) == 1 + len(data.test_paths)
     assert all(sum(map(float, r[1:])) == pytest.approx(1, abs=1e-4) for r in rows[1:])
+
+
+def test_freeze_to_follows_fastai_07_slicing_and_refuses_other_indices(learn):
+    n_groups = len(learn.layer_groups)
+    for n in range(-n_groups, n_groups + 1):
+        learn.freeze_to(n)
+        # fastai 0.7: every group frozen, then layer_groups[n:] made trainable
+        expected = [i in range(n_groups)[n:] for i in range(n_groups)]
+        assert [g.trainable for g in learn.layer_groups] == expected, n
+    learn.freeze_to(-2)
+    for n in (-n_groups - 1, n_groups + 1, -100):
+        with pytest.raises(ValueError, match=rf"freeze_to\({n}\): this learner has 3 layer groups"):
+            learn.freeze_to(n)
+    assert [g.trainable for g in learn.layer_groups] == [False, True, True]  # left as it was
+
+
+def test_predictions_name_a_misspelt_split(learn):
+    with pytest.raises(ValueError, match=r"unknown split 'vaild'"):
+        learn.get_preds("vaild")
+    with pytest.raises(ValueError, match=r"unknown split 'vaild'"):
+        learn.tta(split="vaild")
+    with pytest.raises(ValueError, match="no test set"):
+        learn.submission("sub.csv")

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import coursekit as ck
-from coursekit.train.metrics import metric_name
+from coursekit.train.metrics import fbeta_on_probs, metric_name
 
 
 def test_accuracy_and_error_rate_by_hand():
@@ -59,3 +59,21 @@ def test_f2_perfect_and_by_hand():
 def test_metric_names():
     assert metric_name(ck.accuracy) == "accuracy"
     assert metric_name(partial(ck.fbeta, beta=1)) == "fbeta"
+
+
+@pytest.mark.parametrize("beta, thresh", [(2.0, 0.2), (1.0, 0.5)])
+def test_fbeta_on_probabilities_by_hand(beta, thresh):
+    g = torch.Generator().manual_seed(1)
+    probs = torch.rand(40, 5, generator=g)
+    probs[0] = torch.tensor([0.0, 1.0, thresh, 1.0, 0.0])  # certain tags, and one exactly at thresh
+    probs[1] = 1.0  # every tag predicted
+    targets = (torch.rand(40, 5, generator=g) > 0.5).float()
+    targets[2] = 0  # an image with no tags
+    pred_sets = [{j for j in range(5) if probs[i, j] > thresh} for i in range(40)]
+    true_sets = [{j for j in range(5) if targets[i, j] > 0} for i in range(40)]
+    ours = fbeta_on_probs(probs, targets, beta=beta, thresh=thresh)
+    assert ours == pytest.approx(_fbeta_samples_reference(pred_sets, true_sets, beta), abs=1e-6)
+    # the logits version is the same metric after a sigmoid
+    logits = torch.logit(probs.clamp(1e-6, 1 - 1e-6))
+    logits[0, 2] = torch.logit(torch.tensor(thresh))  # keep "exactly at thresh" exact
+    assert ck.fbeta(logits, targets, beta=beta, thresh=thresh) == pytest.approx(ours, abs=1e-6)

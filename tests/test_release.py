@@ -190,6 +190,7 @@ def test_lesson_install_cell_installs_the_wheel_into_a_clean_venv(local_index, t
     del env["PYTHONPATH"]
     shown = run(python, "-m", "pip", "show", "-f", NAME, env=env, cwd=tmp_path)
     assert f"Location: {purelib}" in shown and "coursekit/weights/tinyresnet.pth" in shown
+    assert "share/coursekit/lessons/01_pets.ipynb" in shown  # what `coursekit lab` opens
     where = run(python, "-c", "import coursekit; print(coursekit.__file__)", env=env, cwd=tmp_path)
     assert where.strip() == str(Path(purelib, "coursekit", "__init__.py"))
     assert (

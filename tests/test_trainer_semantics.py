@@ -109,10 +109,10 @@ def test_each_course_has_its_optimizer(tiny_pets):
     )
     assert new.opt.param_groups[0]["weight_decay"] == 1e-2
     assert "SGD(momentum=0.9)" in repr(old) and "AdamW" in repr(new)
-    assert "AdamW" in repr(ck.Learner.pretrained("tinyresnet", tiny_pets, opt="adamw"))
-    assert "SGD" in repr(ck.cnn_learner(tiny_pets, "tinyresnet", opt="sgd"))
-    with pytest.raises(ValueError, match="opt='adam'"):
-        ck.cnn_learner(tiny_pets, "tinyresnet", opt="adam")
+    assert "AdamW" in repr(ck.Learner.pretrained("tinyresnet", tiny_pets, opt_name="adamw"))
+    assert "SGD" in repr(ck.cnn_learner(tiny_pets, "tinyresnet", opt_name="sgd"))
+    with pytest.raises(ValueError, match="opt_name='adam'"):
+        ck.cnn_learner(tiny_pets, "tinyresnet", opt_name="adam")
 
 
 # --------------------------------------------------------------------------------- divergence

@@ -28,11 +28,9 @@ import argparse
 import csv
 import hashlib
 import json
-import os
 import shutil
 import tarfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,6 +39,7 @@ from PIL import Image
 
 from coursekit.data import samples
 from coursekit.data.drawing import satellite_tile
+from coursekit.fileio import atomic_write
 
 __all__ = ["DOG_BREEDS_120", "MIRROR_VERSION", "PET_BREEDS", "WEIGHTS", "build", "first_mib_md5"]
 
@@ -49,10 +48,169 @@ MIRROR_VERSION = 2
 MARKER = "mirror.json"
 
 # The 37 breeds of Oxford-IIIT Pets: cats Capitalised, dogs lower_case, as in the real file names.
-PET_BREEDS = ["Abyssinian", "Bengal", "Birman", "Bombay", "British_Shorthair", "Egyptian_Mau", "Maine_Coon", "Persian", "Ragdoll", "Russian_Blue", "Siamese", "Sphynx", "american_bulldog", "american_pit_bull_terrier", "basset_hound", "beagle", "boxer", "chihuahua", "english_cocker_spaniel", "english_setter", "german_shorthaired", "great_pyrenees", "havanese", "japanese_chin", "keeshond", "leonberger", "miniature_pinscher", "newfoundland", "pomeranian", "pug", "saint_bernard", "samoyed", "scottish_terrier", "shiba_inu", "staffordshire_bull_terrier", "wheaten_terrier", "yorkshire_terrier"]
+PET_BREEDS = [
+    "Abyssinian",
+    "Bengal",
+    "Birman",
+    "Bombay",
+    "British_Shorthair",
+    "Egyptian_Mau",
+    "Maine_Coon",
+    "Persian",
+    "Ragdoll",
+    "Russian_Blue",
+    "Siamese",
+    "Sphynx",
+    "american_bulldog",
+    "american_pit_bull_terrier",
+    "basset_hound",
+    "beagle",
+    "boxer",
+    "chihuahua",
+    "english_cocker_spaniel",
+    "english_setter",
+    "german_shorthaired",
+    "great_pyrenees",
+    "havanese",
+    "japanese_chin",
+    "keeshond",
+    "leonberger",
+    "miniature_pinscher",
+    "newfoundland",
+    "pomeranian",
+    "pug",
+    "saint_bernard",
+    "samoyed",
+    "scottish_terrier",
+    "shiba_inu",
+    "staffordshire_bull_terrier",
+    "wheaten_terrier",
+    "yorkshire_terrier",
+]
 
 # The 120 breeds of Kaggle's dog-breed-identification (Stanford Dogs), as spelt in its labels.csv.
-DOG_BREEDS_120 = ["affenpinscher", "afghan_hound", "african_hunting_dog", "airedale", "american_staffordshire_terrier", "appenzeller", "australian_terrier", "basenji", "basset", "beagle", "bedlington_terrier", "bernese_mountain_dog", "black-and-tan_coonhound", "blenheim_spaniel", "bloodhound", "bluetick", "border_collie", "border_terrier", "borzoi", "boston_bull", "bouvier_des_flandres", "boxer", "brabancon_griffon", "briard", "brittany_spaniel", "bull_mastiff", "cairn", "cardigan", "chesapeake_bay_retriever", "chihuahua", "chow", "clumber", "cocker_spaniel", "collie", "curly-coated_retriever", "dandie_dinmont", "dhole", "dingo", "doberman", "english_foxhound", "english_setter", "english_springer", "entlebucher", "eskimo_dog", "flat-coated_retriever", "french_bulldog", "german_shepherd", "german_short-haired_pointer", "giant_schnauzer", "golden_retriever", "gordon_setter", "great_dane", "great_pyrenees", "greater_swiss_mountain_dog", "groenendael", "ibizan_hound", "irish_setter", "irish_terrier", "irish_water_spaniel", "irish_wolfhound", "italian_greyhound", "japanese_spaniel", "keeshond", "kelpie", "kerry_blue_terrier", "komondor", "kuvasz", "labrador_retriever", "lakeland_terrier", "leonberg", "lhasa", "malamute", "malinois", "maltese_dog", "mexican_hairless", "miniature_pinscher", "miniature_poodle", "miniature_schnauzer", "newfoundland", "norfolk_terrier", "norwegian_elkhound", "norwich_terrier", "old_english_sheepdog", "otterhound", "papillon", "pekinese", "pembroke", "pomeranian", "pug", "redbone", "rhodesian_ridgeback", "rottweiler", "saint_bernard", "saluki", "samoyed", "schipperke", "scotch_terrier", "scottish_deerhound", "sealyham_terrier", "shetland_sheepdog", "shih-tzu", "siberian_husky", "silky_terrier", "soft-coated_wheaten_terrier", "staffordshire_bullterrier", "standard_poodle", "standard_schnauzer", "sussex_spaniel", "tibetan_mastiff", "tibetan_terrier", "toy_poodle", "toy_terrier", "vizsla", "walker_hound", "weimaraner", "welsh_springer_spaniel", "west_highland_white_terrier", "whippet", "wire-haired_fox_terrier", "yorkshire_terrier"]
+DOG_BREEDS_120 = [
+    "affenpinscher",
+    "afghan_hound",
+    "african_hunting_dog",
+    "airedale",
+    "american_staffordshire_terrier",
+    "appenzeller",
+    "australian_terrier",
+    "basenji",
+    "basset",
+    "beagle",
+    "bedlington_terrier",
+    "bernese_mountain_dog",
+    "black-and-tan_coonhound",
+    "blenheim_spaniel",
+    "bloodhound",
+    "bluetick",
+    "border_collie",
+    "border_terrier",
+    "borzoi",
+    "boston_bull",
+    "bouvier_des_flandres",
+    "boxer",
+    "brabancon_griffon",
+    "briard",
+    "brittany_spaniel",
+    "bull_mastiff",
+    "cairn",
+    "cardigan",
+    "chesapeake_bay_retriever",
+    "chihuahua",
+    "chow",
+    "clumber",
+    "cocker_spaniel",
+    "collie",
+    "curly-coated_retriever",
+    "dandie_dinmont",
+    "dhole",
+    "dingo",
+    "doberman",
+    "english_foxhound",
+    "english_setter",
+    "english_springer",
+    "entlebucher",
+    "eskimo_dog",
+    "flat-coated_retriever",
+    "french_bulldog",
+    "german_shepherd",
+    "german_short-haired_pointer",
+    "giant_schnauzer",
+    "golden_retriever",
+    "gordon_setter",
+    "great_dane",
+    "great_pyrenees",
+    "greater_swiss_mountain_dog",
+    "groenendael",
+    "ibizan_hound",
+    "irish_setter",
+    "irish_terrier",
+    "irish_water_spaniel",
+    "irish_wolfhound",
+    "italian_greyhound",
+    "japanese_spaniel",
+    "keeshond",
+    "kelpie",
+    "kerry_blue_terrier",
+    "komondor",
+    "kuvasz",
+    "labrador_retriever",
+    "lakeland_terrier",
+    "leonberg",
+    "lhasa",
+    "malamute",
+    "malinois",
+    "maltese_dog",
+    "mexican_hairless",
+    "miniature_pinscher",
+    "miniature_poodle",
+    "miniature_schnauzer",
+    "newfoundland",
+    "norfolk_terrier",
+    "norwegian_elkhound",
+    "norwich_terrier",
+    "old_english_sheepdog",
+    "otterhound",
+    "papillon",
+    "pekinese",
+    "pembroke",
+    "pomeranian",
+    "pug",
+    "redbone",
+    "rhodesian_ridgeback",
+    "rottweiler",
+    "saint_bernard",
+    "saluki",
+    "samoyed",
+    "schipperke",
+    "scotch_terrier",
+    "scottish_deerhound",
+    "sealyham_terrier",
+    "shetland_sheepdog",
+    "shih-tzu",
+    "siberian_husky",
+    "silky_terrier",
+    "soft-coated_wheaten_terrier",
+    "staffordshire_bullterrier",
+    "standard_poodle",
+    "standard_schnauzer",
+    "sussex_spaniel",
+    "tibetan_mastiff",
+    "tibetan_terrier",
+    "toy_poodle",
+    "toy_terrier",
+    "vizsla",
+    "walker_hound",
+    "weimaraner",
+    "welsh_springer_spaniel",
+    "west_highland_white_terrier",
+    "whippet",
+    "wire-haired_fox_terrier",
+    "yorkshire_terrier",
+]
 
 # torchvision weights the lessons' full mode uses: the enum member Learner.pretrained asks for.
 WEIGHTS = {
@@ -291,11 +449,11 @@ def build(root: Path, n_per_class: int | None = None, quiet: bool = False) -> Pa
         raise FileExistsError(
             f"{root} is not empty and holds no finished mirror; choose an empty or new folder."
         )
-    tmp = root.with_name(f".{root.name}.{uuid.uuid4().hex[:8]}.building")
-    work = tmp / ".work"
     say: Callable[[str], None] = (lambda _: None) if quiet else (lambda s: print(s, flush=True))
     start = time.perf_counter()
-    try:
+
+    def build(tmp: Path) -> None:
+        work = tmp / ".work"
         checks = {}
 
         def archive(url_path: str, name: str, fill: Callable[[Path], None]) -> None:
@@ -348,9 +506,8 @@ def build(root: Path, n_per_class: int | None = None, quiet: bool = False) -> Pa
         (tmp / MARKER).write_text(json.dumps(wanted))
         if root.exists():
             root.rmdir()  # empty (checked above)
-        os.replace(tmp, root)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+
+    atomic_write(root, build)
     say(f"mirror built in {time.perf_counter() - start:.0f} s")
     return root
 

@@ -39,6 +39,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from coursekit.fileio import atomic_write
+
 __all__ = ["MirrorServer"]
 
 KAGGLE_HOSTS = {"localhost", "localhost:80", "localhost:7777"}  # kagglesdk's LOCALHOST / TEST hosts
@@ -120,11 +122,13 @@ class MirrorServer:
             target = self._bundles / f"{slug}.zip"
             if not target.exists():
                 folder = self.root / "kaggle" / "competitions" / slug
-                tmp = target.with_suffix(".tmp")
-                with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:
-                    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-                        zf.write(path, path.relative_to(folder).as_posix())
-                tmp.replace(target)
+
+                def zip_folder(tmp: Path) -> None:
+                    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:
+                        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                            zf.write(path, path.relative_to(folder).as_posix())
+
+                atomic_write(target, zip_folder)
             return target
 
 

@@ -1,6 +1,6 @@
 """Pretrain coursekit's offline backbone ('tinyresnet') and write its weights into the package.
 
-    .venv/bin/python tools/pretrain_backbone.py [--epochs 16] [--n-per-class 200]
+    .venv/bin/python -m tools.pretrain_backbone [--epochs 16] [--n-per-class 200]
 
 On a 2-core CPU this takes about 8 minutes. Every epoch draws a *fresh* corpus of 48 classes of
 geometric objects (``coursekit.data.corpus``, seeded by the epoch number), so the network never
@@ -15,22 +15,19 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import re
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import torch
+import torch.nn.functional as F
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-from coursekit.data.corpus import corpus_classes, make_corpus  # noqa: E402
-from coursekit.data.transforms import IMAGENET_STATS  # noqa: E402
-from coursekit.train.schedules import one_cycle  # noqa: E402
-from coursekit.train.tinyresnet import WEIGHTS_FILE, TinyResNet  # noqa: E402
+from coursekit.data.corpus import corpus_classes, make_corpus
+from coursekit.data.transforms import IMAGENET_STATS
+from coursekit.fileio import atomic_write
+from coursekit.train import tinyresnet
+from coursekit.train.schedules import one_cycle
+from coursekit.train.tinyresnet import WEIGHTS_FILE, TinyResNet
 
 MEAN = torch.tensor(IMAGENET_STATS[0]).view(1, 3, 1, 1)
 STD = torch.tensor(IMAGENET_STATS[1]).view(1, 3, 1, 1)
@@ -106,12 +103,9 @@ def main() -> None:
         for k, v in model.state_dict().items()
         if not k.startswith("fc.")
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp")
-    torch.save(body, tmp)
-    os.replace(tmp, args.out)
+    atomic_write(args.out, lambda tmp: torch.save(body, tmp))
     digest = hashlib.sha256(args.out.read_bytes()).hexdigest()
-    registry = ROOT / "coursekit" / "train" / "tinyresnet.py"
+    registry = Path(tinyresnet.__file__)  # the package's source: a checkout installed editable
     text = registry.read_text()
     registry.write_text(
         re.sub(r'WEIGHTS_SHA256 = "[0-9a-f]{64}"', f'WEIGHTS_SHA256 = "{digest}"', text)

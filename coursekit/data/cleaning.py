@@ -97,7 +97,7 @@ class DataCleaner:
         record = Apply(time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6])
         relabel = {p: v for p, v in changes.items() if v != DELETE}
         if self.csv is not None:
-            self._rewrite_csv(changes, record)
+            self._rewrite_csv(self.csv, changes, record)
         else:
             for p, label in relabel.items():
                 if p.parent.name != label:
@@ -121,8 +121,8 @@ class DataCleaner:
         shutil.move(str(src), str(dst))
         record.moves.append([str(src), str(dst)])
 
-    def _rewrite_csv(self, changes: dict, record: Apply) -> None:
-        with open(self.csv, newline="", encoding="utf-8") as f:
+    def _rewrite_csv(self, csv_path: Path, changes: dict[Path, str], record: Apply) -> None:
+        with open(csv_path, newline="", encoding="utf-8") as f:
             rows = list(csv.reader(f))
         by_id = {self._csv_id(p): v for p, v in changes.items()}
         out = [rows[0]]
@@ -131,12 +131,12 @@ class DataCleaner:
             if change == DELETE:
                 continue
             out.append([row[0], change, *row[2:]] if change is not None else row)
-        backup = self.csv.with_name(f"{self.csv.name}.{record.id}.bak")
-        atomic_write(backup, lambda tmp: shutil.copy2(self.csv, tmp))
+        backup = csv_path.with_name(f"{csv_path.name}.{record.id}.bak")
+        atomic_write(backup, lambda tmp: shutil.copy2(csv_path, tmp))
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerows(out)
-        atomic_write_text(self.csv, buf.getvalue())
-        record.csv, record.backup = str(self.csv), str(backup)
+        atomic_write_text(csv_path, buf.getvalue())
+        record.csv, record.backup = str(csv_path), str(backup)
 
     # ------------------------------------------------------------------------------- undoing
     def history(self) -> list[dict]:
@@ -172,8 +172,9 @@ class DataCleaner:
         for src, dst in reversed(record.moves):
             Path(src).parent.mkdir(parents=True, exist_ok=True)
             shutil.move(dst, src)
-        if record.backup is not None:
-            atomic_write(Path(record.csv), lambda tmp: shutil.copy2(record.backup, tmp))
+        if record.backup is not None and record.csv is not None:
+            backup = record.backup
+            atomic_write(Path(record.csv), lambda tmp: shutil.copy2(backup, tmp))
         with open(self.log, "a", encoding="utf-8") as f:
             f.write(json.dumps({"undo": record.id, "time": time.time()}) + "\n")
         return record

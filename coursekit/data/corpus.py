@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from coursekit.data.drawing import background, fill_mask, texture
+from coursekit.data.drawing import background, fill_mask, rgb, texture
 
 __all__ = ["COLOURS", "SHAPES", "corpus_classes", "draw_object", "make_corpus"]
 
@@ -108,8 +108,8 @@ def draw_object(rng: np.random.Generator, cls: tuple[str, str, str], size: int) 
         rng,
         (size, size),
         pattern,
-        tuple(int(c) for c in base.clip(0, 255)),
-        tuple(int(c) for c in second.clip(0, 255)),
+        rgb(base),
+        rgb(second),
     )
     return Image.fromarray(fill_mask(background(rng, (size, size)), mask, fill))
 

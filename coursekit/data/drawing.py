@@ -13,9 +13,23 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-__all__ = ["background", "draw_animal", "fill_mask", "photo_size", "satellite_tile", "texture"]
+__all__ = [
+    "background",
+    "draw_animal",
+    "fill_mask",
+    "photo_size",
+    "rgb",
+    "satellite_tile",
+    "texture",
+]
 
 PATTERNS = ("solid", "stripes", "spots", "checks")
+
+
+def rgb(colour: np.ndarray) -> tuple[int, int, int]:
+    """A colour as three whole numbers from 0 to 255 (out-of-range values clipped)."""
+    r, g, b = (int(c) for c in np.clip(colour, 0, 255))
+    return r, g, b
 
 
 def photo_size(rng: np.random.Generator, min_side: int, max_side: int) -> tuple[int, int]:
@@ -39,7 +53,7 @@ def background(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
     blotches = (
         np.asarray(
             Image.fromarray(((coarse + 128).clip(0, 255)).astype(np.uint8)).resize(
-                (w, h), Image.BILINEAR
+                (w, h), Image.Resampling.BILINEAR
             ),
             dtype=np.float32,
         )
@@ -61,6 +75,7 @@ def texture(
     c1, c2 = np.array(colour, np.float32), np.array(second, np.float32)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     period = max(4.0, min(w, h) * float(rng.uniform(0.06, 0.1)))
+    mix: np.ndarray
     if pattern == "solid":
         mix = np.zeros((h, w), np.float32)
     elif pattern == "stripes":
@@ -107,7 +122,7 @@ def draw_animal(
     r = side * float(rng.uniform(0.22, 0.32))
     cx = w / 2 + float(rng.uniform(-0.15, 0.15)) * w
     cy = h / 2 + float(rng.uniform(-0.1, 0.15)) * h
-    jitter = tuple(int(c) for c in np.clip(np.array(colour) + rng.normal(0, 10, 3), 0, 255))
+    jitter = rgb(np.array(colour) + rng.normal(0, 10, 3))
     fur = texture(rng, size, pattern, jitter, second)
 
     mask = Image.new("L", size, 0)
@@ -170,7 +185,7 @@ def draw_animal(
 
 def satellite_tile(rng: np.random.Generator, side: int, tags: list[str]) -> Image.Image:
     """A square satellite-style tile showing each land tag, then its one weather tag on top."""
-    canvas = np.full((side, side, 3), (150, 125, 90), np.float32)  # bare soil
+    canvas: np.ndarray = np.full((side, side, 3), (150, 125, 90), np.float32)  # bare soil
     canvas += rng.normal(0, 8, size=(side, side, 3))
     yy, xx = np.mgrid[0:side, 0:side].astype(np.float32)
     if "primary" in tags:  # dense dark forest
@@ -191,7 +206,7 @@ def satellite_tile(rng: np.random.Generator, side: int, tags: list[str]) -> Imag
         phase, amp, width = rng.uniform(0, 6.3), rng.uniform(10, side * 0.2), rng.uniform(8, 18)
         centre = side / 2 + amp * np.sin(yy / side * 2 * math.pi + phase)
         river = np.abs(xx - centre) < width
-        canvas[river] = (40, 70, 140) + rng.normal(0, 5, size=(int(river.sum()), 3))
+        canvas[river] = np.array((40, 70, 140)) + rng.normal(0, 5, size=(int(river.sum()), 3))
     if "road" in tags:  # thin straight roads
         road = Image.new("L", (side, side), 0)
         draw = ImageDraw.Draw(road)

@@ -14,12 +14,12 @@ import gzip
 import os
 import shutil
 import tarfile
-import uuid
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
+from coursekit.fileio import atomic_write
 from coursekit.progress import progress_bar
 
 __all__ = [
@@ -101,7 +101,7 @@ def _unzip(archive_path: Path, tmp: Path) -> int:
 
 def _untar(archive_path: Path, tmp: Path) -> int:
     try:
-        tf = tarfile.open(archive_path)
+        tf = tarfile.open(archive_path)  # noqa: SIM115 (`with tf:` below; opening has its own errors)
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
         raise CorruptArchiveError(
             f"{archive_path} is not a readable archive ({e}): it must be downloaded again."
@@ -168,7 +168,7 @@ def _un7z(archive_path: Path, tmp: Path) -> int:
     return needed
 
 
-def _with_space(needed: int, tmp: Path, unpack) -> None:
+def _with_space(needed: int, tmp: Path, unpack: Callable[[], object]) -> None:
     """Run ``unpack``; if the disk fills up, say how much room the archive needs."""
     try:
         unpack()
@@ -200,17 +200,14 @@ def extract_archive(archive_path: Path, dest: Path) -> Path:
             f"{dest} already exists; coursekit extracts only into a new folder. Rename or "
             "remove it yourself, or choose another destination."
         )
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.extracting")
-    tmp.mkdir()
-    try:
+
+    def unpack(tmp: Path) -> None:
+        tmp.mkdir()
         if archive_path.name.endswith(".7z"):
             _un7z(archive_path, tmp)
         elif zipfile.is_zipfile(archive_path):
             _unzip(archive_path, tmp)
         else:
             _untar(archive_path, tmp)
-        os.replace(tmp, dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)  # only ever our own temporary folder
-    return dest
+
+    return atomic_write(dest, unpack)

@@ -25,15 +25,20 @@ Used automatically by ``ImageData``'s training loader when CUDA is present (less
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 
-from coursekit.data.transforms import IMAGENET_STATS, Augmentation, no_aug
+from coursekit.data.transforms import IMAGENET_STATS, Augmentation, Stats, no_aug
+
+if TYPE_CHECKING:
+    from coursekit.data.imagedata import ImageDataset
 
 __all__ = [
     "BatchAugment",
@@ -70,7 +75,9 @@ class BatchParams:
     brightness_first: torch.Tensor  # bool: ColorJitter applies its changes in a random order
 
 
-def _uniform(n: int, low: float, high: float, generator, device) -> torch.Tensor:
+def _uniform(
+    n: int, low: float, high: float, generator: torch.Generator | None, device: torch.device | str
+) -> torch.Tensor:
     return low + (high - low) * torch.rand(n, generator=generator, device=device)
 
 
@@ -118,8 +125,8 @@ class BatchAugment:
         size: int,
         aug: Augmentation | None = None,
         max_zoom: float = 1.0,
-        stats=IMAGENET_STATS,
-    ):
+        stats: Stats = IMAGENET_STATS,
+    ) -> None:
         self.size, self.aug, self.max_zoom, self.stats = size, aug or no_aug, max_zoom, stats
 
     def __call__(self, xb: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -176,10 +183,10 @@ def relight(
     brightness scales the pixels; contrast pulls them towards the picture's mean grey."""
     b, c = brightness.view(-1, 1, 1, 1).to(x.dtype), contrast.view(-1, 1, 1, 1).to(x.dtype)
 
-    def bright(t):
+    def bright(t: torch.Tensor) -> torch.Tensor:
         return (t * b).clamp(0, 1)
 
-    def contr(t):
+    def contr(t: torch.Tensor) -> torch.Tensor:
         grey = TF.rgb_to_grayscale(t).mean(dim=(-3, -2, -1), keepdim=True)
         return (c * t + (1 - c) * grey).clamp(0, 1)
 
@@ -200,14 +207,14 @@ class DeviceLoader:
         return len(self.loader)
 
     @property
-    def dataset(self):
+    def dataset(self) -> Dataset[Any]:
         return self.loader.dataset
 
     @property
     def batch_size(self) -> int | None:
         return self.loader.batch_size
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         for xb, yb in self.loader:
             xb = xb.to(self.device, non_blocking=True)
             yb = yb.to(self.device, non_blocking=True)
@@ -217,9 +224,11 @@ class DeviceLoader:
         return f"DeviceLoader({self.augment!r}, on {self.device}, {len(self)} batches)"
 
 
-def device_loader(ds, bs: int, workers: int) -> DeviceLoader:
+def device_loader(ds: ImageDataset, bs: int, workers: int) -> DeviceLoader:
     """The training loader of ``ds`` (an ``ImageDataset`` carrying its ``batch_augment``): its
     workers hand over uint8 crops, augmented on the GPU (on the CPU when there is no GPU)."""
+    if ds.batch_augment is None:
+        raise ValueError("device_loader needs a training dataset, one with its batch_augment.")
     uint8_ds = ds.with_transform(uint8_train_transform(ds.size))
     on_cuda = torch.cuda.is_available()
     loader = DataLoader(

@@ -1,6 +1,6 @@
 """ImageData: a lesson's images split into train / valid / test, and the loaders that batch them.
 
->>> data = ImageData.from_name_re(path/'images', pat=r'([^/]+)_\\d+\\.jpg$', size=64)
+>>> data = ImageData.from_name_re(path/'images', pat=PETS_PATTERN, size=64)
 >>> data.classes[:3], data.c, len(data.train_ds), len(data.valid_ds)
 >>> xb, yb = next(iter(data.train_dl))          # xb: (bs, 3, 64, 64), yb: class indices
 
@@ -12,19 +12,22 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
 from coursekit.config import max_picture_size
 from coursekit.data.auto_resize import auto_copies
-from coursekit.data.gpu_augment import BatchAugment, device_loader
+from coursekit.data.gpu_augment import BatchAugment, DeviceLoader, device_loader
 from coursekit.data.images import check_images, open_image, resize_images, warn_unreadable
 from coursekit.data.labels import (
+    Label,
     LabelError,
     check_split,
     get_cv_idxs,
@@ -36,16 +39,25 @@ from coursekit.data.labels import (
 from coursekit.data.transforms import (
     IMAGENET_STATS,
     Augmentation,
+    Stats,
     denormalize,
     train_transform,
     valid_transform,
 )
 from coursekit.data.workers import default_num_workers
 
-__all__ = ["ImageData", "ImageDataset", "default_num_workers"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["SPLITS", "ImageData", "ImageDataset", "Label", "Loader", "default_num_workers"]
+
+SPLITS = ("train", "valid", "test")
+
+# What yields (xb, yb) batches: a DataLoader, or a DeviceLoader that augments on the GPU.
+Loader = DataLoader | DeviceLoader
 
 
-class ImageDataset(Dataset):
+class ImageDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
     """Image files with their targets: ``ds[i]`` is ``(x, y)``, ``x`` a normalised tensor.
 
     ``y`` is a class index (single-label), a multi-hot float vector (multi-label), or 0 for an
@@ -53,18 +65,23 @@ class ImageDataset(Dataset):
     """
 
     def __init__(
-        self, paths: Sequence[Path], targets: torch.Tensor, transform, size: int, batch_augment=None
-    ):
+        self,
+        paths: Sequence[Path],
+        targets: torch.Tensor,
+        transform: Callable[[Image.Image], torch.Tensor],
+        size: int,
+        batch_augment: BatchAugment | None = None,
+    ) -> None:
         self.paths, self.targets, self.transform, self.size = list(paths), targets, transform, size
         self.batch_augment = batch_augment  # the same augmentation on whole batches (gpu_augment)
 
     def __len__(self) -> int:
         return len(self.paths)
 
-    def __getitem__(self, i: int):
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.transform(open_image(self.paths[i], min_size=self.size)), self.targets[i]
 
-    def with_transform(self, transform) -> ImageDataset:
+    def with_transform(self, transform: Callable[[Image.Image], torch.Tensor]) -> ImageDataset:
         """The same images and targets under another transform (e.g. TTA's augmented views)."""
         return ImageDataset(self.paths, self.targets, transform, self.size)
 
@@ -80,24 +97,24 @@ class ImageData:
     path: Path
     classes: list[str]
     train_paths: list[Path]
-    train_labels: list
+    train_labels: list[Label]
     valid_paths: list[Path]
-    valid_labels: list
+    valid_labels: list[Label]
     test_paths: list[Path] = field(default_factory=list)
     size: int = 224
     bs: int = 64
     aug: Augmentation | None = None
     max_zoom: float = 1.0
     num_workers: int | None = None
-    stats: tuple = IMAGENET_STATS
-    image_size_of: dict = field(default_factory=dict, repr=False)
+    stats: Stats = IMAGENET_STATS
+    image_size_of: dict[Path, tuple[int, int]] = field(default_factory=dict, repr=False)
     batch_augment: bool | None = (
         None  # augment whole batches on the GPU; None: when CUDA is present
     )
     auto_resize: bool | None = (
         None  # read smaller copies of big photos; None: in full mode (auto_resize.py)
     )
-    _copies: dict | None = field(default=None, init=False, repr=False, compare=False)
+    _copies: dict[Path, Path] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         cap = max_picture_size()  # the full-mode rehearsal on a CPU (coursekit.config)
@@ -111,14 +128,25 @@ class ImageData:
     # ----------------------------------------------------------------------------- constructors
     @classmethod
     def _checked(
-        cls, path, train_paths, train_labels, valid_paths, valid_labels, test_paths, **opts
-    ):
+        cls,
+        path: Path,
+        train_paths: list[Path],
+        train_labels: list[Label],
+        valid_paths: list[Path],
+        valid_labels: list[Label],
+        test_paths: list[Path],
+        **opts: Any,
+    ) -> ImageData:
         """Drop unreadable files (with one warning naming them), check the split, build."""
         everything = list(train_paths) + list(valid_paths) + list(test_paths)
         sizes, bad = check_images(everything)
         warn_unreadable(bad)
         ok = {p: s for p, s in zip(everything, sizes) if s is not None}
-        keep = lambda ps, ls: ([p for p in ps if p in ok], [l for p, l in zip(ps, ls) if p in ok])
+
+        def keep(paths: list[Path], labels: list[Label]) -> tuple[list[Path], list[Label]]:
+            kept = [(p, label) for p, label in zip(paths, labels) if p in ok]
+            return [p for p, _ in kept], [label for _, label in kept]
+
         train_paths, train_labels = keep(train_paths, train_labels)
         valid_paths, valid_labels = keep(valid_paths, valid_labels)
         test_paths = [p for p in test_paths if p in ok]
@@ -136,7 +164,13 @@ class ImageData:
         )
 
     @staticmethod
-    def _split(paths, labels, valid_pct, val_idxs, seed):
+    def _split(
+        paths: list[Path],
+        labels: list[Label],
+        valid_pct: float,
+        val_idxs: Sequence[int] | None,
+        seed: int,
+    ) -> tuple[list[Path], list[Label], list[Path], list[Label]]:
         idxs = np.asarray(
             val_idxs if val_idxs is not None else get_cv_idxs(len(paths), valid_pct, seed)
         )
@@ -144,8 +178,14 @@ class ImageData:
             raise LabelError(f"val_idxs must be between 0 and {len(paths) - 1}.")
         is_valid = np.zeros(len(paths), bool)
         is_valid[idxs] = True
-        pick = lambda xs, flag: [x for x, v in zip(xs, is_valid) if v == flag]
-        return pick(paths, False), pick(labels, False), pick(paths, True), pick(labels, True)
+        train = [i for i in range(len(paths)) if not is_valid[i]]
+        valid = [i for i in range(len(paths)) if is_valid[i]]
+        return (
+            [paths[i] for i in train],
+            [labels[i] for i in train],
+            [paths[i] for i in valid],
+            [labels[i] for i in valid],
+        )
 
     @staticmethod
     def _test_files(path: Path, test: str | None) -> list[Path]:
@@ -154,61 +194,63 @@ class ImageData:
     @classmethod
     def from_name_re(
         cls,
-        folder,
+        folder: str | os.PathLike[str],
         pat: str,
         valid_pct: float = 0.2,
         seed: int = 42,
-        val_idxs=None,
+        val_idxs: Sequence[int] | None = None,
         test: str | None = None,
-        **opts,
+        **opts: Any,
     ) -> ImageData:
         """Labels from file names: ``pat``'s first group, searched in each image's path (lesson 1).
 
-        >>> ImageData.from_name_re(path/'images', pat=r'([^/]+)_\\d+\\.jpg$', size=224, bs=64)
+        >>> ImageData.from_name_re(path/'images', pat=PETS_PATTERN, size=224, bs=64)
         """
         folder = Path(folder)
         paths = image_files(folder)
         if not paths:
             raise LabelError(f"no image files in {folder}.")
-        labels = labels_from_name_re(paths, pat)
+        labels: list[Label] = list(labels_from_name_re(paths, pat))
         split = cls._split(paths, labels, valid_pct, val_idxs, seed)
         return cls._checked(folder.parent, *split, cls._test_files(folder.parent, test), **opts)
 
     @classmethod
     def from_folder(
         cls,
-        path,
+        path: str | os.PathLike[str],
         train: str = "train",
         valid: str | None = "valid",
         test: str | None = None,
         valid_pct: float = 0.2,
         seed: int = 42,
-        **opts,
+        **opts: Any,
     ) -> ImageData:
         """Labels from folder names: ``path/train/<class>/*.jpg`` and ``path/valid/<class>/*.jpg``
         (lesson 2). With ``valid=None`` a random ``valid_pct`` of ``train`` is held out."""
         path = Path(path)
-        train_paths, train_labels = labels_from_folders(path / train)
+        train_paths, train_names = labels_from_folders(path / train)
+        train_labels: list[Label] = list(train_names)
         if valid is None:
             split = cls._split(train_paths, train_labels, valid_pct, None, seed)
         else:
-            valid_paths, valid_labels = labels_from_folders(path / valid)
+            valid_paths, valid_names = labels_from_folders(path / valid)
+            valid_labels: list[Label] = list(valid_names)
             split = (train_paths, train_labels, valid_paths, valid_labels)
         return cls._checked(path, *split, cls._test_files(path, test), **opts)
 
     @classmethod
     def from_csv(
         cls,
-        path,
+        path: str | os.PathLike[str],
         folder: str,
         csv: str,
         suffix: str = "",
         label_delim: str | None = None,
         test: str | None = None,
         valid_pct: float = 0.2,
-        val_idxs=None,
+        val_idxs: Sequence[int] | None = None,
         seed: int = 42,
-        **opts,
+        **opts: Any,
     ) -> ImageData:
         """Labels from a CSV of ``id,label`` rows (lesson 3); with ``label_delim`` each label is a
         list of tags (lesson 4, multi-label)."""
@@ -228,11 +270,11 @@ class ImageData:
         """True when each image has a list of tags rather than one class (lesson 4)."""
         return bool(self.train_labels) and isinstance(self.train_labels[0], list)
 
-    def encode(self, labels: Sequence) -> torch.Tensor:
+    def encode(self, labels: Sequence[Label]) -> torch.Tensor:
         """Class indices, or multi-hot float rows for multi-label data."""
         index = {c: i for i, c in enumerate(self.classes)}
         if not self.is_multilabel:
-            return torch.tensor([index[lab] for lab in labels], dtype=torch.long)
+            return torch.tensor([index[str(lab)] for lab in labels], dtype=torch.long)
         y = torch.zeros(len(labels), self.c)
         for row, tags in enumerate(labels):
             y[row, [index[t] for t in tags]] = 1.0
@@ -276,44 +318,76 @@ class ImageData:
             self.size,
         )
 
-    def loader(self, ds: Dataset, shuffle: bool = False, bs: int | None = None) -> DataLoader:
-        """A DataLoader over ``ds`` with this data's batch size and workers (pinned memory on CUDA). With
+    def loader(self, dataset: ImageDataset, shuffle: bool = False, bs: int | None = None) -> Loader:
+        """A DataLoader over ``dataset`` with this data's batch size and workers (pinned memory on CUDA). With
         CUDA (or ``batch_augment=True``) the training loader is a ``DeviceLoader`` (``gpu_augment.py``)."""
         workers = default_num_workers() if self.num_workers is None else self.num_workers
         bs = bs or self.bs
         on_batches = torch.cuda.is_available() if self.batch_augment is None else self.batch_augment
-        if shuffle and on_batches and getattr(ds, "batch_augment", None) is not None:
-            return device_loader(ds, bs, workers)  # workers decode and crop; the GPU does the rest
+        if shuffle and on_batches and dataset.batch_augment is not None:
+            return device_loader(
+                dataset, bs, workers
+            )  # workers decode and crop; the GPU does the rest
         # Only a training loader is iterated epoch after epoch: its workers are kept alive between
         # epochs. Evaluation loaders are made afresh each time, so their workers end with them.
         return DataLoader(
-            ds,
+            dataset,
             batch_size=bs,
             shuffle=shuffle,
             num_workers=workers,
             pin_memory=torch.cuda.is_available(),
             persistent_workers=shuffle and workers > 0,
-            drop_last=shuffle and len(ds) > bs,
+            drop_last=shuffle and len(dataset) > bs,
         )  # a batch of 1 breaks BatchNorm
 
     @property
-    def train_dl(self) -> DataLoader:
+    def train_dl(self) -> Loader:
         return self.loader(self.train_ds, shuffle=True)
 
     @property
-    def valid_dl(self) -> DataLoader:
+    def valid_dl(self) -> Loader:
         return self.loader(self.valid_ds, bs=self.bs * 2)
 
     @property
-    def test_dl(self) -> DataLoader | None:
-        return self.loader(self.test_ds, bs=self.bs * 2) if self.test_paths else None
+    def test_dl(self) -> Loader | None:
+        return self.loader(self.split("test"), bs=self.bs * 2) if self.test_paths else None
+
+    # ------------------------------------------------------------------------------ by name
+    def split(self, name: str) -> ImageDataset:
+        """The dataset of the split called ``name``: ``'train'``, ``'valid'`` or ``'test'``.
+
+        >>> x, y = data.split('valid')[0]
+        """
+        self.split_paths(name)  # checks the name
+        if name == "train":
+            return self.train_ds
+        if name == "valid":
+            return self.valid_ds
+        test = self.test_ds
+        if test is None:
+            raise ValueError(
+                "this data has no test set: give one when building it, e.g. "
+                "ImageData.from_folder(path, test='test1')."
+            )
+        return test
+
+    def split_paths(self, name: str) -> list[Path]:
+        """The image files of the split called ``name`` (``'train'``, ``'valid'`` or ``'test'``)."""
+        if name not in SPLITS:
+            raise ValueError(f"unknown split {name!r}: use one of {', '.join(map(repr, SPLITS))}.")
+        return {"train": self.train_paths, "valid": self.valid_paths, "test": self.test_paths}[name]
+
+    def split_labels(self, name: str) -> list[Label]:
+        """The labels of the split called ``name`` (none for ``'test'``: its images are unlabelled)."""
+        self.split_paths(name)  # checks the name
+        return {"train": self.train_labels, "valid": self.valid_labels}.get(name, [])
 
     # -------------------------------------------------------------------------------- changes
     def with_size(self, size: int, bs: int | None = None) -> ImageData:
         """The same images and split at another picture size (progressive resizing: 224 -> 299)."""
         return replace(self, size=size, bs=bs or self.bs)
 
-    def resize(self, max_size: int, cache_dir=None) -> ImageData:
+    def resize(self, max_size: int, cache_dir: Path | None = None) -> ImageData:
         """The same data read from cached copies at most ``max_size`` pixels on the longer side.
 
         Decoding a 500-pixel photo to train at 64 pixels wastes most of the work; the course's
@@ -329,18 +403,18 @@ class ImageData:
             train_paths=[mapping[p] for p in self.train_paths],
             valid_paths=[mapping[p] for p in self.valid_paths],
             test_paths=[mapping[p] for p in self.test_paths],
-            image_size_of=dict(zip(small, sizes)),
+            image_size_of={p: s for p, s in zip(small, sizes) if s is not None},
         )
 
     # ---------------------------------------------------------------------------- looking at it
-    def image_sizes(self, ds: str = "train") -> list[tuple[int, int]]:
-        """(width, height) of each image of ``ds`` ('train', 'valid' or 'test'), from file headers;
+    def image_sizes(self, split: str = "train") -> list[tuple[int, int]]:
+        """(width, height) of each image of ``split`` ('train', 'valid' or 'test'), from file headers;
         the dog-breeds lesson plots their histogram to choose a size."""
-        return [self.image_size_of[p] for p in getattr(self, f"{ds}_paths")]
+        return [self.image_size_of[p] for p in self.split_paths(split)]
 
-    def class_counts(self, ds: str = "train") -> Counter:
-        """How many images (or tags) of each class ``ds`` has."""
-        labels = getattr(self, f"{ds}_labels")
+    def class_counts(self, split: str = "train") -> Counter[str]:
+        """How many images (or tags) of each class ``split`` has."""
+        labels = self.split_labels(split)
         return Counter(t for lab in labels for t in (lab if isinstance(lab, list) else [lab]))
 
     def label_text(self, y: torch.Tensor) -> str:
@@ -349,12 +423,12 @@ class ImageData:
             return " ".join(self.classes[i] for i in torch.nonzero(y).flatten().tolist())
         return self.classes[int(y)]
 
-    def show_batch(self, n: int = 9, ds: str = "train", ncols: int = 3):
-        """A matplotlib figure of ``n`` images from ``ds`` as the model sees them (augmented,
+    def show_batch(self, n: int = 9, split: str = "train", ncols: int = 3) -> Figure:
+        """A matplotlib figure of ``n`` images from ``split`` as the model sees them (augmented,
         denormalised), titled with their labels."""
         from matplotlib.figure import Figure
 
-        dataset = getattr(self, f"{ds}_ds")
+        dataset = self.split(split)
         n = min(n, len(dataset))
         nrows = -(-n // ncols)
         fig = Figure(figsize=(3 * ncols, 3 * nrows))
@@ -362,7 +436,7 @@ class ImageData:
             x, y = dataset[i * len(dataset) // n]
             ax = fig.add_subplot(nrows, ncols, i + 1)
             ax.imshow(denormalize(x, self.stats).permute(1, 2, 0).numpy())
-            ax.set_title(self.label_text(y) if ds != "test" else "?", fontsize=9)
+            ax.set_title(self.label_text(y) if split != "test" else "?", fontsize=9)
             ax.axis("off")
         fig.tight_layout()
         return fig

@@ -12,7 +12,6 @@ import hashlib
 import io
 import json
 import os
-import uuid
 import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,10 +21,13 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from coursekit.config import coursekit_home
+from coursekit.fileio import atomic_write, atomic_write_text
 from coursekit.progress import progress_bar
 
 __all__ = [
+    "DECODE_ERRORS",
     "IMAGE_EXTENSIONS",
+    "ImageInput",
     "UnreadableImageError",
     "as_image",
     "check_images",
@@ -35,7 +37,20 @@ __all__ = [
     "to_rgb",
 ]
 
+# Whatever a student may hand over as one picture (see ``as_image``).
+ImageInput = str | os.PathLike[str] | Image.Image | bytes | np.ndarray
+
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+
+# What PIL raises for a file it cannot decode (a decompression bomb included).
+DECODE_ERRORS = (
+    UnidentifiedImageError,
+    Image.DecompressionBombError,
+    OSError,
+    SyntaxError,
+    ValueError,
+)
 
 
 class UnreadableImageError(ValueError):
@@ -79,13 +94,7 @@ def open_image(path: str | os.PathLike, min_size: int | None = None) -> Image.Im
                 img.draft("RGB", (min_size, min_size))
             img = ImageOps.exif_transpose(img)
             return to_rgb(img)
-    except (
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-        OSError,
-        SyntaxError,
-        ValueError,
-    ) as e:
+    except DECODE_ERRORS as e:
         raise UnreadableImageError(
             f"cannot read image {path}: {e}. Delete or replace this file."
         ) from e
@@ -107,13 +116,7 @@ def _header_ok(path: Path) -> tuple[tuple[int, int] | None, str | None]:
             elif img.format == "PNG":
                 img.verify()  # checks every chunk's CRC
             return size, None
-    except (
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-        OSError,
-        SyntaxError,
-        ValueError,
-    ) as e:
+    except DECODE_ERRORS as e:
         return None, str(e) or type(e).__name__
 
 
@@ -151,17 +154,11 @@ def _resize_one(src: Path, dst: Path, max_size: int, shorter: bool = False) -> N
         scale = max_size / min(img.size)
         img = img.resize(
             (max(max_size, round(img.width * scale)), max(max_size, round(img.height * scale))),
-            Image.LANCZOS,
+            Image.Resampling.LANCZOS,
         )
     elif not shorter and max(img.size) > max_size:
-        img.thumbnail((max_size, max_size), Image.LANCZOS)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        img.save(tmp, "JPEG", quality=92)
-        os.replace(tmp, dst)  # a half-written copy is never visible
-    finally:
-        tmp.unlink(missing_ok=True)
+        img.thumbnail((max_size, max_size), Image.Resampling.LANCZOS)
+    atomic_write(dst, lambda tmp: img.save(tmp, "JPEG", quality=92))  # never half-written
 
 
 def resize_images(
@@ -218,14 +215,11 @@ def resize_images(
         if bar is not None:
             bar.close()
         manifest.update(stamps)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = manifest_path.with_name(f".manifest.{uuid.uuid4().hex[:8]}.tmp")
-        tmp.write_text(json.dumps(manifest))
-        os.replace(tmp, manifest_path)
+        atomic_write_text(manifest_path, json.dumps(manifest))
     return outputs
 
 
-def as_image(image, min_size: int | None = None) -> Image.Image:
+def as_image(image: ImageInput, min_size: int | None = None) -> Image.Image:
     """One picture as upright RGB, from whatever a student has at hand: a path, a PIL image,
     the bytes of an image file (an upload) or a numpy array (H x W or H x W x 3/4; uint8, or
     floats in [0, 1])."""

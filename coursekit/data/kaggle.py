@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 from coursekit.config import coursekit_home
 from coursekit.data.download import COMPLETE, DownloadError
@@ -33,6 +34,7 @@ from coursekit.data.extract import (
     unpacked_name,
 )
 from coursekit.data.sources import mirror_url
+from coursekit.fileio import atomic_write
 
 __all__ = ["kaggle_data", "kaggle_mirror_settings"]
 
@@ -87,7 +89,7 @@ def _pointed_at_mirror() -> Iterator[None]:
                 os.environ[key] = value
 
 
-def _import_kagglehub():
+def _import_kagglehub() -> ModuleType:
     try:
         import kagglehub
     except ImportError as e:
@@ -173,17 +175,8 @@ def _place(source: Path, target: Path) -> None:
         os.replace(inner if entries == [inner] else extracted, target)
         shutil.rmtree(extracted, ignore_errors=True)  # our own, now empty, temporary folder
         return
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
-    try:
-        if source.is_dir():
-            shutil.copytree(source, tmp)
-        else:
-            shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    finally:
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)  # our own unfinished copy
-        tmp.unlink(missing_ok=True)
+    copy = shutil.copytree if source.is_dir() else shutil.copyfile
+    atomic_write(target, lambda tmp: copy(source, tmp))
 
 
 def kaggle_data(

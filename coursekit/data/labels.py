@@ -17,6 +17,8 @@ import numpy as np
 from coursekit.data.images import is_image_file
 
 __all__ = [
+    "PETS_PATTERN",
+    "Label",
     "LabelError",
     "check_split",
     "get_cv_idxs",
@@ -25,6 +27,15 @@ __all__ = [
     "labels_from_folders",
     "labels_from_name_re",
 ]
+
+
+# One image's label: a class name, or a list of tags (multi-label, lesson 4).
+Label = str | list[str]
+
+
+# Oxford-IIIT Pets names each photo <breed>_<number>.jpg; the label is the file name up to the
+# last underscore and number: 'great_pyrenees_12.jpg' -> 'great_pyrenees' (lesson 1).
+PETS_PATTERN = r"([^/]+)_\d+\.jpg$"
 
 
 class LabelError(ValueError):
@@ -56,7 +67,7 @@ def _examples(paths: Sequence[Path], n: int = 5) -> str:
 def labels_from_name_re(paths: Sequence[Path], pat: str) -> list[str]:
     """The label of each path: the first group of ``pat`` searched in its full '/'-path.
 
-    >>> labels_from_name_re([Path('images/Bengal_12.jpg')], r'([^/]+)_\\d+\\.jpg$')
+    >>> labels_from_name_re([Path('images/Bengal_12.jpg')], PETS_PATTERN)
     ['Bengal']
 
     Raises ``LabelError`` listing examples when the pattern matches none or only some files.
@@ -73,7 +84,7 @@ def labels_from_name_re(paths: Sequence[Path], pat: str) -> list[str]:
         raise LabelError(
             f"the pattern r'{pat}' matched none of the {len(paths)} file names. Examples: "
             f"{_examples(missed)}. The label is the pattern's first (group); e.g. "
-            r"r'([^/]+)_\d+\.jpg$' takes 'Bengal' from 'Bengal_12.jpg'."
+            f"r'{PETS_PATTERN}' takes 'Bengal' from 'Bengal_12.jpg'."
         )
     if missed:
         raise LabelError(
@@ -112,7 +123,7 @@ def labels_from_folders(folder: Path) -> tuple[list[Path], list[str]]:
 
 def labels_from_csv(
     csv_path: Path, folder: Path, suffix: str = "", label_delim: str | None = None
-) -> tuple[list[Path], list]:
+) -> tuple[list[Path], list[Label]]:
     """Rows of ``id,label`` (a header first): returns (paths ``folder/<id><suffix>``, labels).
 
     With ``label_delim`` (e.g. ``' '``) each label becomes a list of tags (multi-label).
@@ -127,7 +138,9 @@ def labels_from_csv(
         raise LabelError(
             f"{csv_path} should have a header and rows of at least two columns (id,label)."
         )
-    paths, labels, missing = [], [], []
+    paths: list[Path] = []
+    labels: list[Label] = []
+    missing: list[tuple[int, Path]] = []
     for line, row in enumerate(rows[1:], start=2):
         if not row:
             continue
@@ -160,11 +173,13 @@ def get_cv_idxs(n: int, valid_pct: float = 0.2, seed: int = 42) -> np.ndarray:
     return np.random.RandomState(seed).permutation(n)[: max(1, int(valid_pct * n))]
 
 
-def _tags(labels: Sequence) -> set[str]:
+def _tags(labels: Sequence[Label]) -> set[str]:
     return {t for lab in labels for t in (lab if isinstance(lab, list) else [lab])}
 
 
-def check_split(train_labels: Sequence, valid_labels: Sequence, where: str) -> list[str]:
+def check_split(
+    train_labels: Sequence[Label], valid_labels: Sequence[Label], where: str
+) -> list[str]:
     """The sorted classes of a train/valid split; ``LabelError`` for a single class or for
     validation labels that never occur in training."""
     classes = sorted(_tags(train_labels))

@@ -17,9 +17,7 @@ import csv
 import hashlib
 import inspect
 import json
-import os
 import shutil
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from PIL import Image
 
 from coursekit.config import coursekit_home
 from coursekit.data.drawing import draw_animal, photo_size, satellite_tile
+from coursekit.fileio import atomic_write
 
 __all__ = [
     "CAT_BREEDS",
@@ -87,7 +86,7 @@ def _odd_save(img: Image.Image, path: Path, oddity: str | None) -> None:
     elif oddity == "cmyk":
         img.convert("CMYK").save(path, "JPEG", quality=90)
     elif oddity == "palette":  # a GIF-like PNG with a .jpg name
-        img.convert("P", palette=Image.ADAPTIVE, colors=64).save(path, "PNG")
+        img.convert("P", palette=Image.Palette.ADAPTIVE, colors=64).save(path, "PNG")
     elif oddity == "rgba":  # a PNG with transparency and a .jpg name
         rgba = img.convert("RGBA")
         rgba.putalpha(Image.new("L", img.size, 230))
@@ -142,18 +141,15 @@ def _cached(name: str, params: dict, build: Callable[[Path, dict], None], defaul
                 return dest
         except (OSError, ValueError):
             pass
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = root / f".{name}{suffix}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
+
+    def build_whole(tmp: Path) -> None:
         tmp.mkdir()
         build(tmp, params)
         (tmp / MARKER).write_text(json.dumps(wanted))
         if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return dest
+            shutil.rmtree(dest)  # an older build of this set, or an unfinished one
+
+    return atomic_write(dest, build_whole)
 
 
 # ------------------------------------------------------------------------------------ the four sets
@@ -305,11 +301,11 @@ def _build_planet(path: Path, p: dict) -> None:
 def pets(n_per_class: int = 30, seed: int = 0, min_side: int = 160, max_side: int = 400) -> Path:
     """Oxford-IIIT Pets in miniature: ``images/<Breed>_<n>.jpg`` for 6 cat and 6 dog breeds.
 
-    Cat breeds are Capitalised and dog breeds lower_case, so ``pat=r'([^/]+)_\\d+\\.jpg$'``
-    labels them as in lesson 1. The folder also holds a few ``.mat`` files, like the real one.
+    Cat breeds are Capitalised and dog breeds lower_case, so ``pat=PETS_PATTERN``
+    (``coursekit.data.labels``) labels them as in lesson 1. The folder also holds a few ``.mat`` files, like the real one.
 
     >>> path = pets()
-    >>> data = ImageData.from_name_re(path/'images', pat=r'([^/]+)_\\d+\\.jpg$', size=64)
+    >>> data = ImageData.from_name_re(path/'images', pat=PETS_PATTERN, size=64)
     """
     params = dict(n_per_class=n_per_class, seed=seed, min_side=min_side, max_side=max_side)
     return _cached("pets", params, _build_pets, _defaults(pets))

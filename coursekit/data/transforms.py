@@ -24,16 +24,19 @@ __all__ = [
     "IMAGENET_STATS",
     "Augmentation",
     "RandomDihedral",
+    "Stats",
     "denormalize",
     "no_aug",
     "side_on",
     "top_down",
     "train_transform",
-    "tta_transform",
     "valid_transform",
 ]
 
-IMAGENET_STATS = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+# The (mean, std) of each colour channel that inputs are normalised with.
+Stats = tuple[tuple[float, float, float], tuple[float, float, float]]
+
+IMAGENET_STATS: Stats = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
 
 @dataclass(frozen=True)
@@ -64,12 +67,12 @@ class RandomDihedral(torch.nn.Module):
         return img.flip(-1) if torch.rand(()) < 0.5 else img
 
 
-def _finish(stats) -> list:
+def _finish(stats: Stats) -> list[torch.nn.Module]:
     return [v2.ToDtype(torch.float32, scale=True), v2.Normalize(*stats)]
 
 
 def train_transform(
-    size: int, aug: Augmentation | None = None, max_zoom: float = 1.0, stats=IMAGENET_STATS
+    size: int, aug: Augmentation | None = None, max_zoom: float = 1.0, stats: Stats = IMAGENET_STATS
 ) -> v2.Compose:
     """PIL image -> normalised float tensor (3, size, size), with ``aug``'s random changes.
 
@@ -77,7 +80,7 @@ def train_transform(
     ``size`` x ``size`` crop, then flip and relight.
     """
     aug = aug or no_aug
-    steps: list = [v2.Resize(size, antialias=True), v2.PILToTensor()]
+    steps: list[torch.nn.Module] = [v2.Resize(size, antialias=True), v2.PILToTensor()]
     if aug.rotate or max_zoom > 1:
         steps.append(v2.RandomAffine(degrees=aug.rotate, scale=(1.0, max_zoom)))
     steps.append(v2.RandomCrop(size, pad_if_needed=True, padding_mode="reflect"))
@@ -90,25 +93,14 @@ def train_transform(
     return v2.Compose(steps + _finish(stats))
 
 
-def valid_transform(size: int, stats=IMAGENET_STATS) -> v2.Compose:
+def valid_transform(size: int, stats: Stats = IMAGENET_STATS) -> v2.Compose:
     """PIL image -> normalised float tensor: shorter side to ``size``, centre crop. No randomness."""
     return v2.Compose(
         [v2.Resize(size, antialias=True), v2.CenterCrop(size), v2.PILToTensor(), *_finish(stats)]
     )
 
 
-def tta_transform(
-    size: int, aug: Augmentation | None = None, max_zoom: float = 1.0, stats=IMAGENET_STATS
-) -> v2.Compose:
-    """The augmented views of test-time augmentation: the training augmentation itself.
-
-    TTA averages the prediction on the plain ``valid_transform`` view with those on ``n_aug``
-    views made by this transform (``learn.tta``).
-    """
-    return train_transform(size, aug, max_zoom, stats)
-
-
-def denormalize(x: torch.Tensor, stats=IMAGENET_STATS) -> torch.Tensor:
+def denormalize(x: torch.Tensor, stats: Stats = IMAGENET_STATS) -> torch.Tensor:
     """Undo ``Normalize``: a (..., 3, H, W) tensor back to [0, 1] for display."""
     mean = torch.tensor(stats[0], device=x.device).view(3, 1, 1)
     std = torch.tensor(stats[1], device=x.device).view(3, 1, 1)

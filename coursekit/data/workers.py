@@ -27,8 +27,8 @@ MAX_WORKERS = 4  # more rarely helps for small pictures, and each worker holds a
 def _cgroup_quota(cgroup_root: Path) -> float | None:
     """CPUs allowed by the cgroup's quota (v2 ``cpu.max``, or v1 ``cpu.cfs_quota_us``); None: no quota."""
     try:
-        quota, period = (cgroup_root / "cpu.max").read_text().split()[:2]  # cgroup v2
-        return None if quota == "max" else int(quota) / int(period)
+        max_text, period_text = (cgroup_root / "cpu.max").read_text().split()[:2]  # cgroup v2
+        return None if max_text == "max" else int(max_text) / int(period_text)
     except (OSError, ValueError):
         pass
     try:

@@ -17,8 +17,9 @@ import ipywidgets as widgets
 import numpy as np
 
 from coursekit.explore.controls import LABEL_WIDTH, keep_width, set_output_range
-from coursekit.explore.images import load_image, to_grey, to_png, uploaded_bytes
+from coursekit.explore.images import load_image, to_grey, uploaded_bytes
 from coursekit.explore.ops import KERNELS, conv_step, correlate, relu
+from coursekit.explore.png import to_png
 from coursekit.html_table import html_table
 
 __all__ = ["ConvExplorer"]

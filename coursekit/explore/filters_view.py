@@ -7,8 +7,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from coursekit.explore.images import to_png
 from coursekit.explore.learned import activations, conv_layers, filter_images, grid
+from coursekit.explore.png import to_png
 
 __all__ = ["LearnedFilters"]
 

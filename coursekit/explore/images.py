@@ -1,15 +1,21 @@
 """Pictures for the explorers: the built-in handwritten 7, the student's own image or upload,
-and arrays drawn as enlarged PNGs with boxes on them."""
+as arrays (``png.py`` draws arrays back as pictures)."""
 
 from __future__ import annotations
 
 import io
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
-__all__ = ["digit_seven", "load_image", "to_grey", "to_png", "uploaded_bytes"]
+__all__ = ["PictureSource", "digit_seven", "load_image", "to_grey", "uploaded_bytes"]
+
+# What an explorer can show: see ``load_image`` (the tuple is ``(image_data, index)``).
+PictureSource = str | os.PathLike[str] | Image.Image | np.ndarray | bytes | tuple[Any, int] | None
 
 
 def digit_seven(size: int = 28) -> np.ndarray:
@@ -34,40 +40,45 @@ def digit_seven(size: int = 28) -> np.ndarray:
     draw.line(
         [(12 * s, 14.5 * s), (20 * s, 14 * s)], fill=220, width=int(1.6 * s)
     )  # the continental bar
-    img = img.filter(ImageFilter.GaussianBlur(s * 0.6)).resize((size, size), Image.LANCZOS)
+    img = img.filter(ImageFilter.GaussianBlur(s * 0.6)).resize(
+        (size, size), Image.Resampling.LANCZOS
+    )
     return np.asarray(img, dtype=np.float64)
 
 
-def uploaded_bytes(value) -> bytes | None:
+def uploaded_bytes(
+    value: Mapping[str, Mapping[str, Any]] | Sequence[Mapping[str, Any]] | None,
+) -> bytes | None:
     """The file content of a ``FileUpload.value``: a dict of name -> {'content': ...} on ipywidgets 7,
     a tuple of {'content': memoryview, ...} on ipywidgets 8. None when nothing was uploaded."""
     if not value:
         return None
-    item = next(iter(value.values())) if isinstance(value, dict) else value[0]
+    item = next(iter(value.values())) if isinstance(value, Mapping) else value[0]
     return bytes(item["content"])
 
 
-def load_image(source=None, max_size: int = 256) -> np.ndarray:
+def load_image(source: PictureSource = None, max_size: int = 256) -> np.ndarray:
     """(3, H, W) float RGB in 0..255 from: None (the digit 7), a path, a PIL image, an array
     ((H, W), (H, W, 3) or (3, H, W)), uploaded bytes, or ``(image_data, index)`` for an item of an
     ``ImageData``'s training set. Larger pictures are shrunk to ``max_size`` on the longer side."""
     if source is None:
         grey = digit_seven()
         return np.stack([grey] * 3)
-    if isinstance(source, tuple) and len(source) == 2 and hasattr(source[0], "train_paths"):
-        source = source[0].train_paths[source[1]]
+    if isinstance(source, tuple):
+        if len(source) != 2 or not hasattr(source[0], "train_paths"):
+            raise TypeError("a tuple must be (image_data, index): an item of its training set.")
+        return load_image(source[0].train_paths[source[1]], max_size)
     if isinstance(source, np.ndarray):
         arr = source.astype(np.float64)
         if arr.ndim == 2:
             return np.stack([arr] * 3)
         return arr if arr.shape[0] == 3 else arr.transpose(2, 0, 1)
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        source = io.BytesIO(bytes(source))
-    img = (
-        source
-        if isinstance(source, Image.Image)
-        else Image.open(Path(source) if isinstance(source, str) else source)
-    )
+    if isinstance(source, Image.Image):
+        img = source
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        img = Image.open(io.BytesIO(bytes(source)))
+    else:
+        img = Image.open(Path(source))
     img = ImageOps.exif_transpose(img).convert("RGB")
     img.thumbnail((max_size, max_size))
     return np.asarray(img, dtype=np.float64).transpose(2, 0, 1)
@@ -76,39 +87,3 @@ def load_image(source=None, max_size: int = 256) -> np.ndarray:
 def to_grey(rgb: np.ndarray) -> np.ndarray:
     """(3, H, W) RGB -> (H, W) luminance (ITU-R 601, as PIL's 'L')."""
     return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
-
-
-def to_png(
-    arr: np.ndarray,
-    min_width: int = 224,
-    boxes=(),
-    rescale: bool = False,
-    highlight: np.ndarray | None = None,
-) -> bytes:
-    """An (H, W) or (3, H, W) array as a PNG, enlarged by a whole factor (pixels stay square and
-    sharp) to at least ``min_width``. Values are clipped to 0..255, or stretched to fill it with
-    ``rescale`` (for activations and filters). ``boxes``: (top, left, height, width, colour)
-    rectangles in array cells; ``highlight``: a boolean (H, W) mask of cells tinted green."""
-    a = np.asarray(arr, dtype=np.float64)
-    if rescale:
-        lo, hi = a.min(), a.max()
-        a = (a - lo) / (hi - lo) * 255 if hi > lo else np.zeros_like(a)
-    a = a.clip(0, 255)
-    if highlight is not None:
-        rgb = np.stack([a] * 3) if a.ndim == 2 else a.copy()
-        rgb[:, highlight] = rgb[:, highlight] * 0.4 + np.array([0, 200, 0])[:, None] * 0.6
-        a = rgb
-    a = a.astype(np.uint8)
-    img = Image.fromarray(a.transpose(1, 2, 0) if a.ndim == 3 else a)
-    scale = max(1, -(-min_width // img.width))
-    img = img.resize((img.width * scale, img.height * scale), Image.NEAREST).convert("RGB")
-    draw = ImageDraw.Draw(img)
-    for top, left, h, w, colour in boxes:
-        draw.rectangle(
-            (left * scale, top * scale, (left + w) * scale - 1, (top + h) * scale - 1),
-            outline=colour,
-            width=max(1, scale // 4),
-        )
-    buf = io.BytesIO()
-    img.save(buf, "PNG", compress_level=1)
-    return buf.getvalue()

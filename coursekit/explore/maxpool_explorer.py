@@ -13,8 +13,9 @@ import ipywidgets as widgets
 import numpy as np
 
 from coursekit.explore.controls import LABEL_WIDTH, keep_width, set_output_range
-from coursekit.explore.images import load_image, to_grey, to_png
+from coursekit.explore.images import load_image, to_grey
 from coursekit.explore.ops import KERNELS, correlate, max_pool, pool_step, relu
+from coursekit.explore.png import to_png
 
 __all__ = ["MaxPoolExplorer"]
 

@@ -22,7 +22,6 @@ __all__ = [
     "KERNELS",
     "ConvStep",
     "PoolStep",
-    "conv2d",
     "conv_step",
     "correlate",
     "max_pool",
@@ -77,21 +76,6 @@ def correlate(
     x = _pad(np.asarray(image, dtype=np.float64), padding)
     kernel = np.asarray(kernel, dtype=np.float64)
     return np.einsum("...ijkl,kl->...ij", _windows(x, kernel.shape[-1], stride), kernel)
-
-
-def conv2d(
-    x: np.ndarray,
-    weight: np.ndarray,
-    bias: np.ndarray | None = None,
-    stride: int = 1,
-    padding: int = 0,
-) -> np.ndarray:
-    """A convolutional layer: ``x`` (C, H, W), ``weight`` (O, C, k, k) -> (O, H', W'). Each output
-    channel sums, over the input channels, the correlation with its own k x k filter."""
-    xp = _pad(np.asarray(x, dtype=np.float64), padding)
-    w = np.asarray(weight, dtype=np.float64)
-    out = np.einsum("cijkl,ockl->oij", _windows(xp, w.shape[-1], stride), w)
-    return out if bias is None else out + np.asarray(bias, dtype=np.float64)[:, None, None]
 
 
 def relu(x: np.ndarray) -> np.ndarray:

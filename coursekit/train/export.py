@@ -17,12 +17,17 @@ import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import torch
 
-from coursekit.data.transforms import IMAGENET_STATS
+from coursekit.data.imagedata import ImageData
+from coursekit.data.transforms import IMAGENET_STATS, Stats
 from coursekit.fileio import atomic_write
 from coursekit.train.models import ARCHS, create_convnet
+
+if TYPE_CHECKING:
+    from coursekit.train.learner import Learner
 
 __all__ = ["EXPORT_FORMAT", "InferenceData", "export", "load_learner"]
 
@@ -40,7 +45,7 @@ class InferenceData:
     path: Path
     classes: list[str]
     size: int
-    stats: tuple = IMAGENET_STATS
+    stats: Stats = IMAGENET_STATS
     multilabel: bool = False
     bs: int = 64
     aug = None
@@ -56,25 +61,31 @@ class InferenceData:
     def is_multilabel(self) -> bool:
         return self.multilabel
 
-    def loader(self, ds, **kwargs):
+    def split(self, name: str) -> NoReturn:
         raise ValueError(
-            "this learner was loaded with load_learner and has no images: it can predict "
-            "single images; to train or evaluate, build an ImageData and use Learner.pretrained."
+            f"this data has no {name} set: the learner was loaded with load_learner and has no "
+            "images. It can predict single images; to train or evaluate, build an ImageData and "
+            "use Learner.pretrained."
         )
+
+    split_paths = split
+
+    def loader(self, dataset: object, **options: object) -> NoReturn:
+        self.split("train")
 
     def __repr__(self) -> str:
         kind = "multi-label" if self.multilabel else "single-label"
         return f"InferenceData({kind}, {self.c} classes, size={self.size})"
 
 
-def _export_path(learn, fname) -> Path:
+def _export_path(learn: Learner, fname: str | os.PathLike[str]) -> Path:
     path = Path(fname)
     if not path.suffix:
         path = path.with_suffix(".pth")
     return path if path.is_absolute() else Path(learn.data.path) / path
 
 
-def export(learn, fname: str | os.PathLike = "export.pth") -> Path:
+def export(learn: Learner, fname: str | os.PathLike[str] = "export.pth") -> Path:
     """Write everything inference needs to one file (atomically) and return its path.
 
     A relative ``fname`` is taken relative to the data folder, as in fastai (``learn.path``).
@@ -98,7 +109,7 @@ def export(learn, fname: str | os.PathLike = "export.pth") -> Path:
     return atomic_write(_export_path(learn, fname), lambda tmp: torch.save(state, tmp))
 
 
-def _read(path: Path) -> dict:
+def _read(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise FileNotFoundError(
             f"no exported learner at {path}; write one with learn.export({path.name!r})."
@@ -121,13 +132,13 @@ def _read(path: Path) -> dict:
     return state
 
 
-def load_learner(path: str | os.PathLike, device: str | None = None):
+def load_learner(path: str | os.PathLike[str], device: str | None = None) -> Learner:
     """A learner rebuilt from ``learn.export``'s file, ready to ``predict`` with no data folder.
 
     ``device``: 'cpu', 'cuda', ...; by default the GPU when there is one. The model is in
     evaluation mode. ``learn.data`` is an ``InferenceData`` (classes, size, normalisation).
     """
-    from coursekit.train.learner import Learner
+    from coursekit.train.learner import Learner  # here: learner.py imports this module
 
     path = Path(path)
     state = _read(path)
@@ -150,7 +161,8 @@ def load_learner(path: str | os.PathLike, device: str | None = None):
         (tuple(state["stats"][0]), tuple(state["stats"][1])),
         bool(state["multilabel"]),
     )
-    learn = Learner(model, data, groups, arch=state["arch"], device=device)
+    # InferenceData stands in for an ImageData: it has what predicting needs and refuses the rest
+    learn = Learner(model, cast(ImageData, data), groups, arch=state["arch"], device=device)
     learn.thresh = float(state["thresh"])
     learn.model.eval()
     return learn

@@ -13,13 +13,11 @@ that knowledge is what transfer learning reuses. The network is EfficientNet-Lit
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image
 from torch import nn
 
+from coursekit.data.images import ImageInput, as_image
 from coursekit.data.transforms import valid_transform
 from coursekit.train.efficientnet import EFFICIENTNET_LITE_STATS, efficientnet_lite0
 
@@ -41,34 +39,13 @@ def imagenet_network() -> nn.Module:
     return efficientnet_lite0(weights="imagenet").eval()
 
 
-def _as_pil(image) -> Image.Image:
-    if isinstance(image, (str, Path)):
-        from coursekit.data.images import open_image
-
-        image = open_image(image)
-    if isinstance(image, np.ndarray):
-        if image.ndim != 3 or image.shape[2] not in (3, 4):
-            raise ValueError(
-                f"imagenet_top_k needs an (height, width, 3) RGB array, not shape {image.shape}."
-            )
-        image = Image.fromarray(
-            image[..., :3]
-            if image.dtype == np.uint8
-            else (np.clip(image[..., :3], 0, 1) * 255).astype(np.uint8)
-        )
-    if not isinstance(image, Image.Image):
-        raise TypeError(
-            f"imagenet_top_k needs a file path, a PIL image or an RGB array, not {type(image).__name__}."
-        )
-    return image.convert("RGB")
-
-
-def imagenet_top_k(image, k: int = 5) -> list[tuple[str, float]]:
-    """The ``k`` most likely ImageNet classes of ``image`` (a path, PIL image or RGB array) with
-    their probabilities, most likely first. Runs on the CPU in a fraction of a second."""
+def imagenet_top_k(image: ImageInput, k: int = 5) -> list[tuple[str, float]]:
+    """The ``k`` most likely ImageNet classes of ``image`` (a path, PIL image, file bytes or RGB
+    array; see ``as_image``) with their probabilities, most likely first. Runs on the CPU in a
+    fraction of a second."""
     if not 1 <= k <= 1000:
         raise ValueError(f"k must be between 1 and 1000, not {k}.")
-    x = valid_transform(IMAGE_SIZE, EFFICIENTNET_LITE_STATS)(_as_pil(image))
+    x = valid_transform(IMAGE_SIZE, EFFICIENTNET_LITE_STATS)(as_image(image))
     with torch.inference_mode():
         probs = imagenet_network()(x[None]).softmax(1)[0]
     top = probs.topk(k)

@@ -8,17 +8,26 @@ learn.submission('submission.csv')     # lesson 3
 from __future__ import annotations
 
 import csv
+import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import torch
 
-from coursekit.data.images import as_image
-from coursekit.data.transforms import tta_transform, valid_transform
+from coursekit.data.imagedata import ImageDataset, Loader
+from coursekit.data.images import ImageInput, as_image
+from coursekit.data.transforms import train_transform, valid_transform
 from coursekit.progress import progress_bar
+from coursekit.train.interpret import Interpretation
 from coursekit.train.snapshots import snapshot_names
 
+if TYPE_CHECKING:
+    from coursekit.train.learner import Learner
+
 __all__ = [
+    "Predictions",
     "get_preds",
     "predict",
     "predict_loader",
@@ -30,11 +39,14 @@ __all__ = [
 
 
 @torch.no_grad()
-def predict_loader(learn, loader, desc: str = "") -> tuple[torch.Tensor, torch.Tensor]:
+def predict_loader(
+    learn: Learner, loader: Loader, desc: str = ""
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(logits, targets) of every batch of ``loader``, in order, as float32 on the CPU."""
     model_was_training = learn.model.training
     learn.model.eval()
-    logits, targets = [], []
+    logits: list[torch.Tensor] = []
+    targets: list[torch.Tensor] = []
     bar = progress_bar(len(loader), desc) if desc else None
     try:
         for xb, yb in loader:
@@ -51,28 +63,27 @@ def predict_loader(learn, loader, desc: str = "") -> tuple[torch.Tensor, torch.T
     return torch.cat(logits), torch.cat(targets)
 
 
-def to_probs(learn, logits: torch.Tensor) -> torch.Tensor:
+def to_probs(learn: Learner, logits: torch.Tensor) -> torch.Tensor:
     """Softmax for single-label data (probabilities sum to 1), sigmoid per tag for multi-label."""
     return torch.sigmoid(logits) if learn.data.is_multilabel else torch.softmax(logits, dim=1)
 
 
-def get_preds(learn, ds: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
-    """(probabilities, targets) for every image of ``ds`` ('valid', 'test' or 'train', in file order)."""
-    if getattr(learn.data, f"{ds}_ds") is None:
-        raise ValueError(f"this data has no {ds} set.")
-    logits, targets = predict_loader(learn, learn.loader(ds))
+def get_preds(learn: Learner, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
+    """(probabilities, targets) for every image of ``split`` ('valid', 'test' or 'train', in file order)."""
+    learn.data.split(split)  # a clear error for an unknown split or a missing test set
+    logits, targets = predict_loader(learn, learn.loader(split))
     return to_probs(learn, logits), targets
 
 
-def tta(learn, n_aug: int = 4, ds: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
+def tta(learn: Learner, n_aug: int = 4, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
     """Test-time augmentation: ``probs = (p_plain + p_aug_1 + ... + p_aug_n) / (n_aug + 1)``,
     the mean of the probabilities on the plain (centre-crop) view and on ``n_aug`` views made with
     the training augmentation. Returns (probabilities, targets)."""
-    plain_ds = getattr(learn.data, f"{ds}_ds")
-    if plain_ds is None:
-        raise ValueError(f"this data has no {ds} set.")
     data = learn.data
-    aug_ds = plain_ds.with_transform(tta_transform(data.size, data.aug, data.max_zoom, data.stats))
+    plain_ds = data.split(split)
+    aug_ds = plain_ds.with_transform(
+        train_transform(data.size, data.aug, data.max_zoom, data.stats)
+    )
     probs, targets = get_preds_images(learn, plain_ds)
     for _ in range(n_aug):
         probs = probs + get_preds_images(learn, aug_ds)[0]
@@ -80,7 +91,7 @@ def tta(learn, n_aug: int = 4, ds: str = "valid") -> tuple[torch.Tensor, torch.T
 
 
 @contextmanager
-def whole_model(learn):
+def whole_model(learn: Learner) -> Iterator[None]:
     """Run images through body and head even while precomputing (TTA's views, one new image)."""
     precompute, learn._precompute = learn._precompute, False
     try:
@@ -89,14 +100,14 @@ def whole_model(learn):
         learn._precompute = precompute
 
 
-def get_preds_images(learn, dataset) -> tuple[torch.Tensor, torch.Tensor]:
+def get_preds_images(learn: Learner, dataset: ImageDataset) -> tuple[torch.Tensor, torch.Tensor]:
     """Probabilities on an image dataset, always through the whole model."""
     with whole_model(learn):
         logits, targets = predict_loader(learn, learn.data.loader(dataset, bs=learn.data.bs * 2))
     return to_probs(learn, logits), targets
 
 
-def predict(learn, image) -> tuple:
+def predict(learn: Learner, image: ImageInput) -> tuple[str, torch.Tensor, torch.Tensor]:
     """fastai's ``(label, index, probs)`` for one image: a path, a PIL image, the bytes of an
     image file or a numpy array.
 
@@ -117,7 +128,9 @@ def predict(learn, image) -> tuple:
     return learn.data.classes[int(index)], index, probs
 
 
-def snapshot_preds(learn, name: str, ds: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
+def snapshot_preds(
+    learn: Learner, name: str, split: str = "valid"
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean probabilities over the snapshots saved by ``fit(..., cycle_save_name=name)`` (one per
     cycle of the last such fit, as ``models/<name>_cycles.json`` lists them); the learner's own
     weights are put back afterwards."""
@@ -128,27 +141,33 @@ def snapshot_preds(learn, name: str, ds: str = "valid") -> tuple[torch.Tensor, t
             "no snapshot to average; fit again."
         )
     current = {k: v.clone() for k, v in learn.model.state_dict().items()}
-    total, targets = None, None
     try:
+        runs = []
         for snap in names:
             learn.load(snap)
-            probs, targets = get_preds(learn, ds)
-            total = probs if total is None else total + probs
+            runs.append(get_preds(learn, split))
     finally:
         learn.model.load_state_dict(current)
         learn._features.clear()
-    return total / len(names), targets
+    total = sum((probs for probs, _ in runs[1:]), runs[0][0])  # in order: the same sum as ever
+    return total / len(names), runs[0][1]
 
 
-def submission(learn, path, ds: str = "test", use_tta: bool = True, thresh: float = 0.2) -> Path:
-    """Write a Kaggle submission file for ``ds`` and return its path.
+def submission(
+    learn: Learner,
+    path: str | os.PathLike[str],
+    split: str = "test",
+    use_tta: bool = True,
+    thresh: float = 0.2,
+) -> Path:
+    """Write a Kaggle submission file for ``split`` and return its path.
 
     Single-label (dog breeds): ``id,<class 1>,<class 2>,...`` with a probability per class.
     Multi-label (planet): ``image_name,tags`` with the tags whose probability exceeds ``thresh``.
     Ids are the image file names without their extension.
     """
-    probs, _ = tta(learn, ds=ds) if use_tta else get_preds(learn, ds)
-    ids = [Path(p).stem for p in getattr(learn.data, f"{ds}_paths")]
+    probs, _ = tta(learn, split=split) if use_tta else get_preds(learn, split)
+    ids = [Path(p).stem for p in learn.data.split_paths(split)]
     path = Path(path)
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
@@ -163,3 +182,51 @@ def submission(learn, path, ds: str = "test", use_tta: bool = True, thresh: floa
             for image_id, row in zip(ids, probs):
                 writer.writerow([image_id, *(f"{p:.6f}" for p in row.tolist())])
     return path
+
+
+class Predictions:
+    """``Learner``'s prediction methods (a base class of it): each calls a function above on the
+    learner (``cast``: only ``Learner`` derives from this class)."""
+
+    def get_preds(self, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
+        """(probabilities, targets) on ``split``; see ``get_preds``."""
+        learn = cast("Learner", self)
+        learn.check_idle("predict")
+        return get_preds(learn, split)
+
+    def tta(self, n_aug: int = 4, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
+        """Test-time augmentation; see ``tta``."""
+        learn = cast("Learner", self)
+        learn.check_idle("predict")
+        return tta(learn, n_aug, split)
+
+    def predict(self, image: ImageInput) -> tuple[str, torch.Tensor, torch.Tensor]:
+        """fastai's ``(label, index, probs)`` for one image (path, PIL image, bytes, numpy array);
+        see ``predict``."""
+        learn = cast("Learner", self)
+        learn.check_idle("predict")
+        return predict(learn, image)
+
+    def snapshot_preds(self, name: str, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
+        """Average probabilities of the weights saved by ``fit(..., cycle_save_name=name)``."""
+        learn = cast("Learner", self)
+        learn.check_idle("predict")
+        return snapshot_preds(learn, name, split)
+
+    def submission(
+        self,
+        path: str | os.PathLike[str],
+        split: str = "test",
+        use_tta: bool = True,
+        thresh: float = 0.2,
+    ) -> Path:
+        """Write a Kaggle submission CSV; see ``submission``."""
+        learn = cast("Learner", self)
+        learn.check_idle("write a submission")
+        return submission(learn, path, split, use_tta, thresh)
+
+    def interpret(self, split: str = "valid", tta: bool = False) -> Interpretation:
+        """An ``Interpretation`` of the predictions on ``split`` (lessons 1, 2)."""
+        learn = cast("Learner", self)
+        learn.check_idle("interpret")
+        return Interpretation.from_learner(learn, split, tta)

@@ -12,15 +12,25 @@ separate (``plot_*``), so the results gallery panel can show the same selections
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from coursekit.data.images import open_image
-from coursekit.train.metrics import fbeta
+from coursekit.plotting import axes_and_figure
+from coursekit.train.metrics import fbeta_on_probs
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from coursekit.train.learner import Learner
+
 
 __all__ = ["Interpretation"]
 
@@ -43,9 +53,11 @@ class Interpretation:
     thresh: float = 0.5
 
     @classmethod
-    def from_learner(cls, learn, ds: str = "valid", tta: bool = False) -> Interpretation:
-        """Predict ``ds`` with ``learn`` (optionally with test-time augmentation) and keep it all."""
-        probs, targets = learn.tta(ds=ds) if tta else learn.get_preds(ds)
+    def from_learner(
+        cls, learn: Learner, split: str = "valid", tta: bool = False
+    ) -> Interpretation:
+        """Predict ``split`` with ``learn`` (optionally with test-time augmentation) and keep it all."""
+        probs, targets = learn.tta(split=split) if tta else learn.get_preds(split)
         multilabel = learn.data.is_multilabel
         if multilabel:
             losses = F.binary_cross_entropy(
@@ -58,7 +70,7 @@ class Interpretation:
             targets,
             losses,
             list(learn.data.classes),
-            list(getattr(learn.data, f"{ds}_paths")),
+            list(learn.data.split_paths(split)),
             multilabel,
         )
 
@@ -192,14 +204,17 @@ class Interpretation:
             out[tag] = {"precision": precision, "recall": recall, f"f{beta:g}": f}
         return out
 
-    def best_threshold(self, beta: float = 2.0, thresholds=None) -> tuple[float, float]:
+    def best_threshold(
+        self, beta: float = 2.0, thresholds: Sequence[float] | np.ndarray | None = None
+    ) -> tuple[float, float]:
         """Multi-label: the threshold with the highest samples-averaged F-beta, and that score
         (lesson 4 chooses the planet threshold this way)."""
         if not self.is_multilabel:
             raise ValueError("best_threshold is for multi-label data.")
         thresholds = np.round(np.arange(0.05, 0.96, 0.01), 2) if thresholds is None else thresholds
-        logits = torch.logit(self.probs.clamp(1e-6, 1 - 1e-6))
-        scores = [fbeta(logits, self.targets, beta=beta, thresh=float(t)) for t in thresholds]
+        scores = [
+            fbeta_on_probs(self.probs, self.targets, beta=beta, thresh=float(t)) for t in thresholds
+        ]
         best = int(np.argmax(scores))
         return float(thresholds[best]), float(scores[best])
 
@@ -225,7 +240,9 @@ class Interpretation:
         )
 
     # ---------------------------------------------------------------------------- drawing
-    def plot_selection(self, idxs, title: str = "", ncols: int = 4, size: int = 128):
+    def plot_selection(
+        self, idxs: Iterable[int], title: str = "", ncols: int = 4, size: int = 128
+    ) -> Figure:
         """The images ``idxs``, each titled prediction / actual / probability / loss. Returns the figure."""
         from matplotlib.figure import Figure
 
@@ -246,22 +263,17 @@ class Interpretation:
         fig.tight_layout()
         return fig
 
-    def plot_top_losses(self, k: int = 9, ncols: int = 3):
+    def plot_top_losses(self, k: int = 9, ncols: int = 3) -> Figure:
         """The ``k`` highest-loss images (prediction / actual / probability / loss)."""
         return self.plot_selection(self.top_losses(k), "top losses", ncols=ncols)
 
-    def plot_confusion_matrix(self, normalize: bool = False, ax=None):
+    def plot_confusion_matrix(self, normalize: bool = False, ax: Axes | None = None) -> Figure:
         """The confusion matrix as a heat map with counts (or row fractions with ``normalize``)."""
-        from matplotlib.figure import Figure
-
         cm = self.confusion_matrix().float()
         if normalize:
             cm = cm / cm.sum(1, keepdim=True).clamp_min(1)
-        fig = None
-        if ax is None:
-            n = len(self.classes)
-            fig = Figure(figsize=(max(4, 0.45 * n + 2), max(4, 0.45 * n + 2)))
-            ax = fig.add_subplot()
+        side = max(4, 0.45 * len(self.classes) + 2)
+        ax, fig = axes_and_figure(ax, figsize=(side, side))
         ax.imshow(cm.numpy(), cmap="Blues")
         ax.set_xticks(range(len(self.classes)), self.classes, rotation=90, fontsize=8)
         ax.set_yticks(range(len(self.classes)), self.classes, fontsize=8)
@@ -278,4 +290,4 @@ class Interpretation:
                 color="white" if v > cm.max() / 2 else "black",
             )
         ax.set_title("confusion matrix" + (" (fraction of each actual class)" if normalize else ""))
-        return fig or ax.figure
+        return fig

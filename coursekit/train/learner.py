@@ -5,61 +5,61 @@
 >>> learn = cnn_learner(data, 'resnet34', metrics=[accuracy])          # 2019: AdamW
 >>> learn.fit_one_cycle(4)
 
-The fit loop below is the whole of training: for each batch, ask the schedule for the learning
-rate at this step, write it into each layer group, take one optimizer step, tell the listeners.
+The Learner holds the state; each idea lives in its own module: the fit loop (``fit_loop``),
+freezing (``freezing``), the optimizers (``optimizers``), device and precision (``precision``),
+predictions (``inference``), saving (``checkpoint``), the LR finder (``lr_finder``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from coursekit.data.imagedata import ImageData
+from coursekit.data.imagedata import ImageData, Loader
 from coursekit.train import checkpoint, inference
 from coursekit.train.background import BackgroundFit, busy_error
-from coursekit.train.fit_loop import run_fit
-from coursekit.train.metrics import metric_name
-from coursekit.train.models import ConvNet, LayerGroup, create_convnet, input_stats
+from coursekit.train.compiled import compile_model
+from coursekit.train.convnet import ConvNet, LayerGroup
+from coursekit.train.export import export
+from coursekit.train.fit_loop import Fitting
+from coursekit.train.freezing import Freezing
+from coursekit.train.inference import Predictions
+from coursekit.train.lr_finder import LRFinderResult, lr_find
+from coursekit.train.metrics import Metric, metric_name
+from coursekit.train.models import create_convnet, normalised_for
 from coursekit.train.notices import attach_cpu_notice
-from coursekit.train.plan import FitPlan, fit_plan, one_cycle_plan
-from coursekit.train.precision import Precision
-from coursekit.train.precompute import FeatureCache
+from coursekit.train.optimizers import OPTIMIZERS, check_opt_name, create_optimizer, set_lrs
+from coursekit.train.precision import OnDevice, Precision, choose_device, place_model
+from coursekit.train.precompute import FeatureCache, check_precompute
 from coursekit.train.recorder import Recorder
 
 __all__ = ["EVENTS", "OPTIMIZERS", "Learner", "cnn_learner"]
 
 EVENTS = ("before_fit", "before_epoch", "after_batch", "after_epoch", "after_fit")
 
-# Each course's optimizer: fastai 0.7 (2018) trained with SGD and momentum 0.9, no weight decay
-# unless asked; fastai v1 (2019) with Adam, betas (0.9, 0.99) and decoupled weight decay 1e-2.
-OPTIMIZERS = {"sgd": "SGD(momentum=0.9)", "adamw": "AdamW(betas=(0.9, 0.99))"}
+# A loss function: (model outputs, targets) -> a scalar tensor.
+LossFunc = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def _normalised_for(arch: str, data: ImageData) -> ImageData:
-    """``data`` with the input statistics ``arch``'s pretrained weights expect (a copy if they differ)."""
-    stats = input_stats(arch)
-    return (
-        data
-        if tuple(map(tuple, data.stats)) == tuple(map(tuple, stats))
-        else replace(data, stats=stats)
-    )
-
-
-class Learner:
+class Learner(Fitting, Freezing, OnDevice, Predictions):
     """Trains ``model`` on ``data``: fit, freeze/unfreeze, LR finder, precompute, save/load, TTA.
+
+    Its methods by idea: state, batches, saving here; ``fit``, ``fit_one_cycle`` in ``Fitting``
+    (fit_loop.py); ``freeze_to``, ``unfreeze``, ``bn_freeze`` in ``Freezing`` (freezing.py);
+    ``get_preds``, ``tta``, ``predict``, ``interpret`` in ``Predictions`` (inference.py);
+    ``precision``, ``autocast``, ``to_device`` in ``OnDevice`` (precision.py).
 
     ``events`` is a dict of event name -> list of functions, each called with the learner:
     ``learn.events['after_batch'].append(lambda learn: print(learn.recorder.losses[-1]))``.
-    ``opt``: ``'adamw'`` (fastai v1) or ``'sgd'`` (SGD with momentum 0.9, fastai 0.7); ``wd``: weight decay.
+    ``opt_name``: ``'adamw'`` (fastai v1) or ``'sgd'`` (SGD with momentum 0.9, fastai 0.7); ``wd``:
+    weight decay. ``learn.opt`` is the optimizer itself, made at the first fit.
     """
 
     def __init__(
@@ -67,25 +67,24 @@ class Learner:
         model: nn.Module,
         data: ImageData,
         layer_groups: Sequence[LayerGroup] | None = None,
-        metrics: Sequence[Callable] | None = None,
-        loss_func: Callable | None = None,
-        opt: str = "adamw",
+        metrics: Sequence[Metric] | None = None,
+        loss_func: LossFunc | None = None,
+        opt_name: str = "adamw",
         wd: float = 1e-2,
         arch: str | None = None,
-        device: str | None = None,
+        device: str | torch.device | None = None,
         compile: bool = False,
     ):
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.model = model.to(self.device)
-        if self.device.type == "cuda":
-            self.model = self.model.to(memory_format=torch.channels_last)
-        self.data, self.arch, self.opt_name, self.wd = data, arch, opt, wd
+        check_opt_name(opt_name)
+        self.device = choose_device(device)
+        self.model = place_model(model, self.device)
+        self.data, self.arch, self.opt_name, self.wd = data, arch, opt_name, wd
         self.layer_groups = list(layer_groups) if layer_groups else [LayerGroup("model", [model])]
         self.metrics = list(metrics or [])
-        self.loss_func = loss_func or (
+        self.loss_func: LossFunc = loss_func or (
             F.binary_cross_entropy_with_logits if data.is_multilabel else F.cross_entropy
         )
-        self.events: dict[str, list[Callable]] = {name: [] for name in EVENTS}
+        self.events: dict[str, list[Callable[[Learner], None]]] = {name: [] for name in EVENTS}
         self.recorder = Recorder()
         self.thresh = 0.5  # multi-label: predict's tags are those above this probability
         self.opt: torch.optim.Optimizer | None = None
@@ -93,11 +92,7 @@ class Learner:
         self._precompute = False
         self._features = FeatureCache()
         self._stop_reason: str | None = None
-        self.background_fit = None  # the BackgroundFit of fit(..., background=True)
-        if opt not in OPTIMIZERS:
-            raise ValueError(
-                f"unknown optimizer opt={opt!r}; use 'adamw' (fastai v1) or 'sgd' (fastai 0.7)."
-            )
+        self.background_fit: BackgroundFit | None = None  # set by fit(..., background=True)
         self._precision: Precision | None = None  # chosen on first use: no CUDA call before that
         self._precision_shown = False
         if compile:
@@ -110,32 +105,31 @@ class Learner:
         data: ImageData,
         pretrained: bool = True,
         ps: float = 0.5,
-        metrics: Sequence[Callable] | None = None,
-        opt: str = "sgd",
+        metrics: Sequence[Metric] | None = None,
+        opt_name: str = "sgd",
         wd: float = 0.0,
-        **kwargs,
+        **kwargs: Any,
     ) -> Learner:
         """A body pretrained on ImageNet (``'resnet34'``, ...) with a new head for ``data.c``
         classes, body frozen: only the head trains until ``unfreeze()``. Lessons 1-3 of 2018.
 
         fastai 0.7's ``ConvLearner.pretrained``, and like it trains with SGD, momentum 0.9 and no
         weight decay, the optimizer its learning rates (``1e-2``, ``[1e-4, 1e-3, 1e-2]``) were chosen
-        for. ``opt='adamw'`` chooses fastai v1's optimizer instead (see ``cnn_learner``).
+        for. ``opt_name='adamw'`` chooses fastai v1's optimizer instead (see ``cnn_learner``).
         ``pretrained=False`` starts from random weights (nothing is downloaded).
         ``learn.data`` normalises pictures as this network's pretrained weights expect
         (``ImageNet`` mean and std for the ResNets, TF-Lite's scaling for ``'efficientnet_lite0'``).
+        ``kwargs`` go to ``Learner`` (``loss_func``, ``device``, ``compile``).
         """
         model, groups = create_convnet(arch, data.c, pretrained=pretrained, ps=ps)
-        data = _normalised_for(arch, data)
-        learn = cls(model, data, groups, metrics=metrics, arch=arch, opt=opt, wd=wd, **kwargs)
+        data = normalised_for(arch, data)
+        learn = cls(model, data, groups, metrics, arch=arch, opt_name=opt_name, wd=wd, **kwargs)
         learn.freeze()
         attach_cpu_notice(learn)
         return learn
 
-    def compile(self, **options) -> Learner:
+    def compile(self, **options: Any) -> Learner:
         """Compile the model with ``torch.compile`` (``options`` go to it); see ``coursekit.train.compiled``."""
-        from coursekit.train.compiled import compile_model
-
         compile_model(self.model, **options)
         return self
 
@@ -152,53 +146,6 @@ class Learner:
         """Raise a clear error if a background fit is training this learner (see ``background``)."""
         busy_error(self, action)
 
-    # --------------------------------------------------------------------- freezing groups
-    def freeze_to(self, n: int) -> None:
-        """Freeze layer groups before index ``n``; train the rest. ``freeze_to(-1)``: only the head.
-
-        Frozen means *all* of a group's parameters, BatchNorm weights and biases included, get no
-        gradient, and (as fastai 0.7) its BatchNorm layers stay in evaluation mode while training,
-        so their running statistics remain those learned on ImageNet.
-        """
-        self.check_idle("freeze or unfreeze layer groups")
-        n = n % len(self.layer_groups) if n < 0 else n
-        for i, group in enumerate(self.layer_groups):
-            for p in group.parameters():
-                p.requires_grad_(i >= n)
-                if i < n:
-                    p.grad = None  # a stale gradient would still move a frozen weight
-        if n < len(self.layer_groups) - 1:
-            self.precompute = False  # the body will change: its cached activations would be stale
-            self._features.clear()
-
-    def freeze(self) -> None:
-        """Train only the last layer group (the head)."""
-        self.freeze_to(-1)
-
-    def unfreeze(self) -> None:
-        """Train every layer group (turns precompute off)."""
-        self.freeze_to(0)
-
-    def bn_freeze(self, frozen: bool = True) -> None:
-        """Keep *every* BatchNorm layer in evaluation mode while training, trainable groups' too, so
-        all running means and variances stay those learned on ImageNet. The course calls
-        ``learn.bn_freeze(True)`` right after ``unfreeze()`` for big models (resnet50, resnext101) on
-        photos like ImageNet's. (Frozen groups' BatchNorm is in evaluation mode anyway.)"""
-        self.check_idle("change bn_freeze")
-        self.bn_frozen = frozen
-
-    def train_mode(self) -> None:
-        """``model.train()`` as fastai 0.7's ``set_train_mode``: BatchNorm layers of frozen groups
-        stay in evaluation mode, and with ``bn_freeze(True)`` those of trainable groups too.
-        (fastai v2 does the opposite by default: ``train_bn=True`` trains frozen groups' BatchNorm.)"""
-        self.model.train()
-        for group in self.layer_groups:
-            if self.bn_frozen or not group.trainable:
-                for m in group.modules:
-                    for bn in m.modules():
-                        if isinstance(bn, nn.modules.batchnorm._BatchNorm):
-                            bn.eval()
-
     # ------------------------------------------------------------------------------ precompute
     @property
     def precompute(self) -> bool:
@@ -208,183 +155,51 @@ class Learner:
     @precompute.setter
     def precompute(self, on: bool) -> None:
         self.check_idle("switch precompute")
-        if on and not isinstance(self.model, ConvNet):
-            raise ValueError(
-                "precompute needs a model made by Learner.pretrained (a body and a head)."
-            )
-        if on and any(g.trainable for g in self.layer_groups[:-1]):
-            raise ValueError("precompute needs a frozen body: call learn.freeze() first.")
-        if (
-            on
-            and not self._precompute
-            and self.data.aug is not None
-            and self.data.aug.name != "no_aug"
-        ):
-            warnings.warn(
-                f"augmentation ({self.data.aug!r}) has no effect while precomputing: the body's "
-                "activations are computed once, on the un-augmented images. Set "
-                "learn.precompute = False to train with augmentation.",
-                stacklevel=2,
-            )
+        check_precompute(self, on)
         self._precompute = bool(on)
 
     # -------------------------------------------------------------------------------- batches
-    def to_device(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.to(self.device, non_blocking=True)
-        if self.device.type == "cuda" and x.dim() == 4:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return x
-
-    @property
-    def precision(self) -> Precision:
-        """bf16 on GPUs with native bf16 (compute capability >= 8.0), fp16 + grad scaler on older
-        GPUs (T4, V100), fp32 on a CPU; see ``coursekit.train.precision``."""
-        if self._precision is None:
-            self._precision = Precision.for_device(self.device)
-        return self._precision
-
-    @property
-    def amp_dtype(self) -> torch.dtype | None:
-        return self.precision.dtype
-
-    @property
-    def scaler(self):
-        return self.precision.scaler
-
-    def autocast(self):
-        """Mixed precision on CUDA; nothing on CPU (plain fp32)."""
-        if self.amp_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(device_type="cuda", dtype=self.amp_dtype)
-
-    def loader(self, split: str, shuffle: bool = False):
+    def loader(self, split: str, shuffle: bool = False) -> Loader:
         """Batches of ``split`` as the model consumes them: images, or cached activations."""
         if self._precompute:
             return self._features.loader(self, split, shuffle)
-        return self.data.loader(
-            getattr(self.data, f"{split}_ds"),
-            shuffle=shuffle,
-            bs=self.data.bs if shuffle else self.data.bs * 2,
-        )
+        bs = self.data.bs if shuffle else self.data.bs * 2
+        return self.data.loader(self.data.split(split), shuffle=shuffle, bs=bs)
 
     def forward(self, xb: torch.Tensor) -> torch.Tensor:
-        return self.model.classify(xb) if self._precompute else self.model(xb)
+        if self._precompute and isinstance(self.model, ConvNet):
+            return self.model.classify(xb)
+        return self.model(xb)
 
     def create_opt(self, wd: float | None = None) -> torch.optim.Optimizer:
-        """The optimizer: one parameter group per layer group (AdamW with betas (0.9, 0.99) as
-        fastai v1, or SGD with momentum 0.9 as fastai 0.7).
-        Frozen parameters get no gradient, so it leaves them (and their weight decay) alone."""
-        wd = self.wd if wd is None else wd
-        groups = [
-            {"params": g.parameters(), "lr": 1e-3, "weight_decay": wd} for g in self.layer_groups
-        ]
-        if self.opt_name == "sgd":
-            return torch.optim.SGD(groups, lr=1e-3, momentum=0.9)
-        return torch.optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.99))
+        """The optimizer, one parameter group per layer group; see ``coursekit.train.optimizers``."""
+        return create_optimizer(self.layer_groups, self.opt_name, self.wd if wd is None else wd)
 
     def set_lrs(self, lrs: Sequence[float], momentum: float | None = None) -> None:
-        for group, lr in zip(self.opt.param_groups, lrs):
-            group["lr"] = lr
-            if momentum is not None:
-                if "betas" in group:
-                    group["betas"] = (momentum, group["betas"][1])
-                else:
-                    group["momentum"] = momentum
+        if self.opt is None:
+            self.opt = self.create_opt()
+        set_lrs(self.opt, lrs, momentum)
 
     def train_step(self, xb: torch.Tensor, yb: torch.Tensor) -> float:
         """One optimizer step on a batch; returns the loss. A non-finite loss takes no step."""
         xb, yb = self.to_device(xb), yb.to(self.device, non_blocking=True)
         with self.autocast():
             loss = self.loss_func(self.forward(xb), yb)
-        value = loss.item()
-        if not math.isfinite(value):
-            return value
-        self.opt.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
-        self.scaler.step(self.opt)
-        self.scaler.update()
+        value = self.loss_value(loss)
+        if math.isfinite(value):
+            opt = self.opt if self.opt is not None else self.create_opt()
+            self.opt = opt
+            opt.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward()
+            self.scaler.step(opt)
+            self.scaler.update()
         return value
 
-    # ------------------------------------------------------------------------------- fitting
-    @property
-    def steps_per_epoch(self) -> int:
-        """Batches in one training epoch (of images, or of cached activations while precomputing)."""
-        return len(self.loader("train", shuffle=True))
+    def loss_value(self, loss: torch.Tensor) -> float:
+        """The batch's loss as a number (a distributed learner averages it over processes)."""
+        return loss.item()
 
-    def fit(
-        self,
-        lrs,
-        n_cycle: int = 1,
-        cycle_len: float | None = None,
-        cycle_mult: float = 1,
-        cycle_save_name: str | None = None,
-        wd: float | None = None,
-        quiet: bool = False,
-        background: bool = False,
-    ):
-        """fastai 0.7's ``fit``: ``n_cycle`` epochs at constant ``lrs`` or, with ``cycle_len``, exactly
-        ``n_cycle`` SGDR cycles of ``cycle_len * cycle_mult**i`` epochs (cosine annealing, restarting
-        each cycle). ``cycle_len`` may be a fraction: the fit then ends mid-epoch and validates there.
-
-        ``lrs``: one number for every layer group, one per group (differential learning rates,
-        ``[1e-4, 1e-3, 1e-2]``), or a slice (``slice(1e-5, 1e-3)``; see ``plan.spread_lrs``).
-        ``cycle_save_name``: save the weights at the end of each cycle as ``<name>_cyc_<i>``
-        (snapshot ensembles: ``learn.snapshot_preds(name)``).
-        ``background=True``: run in a thread and return a ``BackgroundFit`` at once, so the notebook
-        keeps serving widget events (a Stop button works); nothing is printed then (show a
-        ``TrainingMonitor``). Otherwise return the recorder.
-        """
-        self.check_idle("start a fit")
-        plan = fit_plan(
-            lrs,
-            len(self.layer_groups),
-            self.steps_per_epoch,
-            n_cycle,
-            cycle_len,
-            cycle_mult,
-            cycle_save_name,
-        )
-        return self.run_plan(plan, wd, quiet, background)
-
-    def fit_one_cycle(
-        self,
-        n_epochs: float,
-        lr_max=slice(3e-3),
-        pct_start: float = 0.3,
-        div: float = 25.0,
-        wd: float | None = None,
-        quiet: bool = False,
-        background: bool = False,
-    ):
-        """fastai v1's one-cycle policy (lesson 1, 2019): the learning rate rises from ``lr_max/div``
-        over ``pct_start`` of the steps, then falls; momentum the other way. ``lr_max`` as ``fit``'s
-        ``lrs``; its default is fastai v1's, ``slice(3e-3)``. ``background`` as in ``fit``."""
-        self.check_idle("start a fit")
-        plan = one_cycle_plan(
-            lr_max, len(self.layer_groups), self.steps_per_epoch, n_epochs, pct_start, div
-        )
-        return self.run_plan(plan, wd, quiet, background)
-
-    def run_plan(
-        self, plan: FitPlan, wd: float | None = None, quiet: bool = False, background: bool = False
-    ):
-        """Train exactly as ``plan`` says (``plan.fit_plan``/``one_cycle_plan``: what ``fit``, ``fit_one_cycle``
-        and the schedule panel run). In a background thread when ``background`` (returns its BackgroundFit)."""
-        self.check_idle("start a fit")
-        if (
-            len(plan.schedule.scales) != len(self.layer_groups)
-            or plan.schedule.steps_per_epoch != self.steps_per_epoch
-        ):
-            raise ValueError(
-                f"{plan!r} was made for {len(plan.schedule.scales)} layer groups and "
-                f"{plan.schedule.steps_per_epoch} batches per epoch; this learner has "
-                f"{len(self.layer_groups)} and {self.steps_per_epoch}: plan it again."
-            )
-        if background:
-            # quiet: printing from a thread lands in whatever cell runs; the TrainingMonitor shows it
-            return BackgroundFit.start(lambda: run_fit(self, plan, wd, True), self, plan.code)
-        return run_fit(self, plan, wd, quiet)
-
+    # ------------------------------------------------------------------------------ fitting
     @torch.no_grad()
     def validate(self) -> tuple[float, dict[str, float]]:
         """Loss and metrics on the whole validation set."""
@@ -419,74 +234,34 @@ class Learner:
                 f"the new data's classes differ from the learner's: {data.classes[:5]}... vs "
                 f"{self.data.classes[:5]}..."
             )
-        self.data = _normalised_for(self.arch, data) if self.arch else data
+        self.data = normalised_for(self.arch, data) if self.arch else data
         self._features.clear()
         self.freeze()
 
-    # -------------------------------------------------------------------- thin delegations
+    # ------------------------------------------------------------------- what it has learned
     def lr_find(
         self,
-        start_lr=1e-7,
+        start_lr: float | Sequence[float] = 1e-7,
         end_lr: float = 10,
         num_it: int = 100,
         quiet: bool = False,
-        on_step=None,
-    ):
+        on_step: Callable[[int, int], None] | None = None,
+    ) -> LRFinderResult:
         """The learning-rate finder; see ``coursekit.train.lr_finder.lr_find``."""
         self.check_idle("run the LR finder")
-        from coursekit.train.lr_finder import lr_find
-
         return lr_find(self, start_lr, end_lr, num_it, quiet=quiet, on_step=on_step)
 
-    def get_preds(self, ds: str = "valid"):
-        """(probabilities, targets) on ``ds``; see ``coursekit.train.inference``."""
-        self.check_idle("predict")
-        return inference.get_preds(self, ds)
-
-    def tta(self, n_aug: int = 4, ds: str = "valid"):
-        """Test-time augmentation; see ``coursekit.train.inference.tta``."""
-        self.check_idle("predict")
-        return inference.tta(self, n_aug, ds)
-
-    def predict(self, image):
-        """fastai's ``(label, index, probs)`` for one image (path, PIL image, bytes, numpy array);
-        see ``coursekit.train.inference.predict``."""
-        self.check_idle("predict")
-        return inference.predict(self, image)
-
-    def export(self, fname: str | os.PathLike = "export.pth") -> Path:
+    def export(self, fname: str | os.PathLike[str] = "export.pth") -> Path:
         """One file with all inference needs (``ck.load_learner`` reads it); see ``coursekit.train.export``."""
-        from coursekit.train.export import export
-
         return export(self, fname)
-
-    def snapshot_preds(self, name: str, ds: str = "valid"):
-        """Average probabilities of the weights saved by ``fit(..., cycle_save_name=name)``."""
-        self.check_idle("predict")
-        return inference.snapshot_preds(self, name, ds)
-
-    def interpret(self, ds: str = "valid", tta: bool = False):
-        """An ``Interpretation`` of the predictions on ``ds`` (lessons 1, 2)."""
-        self.check_idle("interpret")
-        from coursekit.train.interpret import Interpretation
-
-        return Interpretation.from_learner(self, ds, tta)
-
-    def submission(self, path, ds: str = "test", use_tta: bool = True, thresh: float = 0.2) -> Path:
-        """Write a Kaggle submission CSV; see ``coursekit.train.inference.submission``."""
-        self.check_idle("write a submission")
-        return inference.submission(self, path, ds, use_tta, thresh)
 
     def __repr__(self) -> str:
         groups = ", ".join(
             f"{g.name} {'trainable' if g.trainable else 'frozen'}" for g in self.layer_groups
         )
         n_params = sum(p.numel() for p in self.model.parameters())
-        precision = (
-            self._precision.name
-            if self._precision
-            else ("fp32" if self.device.type != "cuda" else "chosen on first use")
-        )
+        precision = self._precision.name if self._precision else None
+        precision = precision or ("fp32" if self.device.type != "cuda" else "chosen on first use")
         return (
             f"Learner({self.arch or type(self.model).__name__}, {n_params:,} params, on {self.device.type}, "
             f"opt={OPTIMIZERS[self.opt_name]}, wd={self.wd:g}, precision={precision})\n"
@@ -497,20 +272,27 @@ class Learner:
 def cnn_learner(
     data: ImageData,
     arch: str,
-    metrics: Sequence[Callable] | None = None,
+    metrics: Sequence[Metric] | None = None,
     pretrained: bool = True,
     ps: float = 0.5,
-    opt: str = "adamw",
+    opt_name: str = "adamw",
     wd: float = 1e-2,
-    **kwargs,
+    **kwargs: Any,
 ) -> Learner:
     """fastai v1's ``cnn_learner(data, models.resnet34, metrics=error_rate)`` (lesson 1, 2019): a
     pretrained body, a new head, body frozen, trained with AdamW (betas (0.9, 0.99), weight decay
-    1e-2) as fastai v1. ``arch`` is a name: ``'resnet34'``. ``opt='sgd'`` for fastai 0.7's optimizer.
+    1e-2) as fastai v1. ``arch`` is a name: ``'resnet34'``. ``opt_name='sgd'`` for fastai 0.7's.
 
     >>> learn = cnn_learner(data, 'resnet34', metrics=[error_rate])
     >>> learn.fit_one_cycle(4)
     """
     return Learner.pretrained(
-        arch, data, pretrained=pretrained, ps=ps, metrics=metrics, opt=opt, wd=wd, **kwargs
+        arch,
+        data,
+        pretrained=pretrained,
+        ps=ps,
+        metrics=metrics,
+        opt_name=opt_name,
+        wd=wd,
+        **kwargs,
     )

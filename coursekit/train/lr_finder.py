@@ -16,13 +16,23 @@ from __future__ import annotations
 import copy
 import itertools
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from coursekit.plotting import axes_and_figure
 from coursekit.progress import progress_bar
 from coursekit.train.recorder import SmoothedLoss
 from coursekit.train.schedules import exp_ramp
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from coursekit.train.learner import Learner
+
 
 __all__ = ["LRFinderResult", "lr_find", "plot_lr_find", "suggest_lr"]
 
@@ -57,7 +67,9 @@ class LRFinderResult:
         )
 
 
-def suggest_lr(lrs, losses, window: float = 100.0) -> float | None:
+def suggest_lr(
+    lrs: Sequence[float], losses: Sequence[float], window: float = 100.0
+) -> float | None:
     """The learning rate where the smoothed loss falls fastest on its way down to its minimum.
 
     Pure function: non-finite points are dropped; the slope d(loss)/d(log10 lr) is taken with
@@ -84,7 +96,7 @@ def suggest_lr(lrs, losses, window: float = 100.0) -> float | None:
     return float(10 ** x[int(np.argmin(slope))])
 
 
-def _snapshot(learn) -> dict:
+def _snapshot(learn: Learner) -> dict[str, Any]:
     """Everything lr_find changes, to be put back bit for bit."""
     return {
         "model": copy.deepcopy(learn.model.state_dict()),
@@ -94,9 +106,9 @@ def _snapshot(learn) -> dict:
     }
 
 
-def _restore(learn, snap: dict, had_opt: bool) -> None:
+def _restore(learn: Learner, snap: dict[str, Any]) -> None:
     learn.model.load_state_dict(snap["model"])
-    if had_opt:
+    if snap["opt"] is not None and learn.opt is not None:
         learn.opt.load_state_dict(snap["opt"])
     else:
         learn.opt = None
@@ -108,15 +120,15 @@ def _restore(learn, snap: dict, had_opt: bool) -> None:
 
 
 def lr_find(
-    learn,
-    start_lr=1e-7,
+    learn: Learner,
+    start_lr: float | Sequence[float] = 1e-7,
     end_lr: float = 10,
     num_it: int = 100,
     beta: float = 0.98,
     stop_div: float = 4.0,
     min_loss: float = 0.05,
     quiet: bool = False,
-    on_step=None,
+    on_step: Callable[[int, int], None] | None = None,
 ) -> LRFinderResult:
     """Ramp the learning rate from ``start_lr`` to ``end_lr`` over ``num_it`` batches (as fastai v1,
     over as many epochs as that takes: a small data set gets the whole curve too) and record the
@@ -128,19 +140,18 @@ def lr_find(
     and reports the last group's rate. The learner is restored exactly afterwards.
     ``on_step(step, n)`` is called after every batch (the LR-finder panel's progress bar).
     """
-    start = (
-        list(start_lr)
-        if isinstance(start_lr, (list, tuple, np.ndarray))
-        else [float(start_lr)] * len(learn.layer_groups)
-    )
+    if isinstance(start_lr, (Sequence, np.ndarray)):
+        start = [float(lr) for lr in start_lr]
+    else:
+        start = [float(start_lr)] * len(learn.layer_groups)
     if len(start) != len(learn.layer_groups):
         raise ValueError(f"give one start_lr or one per layer group ({len(learn.layer_groups)}).")
     scales = [s / start[-1] for s in start]
-    had_opt = learn.opt is not None
-    if not had_opt:
+    snap = _snapshot(learn)  # before the optimizer is made: a learner without one gets none back
+    if learn.opt is None:
         learn.opt = learn.create_opt()
-    snap = _snapshot(learn)
-    lrs, losses = [], []
+    lrs: list[float] = []
+    losses: list[float] = []
     best, smoother = math.inf, SmoothedLoss(beta)
     try:
         train_dl = learn.loader("train", shuffle=True)
@@ -169,18 +180,13 @@ def lr_find(
             bar.refresh()
             bar.close()
     finally:
-        _restore(learn, snap, had_opt)
+        _restore(learn, snap)
     return LRFinderResult(lrs, losses, suggest_lr(lrs, losses))
 
 
-def plot_lr_find(result: LRFinderResult, ax=None, skip_end: int = 3):
+def plot_lr_find(result: LRFinderResult, ax: Axes | None = None, skip_end: int = 3) -> Figure:
     """Smoothed loss against learning rate (log scale), with the suggestion marked. Returns the figure."""
-    from matplotlib.figure import Figure
-
-    fig = None
-    if ax is None:
-        fig = Figure(figsize=(6, 4))
-        ax = fig.add_subplot()
+    ax, fig = axes_and_figure(ax, figsize=(6, 4))
     end = max(1, len(result.lrs) - skip_end)
     ax.plot(result.lrs[:end], result.losses[:end])
     ax.set_xscale("log")
@@ -194,4 +200,4 @@ def plot_lr_find(result: LRFinderResult, ax=None, skip_end: int = 3):
             label=f"suggestion {result.suggestion:.1e}",
         )
         ax.legend()
-    return fig or ax.figure
+    return fig

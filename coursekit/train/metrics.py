@@ -7,9 +7,23 @@ Give other thresholds with ``functools.partial``: ``partial(fbeta, beta=1, thres
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
-__all__ = ["accuracy", "accuracy_thresh", "error_rate", "f2", "fbeta", "metric_name"]
+__all__ = [
+    "Metric",
+    "accuracy",
+    "accuracy_thresh",
+    "error_rate",
+    "f2",
+    "fbeta",
+    "fbeta_on_probs",
+    "metric_name",
+]
+
+# A metric: (logits, targets) -> a number for the epoch table.
+Metric = Callable[[torch.Tensor, torch.Tensor], float]
 
 
 def accuracy(preds: torch.Tensor, targets: torch.Tensor) -> float:
@@ -40,7 +54,19 @@ def fbeta(
     ``(1 + beta²) P R / (beta² P + R)``; the mean over images. ``beta=2`` (Kaggle Planet) weighs
     recall more than precision. An image with no true and no predicted tags scores 0.
     """
-    predicted = (torch.sigmoid(preds) > thresh).float()
+    return fbeta_on_probs(torch.sigmoid(preds), targets, beta, thresh, eps)
+
+
+def fbeta_on_probs(
+    probs: torch.Tensor,
+    targets: torch.Tensor,
+    beta: float = 2.0,
+    thresh: float = 0.2,
+    eps: float = 1e-9,
+) -> float:
+    """``fbeta`` on probabilities rather than logits: a tag is predicted when its probability
+    exceeds ``thresh`` (``Interpretation.best_threshold`` tries many thresholds this way)."""
+    predicted = (probs > thresh).float()
     tp = (predicted * targets).sum(1)
     precision = tp / (predicted.sum(1) + eps)
     recall = tp / (targets.sum(1) + eps)
@@ -54,8 +80,9 @@ def f2(preds: torch.Tensor, targets: torch.Tensor) -> float:
     return fbeta(preds, targets, beta=2.0, thresh=0.2)
 
 
-def metric_name(metric) -> str:
+def metric_name(metric: Callable[..., float]) -> str:
     """The column name of a metric in the epoch table (works for ``functools.partial`` too)."""
-    return getattr(metric, "__name__", None) or getattr(
+    name = getattr(metric, "__name__", None) or getattr(
         getattr(metric, "func", None), "__name__", "metric"
     )
+    return str(name)

@@ -1,9 +1,8 @@
-"""Architectures, the course's classifier head, layer groups, and pretrained weights.
+"""The architectures a learner can be built on, and how each gets its pretrained weights.
 
-A transfer-learning model is a *body* (a network pretrained on ImageNet, without its pooling and
-final layer) and a new *head* for our classes. The parameters are split into three *layer
-groups* — early layers, later layers, head — so they can be frozen and given different
-learning rates as a group (lessons 1 and 2)::
+``ARCHS`` names every architecture: torchvision's ResNets (ImageNet weights, downloaded),
+``'tinyresnet'`` (weights ship with coursekit) and ``'efficientnet_lite0'`` (weights from a package).
+``create_convnet`` puts a new head on one's body and splits it into layer groups (``convnet.py``)::
 
     learn = Learner.pretrained('resnet34', data)
     learn.layer_groups          # [stem+layer1+layer2, layer3+layer4, head] with parameter counts
@@ -12,19 +11,27 @@ learning rates as a group (lessons 1 and 2)::
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
-import torch
 from torch import nn
 
-from coursekit.data.transforms import IMAGENET_STATS
+from coursekit.data.imagedata import ImageData
+from coursekit.data.transforms import IMAGENET_STATS, Stats
+from coursekit.train.convnet import AdaptiveConcatPool2d, ConvNet, LayerGroup, create_head
 from coursekit.train.efficientnet import (
     EFFICIENTNET_LITE_STATS,
     efficientnet_lite0,
     efficientnet_lite0_body,
     efficientnet_lite0_groups,
 )
-from coursekit.train.weights import fetch_weights, weights_enum, weights_file
+from coursekit.train.tinyresnet import tinyresnet
+from coursekit.train.weights import (
+    PretrainedWeightsError,
+    fetch_weights,
+    weights_enum,
+    weights_file,
+)
 
 __all__ = [
     "ARCHS",
@@ -36,76 +43,8 @@ __all__ = [
     "create_convnet",
     "create_head",
     "input_stats",
-    "register_arch",
+    "normalised_for",
 ]
-
-
-class PretrainedWeightsError(RuntimeError):
-    """Pretrained weights could not be found or downloaded; the message says where and what to do."""
-
-
-class AdaptiveConcatPool2d(nn.Module):
-    """Average *and* max pooling side by side: twice the features, both kinds of summary."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([x.mean((2, 3)), x.amax((2, 3))], dim=1)
-
-
-def create_head(
-    n_features: int, n_classes: int, ps: float = 0.5, hidden: int = 512
-) -> nn.Sequential:
-    """The course's head: concat pooling -> BatchNorm -> dropout(ps/2) -> linear -> ReLU -> BatchNorm
-    -> dropout(ps) -> linear to ``n_classes``. Its first module (the pooling) has no parameters,
-    which is what lets ``precompute`` cache pooled features."""
-    return nn.Sequential(
-        AdaptiveConcatPool2d(),
-        nn.BatchNorm1d(2 * n_features),
-        nn.Dropout(ps / 2),
-        nn.Linear(2 * n_features, hidden),
-        nn.ReLU(inplace=True),
-        nn.BatchNorm1d(hidden),
-        nn.Dropout(ps),
-        nn.Linear(hidden, n_classes),
-    )
-
-
-class ConvNet(nn.Module):
-    """``body`` then ``head``; ``features(x)`` is the pooled body output that precompute caches."""
-
-    def __init__(self, body: nn.Module, head: nn.Sequential):
-        super().__init__()
-        self.body, self.head = body, head
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head[0](self.body(x))
-
-    def classify(self, features: torch.Tensor) -> torch.Tensor:
-        return self.head[1:](features)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classify(self.features(x))
-
-
-@dataclass
-class LayerGroup:
-    """A named set of modules that are frozen, unfrozen and given a learning rate together."""
-
-    name: str
-    modules: list[nn.Module]
-
-    def parameters(self) -> list[nn.Parameter]:
-        return [p for m in self.modules for p in m.parameters()]
-
-    @property
-    def n_params(self) -> int:
-        return sum(p.numel() for p in self.parameters())
-
-    @property
-    def trainable(self) -> bool:
-        return any(p.requires_grad for p in self.parameters())
-
-    def __repr__(self) -> str:
-        return f"LayerGroup({self.name!r}, {self.n_params:,} params, {'trainable' if self.trainable else 'frozen'})"
 
 
 @dataclass(frozen=True)
@@ -119,35 +58,29 @@ class Arch:
     n_features: int
     groups: Callable[[ConvNet], list[LayerGroup]]
     make_body: Callable[[nn.Module], nn.Module] | None = None
-    stats: tuple = IMAGENET_STATS
+    stats: Stats = IMAGENET_STATS
+
+
+_RESNET_BODY = ("conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4")
 
 
 def _resnet_body(model: nn.Module) -> nn.Sequential:
     """A torchvision ResNet without its average pooling and fully connected layer."""
-    return nn.Sequential(
-        model.conv1,
-        model.bn1,
-        model.relu,
-        model.maxpool,
-        model.layer1,
-        model.layer2,
-        model.layer3,
-        model.layer4,
-    )
+    return nn.Sequential(*(model.get_submodule(name) for name in _RESNET_BODY))
 
 
 def _resnet_groups(net: ConvNet) -> list[LayerGroup]:
-    b = net.body
+    body = list(net.body.children())
     return [
-        LayerGroup("stem+layer1+layer2", list(b[:6])),
-        LayerGroup("layer3+layer4", list(b[6:])),
+        LayerGroup("stem+layer1+layer2", body[:6]),
+        LayerGroup("layer3+layer4", body[6:]),
         LayerGroup("head", [net.head]),
     ]
 
 
 def _torchvision(name: str) -> Callable[..., nn.Module]:
-    def build(**kwargs):
-        import torchvision
+    def build(**kwargs: Any) -> nn.Module:
+        import torchvision  # its models load only when one is built
 
         return getattr(torchvision.models, name)(**kwargs)
 
@@ -194,14 +127,8 @@ ARCHS: dict[str, Arch] = {
 }
 
 
-def _tinyresnet(**kwargs) -> nn.Module:
-    from coursekit.train.tinyresnet import tinyresnet
-
-    return tinyresnet(**kwargs)
-
-
 # The offline backbone that ships with coursekit (coursekit.train.tinyresnet).
-ARCHS["tinyresnet"] = Arch(_tinyresnet, "shipped", 256, _resnet_groups, _resnet_body)
+ARCHS["tinyresnet"] = Arch(tinyresnet, "shipped", 256, _resnet_groups, _resnet_body)
 
 
 # A real ImageNet network whose weights install as a package (coursekit.train.efficientnet).
@@ -215,14 +142,17 @@ ARCHS["efficientnet_lite0"] = Arch(
 )
 
 
-def input_stats(arch_name: str) -> tuple:
+def input_stats(arch_name: str) -> Stats:
     """The (mean, std) normalisation the pretrained weights of ``arch_name`` expect."""
     return ARCHS[arch_name].stats if arch_name in ARCHS else IMAGENET_STATS
 
 
-def register_arch(name: str, arch: Arch) -> None:
-    """Add an architecture to the registry."""
-    ARCHS[name] = arch
+def normalised_for(arch_name: str, data: ImageData) -> ImageData:
+    """``data`` with the input statistics ``arch_name``'s pretrained weights expect (a copy if they differ)."""
+    stats = input_stats(arch_name)
+    if tuple(map(tuple, data.stats)) == tuple(map(tuple, stats)):
+        return data
+    return replace(data, stats=stats)
 
 
 def _load_pretrained(arch_name: str, arch: Arch) -> nn.Module:
@@ -231,7 +161,11 @@ def _load_pretrained(arch_name: str, arch: Arch) -> nn.Module:
     torchvision's weight file is fetched first by coursekit's downloader (progress, resume, checks,
     ``COURSEKIT_MIRROR``); torchvision's weights API then reads it from its cache unchanged.
     """
-    if not arch.weights.count("."):  # not a torchvision weights enum: the arch loads its own
+    if arch.weights is None:
+        raise PretrainedWeightsError(
+            f"{arch_name} has no pretrained weights; build it with pretrained=False."
+        )
+    if "." not in arch.weights:  # not a torchvision weights enum: the arch loads its own
         return arch.build(weights=arch.weights)
     weights = weights_enum(arch.weights)
     file = weights_file(weights.url)

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeGuard
 
 import numpy as np
 
@@ -29,7 +31,10 @@ from coursekit.train.schedules import (
     sgdr,
 )
 
-__all__ = ["FitPlan", "fit_plan", "lr_text", "one_cycle_plan", "spread_lrs"]
+__all__ = ["FitPlan", "LearningRates", "fit_plan", "lr_text", "one_cycle_plan", "spread_lrs"]
+
+# Every way the course writes learning rates: 1e-2, [1e-4, 1e-3, 1e-2], slice(1e-5, 1e-3).
+LearningRates = float | Sequence[float] | np.ndarray | slice
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ def lr_text(lr: float) -> str:
     return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
 
 
-def _lrs_text(lrs) -> str:
+def _lrs_text(lrs: LearningRates) -> str:
     if isinstance(lrs, slice):
         return (
             f"slice({lr_text(lrs.start)}, {lr_text(lrs.stop)})"
@@ -80,11 +85,11 @@ def _lrs_text(lrs) -> str:
     return "[" + ", ".join(lr_text(float(x)) for x in np.asarray(lrs).ravel()) + "]"
 
 
-def _is_number(x) -> bool:
+def _is_number(x: object) -> TypeGuard[float | np.ndarray]:
     return isinstance(x, numbers.Real) or (isinstance(x, np.ndarray) and x.ndim == 0)
 
 
-def spread_lrs(lrs, n_groups: int) -> list[float]:
+def spread_lrs(lrs: LearningRates, n_groups: int) -> list[float]:
     """One learning rate per layer group, from any way the course writes them (as fastai v1's ``lr_range``):
 
     - a number (also a numpy scalar): the same rate for every group;
@@ -141,7 +146,7 @@ def _scales(group_lrs: list[float]) -> tuple[float, tuple[float, ...]]:
 
 
 def fit_plan(
-    lrs,
+    lrs: LearningRates,
     n_groups: int,
     steps_per_epoch: int,
     n_cycle: int = 1,
@@ -197,7 +202,7 @@ def fit_plan(
 
 
 def one_cycle_plan(
-    lr_max,
+    lr_max: LearningRates,
     n_groups: int,
     steps_per_epoch: int,
     n_epochs: float,

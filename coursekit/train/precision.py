@@ -1,4 +1,5 @@
-"""Which number format a learner trains in: bf16, fp16 with a grad scaler, or plain fp32.
+"""Where a learner computes and in which number format: the device, and bf16, fp16 with a grad
+scaler, or plain fp32.
 
 >>> choose_precision('cuda', (8, 0))     # A100: bfloat16 tensor cores
 'bf16'
@@ -15,17 +16,35 @@ gradients divided by it again before the step: that is the grad scaler's job. On
 torch reports bf16 as "supported" on older GPUs too, through slow emulation; that is why the choice
 looks at the compute capability. Nothing here touches CUDA until ``Precision.for_device`` is
 called, so a learner built before a multi-process launcher starts leaves CUDA uninitialised.
-Used by ``Learner`` (lesson 1 onwards): ``learn.precision``.
+Used by ``Learner`` (lesson 1 onwards): ``learn.device``, ``learn.precision``.
+
+On CUDA, images travel as ``channels_last`` tensors (the layout tensor cores read fastest) and are
+copied without blocking the CPU; on a CPU nothing changes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 import torch
+from torch import nn
 
-__all__ = ["Precision", "choose_precision", "make_grad_scaler"]
+if TYPE_CHECKING:
+    from coursekit.train.learner import Learner
+
+__all__ = [
+    "OnDevice",
+    "Precision",
+    "choose_device",
+    "choose_precision",
+    "make_grad_scaler",
+    "place_model",
+    "to_device",
+]
 
 BF16_CAPABILITY = (8, 0)  # Ampere and newer: bfloat16 tensor cores
 
@@ -59,12 +78,28 @@ def _native_bf16(device: torch.device) -> bool:
     return True  # older torch: the compute capability has already decided
 
 
-def make_grad_scaler(enabled: bool):
-    """A CUDA grad scaler: ``torch.amp.GradScaler('cuda')`` (torch >= 2.3), else the older
-    ``torch.cuda.amp.GradScaler``. A disabled scaler passes the loss and the step straight through."""
-    if hasattr(torch.amp, "GradScaler"):
-        return torch.amp.GradScaler("cuda", enabled=enabled)
-    return torch.cuda.amp.GradScaler(enabled=enabled)
+def make_grad_scaler(enabled: bool) -> torch.amp.GradScaler:
+    """A CUDA grad scaler. A disabled one passes the loss and the step straight through."""
+    return torch.amp.GradScaler("cuda", enabled=enabled)
+
+
+def choose_device(device: str | torch.device | None = None) -> torch.device:
+    """``device`` if given, else CUDA when there is a GPU, else the CPU."""
+    return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+def place_model(model: nn.Module, device: torch.device) -> nn.Module:
+    """``model`` on ``device`` (in the channels_last layout on CUDA)."""
+    model = model.to(device)
+    return model.to(memory_format=torch.channels_last) if device.type == "cuda" else model
+
+
+def to_device(x: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """A batch on ``device``, copied without blocking; images in channels_last on CUDA."""
+    x = x.to(device, non_blocking=True)
+    if device.type == "cuda" and x.dim() == 4:
+        x = x.contiguous(memory_format=torch.channels_last)
+    return x
 
 
 @dataclass(frozen=True)
@@ -77,7 +112,7 @@ class Precision:
 
     name: str
     device: torch.device
-    scaler: object
+    scaler: torch.amp.GradScaler
 
     @classmethod
     def for_device(cls, device: torch.device) -> Precision:
@@ -93,6 +128,41 @@ class Precision:
         """The autocast dtype, or None for plain fp32."""
         return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.name)
 
+    def autocast(self) -> AbstractContextManager[object]:
+        """Mixed precision on CUDA; nothing for plain fp32."""
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type="cuda", dtype=self.dtype)
+
     def __repr__(self) -> str:
         scaling = " + grad scaler" if self.name == "fp16" else ""
         return f"Precision({self.name}{scaling} on {self.device})"
+
+
+class OnDevice:
+    """``Learner``'s device and precision methods (a base class of it; ``Learner`` holds the state)."""
+
+    def to_device(self, x: torch.Tensor) -> torch.Tensor:
+        learn = cast("Learner", self)
+        return to_device(x, learn.device)
+
+    @property
+    def precision(self) -> Precision:
+        """bf16 on GPUs with native bf16 (compute capability >= 8.0), fp16 + grad scaler on older
+        GPUs (T4, V100), fp32 on a CPU; chosen on first use."""
+        learn = cast("Learner", self)
+        if learn._precision is None:
+            learn._precision = Precision.for_device(learn.device)
+        return learn._precision
+
+    @property
+    def amp_dtype(self) -> torch.dtype | None:
+        return self.precision.dtype
+
+    @property
+    def scaler(self) -> torch.amp.GradScaler:
+        return self.precision.scaler
+
+    def autocast(self) -> AbstractContextManager[object]:
+        """Mixed precision on CUDA; nothing on CPU (plain fp32)."""
+        return self.precision.autocast()

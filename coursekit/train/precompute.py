@@ -12,6 +12,9 @@ Activations live in memory up to ``max_bytes``, otherwise in a memory-mapped fil
 from __future__ import annotations
 
 import uuid
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -19,8 +22,30 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from coursekit.config import coursekit_home
 from coursekit.progress import progress_bar
+from coursekit.train.models import ConvNet
 
-__all__ = ["FeatureCache"]
+if TYPE_CHECKING:
+    from coursekit.train.learner import Learner
+
+__all__ = ["FeatureCache", "check_precompute"]
+
+
+def check_precompute(learn: Learner, on: bool) -> None:
+    """Raise a ValueError if ``learn`` cannot precompute; warn that augmentation stops working."""
+    if not on:
+        return
+    if not isinstance(learn.model, ConvNet):
+        raise ValueError("precompute needs a model made by Learner.pretrained (a body and a head).")
+    if any(g.trainable for g in learn.layer_groups[:-1]):
+        raise ValueError("precompute needs a frozen body: call learn.freeze() first.")
+    aug = learn.data.aug
+    if not learn.precompute and aug is not None and aug.name != "no_aug":
+        warnings.warn(
+            f"augmentation ({aug!r}) has no effect while precomputing: the body's "
+            "activations are computed once, on the un-augmented images. Set "
+            "learn.precompute = False to train with augmentation.",
+            stacklevel=3,
+        )
 
 
 class FeatureCache:
@@ -29,22 +54,26 @@ class FeatureCache:
     def __init__(self, max_bytes: int = 512 * 2**20):
         self.max_bytes = max_bytes
         self.features: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
-        self.files = []
+        self.files: list[Path] = []
 
-    def get(self, learn, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    def get(self, learn: Learner, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         """(features, targets) of ``split`` ('train', 'valid' or 'test')."""
         if split not in self.features:
             self.features[split] = self._compute(learn, split)
         return self.features[split]
 
     @torch.no_grad()
-    def _compute(self, learn, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    def _compute(self, learn: Learner, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         data = learn.data
         ds = getattr(data, f"{split}_ds")
         if split == "train":  # the plain views: the same transform as validation
             ds = ds.with_transform(data.valid_ds.transform)
         loader = data.loader(ds, bs=data.bs * 2)
         model = learn.model
+        if not isinstance(model, ConvNet):
+            raise TypeError(
+                "precompute needs a model made by Learner.pretrained (a body and a head)."
+            )
         was_training = model.training
         model.eval()
         out, row = None, 0
@@ -72,7 +101,7 @@ class FeatureCache:
         self.files.append(path)
         return np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=shape)
 
-    def loader(self, learn, split: str, shuffle: bool = False) -> DataLoader:
+    def loader(self, learn: Learner, split: str, shuffle: bool = False) -> DataLoader:
         feats, targets = self.get(learn, split)
         bs = learn.data.bs if shuffle else learn.data.bs * 2
         return DataLoader(
@@ -89,5 +118,5 @@ class FeatureCache:
             path.unlink(missing_ok=True)
         self.files.clear()
 
-    def __del__(self):
+    def __del__(self) -> None:
         self.clear()

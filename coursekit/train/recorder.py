@@ -1,4 +1,4 @@
-"""What happened during training: the Recorder keeps it, the EpochTable shows it.
+"""What happened during training: ``learn.recorder`` keeps it (``epoch_table.py`` shows it).
 
 ``learn.recorder`` holds, per batch, the learning rate of every layer group and the training
 loss; per epoch, a row of the epoch table. Panels read it live; ``plot_losses`` draws it.
@@ -6,14 +6,16 @@ loss; per epoch, a row of the epoch table. Panels read it live; ``plot_losses`` 
 
 from __future__ import annotations
 
-import math
-import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from coursekit.html_table import html_table
-from coursekit.progress import in_notebook
+from coursekit.plotting import axes_and_figure
 
-__all__ = ["EpochTable", "Recorder", "SmoothedLoss", "epoch_table_html", "smooth"]
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["Recorder", "SmoothedLoss", "smooth"]
 
 
 class SmoothedLoss:
@@ -44,7 +46,7 @@ class Recorder:
     lrs: list[list[float]] = field(default_factory=list)
     losses: list[float] = field(default_factory=list)
     momentums: list[float] = field(default_factory=list)
-    rows: list[dict] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
     iteration: int = 0  # batches done in the current fit
     n_iterations: int = 0  # batches planned for the current fit
     epoch: int = 0
@@ -77,14 +79,9 @@ class Recorder:
     def val_losses(self) -> list[float]:
         return [row["val_loss"] for row in self.rows]
 
-    def plot_losses(self, ax=None):
+    def plot_losses(self, ax: Axes | None = None) -> Figure:
         """Training loss per batch (smoothed) and validation loss per epoch; returns the figure."""
-        from matplotlib.figure import Figure
-
-        fig = None
-        if ax is None:
-            fig = Figure(figsize=(6, 4))
-            ax = fig.add_subplot()
+        ax, fig = axes_and_figure(ax, figsize=(6, 4))
         ax.plot(self.losses, alpha=0.3, label="train (raw)")
         ax.plot(self.smooth_losses, label="train (smoothed)")
         if self.rows:
@@ -98,65 +95,14 @@ class Recorder:
         ax.set_xlabel("batch")
         ax.set_ylabel("loss")
         ax.legend()
-        return fig or ax.figure
+        return fig
 
-    def plot_lr(self, ax=None):
+    def plot_lr(self, ax: Axes | None = None) -> Figure:
         """The learning rate of each layer group at every batch of the last fit."""
-        from matplotlib.figure import Figure
-
-        fig = None
-        if ax is None:
-            fig = Figure(figsize=(6, 3))
-            ax = fig.add_subplot()
+        ax, fig = axes_and_figure(ax, figsize=(6, 3))
         for g in range(len(self.lrs[0]) if self.lrs else 0):
             ax.plot([lrs[g] for lrs in self.lrs], label=f"group {g}")
         ax.set_xlabel("batch")
         ax.set_ylabel("learning rate")
         ax.legend()
-        return fig or ax.figure
-
-
-def _fmt(value) -> str:
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.6f}"
-    return str(value)
-
-
-def epoch_table_html(columns: list[str], rows: list[dict]) -> str:
-    """The epoch table as HTML (the notebook's table, and the training monitor's)."""
-    return html_table([[_fmt(r.get(c, "")) for c in columns] for r in rows], header=columns)
-
-
-class EpochTable:
-    """The per-epoch table: an HTML table in a notebook (updated in place), one plain line per
-    epoch in a terminal or a log (never a progress-bar's worth of carriage returns)."""
-
-    def __init__(self, columns: list[str], quiet: bool = False):
-        self.columns, self.rows, self.quiet = columns, [], quiet
-        self.handle = None
-        if quiet:
-            return
-        if in_notebook():
-            from IPython.display import HTML, display
-
-            self.handle = display(HTML(self._html()), display_id=True)
-        else:
-            print("  ".join(f"{c:>10}" for c in columns), file=sys.stdout, flush=True)
-
-    def _html(self) -> str:
-        return epoch_table_html(self.columns, self.rows)
-
-    def add(self, row: dict) -> None:
-        self.rows.append(row)
-        if self.quiet:
-            return
-        if self.handle is not None:
-            from IPython.display import HTML
-
-            self.handle.update(HTML(self._html()))
-        else:
-            print(
-                "  ".join(f"{_fmt(row.get(c, '')):>10}" for c in self.columns),
-                file=sys.stdout,
-                flush=True,
-            )
+        return fig

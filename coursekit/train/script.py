@@ -17,6 +17,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from coursekit.data.imagedata import ImageData
+from coursekit.data.labels import PETS_PATTERN
+from coursekit.data.sample_sets import sample_data
+from coursekit.data.transforms import side_on
+from coursekit.train.distributed import distribute
+from coursekit.train.learner import Learner
+from coursekit.train.metrics import accuracy, accuracy_thresh
+
 __all__ = ["add_arguments", "run"]
 
 
@@ -35,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--images", type=Path, help="a folder of images labelled by --pat on their names"
     )
     parser.add_argument(
-        "--pat", default=r"([^/]+)_\d+\.jpg$", help="with --images: the label is its first group"
+        "--pat", default=PETS_PATTERN, help="with --images: the label is its first group"
     )
     parser.add_argument("--arch", default="resnet34")
     parser.add_argument(
@@ -64,33 +72,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _data(args):
-    import coursekit as ck
-
+def _data(args: argparse.Namespace) -> ImageData:
     opts = dict(size=args.size, bs=args.bs, num_workers=args.workers)
     if args.sample:
-        from coursekit.demo import sample_data
-
         return sample_data(args.sample, **opts)
     if args.folder:
-        return ck.ImageData.from_folder(args.folder, aug=ck.side_on, max_zoom=1.1, **opts)
-    return ck.ImageData.from_name_re(
-        args.images, pat=args.pat, aug=ck.side_on, max_zoom=1.1, **opts
-    )
+        return ImageData.from_folder(args.folder, aug=side_on, max_zoom=1.1, **opts)
+    return ImageData.from_name_re(args.images, pat=args.pat, aug=side_on, max_zoom=1.1, **opts)
 
 
 def run(args: argparse.Namespace) -> int:
     """Build the data and the learner in this process, fit with the one-cycle policy, save."""
-    from accelerate import PartialState
-
-    import coursekit as ck
-    from coursekit.train.distributed import distribute
+    from accelerate import PartialState  # an optional dependency: coursekit[multi-gpu]
 
     state = PartialState(cpu=args.cpu)
     with state.main_process_first():  # the first process makes sample sets and caches alone
         data = _data(args)
-    metrics = [ck.accuracy_thresh] if data.is_multilabel else [ck.accuracy]
-    learn = ck.Learner.pretrained(
+    metrics = [accuracy_thresh] if data.is_multilabel else [accuracy]
+    learn = Learner.pretrained(
         args.arch, data, pretrained=not args.no_pretrained, metrics=metrics, compile=args.compile
     )
     if args.unfreeze:

@@ -10,9 +10,13 @@ never averaged in: a new fit with the same name first deletes the files the old 
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from coursekit.fileio import atomic_write_text
+
+if TYPE_CHECKING:
+    from coursekit.train.learner import Learner
 
 __all__ = ["begin_snapshots", "manifest_path", "save_snapshot", "snapshot_names"]
 
@@ -22,14 +26,7 @@ def manifest_path(models_dir: Path, name: str) -> Path:
 
 
 def _write_manifest(path: Path, names: list[str]) -> None:
-    """Atomically: a temporary file renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        tmp.write_text(json.dumps({"snapshots": names}, indent=1))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write_text(path, json.dumps({"snapshots": names}, indent=1))
 
 
 def snapshot_names(models_dir: Path, name: str) -> list[str]:
@@ -61,7 +58,7 @@ def begin_snapshots(models_dir: Path, name: str) -> None:
     _write_manifest(path, [])
 
 
-def save_snapshot(learn, name: str, cycle: int) -> None:
+def save_snapshot(learn: Learner, name: str, cycle: int) -> None:
     """Save the weights at the end of ``cycle`` and add them to the list."""
     stem = f"{name}_cyc_{cycle}"
     learn.save(stem)

@@ -19,6 +19,8 @@ import torch
 from torch import nn
 from torchvision.models.resnet import BasicBlock
 
+from coursekit.train.weights import PretrainedWeightsError
+
 __all__ = ["WEIGHTS_FILE", "WEIGHTS_SHA256", "TinyResNet", "load_tinyresnet_weights", "tinyresnet"]
 
 WEIGHTS_FILE = Path(__file__).resolve().parents[1] / "weights" / "tinyresnet.pth"
@@ -65,8 +67,6 @@ def load_tinyresnet_weights(
     model: TinyResNet, path: Path = WEIGHTS_FILE, sha256: str = WEIGHTS_SHA256
 ) -> None:
     """Load the shipped body weights into ``model`` after checking the file's SHA-256."""
-    from coursekit.train.models import PretrainedWeightsError
-
     if not path.exists():
         raise PretrainedWeightsError(
             f"the tinyresnet weights file {path} is missing. Reinstall coursekit, or rebuild it with "

@@ -19,7 +19,11 @@ import torch
 
 from coursekit.data.download import Archive, download_url
 
-__all__ = ["fetch_weights", "weights_enum", "weights_file"]
+__all__ = ["PretrainedWeightsError", "fetch_weights", "weights_enum", "weights_file"]
+
+
+class PretrainedWeightsError(RuntimeError):
+    """Pretrained weights could not be found or downloaded; the message says where and what to do."""
 
 
 def weights_enum(spec: str) -> Any:

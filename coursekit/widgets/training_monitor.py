@@ -19,7 +19,8 @@ import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
-from coursekit.train.recorder import SmoothedLoss, epoch_table_html
+from coursekit.train.epoch_table import epoch_table_html
+from coursekit.train.recorder import SmoothedLoss
 from coursekit.widgets.common import Throttle, decimate, enable_colab_widgets, y_axis
 
 __all__ = ["TrainingMonitor"]

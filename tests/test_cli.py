@@ -1,0 +1,65 @@
+"""The coursekit command: plain-text help, --version, python -m coursekit, where `lab` finds lessons."""
+
+import subprocess
+import sys
+
+import pytest
+
+import coursekit
+from coursekit import lessons
+from coursekit.cli import main
+
+
+def test_help_is_plain_text(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "demo" in out and "lab" in out and "train" in out
+    assert "`" not in out and "::" not in out  # no reStructuredText markup
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert "`" not in capsys.readouterr().out
+
+
+def test_version_and_python_dash_m(capsys):
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"coursekit {coursekit.__version__}"
+    out = subprocess.run(
+        [sys.executable, "-m", "coursekit", "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == f"coursekit {coursekit.__version__}"
+
+
+def test_lab_uses_a_source_checkouts_lessons():
+    assert lessons.lessons_folder() == lessons.CHECKOUT_LESSONS
+    assert (lessons.CHECKOUT_LESSONS / "01_pets.ipynb").is_file()
+
+
+def test_lab_outside_a_checkout_copies_the_installed_lessons(tmp_path, monkeypatch):
+    prefix = tmp_path / "prefix"
+    installed = prefix / "share" / "coursekit" / "lessons"
+    installed.mkdir(parents=True)
+    (installed / "01_pets.ipynb").write_text("installed 1")
+    (installed / "02_dogscats.ipynb").write_text("installed 2")
+    monkeypatch.setattr(lessons.sysconfig, "get_path", lambda name: str(prefix))
+    monkeypatch.setattr(lessons.site, "getuserbase", lambda: str(tmp_path / "nobody"))
+    no_checkout = tmp_path / "site-packages" / "lessons"  # an installed coursekit has none
+    assert lessons.installed_lessons() == installed
+    work = tmp_path / "mine"
+    work.mkdir()
+    (work / "01_pets.ipynb").write_text("my edits")  # a student's work is never overwritten
+    assert lessons.lessons_folder(work, checkout=no_checkout) == work
+    assert (work / "01_pets.ipynb").read_text() == "my edits"
+    assert (work / "02_dogscats.ipynb").read_text() == "installed 2"
+    monkeypatch.chdir(tmp_path)
+    assert lessons.lessons_folder(checkout=no_checkout) == tmp_path / "coursekit-lessons"
+    assert (tmp_path / "coursekit-lessons" / "01_pets.ipynb").read_text() == "installed 1"
+
+
+def test_lab_without_lessons_says_where_they_install(tmp_path, monkeypatch):
+    monkeypatch.setattr(lessons.sysconfig, "get_path", lambda name: str(tmp_path / "empty"))
+    monkeypatch.setattr(lessons.site, "getuserbase", lambda: str(tmp_path / "nobody"))
+    with pytest.raises(FileNotFoundError, match="share/coursekit/lessons"):
+        lessons.lessons_folder(tmp_path / "w", checkout=tmp_path / "no-checkout")
