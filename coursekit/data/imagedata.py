@@ -309,6 +309,12 @@ class ImageData:
         return self.loader(self.test_ds, bs=self.bs * 2) if self.test_paths else None
 
     # -------------------------------------------------------------------------------- changes
+    @property
+    def val_y(self) -> np.ndarray:
+        """The validation set's labels as class indices (multi-hot rows for multi-label data), in
+        file order: fastai 0.7's ``data.val_y`` (lesson 2: ``array([0, 0, ..., 1, 1])``)."""
+        return self.encode(self.valid_labels).numpy()
+
     def with_size(self, size: int, bs: int | None = None) -> ImageData:
         """The same images and split at another picture size (progressive resizing: 224 -> 299)."""
         return replace(self, size=size, bs=bs or self.bs)

@@ -1,7 +1,9 @@
 """Predictions: on a whole split, with test-time augmentation, on one image, as a Kaggle file.
 
 probs, y = learn.get_preds('valid')
-probs, y = learn.tta(n_aug=4)          # lesson 2: accuracy 0.991 -> 0.9945
+probs, y = learn.tta(n_aug=4)          # lesson 2: the mean of the probabilities of 5 views
+log_preds, y = learn.TTA()             # lesson 2, fastai 0.7: log-probabilities of each view
+log_preds = learn.predict()            # lesson 2, fastai 0.7: log-probabilities of the valid set
 learn.submission('submission.csv')     # lesson 3
 """
 
@@ -20,12 +22,15 @@ from coursekit.train.snapshots import snapshot_names
 
 __all__ = [
     "get_preds",
+    "log_preds",
     "predict",
     "predict_loader",
     "snapshot_preds",
     "submission",
     "to_probs",
     "tta",
+    "tta_log_preds",
+    "tta_views",
 ]
 
 
@@ -64,19 +69,39 @@ def get_preds(learn, ds: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
     return to_probs(learn, logits), targets
 
 
-def tta(learn, n_aug: int = 4, ds: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
-    """Test-time augmentation: ``probs = (p_plain + p_aug_1 + ... + p_aug_n) / (n_aug + 1)``,
-    the mean of the probabilities on the plain (centre-crop) view and on ``n_aug`` views made with
-    the training augmentation. Returns (probabilities, targets)."""
+def tta_views(learn, n_aug: int = 4, ds: str = "valid") -> tuple[list[torch.Tensor], torch.Tensor]:
+    """The probabilities of each view of ``ds``: the plain (centre-crop) one first, then ``n_aug``
+    views made with the training augmentation; and the targets."""
     plain_ds = getattr(learn.data, f"{ds}_ds")
     if plain_ds is None:
         raise ValueError(f"this data has no {ds} set.")
     data = learn.data
     aug_ds = plain_ds.with_transform(tta_transform(data.size, data.aug, data.max_zoom, data.stats))
     probs, targets = get_preds_images(learn, plain_ds)
-    for _ in range(n_aug):
-        probs = probs + get_preds_images(learn, aug_ds)[0]
-    return probs / (n_aug + 1), targets
+    return [probs] + [get_preds_images(learn, aug_ds)[0] for _ in range(n_aug)], targets
+
+
+def tta(learn, n_aug: int = 4, ds: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
+    """Test-time augmentation: ``probs = (p_plain + p_aug_1 + ... + p_aug_n) / (n_aug + 1)``,
+    the mean of the probabilities on the plain (centre-crop) view and on ``n_aug`` views made with
+    the training augmentation. Returns (probabilities, targets)."""
+    views, targets = tta_views(learn, n_aug, ds)
+    return torch.stack(views).mean(0), targets
+
+
+def log_preds(learn, ds: str = "valid"):
+    """fastai 0.7's ``learn.predict()``: the log-probabilities of every image of ``ds`` as a numpy
+    array (N, C); ``np.exp`` turns them into probabilities (lesson 2)."""
+    probs, _ = get_preds(learn, ds)
+    return probs.clamp_min(1e-12).log().numpy()
+
+
+def tta_log_preds(learn, n_aug: int = 4, ds: str = "valid"):
+    """fastai 0.7's ``learn.TTA()``: ``(log_preds, y)`` as numpy arrays, ``log_preds`` of shape
+    (n_aug + 1, N, C): the plain (centre-crop) view first, then ``n_aug`` augmented views. The
+    course's prediction is ``np.mean(np.exp(log_preds), 0)`` (lesson 2)."""
+    views, targets = tta_views(learn, n_aug, ds)
+    return torch.stack(views).clamp_min(1e-12).log().numpy(), targets.numpy()
 
 
 @contextmanager

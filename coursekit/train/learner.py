@@ -448,11 +448,21 @@ class Learner:
         self.check_idle("predict")
         return inference.tta(self, n_aug, ds)
 
-    def predict(self, image):
+    def predict(self, image=None, is_test: bool = False):
         """fastai's ``(label, index, probs)`` for one image (path, PIL image, bytes, numpy array);
-        see ``coursekit.train.inference.predict``."""
+        see ``coursekit.train.inference.predict``. With no image, fastai 0.7's ``learn.predict()``:
+        the log-probabilities of the validation set (of the test set with ``is_test``), numpy (N, C)."""
         self.check_idle("predict")
+        if image is None:
+            return inference.log_preds(self, "test" if is_test else "valid")
         return inference.predict(self, image)
+
+    def TTA(self, n_aug: int = 4, is_test: bool = False):
+        """fastai 0.7's ``learn.TTA()``: ``(log_preds, y)``, numpy, ``log_preds`` of shape
+        (n_aug + 1, N, C); ``probs = np.mean(np.exp(log_preds), 0)`` (lesson 2). See ``tta`` for
+        the averaged probabilities as tensors."""
+        self.check_idle("predict")
+        return inference.tta_log_preds(self, n_aug, "test" if is_test else "valid")
 
     def export(self, fname: str | os.PathLike = "export.pth") -> Path:
         """One file with all inference needs (``ck.load_learner`` reads it); see ``coursekit.train.export``."""
