@@ -21,7 +21,7 @@ from coursekit.train.export import load_learner
 from coursekit.train.imagenet import imagenet_classes, imagenet_top_k
 from coursekit.train.interpret import Interpretation
 from coursekit.train.learner import EVENTS, Learner, cnn_learner
-from coursekit.train.lr_finder import LRFinderResult, plot_lr_find, suggest_lr
+from coursekit.train.lr_finder import LRFinderResult, plot_lr_find, plot_lr_ramp, suggest_lr
 from coursekit.train.metrics import accuracy, accuracy_thresh, error_rate, f2, fbeta
 from coursekit.train.models import ARCHS, LayerGroup, PretrainedWeightsError
 
@@ -64,6 +64,7 @@ __all__ = [
     "open_image",
     "photo",
     "plot_lr_find",
+    "plot_lr_ramp",
     "sample_mode",
     "samples",
     "schedules",

@@ -94,20 +94,26 @@ def test_fastai_style_entry_downloads_and_extracts(mirror, fresh_home):
 
 def test_urls_carry_fastais_published_checks():
     """fast.ai's download_checks.py: URLs.PETS:(811706944, 'e4db5c768afd933bb91f5f594d7417a4'), ..."""
-    assert Archive(
-        "https://s3.amazonaws.com/fast-ai-imageclas/oxford-iiit-pet.tgz",
-        811706944,
-        "md5-first-mib:e4db5c768afd933bb91f5f594d7417a4",
-    ) == ck.URLs.PETS
+    assert (
+        Archive(
+            "https://s3.amazonaws.com/fast-ai-imageclas/oxford-iiit-pet.tgz",
+            811706944,
+            "md5-first-mib:e4db5c768afd933bb91f5f594d7417a4",
+        )
+        == ck.URLs.PETS
+    )
     assert ck.URLs.DOGSCATS.size == 839285364 and ck.URLs.DOGSCATS.checksum.endswith(
         "3e483c8d6ef2175e9d395a6027eb92b7"
     )
     assert ck.URLs.PLANET_SAMPLE.checksum == "md5-first-mib:8bfb174b3162f07fbde09b54555bdb00"
-    assert Archive(
-        "https://s3.amazonaws.com/fast-ai-sample/planet_tiny.tgz",
-        997569,
-        "md5-first-mib:490873c5683454d4b2611fb1f00a68a9",
-    ) == ck.URLs.PLANET_TINY
+    assert (
+        Archive(
+            "https://s3.amazonaws.com/fast-ai-sample/planet_tiny.tgz",
+            997569,
+            "md5-first-mib:490873c5683454d4b2611fb1f00a68a9",
+        )
+        == ck.URLs.PLANET_TINY
+    )
 
 
 def test_mirror_publishes_its_own_checks_in_fastai_format(mirror, fresh_home):

@@ -47,9 +47,7 @@ def _nothing_complete(home):
     data = home / "data"
     assert not (data / "pets").exists()
     assert not (data / ".pets.coursekit-complete").exists()
-    assert not [
-        p for p in data.iterdir() if p.name.endswith(".tmp")
-    ]  # no half-extracted folder
+    assert not [p for p in data.iterdir() if p.name.endswith(".tmp")]  # no half-extracted folder
 
 
 def test_a_full_disk_says_how_much_to_free_and_keeps_the_download(pets, monkeypatch, fresh_home):

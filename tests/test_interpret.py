@@ -104,3 +104,17 @@ def test_from_learner_and_plots(learn):
     assert len(fig.axes) == 4 and all(" / " in ax.get_title() for ax in fig.axes)
     cm_fig = interp.plot_confusion_matrix(normalize=True)
     assert cm_fig.axes[0].get_xlabel() == "predicted"
+
+
+def test_captions_show_p_of_the_second_class_for_two_classes_and_never_minus_zero():
+    probs = torch.tensor([[0.2, 0.8], [1.0, 0.0]])
+    targets = torch.tensor([0, 0])
+    losses = torch.nn.functional.nll_loss(probs.log(), targets, reduction="none")
+    assert str(losses[1].item()) == "-0.0"  # the case the caption must not print as -0.00
+    two = Interpretation(probs, targets, losses, ["cats", "dogs"], [Path("0.jpg"), Path("1.jpg")])
+    assert two.caption(0) == "dogs / cats / P(dogs) 0.80 / 1.61"  # P(dog), as the course's titles
+    assert two.caption(1) == "cats / cats / P(dogs) 0.00 / 0.00"
+
+
+def test_captions_show_the_predictions_probability_for_more_classes(interp):
+    assert interp.caption(6) == f"dog / fox / 0.80 / {interp.losses[6].item():.2f}"

@@ -1,6 +1,5 @@
 """Labels from names, folders and CSVs, and the errors that teach."""
 
-
 import numpy as np
 import pytest
 from PIL import Image

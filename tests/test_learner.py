@@ -3,6 +3,7 @@
 import csv
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -230,6 +231,27 @@ def test_predictions_tta_and_predict(learn, monkeypatch):
     name, index, p = learn.predict(learn.data.valid_paths[0])
     assert name == learn.data.classes[int(p.argmax())] and int(index) == int(p.argmax())
     assert torch.allclose(p, probs[0], atol=1e-5)
+
+
+def test_the_2018_prediction_api_gives_log_probabilities(learn, monkeypatch):
+    """fastai 0.7's data.val_y, learn.predict() and learn.TTA(), against get_preds / tta."""
+    probs, y = learn.get_preds("valid")
+    assert np.array_equal(learn.data.val_y, y.numpy())
+    log_preds = learn.predict()
+    assert log_preds.shape == tuple(probs.shape) and (log_preds <= 0).all()
+    assert np.allclose(np.exp(log_preds), probs.numpy(), atol=1e-5)
+    monkeypatch.setattr(
+        ck.train.inference,
+        "train_transform",
+        lambda size, *a: ck.data.transforms.valid_transform(size),
+    )
+    tta_log_preds, tta_y = learn.TTA(n_aug=2)
+    assert tta_log_preds.shape == (3, *probs.shape) and np.array_equal(tta_y, y.numpy())
+    assert np.allclose(np.mean(np.exp(tta_log_preds), 0), probs.numpy(), atol=1e-5)
+    interp = ck.Interpretation.from_preds(np.exp(log_preds), tta_y, learn.data)
+    reference = learn.interpret()
+    assert torch.allclose(interp.losses, reference.losses, atol=1e-4)
+    assert interp.paths == reference.paths
 
 
 def test_precompute_trains_the_head_on_cached_features(learn):

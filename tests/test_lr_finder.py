@@ -9,7 +9,7 @@ import torch
 
 import coursekit as ck
 from coursekit.train import schedules
-from coursekit.train.lr_finder import suggest_lr
+from coursekit.train.lr_finder import LRFinderResult, suggest_lr
 
 
 def _state(learn):
@@ -109,6 +109,18 @@ def test_plot_marks_the_suggestion(learn):
     fig = ck.plot_lr_find(result)
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and len(ax.lines) == (2 if result.suggestion else 1)
+
+
+def test_plot_marks_a_chosen_rate_and_the_ramp_is_the_rates_tried():
+    lrs = list(np.logspace(-7, 1, 40))
+    result = LRFinderResult(lrs, list(np.linspace(2, 1, 40)), 1e-4)
+    ax = ck.plot_lr_find(result, lr=1e-2).axes[0]
+    assert [line.get_label() for line in ax.lines][1] == "marked 1.0e-02"
+    assert ax.lines[1].get_xdata()[0] == 1e-2
+    ramp = ck.plot_lr_ramp(result).axes[0]
+    assert ramp.get_yscale() == "log"
+    assert list(ramp.lines[0].get_xdata()) == list(range(40))
+    assert np.allclose(ramp.lines[0].get_ydata(), lrs)
 
 
 def test_an_early_stop_ends_the_progress_bar_as_finished(learn, monkeypatch):

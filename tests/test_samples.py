@@ -129,3 +129,12 @@ def test_sample_classes_differ_visibly():
         return np.median(crops, axis=0)
 
     assert np.abs(mean_centre("Bombay") - mean_centre("samoyed")).sum() > 200
+
+
+def test_dogscats_can_have_a_bigger_validation_set():
+    path = ck.samples.dogscats(n_per_class=8, n_test=1, n_valid=5, max_side=200)
+    for split, n in (("train", 8), ("valid", 5)):
+        for label in ("cats", "dogs"):
+            assert len(list((path / split / label).glob("*.jpg"))) == n
+    default = ck.samples.dogscats(n_per_class=8, n_test=1, max_side=200)
+    assert len(list((default / "valid" / "cats").glob("*.jpg"))) == 2  # a quarter, at least 2

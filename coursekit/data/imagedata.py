@@ -383,6 +383,12 @@ class ImageData:
         return {"train": self.train_labels, "valid": self.valid_labels}.get(name, [])
 
     # -------------------------------------------------------------------------------- changes
+    @property
+    def val_y(self) -> np.ndarray:
+        """The validation set's labels as class indices (multi-hot rows for multi-label data), in
+        file order: fastai 0.7's ``data.val_y`` (lesson 2: ``array([0, 0, ..., 1, 1])``)."""
+        return self.encode(self.valid_labels).numpy()
+
     def with_size(self, size: int, bs: int | None = None) -> ImageData:
         """The same images and split at another picture size (progressive resizing: 224 -> 299)."""
         return replace(self, size=size, bs=bs or self.bs)

@@ -190,7 +190,8 @@ def _build_pets(path: Path, p: dict) -> None:
 def _build_dogscats(path: Path, p: dict) -> None:
     # Colours and patterns are shared by both classes: only the shape of the head tells them apart.
     fur = CAT_BREEDS + DOG_BREEDS
-    counts = {"train": p["n_per_class"], "valid": max(2, p["n_per_class"] // 4)}
+    n_valid = p.get("n_valid") or max(2, p["n_per_class"] // 4)
+    counts = {"train": p["n_per_class"], "valid": n_valid}
     number = 1
     for split, n in counts.items():
         for label, ears in (("cat", "pointy"), ("dog", "floppy")):
@@ -312,14 +313,26 @@ def pets(n_per_class: int = 30, seed: int = 0, min_side: int = 160, max_side: in
 
 
 def dogscats(
-    n_per_class: int = 60, n_test: int = 20, seed: int = 0, min_side: int = 160, max_side: int = 400
+    n_per_class: int = 60,
+    n_test: int = 20,
+    seed: int = 0,
+    min_side: int = 160,
+    max_side: int = 400,
+    n_valid: int | None = None,
 ) -> Path:
     """Dogs vs cats (lesson 2): ``train/{cats,dogs}/cat.<n>.jpg``, ``valid/...``, unlabeled ``test1/``.
+    ``n_per_class`` training pictures per class; ``n_valid`` validation pictures per class (default
+    a quarter of ``n_per_class``, at least 2).
 
     >>> data = ImageData.from_folder(dogscats(), train='train', valid='valid', test='test1', size=64)
     """
     params = dict(
-        n_per_class=n_per_class, n_test=n_test, seed=seed, min_side=min_side, max_side=max_side
+        n_per_class=n_per_class,
+        n_test=n_test,
+        seed=seed,
+        min_side=min_side,
+        max_side=max_side,
+        n_valid=n_valid,
     )
     return _cached("dogscats", params, _build_dogscats, _defaults(dogscats))
 

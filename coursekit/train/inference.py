@@ -1,7 +1,9 @@
 """Predictions: on a whole split, with test-time augmentation, on one image, as a Kaggle file.
 
 probs, y = learn.get_preds('valid')
-probs, y = learn.tta(n_aug=4)          # lesson 2: accuracy 0.991 -> 0.9945
+probs, y = learn.tta(n_aug=4)          # lesson 2: the mean of the probabilities of 5 views
+log_preds, y = learn.TTA()             # lesson 2, fastai 0.7: log-probabilities of each view
+log_preds = learn.predict()            # lesson 2, fastai 0.7: log-probabilities of the valid set
 learn.submission('submission.csv')     # lesson 3
 """
 
@@ -12,8 +14,9 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, cast, overload
 
+import numpy as np
 import torch
 
 from coursekit.data.imagedata import ImageDataset, Loader
@@ -29,12 +32,15 @@ if TYPE_CHECKING:
 __all__ = [
     "Predictions",
     "get_preds",
+    "log_preds",
     "predict",
     "predict_loader",
     "snapshot_preds",
     "submission",
     "to_probs",
     "tta",
+    "tta_log_preds",
+    "tta_views",
 ]
 
 
@@ -75,19 +81,43 @@ def get_preds(learn: Learner, split: str = "valid") -> tuple[torch.Tensor, torch
     return to_probs(learn, logits), targets
 
 
-def tta(learn: Learner, n_aug: int = 4, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
-    """Test-time augmentation: ``probs = (p_plain + p_aug_1 + ... + p_aug_n) / (n_aug + 1)``,
-    the mean of the probabilities on the plain (centre-crop) view and on ``n_aug`` views made with
-    the training augmentation. Returns (probabilities, targets)."""
+def tta_views(
+    learn: Learner, n_aug: int = 4, split: str = "valid"
+) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """The probabilities of each view of ``split``: the plain (centre-crop) one first, then
+    ``n_aug`` views made with the training augmentation; and the targets."""
     data = learn.data
     plain_ds = data.split(split)
     aug_ds = plain_ds.with_transform(
         train_transform(data.size, data.aug, data.max_zoom, data.stats)
     )
     probs, targets = get_preds_images(learn, plain_ds)
-    for _ in range(n_aug):
-        probs = probs + get_preds_images(learn, aug_ds)[0]
-    return probs / (n_aug + 1), targets
+    return [probs] + [get_preds_images(learn, aug_ds)[0] for _ in range(n_aug)], targets
+
+
+def tta(learn: Learner, n_aug: int = 4, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
+    """Test-time augmentation: ``probs = (p_plain + p_aug_1 + ... + p_aug_n) / (n_aug + 1)``,
+    the mean of the probabilities on the plain (centre-crop) view and on ``n_aug`` views made with
+    the training augmentation. Returns (probabilities, targets)."""
+    views, targets = tta_views(learn, n_aug, split)
+    return torch.stack(views).mean(0), targets
+
+
+def log_preds(learn: Learner, split: str = "valid") -> np.ndarray:
+    """fastai 0.7's ``learn.predict()``: the log-probabilities of every image of ``split`` as a
+    numpy array (N, C); ``np.exp`` turns them into probabilities (lesson 2)."""
+    probs, _ = get_preds(learn, split)
+    return probs.clamp_min(1e-12).log().numpy()
+
+
+def tta_log_preds(
+    learn: Learner, n_aug: int = 4, split: str = "valid"
+) -> tuple[np.ndarray, np.ndarray]:
+    """fastai 0.7's ``learn.TTA()``: ``(log_preds, y)`` as numpy arrays, ``log_preds`` of shape
+    (n_aug + 1, N, C): the plain (centre-crop) view first, then ``n_aug`` augmented views. The
+    course's prediction is ``np.mean(np.exp(log_preds), 0)`` (lesson 2)."""
+    views, targets = tta_views(learn, n_aug, split)
+    return torch.stack(views).clamp_min(1e-12).log().numpy(), targets.numpy()
 
 
 @contextmanager
@@ -200,12 +230,33 @@ class Predictions:
         learn.check_idle("predict")
         return tta(learn, n_aug, split)
 
-    def predict(self, image: ImageInput) -> tuple[str, torch.Tensor, torch.Tensor]:
+    @overload
+    def predict(self, image: None = None, is_test: bool = False) -> np.ndarray: ...
+
+    @overload
+    def predict(
+        self, image: ImageInput, is_test: bool = False
+    ) -> tuple[str, torch.Tensor, torch.Tensor]: ...
+
+    def predict(
+        self, image: ImageInput | None = None, is_test: bool = False
+    ) -> tuple[str, torch.Tensor, torch.Tensor] | np.ndarray:
         """fastai's ``(label, index, probs)`` for one image (path, PIL image, bytes, numpy array);
-        see ``predict``."""
+        see ``predict``. With no image, fastai 0.7's ``learn.predict()``: the log-probabilities of
+        the validation set (of the test set with ``is_test``), numpy (N, C); see ``log_preds``."""
         learn = cast("Learner", self)
         learn.check_idle("predict")
+        if image is None:
+            return log_preds(learn, "test" if is_test else "valid")
         return predict(learn, image)
+
+    def TTA(self, n_aug: int = 4, is_test: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """fastai 0.7's ``learn.TTA()``: ``(log_preds, y)``, numpy, ``log_preds`` of shape
+        (n_aug + 1, N, C); ``probs = np.mean(np.exp(log_preds), 0)`` (lesson 2). ``tta`` gives the
+        averaged probabilities as tensors."""
+        learn = cast("Learner", self)
+        learn.check_idle("predict")
+        return tta_log_preds(learn, n_aug, "test" if is_test else "valid")
 
     def snapshot_preds(self, name: str, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
         """Average probabilities of the weights saved by ``fit(..., cycle_save_name=name)``."""

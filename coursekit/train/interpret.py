@@ -28,7 +28,9 @@ from coursekit.train.metrics import fbeta_on_probs
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from numpy.typing import ArrayLike
 
+    from coursekit.data.imagedata import ImageData
     from coursekit.train.learner import Learner
 
 
@@ -58,19 +60,28 @@ class Interpretation:
     ) -> Interpretation:
         """Predict ``split`` with ``learn`` (optionally with test-time augmentation) and keep it all."""
         probs, targets = learn.tta(split=split) if tta else learn.get_preds(split)
-        multilabel = learn.data.is_multilabel
+        return cls.from_preds(probs, targets, learn.data, split)
+
+    @classmethod
+    def from_preds(
+        cls, probs: ArrayLike, targets: ArrayLike, data: ImageData, split: str = "valid"
+    ) -> Interpretation:
+        """Probabilities already made (e.g. the course's ``np.mean(np.exp(log_preds), 0)`` after
+        ``learn.TTA()``, numpy or torch) for ``data``'s ``split``, in file order (lesson 2)."""
+        probs, targets = torch.as_tensor(probs).float(), torch.as_tensor(targets)
+        multilabel = data.is_multilabel
         if multilabel:
             losses = F.binary_cross_entropy(
                 probs.clamp(1e-7, 1 - 1e-7), targets.float(), reduction="none"
             ).mean(1)
         else:
-            losses = F.nll_loss(probs.clamp_min(1e-7).log(), targets, reduction="none")
+            losses = F.nll_loss(probs.clamp_min(1e-7).log(), targets.long(), reduction="none")
         return cls(
             probs,
             targets,
             losses,
-            list(learn.data.classes),
-            list(learn.data.split_paths(split)),
+            list(data.classes),
+            list(data.split_paths(split)),
             multilabel,
         )
 
@@ -232,11 +243,26 @@ class Interpretation:
             return self.probs[idx][self.preds[idx] > 0].mean().nan_to_num(0).item()
         return self.probs[idx].max().item()
 
+    def shown_probability(self, idx: int) -> tuple[str, float]:
+        """The probability a title shows, with its name: with two classes the probability of the
+        second (the course's titles show P(dog) for every picture, cat or dog); otherwise the
+        prediction's (``'p'``)."""
+        if not self.is_multilabel and len(self.classes) == 2:
+            return f"P({self.classes[1]})", self.probs[idx, 1].item()
+        return "p", self.confidence(idx)
+
+    def loss_value(self, idx: int) -> float:
+        """Item ``idx``'s loss; never ``-0.0`` (a probability of 1 gives ``-log 1 = -0.0``)."""
+        loss = self.losses[idx].item()
+        return loss if loss > 0 else 0.0
+
     def caption(self, idx: int) -> str:
-        """``pred / actual / probability / loss`` of one item (the course's plot_val_with_title)."""
+        """``pred / actual / probability / loss`` of one item (the course's plot_val_with_title);
+        with two classes the probability is P(second class), as the course's P(dog)."""
+        name, p = self.shown_probability(idx)
+        prob = f"{p:.2f}" if name == "p" else f"{name} {p:.2f}"
         return (
-            f"{self.label(idx)} / {self.label(idx, 'actual')} / {self.confidence(idx):.2f} / "
-            f"{self.losses[idx].item():.2f}"
+            f"{self.label(idx)} / {self.label(idx, 'actual')} / {prob} / {self.loss_value(idx):.2f}"
         )
 
     # ---------------------------------------------------------------------------- drawing

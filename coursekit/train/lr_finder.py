@@ -8,7 +8,8 @@ weights, optimizer state, frozen groups, BatchNorm modes — so the finder never
     result = learn.lr_find()
     result.suggestion          # where the smoothed loss falls fastest on its way to the minimum
     result.min_lr_div10        # the course's rule: the rate at the minimum, divided by 10
-    plot_lr_find(result)
+    plot_lr_find(result)       # loss against rate (fastai 0.7's learn.sched.plot())
+    plot_lr_ramp(result)       # the rate at each iteration (fastai 0.7's learn.sched.plot_lr())
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from coursekit.train.learner import Learner
 
 
-__all__ = ["LRFinderResult", "lr_find", "plot_lr_find", "suggest_lr"]
+__all__ = ["LRFinderResult", "lr_find", "plot_lr_find", "plot_lr_ramp", "suggest_lr"]
 
 
 @dataclass
@@ -184,20 +185,37 @@ def lr_find(
     return LRFinderResult(lrs, losses, suggest_lr(lrs, losses))
 
 
-def plot_lr_find(result: LRFinderResult, ax: Axes | None = None, skip_end: int = 3) -> Figure:
-    """Smoothed loss against learning rate (log scale), with the suggestion marked. Returns the figure."""
+def plot_lr_find(
+    result: LRFinderResult, ax: Axes | None = None, skip_end: int = 3, lr: float | None = None
+) -> Figure:
+    """Smoothed loss against learning rate (log scale), with a rate marked: ``lr`` if given (the
+    rate chosen, e.g. ``result.min_lr_div10``), else the suggestion. Returns the figure.
+
+    >>> plot_lr_find(learn.lr_find(), lr=1e-2)     # doctest: +SKIP
+    """
     ax, fig = axes_and_figure(ax, figsize=(6, 4))
     end = max(1, len(result.lrs) - skip_end)
     ax.plot(result.lrs[:end], result.losses[:end])
     ax.set_xscale("log")
     ax.set_xlabel("learning rate (log scale)")
     ax.set_ylabel("smoothed loss")
-    if result.suggestion:
-        ax.axvline(
-            result.suggestion,
-            color="red",
-            linestyle="--",
-            label=f"suggestion {result.suggestion:.1e}",
-        )
+    marked, label = (lr, "marked") if lr else (result.suggestion, "suggestion")
+    if marked:
+        ax.axvline(marked, color="red", linestyle="--", label=f"{label} {marked:.1e}")
         ax.legend()
+    return fig
+
+
+def plot_lr_ramp(result: LRFinderResult, ax: Axes | None = None) -> Figure:
+    """The learning rate the finder used at each iteration: a straight line on a log scale, as it
+    grows by the same factor every batch (fastai 0.7's ``learn.sched.plot_lr()``, lesson 2).
+    Returns the figure.
+
+    >>> plot_lr_ramp(learn.lr_find())     # doctest: +SKIP
+    """
+    ax, fig = axes_and_figure(ax, figsize=(6, 3))
+    ax.plot(range(len(result.lrs)), result.lrs)
+    ax.set_yscale("log")
+    ax.set_xlabel("iteration (one mini-batch each)")
+    ax.set_ylabel("learning rate (log scale)")
     return fig

@@ -65,7 +65,7 @@ class FeatureCache:
     @torch.no_grad()
     def _compute(self, learn: Learner, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         data = learn.data
-        ds = getattr(data, f"{split}_ds")
+        ds = data.split(split)
         if split == "train":  # the plain views: the same transform as validation
             ds = ds.with_transform(data.valid_ds.transform)
         loader = data.loader(ds, bs=data.bs * 2)

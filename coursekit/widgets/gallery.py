@@ -123,9 +123,10 @@ class ResultsGallery(widgets.VBox):
 
     def _tile(self, i: int) -> widgets.VBox:
         interp = self.interp
+        name, p = interp.shown_probability(i)
         caption = (
             f"<small>pred <b>{html.escape(interp.label(i))}</b><br>actual {html.escape(interp.label(i, 'actual'))}"
-            f"<br>p {interp.confidence(i):.2f} · loss {interp.losses[i].item():.2f}</small>"
+            f"<br>{html.escape(name)} {p:.2f} · loss {interp.loss_value(i):.2f}</small>"
         )
         image = widgets.Image(value=self.thumbnails(interp.paths[i]), format="png")
         return widgets.VBox([image, widgets.HTML(caption)])

@@ -1,11 +1,14 @@
 """LRFinderPanel: run the learning-rate finder, then slide along its curve to choose a rate.
 
     panel = ckw.LRFinderPanel(learn)             # Run, or open on an existing result:
-    panel = ckw.LRFinderPanel(learn, result=learn.lr_find())
+    panel = ckw.LRFinderPanel(learn, result=result, lr=result.min_lr_div10)   # lessons 1, 2
+    lr = panel.lr                                # the rate chosen: the next cell fits with it
 
 The slider moves a vertical line along the smoothed-loss curve and reads out the learning rate
-and loss under it. "Use this learning rate" shows the line of code that fits at that rate (nothing
-is stored on the learner: a fit uses only the rates its own line gives).
+and loss under it. The dashed line marks ``lr`` (the rate a rule gives; the result's suggestion by
+default), where the slider starts. "Use this learning rate" stores the slider's rate, rounded as a
+student types it, in ``panel.lr`` and shows the line of code that fits at that rate; a lesson's next
+cell reads ``panel.lr`` (nothing is stored on the learner).
 """
 
 from __future__ import annotations
@@ -25,9 +28,17 @@ __all__ = ["LRFinderPanel"]
 class LRFinderPanel(widgets.VBox):
     """The learning-rate finder of ``learn`` as a panel; see the module docstring."""
 
-    def __init__(self, learn, result: LRFinderResult | None = None, num_it: int = 100):
+    def __init__(
+        self,
+        learn,
+        result: LRFinderResult | None = None,
+        num_it: int = 100,
+        lr: float | None = None,
+    ):
         enable_colab_widgets()
         self.learn, self.result, self.num_it = learn, None, num_it
+        self.marked_lr = lr  # the rate to mark and start at; None: each result's suggestion
+        self.lr: float | None = None  # the rate chosen ("Use this learning rate"), rounded
         self.run = widgets.Button(description="Run lr_find", button_style="primary")
         self.progress = widgets.IntProgress(value=0, min=0, max=num_it, description="progress")
         self.slider = widgets.FloatLogSlider(
@@ -89,19 +100,29 @@ class LRFinderPanel(widgets.VBox):
         if len(lrs) == 0:
             self.readout.value = "<b>no finite losses:</b> try a smaller start_lr"
             return
-        low, high = math.log10(lrs.min()), math.log10(lrs.max())
+        marked = self.marked()
+        # the slider covers the curve, and the marked rate even where the curve stopped before it
+        ends = [lrs.min(), lrs.max()] + ([marked] if marked else [])
+        low, high = math.log10(min(ends)), math.log10(max(ends))
         with self.curve.hold_sync():
             self.curve.x, self.curve.y = lrs, losses
         # widen before narrowing: a slider refuses min > max at any moment
         self.slider.min, self.slider.max = min(low, self.slider.min), max(high, self.slider.max)
         self.slider.min, self.slider.max = low, high
-        if result.suggestion:
+        if marked:
             with self.suggestion_line.hold_sync():
-                self.suggestion_line.x = [result.suggestion] * 2
+                self.suggestion_line.x = [marked] * 2
                 self.suggestion_line.y = [float(losses.min()), float(losses.max())]
-        self.slider.value = result.suggestion or float(lrs[len(lrs) // 2])
+        self.slider.value = marked or float(lrs[len(lrs) // 2])
         self.use.disabled = False
         self._move_marker()
+        self.use_lr()
+
+    def marked(self) -> float | None:
+        """The rate the dashed line marks: the panel's ``lr`` if given, else the suggestion."""
+        if self.result is None:
+            return None
+        return self.marked_lr or self.result.suggestion
 
     def loss_at(self, lr: float) -> float:
         """The smoothed loss at ``lr``, interpolated on the log scale."""
@@ -115,15 +136,19 @@ class LRFinderPanel(widgets.VBox):
         _, losses = self._finite()
         with self.marker.hold_sync():
             self.marker.x, self.marker.y = [lr, lr], [float(losses.min()), float(losses.max())]
-        hint = f" (suggestion {self.result.suggestion:.1e})" if self.result.suggestion else ""
+        marked = self.marked()
+        name = "dashed line" if self.marked_lr else "suggestion"
+        hint = f" ({name} {marked:.1e})" if marked else ""
         self.readout.value = (
             f"lr <b>{lr:.2e}</b>, smoothed loss <b>{self.loss_at(lr):.3f}</b>{hint}"
         )
 
     def use_lr(self) -> float:
-        """The slider's rate, rounded as a student types it; shows the line of code that fits with it."""
+        """Choose the slider's rate, rounded as a student types it: stored in ``panel.lr`` (the
+        next cell reads it) and shown as the line of code that fits with it."""
         lr = float(f"{self.slider.value:.0e}")
-        self.code.value = f"<code>learn.fit({fmt_lr(lr)}, 3, cycle_len=1)</code>"
+        self.lr = lr
+        self.code.value = f"chosen: <code>lr = {fmt_lr(lr)}</code>; e.g. <code>learn.fit(lr, 3, cycle_len=1)</code>"
         return lr
 
     def figure(self):
@@ -134,9 +159,9 @@ class LRFinderPanel(widgets.VBox):
             fig = Figure(figsize=(6, 4))
             fig.text(0.5, 0.5, "press Run to find a learning rate", ha="center")
             return fig
-        fig = plot_lr_find(self.result, skip_end=0)
-        fig.axes[0].axvline(
-            self.slider.value, color="black", label=f"slider {self.slider.value:.1e}"
-        )
-        fig.axes[0].legend()
+        fig = plot_lr_find(self.result, skip_end=0, lr=self.marked_lr)
+        ax = fig.axes[0]
+        if self.lr is not None:
+            ax.axvline(self.lr, color="black", label=f"panel.lr {fmt_lr(self.lr)}")
+            ax.legend()
         return fig

@@ -91,13 +91,21 @@ class SchedulePanel(widgets.VBox):
         self.boundaries = bq.Lines(
             x=[], y=[], scales=self.scales, colors=["#bbbbbb"], line_style="dashed"
         )
-        self.actual = bq.Lines(x=[], y=[], scales=self.scales, colors=["black"], stroke_width=1)
+        self.actual = bq.Lines(
+            x=[],
+            y=[],
+            scales=self.scales,
+            colors=["black"],
+            stroke_width=1,
+            labels=["applied (the learner's last fit)"],
+            display_legend=True,
+        )
         self.marker = bq.Lines(x=[], y=[], scales=self.scales, colors=["red"])
         self.plot = bq.Figure(
             marks=[self.boundaries, self.plan_lines, self.actual, self.marker],
             axes=[
                 bq.Axis(scale=x, label="iteration"),
-                y_axis(y, "learning rate", tick_format=".0e"),
+                y_axis(y, "learning rate", tick_format=".2~e"),
             ],
             layout=widgets.Layout(width="700px", height="340px"),
             fig_margin={"top": 20, "bottom": 50, "left": 70, "right": 20},
@@ -212,7 +220,13 @@ class SchedulePanel(widgets.VBox):
         for end in plan.cycle_ends[:-1]:
             ax.axvline(end, color="#bbbbbb", linestyle="--")
         if len(self.actual.x):
-            ax.plot(self.actual.x, self.actual.y, color="black", linewidth=1, label="applied")
+            ax.plot(
+                self.actual.x,
+                self.actual.y,
+                color="black",
+                linewidth=1,
+                label="applied (the learner's last fit)",
+            )
         ax.set_xlabel("iteration")
         ax.set_ylabel("learning rate")
         ax.set_title(plan.code, fontsize=9)
