@@ -13,6 +13,7 @@ import coursekit as ck
 from coursekit import widgets as ckw
 from coursekit.explore import KERNELS, digit_seven, load_image
 from coursekit.explore.images import to_grey, uploaded_bytes
+from coursekit.explore.learned import grid
 
 
 def _ref_conv(x, kernel):
@@ -103,6 +104,11 @@ def test_learned_filters_and_activations(tiny_pets):
     last_3x3 = max(i for i, (_, m) in enumerate(view.layers) if m.kernel_size == (3, 3))
     view.layer.value = last_3x3  # layer4's 256 -> 256 channels
     assert view.filter_maps[0].shape == (3, 3) and view.activation_maps.shape[0] == 16
+    fig = view.figure()  # the static twin of the view: the same two mosaics
+    ax_f, ax_a = fig.axes
+    assert ax_f.get_title().startswith(view.layers[last_3x3][0])
+    assert np.array_equal(ax_f.images[0].get_array(), grid(view.filter_maps, columns=8))
+    assert np.array_equal(ax_a.images[0].get_array(), grid(list(view.activation_maps), columns=8))
 
 
 def test_seven_by_seven_filters_of_a_resnet(tiny_pets):

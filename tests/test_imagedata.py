@@ -1,5 +1,7 @@
 """Every lesson layout loads from its sample through the public API, into the right batches."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -109,9 +111,36 @@ def test_with_size_and_resize_keep_the_split(pets_data):
     small = pets_data.resize(64)
     assert [p.name for p in small.train_paths] == [p.name for p in pets_data.train_paths]
     assert small.train_labels == pets_data.train_labels
-    assert max(max(s) for s in small.image_sizes()) <= 64
+    assert all(min(s) <= 64 for s in small.image_sizes())
     x, y = small.valid_ds[0]
     assert x.shape == (3, 32, 32)
+
+
+def _fastai07_resize(width: int, height: int, targ: int) -> tuple[int, int]:
+    """fastai 0.7's dataset.resize_fn: the shorter side becomes ``targ``, the aspect is kept."""
+    ratio = targ / min(width, height)
+    return max(math.floor(width * ratio), targ), max(math.floor(height * ratio), targ)
+
+
+def test_resize_sets_the_shorter_side_as_the_course_did(tmp_path):
+    # the course's data.resize(340, 'tmp') on a 500x375 dog-breeds photo: 453x340, not 340x255
+    for c, size in [("dogs", (500, 375)), ("cats", (375, 500))]:
+        (tmp_path / "train" / c).mkdir(parents=True)
+        for i in range(3):
+            Image.new("RGB", size, (90, 60, 30)).save(tmp_path / "train" / c / f"{i}.jpg")
+    (tmp_path / "train" / "cats" / "small.jpg").parent.mkdir(exist_ok=True)
+    Image.new("RGB", (200, 150), "gray").save(tmp_path / "train" / "cats" / "small.jpg")
+    data = ck.ImageData.from_folder(tmp_path, valid=None, valid_pct=0.3, num_workers=0, size=32)
+    small = data.resize(340, cache_dir=tmp_path / "tmp")
+    for before, after in zip(
+        data.train_paths + data.valid_paths, small.train_paths + small.valid_paths
+    ):
+        width, height = data.image_size_of[before]
+        expected = (
+            (width, height) if min(width, height) <= 340 else _fastai07_resize(width, height, 340)
+        )
+        assert Image.open(after).size == small.image_size_of[after] == expected
+    assert sorted(set(small.image_size_of.values())) == [(200, 150), (340, 453), (453, 340)]
 
 
 def test_augmentation_presets():

@@ -1,11 +1,13 @@
 """Interpretation against hand-made predictions whose right answers are known."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
+from PIL import Image
 
-from coursekit.train.interpret import Interpretation
+from coursekit.train.interpret import CAPTION_WIDTH, Interpretation
 
 
 def _single(probs, targets):
@@ -66,7 +68,7 @@ def test_confusion_matrix_and_most_confused(interp):
     assert acc["cat"] == pytest.approx(2 / 3) and acc["fox"] == pytest.approx(0.5)
 
 
-def test_multilabel_metrics_and_threshold():
+def test_multilabel_metrics_and_threshold(tmp_path):
     probs = torch.tensor([[0.9, 0.3, 0.1], [0.8, 0.6, 0.35], [0.2, 0.7, 0.4]])
     targets = torch.tensor([[1.0, 0, 0], [1, 1, 1], [0, 1, 1]])
     interp = Interpretation(
@@ -81,6 +83,13 @@ def test_multilabel_metrics_and_threshold():
     tags = interp.per_tag_metrics()
     assert tags["clear"] == {"precision": 1.0, "recall": 1.0, "f2": pytest.approx(1.0)}
     assert tags["water"]["recall"] == 0.0 and tags["road"]["precision"] == 1.0
+    caption = interp.caption(1)
+    assert caption.startswith("clear road / clear road water / ") and len(caption) > CAPTION_WIDTH
+    Image.new("RGB", (8, 8), "green").save(tmp_path / "tile.jpg")
+    fig = replace(interp, paths=[tmp_path / "tile.jpg"] * 3).plot_selection([1, 2], ncols=2, size=8)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert [t.replace("\n", " ") for t in titles] == [interp.caption(1), interp.caption(2)]
+    assert all(len(line) <= CAPTION_WIDTH for t in titles for line in t.split("\n"))
     thresh, score = interp.best_threshold(beta=2)
     assert 0.30 <= thresh < 0.35 and score == pytest.approx(
         1.0

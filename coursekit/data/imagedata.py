@@ -393,15 +393,19 @@ class ImageData:
         """The same images and split at another picture size (progressive resizing: 224 -> 299)."""
         return replace(self, size=size, bs=bs or self.bs)
 
-    def resize(self, max_size: int, cache_dir: Path | None = None) -> ImageData:
-        """The same data read from cached copies at most ``max_size`` pixels on the longer side.
+    def resize(self, size: int, cache_dir: Path | None = None) -> ImageData:
+        """The same data read from cached copies whose *shorter* side is ``size`` pixels.
 
-        Decoding a 500-pixel photo to train at 64 pixels wastes most of the work; the course's
-        ``data.resize(340, 'tmp')``. Copies are re-made when a source file changes.
+        The course's ``data.resize(340, 'tmp')``: decoding a 500x375 photo to train at 224 or 299
+        pixels wastes most of the work, so smaller copies are made once (a 500x375 photo becomes
+        453x340) and re-made when a source file changes. As in the course, the shorter side is the
+        one that is set, because the training transforms scale that side to the training size and
+        crop the longer one. Unlike the course, a picture already smaller than ``size`` is copied
+        as it is, never enlarged (the transforms scale it at training time anyway).
         """
         everything = self.train_paths + self.valid_paths + self.test_paths
         root = Path(os.path.commonpath([p.resolve().parent for p in everything]))
-        small = resize_images(everything, root, max_size, cache_dir)
+        small = resize_images(everything, root, size, cache_dir, shorter=True)
         mapping = dict(zip(everything, small))
         sizes, _ = check_images(small)
         return replace(

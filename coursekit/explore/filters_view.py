@@ -70,3 +70,27 @@ class LearnedFilters(widgets.VBox):
         self.activations_view.value = to_png(
             grid(list(self.activation_maps), columns=8), min_width=480
         )
+
+    def figure(self):
+        """The chosen layer's filters and their activations as a static matplotlib figure."""
+        from matplotlib.figure import Figure
+
+        name, _ = self.layers[self.layer.value]
+        fig = Figure(figsize=(11, 3))
+        ax_f, ax_a = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.5]})
+        for ax, maps, title in (
+            (ax_f, self.filter_maps, f"{name}: first {len(self.filter_maps)} filters"),
+            (ax_a, list(self.activation_maps), "their activations on the picture"),
+        ):
+            mosaic = grid(maps, columns=8)
+            ax.imshow(
+                mosaic.transpose(1, 2, 0).astype(np.uint8) if mosaic.ndim == 3 else mosaic,
+                cmap="gray",
+                vmin=0,
+                vmax=255,
+                interpolation="nearest",
+            )
+            ax.set_title(title)
+            ax.axis("off")
+        fig.tight_layout()
+        return fig

@@ -12,6 +12,7 @@ separate (``plot_*``), so the results gallery panel can show the same selections
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
     from coursekit.data.imagedata import ImageData
     from coursekit.train.learner import Learner
 
+
+CAPTION_WIDTH = (
+    34  # characters per line of a gallery caption: about one 3-inch picture's width at 8 pt
+)
 
 __all__ = ["Interpretation"]
 
@@ -269,7 +274,9 @@ class Interpretation:
     def plot_selection(
         self, idxs: Iterable[int], title: str = "", ncols: int = 4, size: int = 128
     ) -> Figure:
-        """The images ``idxs``, each titled prediction / actual / probability / loss. Returns the figure."""
+        """The images ``idxs``, each titled prediction / actual / probability / loss (wrapped at
+        ``CAPTION_WIDTH`` characters, so that a tile's many tags don't run into its neighbours'
+        titles). Returns the figure."""
         from matplotlib.figure import Figure
 
         idxs = list(idxs)
@@ -280,7 +287,7 @@ class Interpretation:
             img = open_image(self.paths[i], min_size=size)
             img.thumbnail((size, size))
             ax.imshow(img)
-            ax.set_title(self.caption(i), fontsize=8)
+            ax.set_title(textwrap.fill(self.caption(i), CAPTION_WIDTH), fontsize=8)
             ax.axis("off")
         if title:
             fig.suptitle(title)
