@@ -4,7 +4,9 @@ and arrays drawn as enlarged PNGs with boxes on them."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
@@ -34,11 +36,13 @@ def digit_seven(size: int = 28) -> np.ndarray:
     draw.line(
         [(12 * s, 14.5 * s), (20 * s, 14 * s)], fill=220, width=int(1.6 * s)
     )  # the continental bar
-    img = img.filter(ImageFilter.GaussianBlur(s * 0.6)).resize((size, size), Image.LANCZOS)
+    img = img.filter(ImageFilter.GaussianBlur(s * 0.6)).resize(
+        (size, size), Image.Resampling.LANCZOS
+    )
     return np.asarray(img, dtype=np.float64)
 
 
-def uploaded_bytes(value) -> bytes | None:
+def uploaded_bytes(value: Any) -> bytes | None:
     """The file content of a ``FileUpload.value``: a dict of name -> {'content': ...} on ipywidgets 7,
     a tuple of {'content': memoryview, ...} on ipywidgets 8. None when nothing was uploaded."""
     if not value:
@@ -47,7 +51,7 @@ def uploaded_bytes(value) -> bytes | None:
     return bytes(item["content"])
 
 
-def load_image(source=None, max_size: int = 256) -> np.ndarray:
+def load_image(source: Any = None, max_size: int = 256) -> np.ndarray:
     """(3, H, W) float RGB in 0..255 from: None (the digit 7), a path, a PIL image, an array
     ((H, W), (H, W, 3) or (3, H, W)), uploaded bytes, or ``(image_data, index)`` for an item of an
     ``ImageData``'s training set. Larger pictures are shrunk to ``max_size`` on the longer side."""
@@ -81,7 +85,7 @@ def to_grey(rgb: np.ndarray) -> np.ndarray:
 def to_png(
     arr: np.ndarray,
     min_width: int = 224,
-    boxes=(),
+    boxes: Iterable[tuple[int, int, int, int, str]] = (),
     rescale: bool = False,
     highlight: np.ndarray | None = None,
 ) -> bytes:
@@ -101,7 +105,9 @@ def to_png(
     a = a.astype(np.uint8)
     img = Image.fromarray(a.transpose(1, 2, 0) if a.ndim == 3 else a)
     scale = max(1, -(-min_width // img.width))
-    img = img.resize((img.width * scale, img.height * scale), Image.NEAREST).convert("RGB")
+    img = img.resize((img.width * scale, img.height * scale), Image.Resampling.NEAREST).convert(
+        "RGB"
+    )
     draw = ImageDraw.Draw(img)
     for top, left, h, w, colour in boxes:
         draw.rectangle(

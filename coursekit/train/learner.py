@@ -58,7 +58,8 @@ class Learner:
     """Trains ``model`` on ``data``: fit, freeze/unfreeze, LR finder, precompute, save/load, TTA.
 
     ``events`` is a dict of event name -> list of functions, each called with the learner:
-    ``learn.events['after_batch'].append(lambda learn: print(learn.recorder.losses[-1]))``.
+    ``learn.events['after_batch'].append(lambda learn: print(learn.recorder.losses[-1]))``;
+    ``unsubscribe = learn.subscribe('after_batch', fn)`` does the same and returns the way back.
     ``opt``: ``'adamw'`` (fastai v1) or ``'sgd'`` (SGD with momentum 0.9, fastai 0.7); ``wd``: weight decay.
     """
 
@@ -140,8 +141,21 @@ class Learner:
         return self
 
     # ------------------------------------------------------------------------------ events
+    def subscribe(self, event: str, fn: Callable[[Learner], object]) -> Callable[[], None]:
+        """Call ``fn(learn)`` at each ``event``; returns the function that unsubscribes it again
+        (a panel calls it on ``close()``). ``events[event].append(fn)`` without the way back."""
+        if event not in self.events:
+            raise ValueError(f"unknown event {event!r}; the events are {', '.join(EVENTS)}")
+        self.events[event].append(fn)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):  # already unsubscribed
+                self.events[event].remove(fn)
+
+        return unsubscribe
+
     def emit(self, event: str) -> None:
-        for fn in self.events[event]:
+        for fn in list(self.events[event]):  # a copy: a panel may unsubscribe while a fit runs
             fn(self)
 
     def stop(self) -> None:

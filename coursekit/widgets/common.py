@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +40,7 @@ class Throttle:
         return False
 
 
-def decimate(n: int, max_points: int = 600, keep=()) -> np.ndarray:
+def decimate(n: int, max_points: int = 600, keep: Iterable[int] = ()) -> np.ndarray:
     """At most about ``max_points`` sorted indices into ``range(n)``, evenly spread, always including
     0, n-1 and each index in ``keep`` with its neighbour before (so a restart's jump is drawn)."""
     if n <= max_points:
@@ -54,7 +56,7 @@ def fmt_lr(lr: float) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
-def y_axis(scale, label: str, **kwargs):
+def y_axis(scale: Any, label: str, **kwargs: Any) -> Any:
     """A vertical bqplot axis on bqplot 0.12 (Colab: ``orientation='vertical'``) and 0.13 (``side='left'``)."""
     import bqplot as bq
 
