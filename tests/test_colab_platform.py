@@ -23,14 +23,14 @@ pytestmark = [
 
 def colab_pins():
     lines = (ROOT / "requirements-colab.txt").read_text().splitlines()
-    return dict(l.split("==") for l in lines if l and not l.startswith("#"))
+    return dict(line.split("==") for line in lines if line and not line.startswith("#"))
 
 
 def freeze(env):
     return sorted(run(COLAB_PYTHON, "-m", "pip", "freeze", "--all", env=env).splitlines())
 
 
-def test_install_cell_changes_none_of_colabs_packages(local_index, tmp_path):
+def test_install_cell_changes_none_of_colabs_packages(local_index, tmp_path):  # noqa: F811 (fixture)
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL_ENV"))
     }

@@ -35,7 +35,7 @@ def publish(mirror, name: str, body: bytes) -> Archive:
     return Archive(f"https://{HOST}/{name}")
 
 
-def _tgz(members: dict, top: str = "pets", links: dict = {}) -> bytes:
+def _tgz(members: dict, top: str = "pets", links: dict | None = None) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tf:
         for name, data in members.items():
@@ -44,7 +44,7 @@ def _tgz(members: dict, top: str = "pets", links: dict = {}) -> bytes:
             )
             info.size = len(data)
             tf.addfile(info, io.BytesIO(data))
-        for name, target in links.items():
+        for name, target in (links or {}).items():
             info = tarfile.TarInfo(name)
             info.type, info.linkname = tarfile.SYMTYPE, target
             tf.addfile(info)
@@ -94,20 +94,26 @@ def test_fastai_style_entry_downloads_and_extracts(mirror, fresh_home):
 
 def test_urls_carry_fastais_published_checks():
     """fast.ai's download_checks.py: URLs.PETS:(811706944, 'e4db5c768afd933bb91f5f594d7417a4'), ..."""
-    assert Archive(
-        "https://s3.amazonaws.com/fast-ai-imageclas/oxford-iiit-pet.tgz",
-        811706944,
-        "md5-first-mib:e4db5c768afd933bb91f5f594d7417a4",
-    ) == ck.URLs.PETS
+    assert (
+        Archive(
+            "https://s3.amazonaws.com/fast-ai-imageclas/oxford-iiit-pet.tgz",
+            811706944,
+            "md5-first-mib:e4db5c768afd933bb91f5f594d7417a4",
+        )
+        == ck.URLs.PETS
+    )
     assert ck.URLs.DOGSCATS.size == 839285364 and ck.URLs.DOGSCATS.checksum.endswith(
         "3e483c8d6ef2175e9d395a6027eb92b7"
     )
     assert ck.URLs.PLANET_SAMPLE.checksum == "md5-first-mib:8bfb174b3162f07fbde09b54555bdb00"
-    assert Archive(
-        "https://s3.amazonaws.com/fast-ai-sample/planet_tiny.tgz",
-        997569,
-        "md5-first-mib:490873c5683454d4b2611fb1f00a68a9",
-    ) == ck.URLs.PLANET_TINY
+    assert (
+        Archive(
+            "https://s3.amazonaws.com/fast-ai-sample/planet_tiny.tgz",
+            997569,
+            "md5-first-mib:490873c5683454d4b2611fb1f00a68a9",
+        )
+        == ck.URLs.PLANET_TINY
+    )
 
 
 def test_mirror_publishes_its_own_checks_in_fastai_format(mirror, fresh_home):
@@ -168,7 +174,7 @@ def test_a_dropped_download_is_kept_and_resumed_by_the_next_call(mirror, fresh_h
     body = _big_tgz()
     archive = publish(mirror, "pets.tgz", body)
     mirror.drop_after[f"/{HOST}/pets.tgz"] = (300_000, 5)
-    with pytest.raises(ck.DownloadError, match="300,000 bytes are kept.*run again to resume"):
+    with pytest.raises(ck.DownloadError, match=r"300,000 bytes are kept.*run again to resume"):
         download_url(archive, fresh_home / "archive" / "pets.tgz", retries=0)
     assert not (
         fresh_home / "archive" / "pets.tgz"
@@ -196,12 +202,12 @@ def test_offline_error_says_what_to_do(fresh_home, monkeypatch):
         dead = f"http://127.0.0.1:{s.getsockname()[1]}"
     monkeypatch.delenv("COURSEKIT_MIRROR", raising=False)
     with pytest.raises(
-        ck.DownloadError, match="Connection refused.*Run again to retry.*sample data"
+        ck.DownloadError, match=r"Connection refused.*Run again to retry.*sample data"
     ):
         download_url(f"{dead}/pets.tgz", fresh_home / "archive" / "pets.tgz", retries=0)
     monkeypatch.setenv("COURSEKIT_MIRROR", dead)
     with pytest.raises(
-        ck.DownloadError, match="could not reach the mirror.*unset COURSEKIT_MIRROR"
+        ck.DownloadError, match=r"could not reach the mirror.*unset COURSEKIT_MIRROR"
     ):
         download_url(ck.URLs.PLANET_TINY, fresh_home / "archive" / "planet_tiny.tgz", retries=0)
 
@@ -229,7 +235,7 @@ def test_zip_with_traversal_is_refused(tmp_path):
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("fine.txt", b"ok")
         zf.writestr("../../evil.txt", b"!")
-    with pytest.raises(ck.UnsafeArchiveError, match="evil.txt"):
+    with pytest.raises(ck.UnsafeArchiveError, match=r"evil\.txt"):
         extract_archive(buf, tmp_path / "out" / "dest")
     assert not (tmp_path / "out" / "dest").exists()
     _outside_untouched(tmp_path / "out")

@@ -81,14 +81,14 @@ def test_pickled_checkpoints_are_refused(trained, tmp_path):
     saved = trained.save("weights")  # a plain save is not an export
     with pytest.raises(ValueError, match="not a coursekit export"):
         ck.load_learner(saved)
-    with pytest.raises(FileNotFoundError, match="learn.export"):
+    with pytest.raises(FileNotFoundError, match=r"learn\.export"):
         ck.load_learner(tmp_path / "missing.pth")
 
 
 def test_export_refuses_a_custom_model(tiny_pets, tmp_path):
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.LazyLinear(tiny_pets.c))
     learn = ck.Learner(model, tiny_pets)
-    with pytest.raises(ValueError, match="learn.save"):
+    with pytest.raises(ValueError, match=r"learn\.save"):
         learn.export(tmp_path / "x.pth")
 
 

@@ -50,7 +50,7 @@ def test_sgdr_runs_exactly_n_cycles_even_for_fractional_cycles(learn):
 def test_cycle_ends_at_half_steps_round_up_and_bad_cycles_are_errors():
     assert schedules.cycle_starts(2, 0.5, 1, 5) == [0, 3, 5]  # 2.5 -> 3 (round() would give 2)
     assert schedules.cycle_starts(3, 0.1, 1, 10) == [0, 1, 2, 3]
-    with pytest.raises(ValueError, match="cycle_mult=0.4"):
+    with pytest.raises(ValueError, match=r"cycle_mult=0\.4"):
         fit_plans.fit_plan(1e-2, 3, 4, 3, cycle_len=1, cycle_mult=0.4)
     with pytest.raises(ValueError, match="shorter than one batch"):
         fit_plans.fit_plan(1e-2, 3, 4, 1, cycle_len=0.1)
@@ -89,7 +89,10 @@ def test_learning_rates_as_the_course_writes_them(learn):
     learn.fit(slice(1e-6, 1e-4), 1, quiet=True)
     assert learn.recorder.lrs[0] == pytest.approx([1e-6, 1e-5, 1e-4])
     learn.fit_one_cycle(1, slice(1e-3), quiet=True)
-    assert all(l[0] / l[2] == pytest.approx(0.1) and l[1] == l[0] for l in learn.recorder.lrs)
+    assert all(
+        step_lrs[0] / step_lrs[2] == pytest.approx(0.1) and step_lrs[1] == step_lrs[0]
+        for step_lrs in learn.recorder.lrs
+    )
     learn.fit(np.float64(1e-3), 1, quiet=True)
     learn.fit(np.array([1e-4, 1e-3, 1e-2]), 1, quiet=True)
     assert learn.recorder.lrs[0] == pytest.approx([1e-4, 1e-3, 1e-2])
@@ -140,7 +143,7 @@ def test_a_diverged_fit_leaves_the_learner_as_it_was_and_the_advice_trains(tiny_
 # ----------------------------------------------------------------------------- background fit
 def test_a_background_fit_refuses_every_other_call_and_finishes_unharmed(learn):
     go = threading.Event()
-    learn.events["after_batch"].append(lambda l: go.wait(30))
+    learn.events["after_batch"].append(lambda learner: go.wait(30))
     job = learn.fit(1e-3, 2, background=True)
     calls = {
         "fit": lambda: learn.fit(1e-3, 1, quiet=True),

@@ -54,7 +54,7 @@ class Lab:
 
     def __init__(self, root: Path, env: dict):
         self.root, self.port, self.token = root, free_port(), secrets.token_hex(16)
-        self.log = open(root / "jupyterlab.log", "w")
+        self.log = open(root / "jupyterlab.log", "w")  # noqa: SIM115 (open while Lab runs; stop() closes it)
         cmd = [
             sys.executable,
             "-m",
