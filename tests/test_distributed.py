@@ -8,8 +8,8 @@ processes with half of each global batch must end with the weights of one proces
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
+from environment import importorskip
 from PIL import Image
 from torch import nn
 from torch.utils.data import BatchSampler, SequentialSampler
@@ -17,7 +17,7 @@ from torch.utils.data import BatchSampler, SequentialSampler
 import coursekit as ck
 from coursekit.train.distributed import ShardedBatches
 
-pytest.importorskip("accelerate")
+importorskip("accelerate")
 
 
 def free_port() -> str:

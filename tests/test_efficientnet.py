@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from environment import importorskip
 
 import coursekit as ck
 from coursekit.explore.learned import activations, conv_layers, filter_images
@@ -14,7 +15,7 @@ from coursekit.train.efficientnet import EFFICIENTNET_LITE_STATS, efficientnet_l
 from coursekit.train.imagenet import imagenet_classes, imagenet_network
 from coursekit.train.models import create_convnet
 
-skimage_data = pytest.importorskip("skimage.data")
+skimage_data = importorskip("skimage.data")
 
 
 def photos():
@@ -27,7 +28,7 @@ def photos():
 
 
 def test_logits_equal_the_reference_implementation_on_real_photos():
-    reference = pytest.importorskip("efficientnet_lite_pytorch")
+    reference = importorskip("efficientnet_lite_pytorch")
     ref = reference.EfficientNet.from_pretrained(
         "efficientnet-lite0", weights_path=str(efficientnet.weights_file())
     )

@@ -5,6 +5,7 @@ import os
 import pytest
 
 from tests.browser.lab import CHROMIUM, CHROMIUM_FLAGS, Lab, ensure_chromium, screenshot
+from tests.environment import importorskip, missing
 
 
 @pytest.fixture(scope="session")
@@ -29,10 +30,10 @@ def lab(tmp_path_factory, coursekit_home):
 def browser():
     reason = ensure_chromium()
     if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
+        missing(reason)
+    playwright = importorskip("playwright.sync_api")
 
-    with sync_playwright() as p:
+    with playwright.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
         try:
             yield chromium
