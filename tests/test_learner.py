@@ -253,7 +253,7 @@ def test_precompute_trains_the_head_on_cached_features(learn):
 
 
 def test_precompute_spills_to_a_memory_mapped_file(learn, coursekit_home):
-    learn._features.max_bytes = 1000
+    learn.feature_cache.max_bytes = 1000
     learn.data = learn.data.with_size(32)
     learn.data.aug = None
     learn.precompute = True

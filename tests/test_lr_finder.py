@@ -57,10 +57,20 @@ def test_ramp_is_exponential_over_num_it_batches_across_epochs(learn):
     assert result.lrs == pytest.approx([schedules.exp_ramp(s, 20, 1e-6, 1e-2) for s in range(20)])
 
 
-def test_stops_when_the_loss_explodes(learn):
-    result = learn.lr_find(start_lr=1e-4, end_lr=1e6, num_it=4, quiet=True)
+def _diverged(losses, i, stop_div=4.0, min_loss=0.05):
+    """The finder's stop rule at step ``i``: not finite, or over ``stop_div`` x the best before it."""
+    best = min(losses[:i], default=math.inf)
+    return not math.isfinite(losses[i]) or losses[i] > stop_div * max(best, min_loss)
+
+
+def test_stops_at_the_first_loss_that_explodes(learn):
+    result = learn.lr_find(start_lr=1e-4, end_lr=1e6, num_it=40, quiet=True)
     losses = result.losses
-    assert not math.isfinite(losses[-1]) or losses[-1] > 4 * min(losses[:-1])
+    assert 2 <= len(losses) < 40  # the ramp to 1e6 was cut short ...
+    assert _diverged(losses, len(losses) - 1)  # ... by the last loss ...
+    assert not any(
+        _diverged(losses, i) for i in range(len(losses) - 1)
+    )  # ... and by no earlier one
 
 
 def test_differential_start_keeps_group_ratios(learn, monkeypatch):

@@ -225,7 +225,7 @@ def test_recreated_panels_replace_the_old_ones_and_close_detaches_them(tiny_lear
 
 
 def test_a_failing_button_shows_its_error_in_the_status_line(tiny_learn, monkeypatch):
-    panel = ckw.LRFinderPanel(tiny_learn)
+    panel = ckw.LRFinderPanel(tiny_learn, num_it=5)
 
     def broken(*args, **kwargs):
         raise RuntimeError("out of memory in the finder")

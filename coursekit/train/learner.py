@@ -215,6 +215,11 @@ class Learner:
 
     # ------------------------------------------------------------------------------ precompute
     @property
+    def feature_cache(self) -> FeatureCache:
+        """The cached body activations that ``precompute`` trains on (``max_bytes`` bounds its RAM)."""
+        return self._features
+
+    @property
     def precompute(self) -> bool:
         """Train the head on cached body activations (see ``coursekit.train.precompute``)."""
         return self._precompute
