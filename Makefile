@@ -15,7 +15,11 @@ PYTHON313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13
 FAST_TESTS := -p no:cacheprovider -m "not browser and not release" --ignore=tests/browser \
 	--ignore=tests/test_lessons.py --ignore=tests/test_release.py --ignore=tests/test_colab_widgets.py
 
-.PHONY: demo test test-browser test-release test-min test-py313 test-colab dist install clean bench chromium
+# the inner loop: unit tests only (no browser, notebook server, lesson, release build, full-mode
+# rehearsal or test marked slow); under 2 minutes on a 2-core CPU (see DEVELOPERS.md)
+FAST_MARKERS := not browser and not release and not full_mode and not lessons and not slow
+
+.PHONY: demo test test-fast lint test-browser test-release test-min test-py313 test-colab dist install clean bench chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +46,15 @@ demo: $(STAMP)
 
 test: $(STAMP) $(COLAB_WIDGETS)/.installed chromium
 	$(PY) -m pytest -q
+
+# ruff (lint and format) and mypy, configured in pyproject.toml; the pre-commit hooks run the same
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider -m "$(FAST_MARKERS)" --ignore=tests/browser
 
 test-browser: $(STAMP) chromium
 	$(PY) -m pytest -q -m browser
