@@ -9,12 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from environment import missing
+import pytest
+
+from tests.environment import missing
 
 ROOT = Path(__file__).resolve().parents[1]
 COLAB_WIDGETS = ROOT / ".venv" / "colab-widgets"
 
 
+@pytest.mark.slow  # three test files again in a subprocess: minutes
 def test_panels_on_ipywidgets_7_and_bqplot_0_12():
     if not (COLAB_WIDGETS / ".installed").exists():
         missing(f"no {COLAB_WIDGETS}: `make test` installs Colab's ipywidgets 7.7 and bqplot 0.12")

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from environment import importorskip
 from PIL import Image
 from torch import nn
 from torch.utils.data import BatchSampler, SequentialSampler
 
 import coursekit as ck
 from coursekit.train.distributed import ShardedBatches
+from tests.environment import importorskip
 
 importorskip("accelerate")
 

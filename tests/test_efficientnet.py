@@ -6,7 +6,6 @@ import sys
 import numpy as np
 import pytest
 import torch
-from environment import importorskip
 
 import coursekit as ck
 from coursekit.explore.learned import activations, conv_layers, filter_images
@@ -14,6 +13,7 @@ from coursekit.train import efficientnet
 from coursekit.train.efficientnet import EFFICIENTNET_LITE_STATS, efficientnet_lite0
 from coursekit.train.imagenet import imagenet_classes, imagenet_network
 from coursekit.train.models import create_convnet
+from tests.environment import importorskip
 
 skimage_data = importorskip("skimage.data")
 

@@ -1,7 +1,8 @@
 """A missing test environment is skipped on a laptop and fails in CI (tests/environment.py)."""
 
 import pytest
-from environment import importorskip, missing
+
+from tests.environment import importorskip, missing
 
 
 @pytest.mark.parametrize("ci", ["1", "true"])

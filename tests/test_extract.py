@@ -5,10 +5,10 @@ import io
 import tarfile
 
 import pytest
-from environment import importorskip
 
 import coursekit as ck
 from coursekit.data.extract import UnsafeArchiveError, extract_archive, unpacked_name
+from tests.environment import importorskip
 from tools.mirror_server import MirrorServer
 
 py7zr = importorskip("py7zr")

@@ -7,10 +7,10 @@ import sys
 import tarfile
 
 import pytest
-from environment import importorskip
 
 import coursekit as ck
 from coursekit.data.extract import ExtractError, extract_archive
+from tests.environment import importorskip
 from tools.mirror_server import MirrorServer
 
 py7zr = importorskip("py7zr")

@@ -23,7 +23,7 @@ def tiny_learn(tiny_pets):
 
 # ------------------------------------------------------------------------------ LR finder panel
 def test_lr_finder_panel_runs_draws_and_uses_a_rate(tiny_learn):
-    panel = ckw.LRFinderPanel(tiny_learn)
+    panel = ckw.LRFinderPanel(tiny_learn, num_it=20)
     assert panel.use.disabled and len(panel.curve.x) == 0
     panel.run.click()
     result = panel.result
