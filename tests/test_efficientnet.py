@@ -27,6 +27,7 @@ def photos():
     }
 
 
+@pytest.mark.slow
 def test_logits_equal_the_reference_implementation_on_real_photos():
     reference = importorskip("efficientnet_lite_pytorch")
     ref = reference.EfficientNet.from_pretrained(
@@ -82,6 +83,7 @@ def test_three_layer_groups_cover_every_parameter():
     assert net(torch.randn(2, 3, 64, 64)).shape == (2, 5)
 
 
+@pytest.mark.slow
 def test_learner_uses_the_networks_normalisation_and_trains_the_head(tiny_pets):
     torch.manual_seed(0)
     learn = ck.Learner.pretrained("efficientnet_lite0", tiny_pets, metrics=[ck.accuracy])

@@ -33,6 +33,7 @@ def test_splits_are_deterministic_for_a_seed():
     assert len(explicit.valid_paths) == 3
 
 
+@pytest.mark.slow
 def test_dogscats_from_folder():
     data = ck.ImageData.from_folder(
         ck.samples.dogscats(), train="train", valid="valid", test="test1", size=32, num_workers=0
@@ -43,6 +44,7 @@ def test_dogscats_from_folder():
     assert data.test_dl is not None
 
 
+@pytest.mark.slow
 def test_dogbreeds_from_csv():
     data = ck.ImageData.from_csv(
         ck.samples.dogbreeds(),

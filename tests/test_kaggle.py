@@ -98,6 +98,7 @@ def test_whole_bundle(kaggle, fresh_home):
     assert _api_calls(kaggle) == ["bundle"]
 
 
+@pytest.mark.slow
 def test_dropped_connection_resumes(kaggle, fresh_home):
     photo = os.urandom(2_500_000)  # kagglehub writes whole MiBs
     _tar_7z(

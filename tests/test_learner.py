@@ -27,6 +27,7 @@ def test_freeze_to_and_unfreeze(learn):
     assert [g.trainable for g in learn.layer_groups] == [False, False, True]
 
 
+@pytest.mark.slow
 def test_fit_trains_only_unfrozen_groups(learn):
     before = [_params(g) for g in learn.layer_groups]
     learn.fit(1e-2, 1, quiet=True)
@@ -44,6 +45,7 @@ def _bn_layers(group):
     ]
 
 
+@pytest.mark.slow
 def test_batchnorm_follows_fastai_0_7(learn):
     """fastai 0.7's set_train_mode: frozen groups' BatchNorm always in eval mode; bn_freeze(True): all of it."""
     body_bn = _bn_layers(learn.layer_groups[0]) + _bn_layers(learn.layer_groups[1])
@@ -70,6 +72,7 @@ def test_batchnorm_follows_fastai_0_7(learn):
     assert not torch.equal(body_bn[0].running_mean, stats[0])
 
 
+@pytest.mark.slow
 def test_constant_and_differential_lrs_are_what_the_groups_get(learn):
     learn.fit(3e-3, 2, quiet=True)
     assert {tuple(step_lrs) for step_lrs in learn.recorder.lrs} == {(3e-3,) * 3}
@@ -85,6 +88,7 @@ def test_constant_and_differential_lrs_are_what_the_groups_get(learn):
         learn.fit()  # no hidden default rate
 
 
+@pytest.mark.slow
 def test_sgdr_fit_follows_the_pure_schedule(learn):
     learn.fit(1e-2, 2, cycle_len=1, cycle_mult=2, quiet=True)
     steps = len(learn.loader("train", shuffle=True))
@@ -93,6 +97,7 @@ def test_sgdr_fit_follows_the_pure_schedule(learn):
     assert [step_lrs[-1] for step_lrs in learn.recorder.lrs] == pytest.approx(expected)
 
 
+@pytest.mark.slow
 def test_fit_one_cycle_moves_lr_and_momentum(learn):
     learn.fit_one_cycle(2, 1e-2, quiet=True)
     lrs = [step_lrs[-1] for step_lrs in learn.recorder.lrs]
@@ -101,6 +106,7 @@ def test_fit_one_cycle_moves_lr_and_momentum(learn):
     assert min(learn.recorder.momentums) < 0.9
 
 
+@pytest.mark.slow
 def test_events_fire_in_order(learn):
     seen = []
     for name in ck.EVENTS:
@@ -169,6 +175,7 @@ def test_epoch_table_in_a_log_is_one_line_per_epoch(learn, capsys):
     assert learn.recorder.rows[1]["epoch"] == 1 and 0 <= learn.recorder.rows[1]["accuracy"] <= 1
 
 
+@pytest.mark.slow
 def test_save_load_round_trip_and_errors(learn, tiny_pets):
     learn.fit(1e-2, 1, quiet=True)
     path = learn.save("stage1")
@@ -195,6 +202,7 @@ def test_load_with_other_classes_is_refused(learn, tiny_pets):
         other.load("pets12")
 
 
+@pytest.mark.slow
 def test_cycle_snapshots_and_their_average(learn):
     learn.fit(1e-2, 2, cycle_len=1, cycle_save_name="snap", quiet=True)
     assert sorted(p.name for p in learn.models_dir.glob("snap_cyc_*.pth")) == [
@@ -218,6 +226,7 @@ def test_set_data_keeps_weights_and_freezes_again(learn, tiny_pets):
     assert [g.trainable for g in learn.layer_groups] == [False, False, True]
 
 
+@pytest.mark.slow
 def test_predictions_tta_and_predict(learn, monkeypatch):
     probs, y = learn.get_preds("valid")
     assert probs.shape == (len(learn.data.valid_paths), 12)
@@ -236,6 +245,7 @@ def test_predictions_tta_and_predict(learn, monkeypatch):
     assert torch.allclose(p, probs[0], atol=1e-5)
 
 
+@pytest.mark.slow
 def test_precompute_trains_the_head_on_cached_features(learn):
     plain_loss, _ = learn.validate()
     with pytest.warns(UserWarning, match="augmentation .* has no effect while precomputing"):
@@ -266,6 +276,7 @@ def test_precompute_spills_to_a_memory_mapped_file(learn, coursekit_home):
     assert not any(f.exists() for f in files)
 
 
+@pytest.mark.slow
 def test_multilabel_learner_and_submission(planet_data, tmp_path):
     learn = ck.Learner.pretrained(
         "resnet18", planet_data.with_size(32), pretrained=False, metrics=[ck.f2]

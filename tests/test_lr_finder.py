@@ -28,6 +28,7 @@ def _opt_state_equal(a, b):
             assert torch.equal(value, b["state"][k][name]), (k, name)
 
 
+@pytest.mark.slow
 def test_restores_everything_bit_for_bit(learn):
     learn.fit(1e-3, 1, quiet=True)  # an optimizer with momentum state
     learn.freeze_to(-2)
@@ -50,6 +51,7 @@ def test_without_an_optimizer_none_is_left_behind(learn):
     assert learn.opt is None
 
 
+@pytest.mark.slow
 def test_ramp_is_exponential_over_num_it_batches_across_epochs(learn):
     assert len(learn.loader("train", shuffle=True)) == 3
     result = learn.lr_find(start_lr=1e-6, end_lr=1e-2, num_it=20, quiet=True)
@@ -121,6 +123,7 @@ def test_plot_marks_the_suggestion(learn):
     assert ax.get_xscale() == "log" and len(ax.lines) == (2 if result.suggestion else 1)
 
 
+@pytest.mark.slow
 def test_an_early_stop_ends_the_progress_bar_as_finished(learn, monkeypatch):
     from coursekit.train import lr_finder
 
@@ -148,6 +151,7 @@ def test_an_early_stop_ends_the_progress_bar_as_finished(learn, monkeypatch):
     )  # ... and the bar says finished
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_suggestion_is_robust_for_a_fresh_and_a_trained_head(tiny_pets, seed):
     """About num_it points reaching the rise, and a suggestion within 10x of the course's rule,

@@ -82,6 +82,7 @@ def test_schedule_panel_decimates_long_plans():
     assert np.array(panel.plan_lines.y)[0][x.index(restart)] == pytest.approx(panel.lr.value)
 
 
+@pytest.mark.slow
 def test_schedule_plan_and_the_fit_cannot_disagree(tiny_learn):
     panel = ckw.SchedulePanel(tiny_learn, lr=1e-2, n_cycle=2, cycle_len=1, cycle_mult=2)
     panel.ratio.value = 3

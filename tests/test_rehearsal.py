@@ -118,6 +118,7 @@ def test_the_cap_applies_to_every_size_and_says_so(tiny_pets, monkeypatch, capsy
     assert tiny_pets.with_size(48).size == 48 and "capped" not in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_torchvision_network_on_a_cpu_says_so_once(tiny_pets, monkeypatch, capsys):
     monkeypatch.setattr(notices, "_already_said", set())
     torch.manual_seed(0)
@@ -140,6 +141,7 @@ def test_cpu_notice_text_gives_minutes_or_seconds():
     assert "about a second" in notices.cpu_notice_text("resnet34", 0.2, 1)
 
 
+@pytest.mark.slow
 def test_the_cpu_notice_waits_for_an_epoch_through_the_body(tiny_pets, monkeypatch, capsys):
     monkeypatch.setattr(notices, "_already_said", set())
     torch.manual_seed(0)

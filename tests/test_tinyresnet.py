@@ -56,6 +56,7 @@ def _head_only_accuracy(data, pretrained: bool) -> float:
     return ck.accuracy(probs, y)
 
 
+@pytest.mark.slow
 def test_pretrained_body_transfers_clearly_better_than_random():
     data = ck.ImageData.from_name_re(
         ck.samples.pets() / "images",

@@ -36,6 +36,7 @@ def test_fit_one_cycle_when_the_warm_up_is_one_step(learn):
         learn.fit(1e-3, 0)
 
 
+@pytest.mark.slow
 def test_sgdr_runs_exactly_n_cycles_even_for_fractional_cycles(learn):
     learn.fit(1e-2, 1, cycle_len=0.5, quiet=True)  # 3 batches per epoch: one cycle of 2
     assert [x / 1e-2 for x in _top_lrs(learn)] == pytest.approx([1, 0.5])
@@ -76,6 +77,7 @@ def test_sgdr_plan_matches_cosine_annealing_warm_restarts(cycle_len, cycle_mult)
 
 
 # ------------------------------------------------------------------------------ learning rates
+@pytest.mark.slow
 def test_learning_rates_as_the_course_writes_them(learn):
     assert fit_plans.spread_lrs(slice(1e-3), 3) == pytest.approx([1e-4, 1e-4, 1e-3])
     assert fit_plans.spread_lrs(slice(1e-6, 1e-4), 3) == pytest.approx([1e-6, 1e-5, 1e-4])
@@ -119,6 +121,7 @@ def test_each_course_has_its_optimizer(tiny_pets):
 
 
 # --------------------------------------------------------------------------------- divergence
+@pytest.mark.slow
 def test_a_diverged_fit_leaves_the_learner_as_it_was_and_the_advice_trains(tiny_pets):
     torch.manual_seed(0)
     learn = ck.Learner.pretrained("tinyresnet", tiny_pets)  # SGD, as the 2018 lessons
@@ -177,6 +180,7 @@ def test_a_background_fit_refuses_every_other_call_and_finishes_unharmed(learn):
 
 
 # ---------------------------------------------------------------------------------- snapshots
+@pytest.mark.slow
 def test_snapshot_ensembles_use_only_this_fits_cycles(learn):
     learn.fit(1e-2, 3, cycle_len=1, cycle_save_name="snap", quiet=True)
     learn.fit(1e-2, 2, cycle_len=1, cycle_save_name="snap", quiet=True)
