@@ -290,6 +290,7 @@ def test_multilabel_learner_and_submission(planet_data, tmp_path):
     assert all(t in planet_data.classes for r in rows[1:] for t in r[1].split())
 
 
+@pytest.mark.slow
 def test_single_label_submission_has_a_column_per_class(learn, tmp_path):
     data = ck.ImageData.from_csv(
         ck.samples.dogbreeds(),

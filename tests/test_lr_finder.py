@@ -45,6 +45,7 @@ def test_restores_everything_bit_for_bit(learn):
     assert learn.bn_frozen
 
 
+@pytest.mark.slow
 def test_without_an_optimizer_none_is_left_behind(learn):
     assert learn.opt is None
     learn.lr_find(num_it=5, quiet=True)
@@ -75,6 +76,7 @@ def test_stops_at_the_first_loss_that_explodes(learn):
     )  # ... and by no earlier one
 
 
+@pytest.mark.slow
 def test_differential_start_keeps_group_ratios(learn, monkeypatch):
     seen = []
     original = learn.set_lrs
@@ -116,6 +118,7 @@ def test_suggestion_ignores_the_divergent_tail():
     assert s < 10**-1.9
 
 
+@pytest.mark.slow
 def test_plot_marks_the_suggestion(learn):
     result = learn.lr_find(num_it=10, quiet=True)
     fig = ck.plot_lr_find(result)

@@ -23,6 +23,7 @@ def mirror(tmp_path_factory):
     return build(tmp_path_factory.mktemp("mirror") / "root", n_per_class=2, quiet=True)
 
 
+@pytest.mark.slow
 def test_fastai_archives_have_the_real_names_layouts_and_checks(mirror):
     from tools.mirror import PET_BREEDS, first_mib_md5
 
