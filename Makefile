@@ -16,7 +16,11 @@ PYTHON313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13
 FAST_TESTS := -p no:cacheprovider -m "not browser and not release and not full_mode" --ignore=tests/browser \
 	--ignore=tests/test_lessons.py --ignore=tests/test_release.py --ignore=tests/test_colab_widgets.py
 
-.PHONY: demo test test-platforms test-browser test-release test-min test-py313 test-colab dist install clean bench chromium
+# the inner loop: unit tests only (no browser, notebook server, lesson, release build, full-mode
+# rehearsal or test marked slow); under 2 minutes on a 2-core CPU (see DEVELOPERS.md)
+FAST_MARKERS := not browser and not release and not full_mode and not lessons and not slow
+
+.PHONY: demo test test-fast lint test-platforms test-browser test-release test-min test-py313 test-colab dist install clean bench chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -52,10 +56,20 @@ demo: $(STAMP)
 # Everything CI runs: the whole suite in the test venv, then the unit tests on the students' other
 # platforms (the oldest versions we allow, Colab's own packages, Colab's Python 3.13)
 test: $(STAMP) $(COLAB_WIDGETS)/.installed $(CLASSIC)/.installed chromium
+	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory test-platforms
 
 test-platforms: test-min test-colab test-py313
+
+# ruff (lint and format) and mypy, configured in pyproject.toml; the pre-commit hooks run the same
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider -m "$(FAST_MARKERS)" --ignore=tests/browser
 
 test-browser: $(STAMP) $(COLAB_WIDGETS)/.installed $(CLASSIC)/.installed chromium
 	$(PY) -m pytest -q -m browser

@@ -1,5 +1,6 @@
 """The resize cache used automatically when photos are much bigger than the training size."""
 
+import pytest
 from PIL import Image
 
 import coursekit as ck
@@ -42,6 +43,7 @@ def _pets(**opts):
     )
 
 
+@pytest.mark.slow
 def test_full_mode_reads_smaller_copies_and_says_so(monkeypatch, capsys):
     monkeypatch.setenv("COURSEKIT_SAMPLE", "0")
     data = _pets()

@@ -11,9 +11,9 @@ BINDER = ROOT / "binder"
 
 def _lines(name):
     return [
-        l.strip()
-        for l in (BINDER / name).read_text().splitlines()
-        if l.strip() and not l.startswith("#")
+        line.strip()
+        for line in (BINDER / name).read_text().splitlines()
+        if line.strip() and not line.startswith("#")
     ]
 
 
@@ -21,7 +21,7 @@ def test_requirements_are_remote_packages_with_a_cpu_torch():
     lines = _lines("requirements.txt")
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in lines
     assert "torch==2.14.1+cpu" in lines and "torchvision==0.29.1+cpu" in lines
-    packages = [l for l in lines if not l.startswith("-")]
+    packages = [line for line in lines if not line.startswith("-")]
     assert all(
         re.match(r"^[A-Za-z0-9_.\-]+(\[[^]]+\])?([<>=!~]=?[^ ;]+)?$", p) for p in packages
     ), packages
@@ -48,16 +48,16 @@ def test_runtime_names_a_python():
 
 
 def _pins(lines):
-    return dict(l.split("==") for l in lines if "==" in l and not l.startswith("-"))
+    return dict(line.split("==") for line in lines if "==" in line and not line.startswith("-"))
 
 
 def test_requirements_pin_what_ci_tests():
     binder = _pins(_lines("requirements.txt"))
     ci = _pins(
         [
-            l.strip()
-            for l in (ROOT / "constraints.txt").read_text().splitlines()
-            if not l.startswith("#")
+            line.strip()
+            for line in (ROOT / "constraints.txt").read_text().splitlines()
+            if not line.startswith("#")
         ]
     )
     for name in ("jupyterlab", "ipywidgets", "bqplot", "ipykernel", "torch", "torchvision"):
@@ -74,7 +74,7 @@ def test_start_caps_blas_threads_by_the_usable_cpus():
     out = subprocess.run(
         [str(BINDER / "start"), "env"], capture_output=True, text=True, check=True, env=env
     ).stdout
-    values = dict(l.split("=", 1) for l in out.splitlines() if "=" in l)
+    values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         assert values[name] == str(usable_cpus()), name
     env["OMP_NUM_THREADS"] = "7"  # a value already set wins
@@ -90,8 +90,8 @@ def test_requirements_cover_every_dependency_of_coursekit():
 
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     names = {
-        re.split(r"[<>=!~\[]", l)[0].lower()
-        for l in _lines("requirements.txt")
-        if not l.startswith("-")
+        re.split(r"[<>=!~\[]", line)[0].lower()
+        for line in _lines("requirements.txt")
+        if not line.startswith("-")
     }
     assert {re.split(r"[<>=!~\[]", d)[0].lower() for d in deps} <= names

@@ -50,9 +50,10 @@ def test_every_import_is_declared_and_nothing_else():
 
 def test_constraints_min_pins_exactly_the_lower_bounds():
     lines = [
-        l.split("#")[0].strip() for l in (ROOT / "constraints-min.txt").read_text().splitlines()
+        line.split("#")[0].strip()
+        for line in (ROOT / "constraints-min.txt").read_text().splitlines()
     ]
-    pins = dict(l.lower().split("==") for l in lines if l)
+    pins = dict(line.lower().split("==") for line in lines if line)
     assert pins == declared()
 
 

@@ -11,15 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.environment import missing
+
 ROOT = Path(__file__).resolve().parents[1]
 COLAB_WIDGETS = ROOT / ".venv" / "colab-widgets"
 
 
-@pytest.mark.skipif(
-    not (COLAB_WIDGETS / ".installed").exists(),
-    reason="run `make test` (it installs Colab's ipywidgets 7.7 and bqplot 0.12)",
-)
+@pytest.mark.slow  # three test files again in a subprocess: minutes
 def test_panels_on_ipywidgets_7_and_bqplot_0_12():
+    if not (COLAB_WIDGETS / ".installed").exists():
+        missing(f"no {COLAB_WIDGETS}: `make test` installs Colab's ipywidgets 7.7 and bqplot 0.12")
     env = {**os.environ, "PYTHONPATH": str(COLAB_WIDGETS)}
     check = subprocess.run(
         [

@@ -2,6 +2,7 @@
 
 import copy
 
+import pytest
 import torch
 from torch import nn
 
@@ -29,6 +30,7 @@ def _fit(learn):
     return learn.recorder.losses
 
 
+@pytest.mark.slow
 def test_compiled_learner_trains_like_the_eager_one(tiny_pets, tmp_path):
     data = copy.copy(tiny_pets)
     data.path = tmp_path

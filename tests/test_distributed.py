@@ -16,8 +16,9 @@ from torch.utils.data import BatchSampler, SequentialSampler
 
 import coursekit as ck
 from coursekit.train.distributed import ShardedBatches
+from tests.environment import importorskip
 
-pytest.importorskip("accelerate")
+importorskip("accelerate")
 
 
 def free_port() -> str:
@@ -118,6 +119,7 @@ def _in_a_fresh_interpreter(code: str) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 def test_two_processes_end_with_the_weights_of_one(tmp_path):
     root = _square_pictures(tmp_path / "squares")
     start = f"from pathlib import Path; from tests.test_distributed import _train, free_port; root = Path({str(root)!r})"
@@ -146,6 +148,7 @@ def test_two_processes_end_with_the_weights_of_one(tmp_path):
         )
 
 
+@pytest.mark.slow
 def test_the_script_entry_point_runs_under_torchrun(tmp_path):
     import os
     import subprocess

@@ -35,7 +35,7 @@ def publish(mirror, name: str, body: bytes) -> Archive:
     return Archive(f"https://{HOST}/{name}")
 
 
-def _tgz(members: dict, top: str = "pets", links: dict = {}) -> bytes:
+def _tgz(members: dict, top: str = "pets", links: dict | None = None) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tf:
         for name, data in members.items():
@@ -44,7 +44,7 @@ def _tgz(members: dict, top: str = "pets", links: dict = {}) -> bytes:
             )
             info.size = len(data)
             tf.addfile(info, io.BytesIO(data))
-        for name, target in links.items():
+        for name, target in (links or {}).items():
             info = tarfile.TarInfo(name)
             info.type, info.linkname = tarfile.SYMTYPE, target
             tf.addfile(info)
@@ -174,7 +174,7 @@ def test_a_dropped_download_is_kept_and_resumed_by_the_next_call(mirror, fresh_h
     body = _big_tgz()
     archive = publish(mirror, "pets.tgz", body)
     mirror.drop_after[f"/{HOST}/pets.tgz"] = (300_000, 5)
-    with pytest.raises(ck.DownloadError, match="300,000 bytes are kept.*run again to resume"):
+    with pytest.raises(ck.DownloadError, match=r"300,000 bytes are kept.*run again to resume"):
         download_url(archive, fresh_home / "archive" / "pets.tgz", retries=0)
     assert not (
         fresh_home / "archive" / "pets.tgz"
@@ -202,12 +202,12 @@ def test_offline_error_says_what_to_do(fresh_home, monkeypatch):
         dead = f"http://127.0.0.1:{s.getsockname()[1]}"
     monkeypatch.delenv("COURSEKIT_MIRROR", raising=False)
     with pytest.raises(
-        ck.DownloadError, match="Connection refused.*Run again to retry.*sample data"
+        ck.DownloadError, match=r"Connection refused.*Run again to retry.*sample data"
     ):
         download_url(f"{dead}/pets.tgz", fresh_home / "archive" / "pets.tgz", retries=0)
     monkeypatch.setenv("COURSEKIT_MIRROR", dead)
     with pytest.raises(
-        ck.DownloadError, match="could not reach the mirror.*unset COURSEKIT_MIRROR"
+        ck.DownloadError, match=r"could not reach the mirror.*unset COURSEKIT_MIRROR"
     ):
         download_url(ck.URLs.PLANET_TINY, fresh_home / "archive" / "planet_tiny.tgz", retries=0)
 
@@ -235,7 +235,7 @@ def test_zip_with_traversal_is_refused(tmp_path):
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("fine.txt", b"ok")
         zf.writestr("../../evil.txt", b"!")
-    with pytest.raises(ck.UnsafeArchiveError, match="evil.txt"):
+    with pytest.raises(ck.UnsafeArchiveError, match=r"evil\.txt"):
         extract_archive(buf, tmp_path / "out" / "dest")
     assert not (tmp_path / "out" / "dest").exists()
     _outside_untouched(tmp_path / "out")

@@ -13,8 +13,9 @@ from coursekit.train import efficientnet
 from coursekit.train.efficientnet import EFFICIENTNET_LITE_STATS, efficientnet_lite0
 from coursekit.train.imagenet import imagenet_classes, imagenet_network
 from coursekit.train.models import create_convnet
+from tests.environment import importorskip
 
-skimage_data = pytest.importorskip("skimage.data")
+skimage_data = importorskip("skimage.data")
 
 
 def photos():
@@ -26,8 +27,9 @@ def photos():
     }
 
 
+@pytest.mark.slow
 def test_logits_equal_the_reference_implementation_on_real_photos():
-    reference = pytest.importorskip("efficientnet_lite_pytorch")
+    reference = importorskip("efficientnet_lite_pytorch")
     ref = reference.EfficientNet.from_pretrained(
         "efficientnet-lite0", weights_path=str(efficientnet.weights_file())
     )
@@ -81,6 +83,7 @@ def test_three_layer_groups_cover_every_parameter():
     assert net(torch.randn(2, 3, 64, 64)).shape == (2, 5)
 
 
+@pytest.mark.slow
 def test_learner_uses_the_networks_normalisation_and_trains_the_head(tiny_pets):
     torch.manual_seed(0)
     learn = ck.Learner.pretrained("efficientnet_lite0", tiny_pets, metrics=[ck.accuracy])

@@ -8,9 +8,10 @@ import pytest
 
 import coursekit as ck
 from coursekit.data.extract import UnsafeArchiveError, extract_archive, unpacked_name
+from tests.environment import importorskip
 from tools.mirror_server import MirrorServer
 
-py7zr = pytest.importorskip("py7zr")
+py7zr = importorskip("py7zr")
 REAL_COPY = tarfile.copyfileobj
 
 
@@ -64,7 +65,7 @@ def test_a_full_disk_says_how_much_to_free_and_keeps_the_download(pets, monkeypa
 
 
 def test_an_interrupted_extraction_is_redone_by_the_next_call(pets, monkeypatch, fresh_home):
-    server, url = pets
+    _server, url = pets
     _fail_on_second_file(monkeypatch, KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
         ck.untar_data(url)
@@ -113,7 +114,7 @@ def test_an_archive_that_passes_its_check_but_is_cut_short_is_fetched_anew(pets,
     good = real.read_bytes()
     real.write_bytes(good[: len(good) // 2])  # a first-MiB check cannot see the missing end
     with pytest.raises(
-        ck.DownloadError, match="not a readable archive.*deleted its download: run again"
+        ck.DownloadError, match=r"not a readable archive.*deleted its download: run again"
     ):
         ck.untar_data(url)
     _nothing_complete(fresh_home)

@@ -22,6 +22,7 @@ def _shown(panel):
     return [tile.children[1].value for tile in panel.grid.children]
 
 
+@pytest.mark.slow
 def test_every_view_shows_its_selection(trained_interp):
     panel = ResultsGallery(trained_interp, n=3)
     for view in VIEWS:
@@ -39,6 +40,7 @@ def test_every_view_shows_its_selection(trained_interp):
     assert len(panel.grid.children) <= 1
 
 
+@pytest.mark.slow
 def test_shuffle_draws_another_random_sample(trained_interp):
     panel = ResultsGallery(
         trained_interp,
@@ -98,6 +100,7 @@ def test_opens_on_ten_thousand_items_decoding_only_what_it_shows(tmp_path, monke
     assert len(decodes) == 16 and panel.thumbnails.decoded == 16
 
 
+@pytest.mark.slow
 def test_multilabel_gallery(planet_data):
     learn = ck.Learner.pretrained("tinyresnet", planet_data.with_size(32))
     learn.fit(1e-2, 1, quiet=True)

@@ -194,6 +194,7 @@ def test_image_data_delivers_augmented_float_batches_from_uint8_workers(tiny_pet
     assert not isinstance(data.valid_dl, DeviceLoader)  # validation stays per image, unaugmented
 
 
+@pytest.mark.slow
 def test_a_learner_trains_on_batch_side_augmentation(tiny_pets):
     data = tiny_pets.with_size(32)
     data.batch_augment = True

@@ -23,9 +23,10 @@ def test_pets_from_name_re(pets_data):
 
 def test_splits_are_deterministic_for_a_seed():
     path = ck.samples.pets() / "images"
-    make = lambda seed: ck.ImageData.from_name_re(
-        path, pat=r"([^/]+)_\d+\.jpg$", seed=seed, num_workers=0
-    )
+
+    def make(seed):
+        return ck.ImageData.from_name_re(path, pat=r"([^/]+)_\d+\.jpg$", seed=seed, num_workers=0)
+
     assert make(42).valid_paths == make(42).valid_paths
     assert make(42).valid_paths != make(7).valid_paths
     explicit = ck.ImageData.from_name_re(
@@ -34,16 +35,18 @@ def test_splits_are_deterministic_for_a_seed():
     assert len(explicit.valid_paths) == 3
 
 
+@pytest.mark.slow
 def test_dogscats_from_folder():
     data = ck.ImageData.from_folder(
         ck.samples.dogscats(), train="train", valid="valid", test="test1", size=32, num_workers=0
     )
     assert data.classes == ["cats", "dogs"] and len(data.test_ds) == 20
-    xb, yb = next(iter(data.valid_dl))
+    _xb, yb = next(iter(data.valid_dl))
     assert set(yb.tolist()) <= {0, 1}
     assert data.test_dl is not None
 
 
+@pytest.mark.slow
 def test_dogbreeds_from_csv():
     data = ck.ImageData.from_csv(
         ck.samples.dogbreeds(),
@@ -62,7 +65,7 @@ def test_dogbreeds_from_csv():
 
 def test_planet_multilabel_batches_are_multi_hot(planet_data):
     assert planet_data.is_multilabel and "cloudy" in planet_data.classes
-    xb, yb = next(iter(planet_data.train_dl))
+    _xb, yb = next(iter(planet_data.train_dl))
     assert yb.dtype == torch.float32 and yb.shape == (16, planet_data.c)
     assert set(yb.unique().tolist()) == {0.0, 1.0}
     weather = [planet_data.classes.index(t) for t in ("clear", "cloudy", "haze", "partly_cloudy")]
@@ -112,7 +115,7 @@ def test_with_size_and_resize_keep_the_split(pets_data):
     assert [p.name for p in small.train_paths] == [p.name for p in pets_data.train_paths]
     assert small.train_labels == pets_data.train_labels
     assert all(min(s) <= 64 for s in small.image_sizes())
-    x, y = small.valid_ds[0]
+    x, _y = small.valid_ds[0]
     assert x.shape == (3, 32, 32)
 
 

@@ -98,6 +98,7 @@ def test_multilabel_metrics_and_threshold(tmp_path):
         interp.confusion_matrix()
 
 
+@pytest.mark.slow
 def test_from_learner_and_plots(learn):
     learn.fit(1e-2, 1, quiet=True)
     interp = learn.interpret()

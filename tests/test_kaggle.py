@@ -10,10 +10,11 @@ import pytest
 
 import coursekit as ck
 from coursekit.data.extract import ExtractError, extract_archive
+from tests.environment import importorskip
 from tools.mirror_server import MirrorServer
 
-py7zr = pytest.importorskip("py7zr")
-pytest.importorskip("kagglehub")
+py7zr = importorskip("py7zr")
+importorskip("kagglehub")
 
 PLANET = "planet-understanding-the-amazon-from-space"
 DOGS = "dog-breed-identification"
@@ -97,6 +98,7 @@ def test_whole_bundle(kaggle, fresh_home):
     assert _api_calls(kaggle) == ["bundle"]
 
 
+@pytest.mark.slow
 def test_dropped_connection_resumes(kaggle, fresh_home):
     photo = os.urandom(2_500_000)  # kagglehub writes whole MiBs
     _tar_7z(
@@ -140,7 +142,7 @@ def test_kaggle_refusals_say_what_to_do(kaggle, fresh_home, status, competition,
 def test_no_token_names_colab_secrets(kaggle, monkeypatch):
     monkeypatch.delenv("KAGGLE_USERNAME")
     monkeypatch.delenv("KAGGLE_KEY")
-    with pytest.raises(ck.DownloadError, match="no Kaggle API token.*Colab Secrets.*kaggle.json"):
+    with pytest.raises(ck.DownloadError, match=r"no Kaggle API token.*Colab Secrets.*kaggle\.json"):
         ck.kaggle_data(PLANET, files=["train_v2.csv"])
 
 
@@ -159,7 +161,7 @@ def test_a_corrupt_7z_is_a_clear_error_and_is_fetched_anew(kaggle, fresh_home):
     real = kaggle.root / "kaggle" / "competitions" / PLANET / "train-jpg.tar.7z"
     good = real.read_bytes()
     real.write_bytes(good[:32] + b"\0" * (len(good) - 32))  # the header survives, the data does not
-    with pytest.raises(ck.DownloadError, match="corrupt.*run again to fetch it anew"):
+    with pytest.raises(ck.DownloadError, match=r"corrupt.*run again to fetch it anew"):
         ck.kaggle_data(PLANET, files=["train-jpg.tar.7z"])
     assert not (fresh_home / "data" / PLANET / "train-jpg").exists()
     assert [p.name for p in (fresh_home / "data" / PLANET).iterdir()] == []
@@ -180,5 +182,5 @@ def test_a_full_disk_while_downloading_says_where_to_free_space(kaggle, monkeypa
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(kagglehub, "competition_download", full)
-    with pytest.raises(ck.DownloadError, match="disk filled up.*KAGGLEHUB_CACHE"):
+    with pytest.raises(ck.DownloadError, match=r"disk filled up.*KAGGLEHUB_CACHE"):
         ck.kaggle_data(PLANET, files=["train_v2.csv"])

@@ -28,6 +28,7 @@ def test_freeze_to_and_unfreeze(learn):
     assert [g.trainable for g in learn.layer_groups] == [False, False, True]
 
 
+@pytest.mark.slow
 def test_fit_trains_only_unfrozen_groups(learn):
     before = [_params(g) for g in learn.layer_groups]
     learn.fit(1e-2, 1, quiet=True)
@@ -45,13 +46,16 @@ def _bn_layers(group):
     ]
 
 
+@pytest.mark.slow
 def test_batchnorm_follows_fastai_0_7(learn):
     """fastai 0.7's set_train_mode: frozen groups' BatchNorm always in eval mode; bn_freeze(True): all of it."""
     body_bn = _bn_layers(learn.layer_groups[0]) + _bn_layers(learn.layer_groups[1])
     stats = [bn.running_mean.clone() for bn in body_bn]
     modes = []
     learn.events["after_batch"].append(
-        lambda l: modes.append([bn.training for g in l.layer_groups for bn in _bn_layers(g)])
+        lambda learner: modes.append(
+            [bn.training for g in learner.layer_groups for bn in _bn_layers(g)]
+        )
     )
     learn.fit(1e-3, 1, quiet=True)  # body frozen: its statistics never move
     assert all(torch.equal(bn.running_mean, s) for bn, s in zip(body_bn, stats))
@@ -69,9 +73,10 @@ def test_batchnorm_follows_fastai_0_7(learn):
     assert not torch.equal(body_bn[0].running_mean, stats[0])
 
 
+@pytest.mark.slow
 def test_constant_and_differential_lrs_are_what_the_groups_get(learn):
     learn.fit(3e-3, 2, quiet=True)
-    assert {tuple(l) for l in learn.recorder.lrs} == {(3e-3,) * 3}
+    assert {tuple(step_lrs) for step_lrs in learn.recorder.lrs} == {(3e-3,) * 3}
     learn.unfreeze()
     learn.fit([1e-4, 1e-3, 1e-2], 1, quiet=True)
     assert learn.recorder.lrs[0] == pytest.approx([1e-4, 1e-3, 1e-2])
@@ -84,26 +89,29 @@ def test_constant_and_differential_lrs_are_what_the_groups_get(learn):
         learn.fit()  # no hidden default rate
 
 
+@pytest.mark.slow
 def test_sgdr_fit_follows_the_pure_schedule(learn):
     learn.fit(1e-2, 2, cycle_len=1, cycle_mult=2, quiet=True)
     steps = len(learn.loader("train", shuffle=True))
     assert len(learn.recorder.rows) == 3  # 1 + 2 epochs
     expected = [schedules.sgdr(s, 1e-2, steps, 1, 2) for s in range(3 * steps)]
-    assert [l[-1] for l in learn.recorder.lrs] == pytest.approx(expected)
+    assert [step_lrs[-1] for step_lrs in learn.recorder.lrs] == pytest.approx(expected)
 
 
+@pytest.mark.slow
 def test_fit_one_cycle_moves_lr_and_momentum(learn):
     learn.fit_one_cycle(2, 1e-2, quiet=True)
-    lrs = [l[-1] for l in learn.recorder.lrs]
+    lrs = [step_lrs[-1] for step_lrs in learn.recorder.lrs]
     assert max(lrs) == pytest.approx(1e-2, rel=0.2) and lrs[0] == pytest.approx(1e-2 / 25)
     assert learn.recorder.momentums[0] == pytest.approx(0.95)
     assert min(learn.recorder.momentums) < 0.9
 
 
+@pytest.mark.slow
 def test_events_fire_in_order(learn):
     seen = []
     for name in ck.EVENTS:
-        learn.events[name].append(lambda l, name=name: seen.append(name))
+        learn.events[name].append(lambda learner, name=name: seen.append(name))
     learn.fit(1e-3, 2, quiet=True)
     steps = len(learn.loader("train", shuffle=True))
     assert seen[0] == "before_fit" and seen[-1] == "after_fit"
@@ -112,7 +120,9 @@ def test_events_fire_in_order(learn):
 
 
 def test_stop_is_honoured_at_the_next_batch(learn):
-    learn.events["after_batch"].append(lambda l: l.stop() if l.recorder.iteration == 2 else None)
+    learn.events["after_batch"].append(
+        lambda learner: learner.stop() if learner.recorder.iteration == 2 else None
+    )
     learn.fit(1e-3, 3, quiet=True)
     assert learn.recorder.iteration == 2 and learn.recorder.stopped == "stopped"
     assert learn.recorder.rows == []
@@ -121,10 +131,10 @@ def test_stop_is_honoured_at_the_next_batch(learn):
 
 def test_keyboard_interrupt_leaves_a_usable_model_and_history(learn):
     finished = []
-    learn.events["after_fit"].append(lambda l: finished.append(True))
+    learn.events["after_fit"].append(lambda learner: finished.append(True))
 
-    def interrupt(l):
-        if l.recorder.iteration == 3:
+    def interrupt(learner):
+        if learner.recorder.iteration == 3:
             raise KeyboardInterrupt
 
     learn.events["after_batch"].append(interrupt)
@@ -166,6 +176,7 @@ def test_epoch_table_in_a_log_is_one_line_per_epoch(learn, capsys):
     assert learn.recorder.rows[1]["epoch"] == 1 and 0 <= learn.recorder.rows[1]["accuracy"] <= 1
 
 
+@pytest.mark.slow
 def test_save_load_round_trip_and_errors(learn, tiny_pets):
     learn.fit(1e-2, 1, quiet=True)
     path = learn.save("stage1")
@@ -186,12 +197,13 @@ def test_load_with_other_classes_is_refused(learn, tiny_pets):
     fewer = ck.ImageData.from_name_re(
         tiny_pets.path / "images", pat=r"([^/]+)_\d+\.jpg$", size=32, num_workers=0
     )
-    fewer.classes = fewer.classes[:-1] + ["zebra"]
+    fewer.classes = [*fewer.classes[:-1], "zebra"]
     other = ck.Learner.pretrained("resnet18", fewer, pretrained=False)
     with pytest.raises(ValueError, match="saved for classes"):
         other.load("pets12")
 
 
+@pytest.mark.slow
 def test_cycle_snapshots_and_their_average(learn):
     learn.fit(1e-2, 2, cycle_len=1, cycle_save_name="snap", quiet=True)
     assert sorted(p.name for p in learn.models_dir.glob("snap_cyc_*.pth")) == [
@@ -199,7 +211,7 @@ def test_cycle_snapshots_and_their_average(learn):
         "snap_cyc_1.pth",
     ]
     current = learn.get_preds()[0]
-    mean, y = learn.snapshot_preds("snap")
+    mean, _y = learn.snapshot_preds("snap")
     learn.load("snap_cyc_0")
     first = learn.get_preds()[0]
     learn.load("snap_cyc_1")
@@ -215,6 +227,7 @@ def test_set_data_keeps_weights_and_freezes_again(learn, tiny_pets):
     assert [g.trainable for g in learn.layer_groups] == [False, False, True]
 
 
+@pytest.mark.slow
 def test_predictions_tta_and_predict(learn, monkeypatch):
     probs, y = learn.get_preds("valid")
     assert probs.shape == (len(learn.data.valid_paths), 12)
@@ -254,6 +267,7 @@ def test_the_2018_prediction_api_gives_log_probabilities(learn, monkeypatch):
     assert interp.paths == reference.paths
 
 
+@pytest.mark.slow
 def test_precompute_trains_the_head_on_cached_features(learn):
     plain_loss, _ = learn.validate()
     with pytest.warns(UserWarning, match="augmentation .* has no effect while precomputing"):
@@ -271,7 +285,7 @@ def test_precompute_trains_the_head_on_cached_features(learn):
 
 
 def test_precompute_spills_to_a_memory_mapped_file(learn, coursekit_home):
-    learn._features.max_bytes = 1000
+    learn.feature_cache.max_bytes = 1000
     learn.data = learn.data.with_size(32)
     learn.data.aug = None
     learn.precompute = True
@@ -284,6 +298,7 @@ def test_precompute_spills_to_a_memory_mapped_file(learn, coursekit_home):
     assert not any(f.exists() for f in files)
 
 
+@pytest.mark.slow
 def test_multilabel_learner_and_submission(planet_data, tmp_path):
     learn = ck.Learner.pretrained(
         "resnet18", planet_data.with_size(32), pretrained=False, metrics=[ck.f2]
@@ -292,11 +307,12 @@ def test_multilabel_learner_and_submission(planet_data, tmp_path):
     learn.fit(1e-2, 1, quiet=True)
     assert 0 <= learn.recorder.rows[0]["f2"] <= 1
     sub = learn.submission(tmp_path / "sub.csv", use_tta=False, thresh=0.5)
-    rows = list(csv.reader(open(sub)))
+    rows = list(csv.reader(sub.read_text().splitlines()))
     assert rows[0] == ["image_name", "tags"] and len(rows) == 1 + len(planet_data.test_paths)
     assert all(t in planet_data.classes for r in rows[1:] for t in r[1].split())
 
 
+@pytest.mark.slow
 def test_single_label_submission_has_a_column_per_class(learn, tmp_path):
     data = ck.ImageData.from_csv(
         ck.samples.dogbreeds(),
@@ -309,7 +325,9 @@ def test_single_label_submission_has_a_column_per_class(learn, tmp_path):
         num_workers=0,
     )
     learn = ck.Learner.pretrained("resnet18", data, pretrained=False)
-    rows = list(csv.reader(open(learn.submission(tmp_path / "s.csv", use_tta=True))))
+    rows = list(
+        csv.reader(learn.submission(tmp_path / "s.csv", use_tta=True).read_text().splitlines())
+    )
     assert rows[0] == ["id", *data.classes] and len(rows) == 1 + len(data.test_paths)
     assert all(sum(map(float, r[1:])) == pytest.approx(1, abs=1e-4) for r in rows[1:])
 

@@ -31,6 +31,7 @@ def test_there_are_five_lessons_stored_without_outputs():
         assert not any("class " in "".join(c["source"]) for c in code), path.name  # no library code
 
 
+@pytest.mark.lessons
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
 def test_lesson_runs_in_sample_mode(nb_regression, lesson):
     nb_regression.diff_ignore = ("/cells/*/outputs", "/cells/*/execution_count", "/metadata")

@@ -46,7 +46,7 @@ def test_pretrained_learner_starts_with_body_frozen(tiny_pets):
 
 
 def test_unknown_arch(tiny_pets):
-    with pytest.raises(ValueError, match="unknown architecture 'resnet9000'.*resnet34"):
+    with pytest.raises(ValueError, match=r"unknown architecture 'resnet9000'.*resnet34"):
         ck.Learner.pretrained("resnet9000", tiny_pets)
 
 

@@ -23,7 +23,7 @@ def tiny_learn(tiny_pets):
 
 # ------------------------------------------------------------------------------ LR finder panel
 def test_lr_finder_panel_runs_draws_and_uses_a_rate(tiny_learn):
-    panel = ckw.LRFinderPanel(tiny_learn)
+    panel = ckw.LRFinderPanel(tiny_learn, num_it=20)
     assert panel.use.disabled and len(panel.curve.x) == 0
     panel.run.click()
     result = panel.result
@@ -100,6 +100,7 @@ def test_schedule_panel_decimates_long_plans():
     assert np.array(panel.plan_lines.y)[0][x.index(restart)] == pytest.approx(panel.lr.value)
 
 
+@pytest.mark.slow
 def test_schedule_plan_and_the_fit_cannot_disagree(tiny_learn):
     panel = ckw.SchedulePanel(tiny_learn, lr=1e-2, n_cycle=2, cycle_len=1, cycle_mult=2)
     panel.ratio.value = 3
@@ -153,7 +154,7 @@ def test_layer_groups_panel_calls_the_learner_and_reads_it_back(tiny_learn):
 # ----------------------------------------------------------------------------- training monitor
 def test_monitor_follows_a_background_fit_and_stop_ends_it(tiny_learn):
     monitor = ckw.TrainingMonitor(tiny_learn)
-    tiny_learn.events["after_batch"].append(lambda l: time.sleep(0.05))  # slow enough to stop
+    tiny_learn.events["after_batch"].append(lambda learn: time.sleep(0.05))  # slow enough to stop
     job = tiny_learn.fit(1e-3, 20, background=True)
     while tiny_learn.recorder.iteration < 3 and not job.done:
         time.sleep(0.01)
@@ -170,8 +171,8 @@ def test_monitor_follows_a_background_fit_and_stop_ends_it(tiny_learn):
 def test_monitor_shows_the_error_that_ended_a_background_fit(tiny_learn, capsys):
     monitor = ckw.TrainingMonitor(tiny_learn)
 
-    def broken(l):
-        if l.recorder.iteration == 2:
+    def broken(learn):
+        if learn.recorder.iteration == 2:
             raise ValueError("a bug in a callback")
 
     tiny_learn.events["after_batch"].append(broken)
@@ -194,12 +195,96 @@ def test_monitor_draws_epochs_and_a_table(tiny_learn):
 
 
 def test_only_one_background_fit_at_a_time(tiny_learn):
-    tiny_learn.events["after_batch"].append(lambda l: time.sleep(0.05))
+    tiny_learn.events["after_batch"].append(lambda learn: time.sleep(0.05))
     job = tiny_learn.fit(1e-3, 5, background=True)
     with pytest.raises(RuntimeError, match=r"learn.fit\(1e-3, 5\) is running in the background"):
         tiny_learn.fit(1e-3, 1, background=True)
     tiny_learn.stop()
     job.join(timeout=60)
+
+
+# ------------------------------------------------------------- every panel: listeners, errors
+def n_listeners(learn):
+    return sum(len(fns) for fns in learn.events.values())
+
+
+def test_subscribe_returns_the_way_back(tiny_learn):
+    seen = []
+    unsubscribe = tiny_learn.subscribe(
+        "after_epoch", lambda learn: seen.append(learn.recorder.iteration)
+    )
+    tiny_learn.fit(1e-3, 1, quiet=True)
+    unsubscribe()
+    unsubscribe()  # twice is harmless
+    tiny_learn.fit(1e-3, 1, quiet=True)
+    assert len(seen) == 1
+    with pytest.raises(ValueError, match="unknown event 'after_step'; the events are before_fit"):
+        tiny_learn.subscribe("after_step", print)
+
+
+def test_recreated_panels_replace_the_old_ones_and_close_detaches_them(tiny_learn):
+    from IPython.display import display
+
+    base = n_listeners(tiny_learn)
+    first = ckw.TrainingMonitor(tiny_learn)
+    schedule = ckw.SchedulePanel(tiny_learn)
+    assert n_listeners(tiny_learn) == base + 4 + 3
+    display(first)
+    display(first)  # shown twice: still one set of listeners
+    assert n_listeners(tiny_learn) == base + 4 + 3
+    second = ckw.TrainingMonitor(tiny_learn)  # the cell run again: the first one is closed
+    ckw.SchedulePanel(tiny_learn).close()  # ... and a panel closed by hand
+    assert n_listeners(tiny_learn) == base + 4
+    tiny_learn.fit(1e-3, 1, quiet=True)
+    assert len(first.train_line.x) == 0 and len(schedule.actual.x) == 0  # no hidden redraws
+    assert len(second.train_line.x) == len(tiny_learn.recorder.losses) > 0
+    second.close()
+    second.close()
+    assert n_listeners(tiny_learn) == base
+
+
+def test_a_failing_button_shows_its_error_in_the_status_line(tiny_learn, monkeypatch):
+    panel = ckw.LRFinderPanel(tiny_learn, num_it=5)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("out of memory in the finder")
+
+    monkeypatch.setattr(tiny_learn, "lr_find", broken)
+    panel.run.click()
+    assert (
+        "RuntimeError" in panel.status.value and "out of memory in the finder" in panel.status.value
+    )
+    assert not panel.run.disabled  # the button works again
+    monkeypatch.undo()
+    panel.run.click()  # the next success clears the error
+    assert panel.status.value == "" and panel.result is not None
+
+
+def test_a_failing_control_shows_its_error_and_the_real_state(tiny_learn, monkeypatch):
+    panel = ckw.LayerGroupsPanel(tiny_learn)
+
+    def refuse(n):
+        raise RuntimeError("a background fit is training this learner")
+
+    monkeypatch.setattr(tiny_learn, "freeze_to", refuse)
+    panel.toggles[0].value = True
+    assert "a background fit is training this learner" in panel.status.value
+    assert [t.value for t in panel.toggles] == [False, False, True]  # what the learner has
+
+
+@pytest.mark.parametrize("make", [ckw.ConvExplorer, ckw.MaxPoolExplorer])
+def test_a_failing_explorer_slider_shows_its_error(make, monkeypatch):
+    explorer = make()
+
+    def broken():
+        raise ValueError("cannot draw this window")
+
+    monkeypatch.setattr(explorer, "refresh", broken)
+    explorer.row.max = 3
+    explorer.row.value = 2
+    assert (
+        "ValueError" in explorer.status.value and "cannot draw this window" in explorer.status.value
+    )
 
 
 # ------------------------------------------------------------------------------------- colab

@@ -86,6 +86,7 @@ def test_grad_scaler_for_this_torch():
     assert scaler.scale(loss) is loss  # disabled: the loss goes through unscaled
 
 
+@pytest.mark.slow
 def test_learner_chooses_on_first_use_and_shows_it_once(learn, monkeypatch, capsys):
     calls = []
     real = Precision.for_device

@@ -1,6 +1,7 @@
 """PredictPanel and CleanerPanel, driven headless: set values, click buttons, assert on the core."""
 
 import datetime
+import functools
 import http.server
 import io
 import shutil
@@ -78,9 +79,7 @@ def test_predict_panel_upload_path_and_url(exported, tiny_pets):
     panel.source.value = str(photo.parent / "missing.jpg")
     assert "missing.jpg" in panel.message.value
 
-    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(
-        *a, directory=str(photo.parent), **k
-    )
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(photo.parent))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -45,20 +45,20 @@ def test_dogscats_layout():
 
 def test_dogbreeds_layout():
     path = ck.samples.dogbreeds()
-    rows = list(csv.reader(open(path / "labels.csv")))
+    rows = list(csv.reader((path / "labels.csv").read_text().splitlines()))
     assert rows[0] == ["id", "breed"]
     assert all(
         re.fullmatch(r"[0-9a-f]{32}", r[0]) and (path / "train" / f"{r[0]}.jpg").exists()
         for r in rows[1:]
     )
-    sub = list(csv.reader(open(path / "sample_submission.csv")))
+    sub = list(csv.reader((path / "sample_submission.csv").read_text().splitlines()))
     assert sub[0][0] == "id" and sub[0][1:] == sorted({r[1] for r in rows[1:]})
     assert len(sub) - 1 == len(list((path / "test").iterdir()))
 
 
 def test_planet_tags_one_weather_each_and_square_tiles():
     path = ck.samples.planet()
-    rows = list(csv.DictReader(open(path / "train_v2.csv")))
+    rows = list(csv.DictReader((path / "train_v2.csv").read_text().splitlines()))
     assert list(rows[0]) == ["image_name", "tags"]
     for row in rows:
         tags = row["tags"].split(" ")

@@ -66,7 +66,7 @@ def test_one_cycle_matches_onecyclelr(total, pct, div, final_div):
 
 
 def test_one_cycle_momentum_matches_adam_betas():
-    ref_lr, ref_beta1 = _torch_lrs(
+    _ref_lr, ref_beta1 = _torch_lrs(
         lambda o: torch.optim.lr_scheduler.OneCycleLR(
             o, max_lr=0.1, total_steps=50, pct_start=0.25
         ),

@@ -32,7 +32,7 @@ def test_pretrained_learner_offline_with_three_groups(tiny_pets):
 
 
 def test_missing_or_altered_weights_are_refused(tmp_path):
-    with pytest.raises(ck.PretrainedWeightsError, match="missing.*pretrain_backbone.py"):
+    with pytest.raises(ck.PretrainedWeightsError, match=r"missing.*pretrain_backbone\.py"):
         load_tinyresnet_weights(TinyResNet(), tmp_path / "nope.pth")
     altered = tmp_path / "tinyresnet.pth"
     shutil.copy(WEIGHTS_FILE, altered)
@@ -56,6 +56,7 @@ def _head_only_accuracy(data, pretrained: bool) -> float:
     return ck.accuracy(probs, y)
 
 
+@pytest.mark.slow
 def test_pretrained_body_transfers_clearly_better_than_random():
     data = ck.ImageData.from_name_re(
         ck.samples.pets() / "images",

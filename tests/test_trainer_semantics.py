@@ -36,6 +36,7 @@ def test_fit_one_cycle_when_the_warm_up_is_one_step(learn):
         learn.fit(1e-3, 0)
 
 
+@pytest.mark.slow
 def test_sgdr_runs_exactly_n_cycles_even_for_fractional_cycles(learn):
     learn.fit(1e-2, 1, cycle_len=0.5, quiet=True)  # 3 batches per epoch: one cycle of 2
     assert [x / 1e-2 for x in _top_lrs(learn)] == pytest.approx([1, 0.5])
@@ -50,7 +51,7 @@ def test_sgdr_runs_exactly_n_cycles_even_for_fractional_cycles(learn):
 def test_cycle_ends_at_half_steps_round_up_and_bad_cycles_are_errors():
     assert schedules.cycle_starts(2, 0.5, 1, 5) == [0, 3, 5]  # 2.5 -> 3 (round() would give 2)
     assert schedules.cycle_starts(3, 0.1, 1, 10) == [0, 1, 2, 3]
-    with pytest.raises(ValueError, match="cycle_mult=0.4"):
+    with pytest.raises(ValueError, match=r"cycle_mult=0\.4"):
         fit_plans.fit_plan(1e-2, 3, 4, 3, cycle_len=1, cycle_mult=0.4)
     with pytest.raises(ValueError, match="shorter than one batch"):
         fit_plans.fit_plan(1e-2, 3, 4, 1, cycle_len=0.1)
@@ -76,6 +77,7 @@ def test_sgdr_plan_matches_cosine_annealing_warm_restarts(cycle_len, cycle_mult)
 
 
 # ------------------------------------------------------------------------------ learning rates
+@pytest.mark.slow
 def test_learning_rates_as_the_course_writes_them(learn):
     assert fit_plans.spread_lrs(slice(1e-3), 3) == pytest.approx([1e-4, 1e-4, 1e-3])
     assert fit_plans.spread_lrs(slice(1e-6, 1e-4), 3) == pytest.approx([1e-6, 1e-5, 1e-4])
@@ -89,7 +91,10 @@ def test_learning_rates_as_the_course_writes_them(learn):
     learn.fit(slice(1e-6, 1e-4), 1, quiet=True)
     assert learn.recorder.lrs[0] == pytest.approx([1e-6, 1e-5, 1e-4])
     learn.fit_one_cycle(1, slice(1e-3), quiet=True)
-    assert all(l[0] / l[2] == pytest.approx(0.1) and l[1] == l[0] for l in learn.recorder.lrs)
+    assert all(
+        step_lrs[0] / step_lrs[2] == pytest.approx(0.1) and step_lrs[1] == step_lrs[0]
+        for step_lrs in learn.recorder.lrs
+    )
     learn.fit(np.float64(1e-3), 1, quiet=True)
     learn.fit(np.array([1e-4, 1e-3, 1e-2]), 1, quiet=True)
     assert learn.recorder.lrs[0] == pytest.approx([1e-4, 1e-3, 1e-2])
@@ -116,6 +121,7 @@ def test_each_course_has_its_optimizer(tiny_pets):
 
 
 # --------------------------------------------------------------------------------- divergence
+@pytest.mark.slow
 def test_a_diverged_fit_leaves_the_learner_as_it_was_and_the_advice_trains(tiny_pets):
     torch.manual_seed(0)
     learn = ck.Learner.pretrained("tinyresnet", tiny_pets)  # SGD, as the 2018 lessons
@@ -140,7 +146,7 @@ def test_a_diverged_fit_leaves_the_learner_as_it_was_and_the_advice_trains(tiny_
 # ----------------------------------------------------------------------------- background fit
 def test_a_background_fit_refuses_every_other_call_and_finishes_unharmed(learn):
     go = threading.Event()
-    learn.events["after_batch"].append(lambda l: go.wait(30))
+    learn.events["after_batch"].append(lambda learner: go.wait(30))
     job = learn.fit(1e-3, 2, background=True)
     calls = {
         "fit": lambda: learn.fit(1e-3, 1, quiet=True),
@@ -174,6 +180,7 @@ def test_a_background_fit_refuses_every_other_call_and_finishes_unharmed(learn):
 
 
 # ---------------------------------------------------------------------------------- snapshots
+@pytest.mark.slow
 def test_snapshot_ensembles_use_only_this_fits_cycles(learn):
     learn.fit(1e-2, 3, cycle_len=1, cycle_save_name="snap", quiet=True)
     learn.fit(1e-2, 2, cycle_len=1, cycle_save_name="snap", quiet=True)

@@ -12,23 +12,37 @@ course's spreadsheet.
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 import numpy as np
 
-from coursekit.explore.controls import LABEL_WIDTH, keep_width, set_output_range
 from coursekit.explore.images import load_image, to_grey, uploaded_bytes
 from coursekit.explore.ops import KERNELS, conv_step, correlate, relu
 from coursekit.explore.png import to_png
 from coursekit.html_table import html_table
+from coursekit.panel import LABEL_WIDTH, Panel, keep_width
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from coursekit.explore.filters_view import LearnedFilters
+    from coursekit.train.learner import Learner
 
 __all__ = ["ConvExplorer"]
 
 
-class ConvExplorer(widgets.VBox):
+class ConvExplorer(Panel):
     """Convolution of a picture with an editable kernel; see the module docstring."""
 
-    def __init__(self, image=None, kernel=None, learn=None, preset: str = "top sobel"):
+    def __init__(
+        self,
+        image: Any = None,
+        kernel: Any = None,
+        learn: Learner | None = None,
+        preset: str = "top sobel",
+    ):
         self.rgb = load_image(image)
         kernel = KERNELS[preset] if kernel is None else np.asarray(kernel, dtype=np.float64)
         self.k = kernel.shape[0]
@@ -52,14 +66,13 @@ class ConvExplorer(widgets.VBox):
         self.row = widgets.IntSlider(value=0, min=0, max=0, description="out row")
         self.col = widgets.IntSlider(value=0, min=0, max=0, description="out col")
         self.input_view, self.output_view = widgets.Image(format="png"), widgets.Image(format="png")
-        self.sizes, self.arithmetic = widgets.HTML(), widgets.HTML()
-        self._quiet = False
-        self.preset.observe(self._on_preset, names="value")
+        self.sizes, self.arithmetic, self.status = widgets.HTML(), widgets.HTML(), widgets.HTML()
+        self.preset.observe(self.handler(self._on_preset), names="value")
         for cell in (c for row in self.cells for c in row):
-            cell.observe(self._on_cell, names="value")
+            cell.observe(self.handler(self._on_cell), names="value")
         for control in (self.relu, self.colour, self.row, self.col):
-            control.observe(lambda _c: None if self._quiet else self.refresh(), names="value")
-        self.upload.observe(self._on_upload, names="value")
+            control.observe(self.handler(lambda _c: self.refresh()), names="value")
+        self.upload.observe(self.handler(self._on_upload), names="value")
         grid = widgets.GridBox(
             [c for row in self.cells for c in row],
             layout=widgets.Layout(grid_template_columns=f"repeat({self.k}, 70px)"),
@@ -74,8 +87,9 @@ class ConvExplorer(widgets.VBox):
                 ]
             ),
             self.arithmetic,
+            self.status,
         ]
-        self.filters = None
+        self.filters: LearnedFilters | None = None
         if learn is not None:
             from coursekit.explore.filters_view import LearnedFilters
 
@@ -87,6 +101,7 @@ class ConvExplorer(widgets.VBox):
     # ------------------------------------------------------------------------------- state
     @property
     def kernel(self) -> np.ndarray:
+        """The 3x3 (k x k) kernel as typed in its cells."""
         return np.array([[c.value for c in row] for row in self.cells], dtype=np.float64)
 
     @property
@@ -99,7 +114,7 @@ class ConvExplorer(widgets.VBox):
         out = correlate(self.input, self.kernel)
         return relu(out) if self.relu.value else out
 
-    def set_image(self, image) -> None:
+    def set_image(self, image: Any) -> None:
         """Explore another picture (anything ``load_image`` takes)."""
         self.rgb = load_image(image)
         self.refresh()
@@ -107,30 +122,24 @@ class ConvExplorer(widgets.VBox):
             self.filters.refresh()
 
     # ------------------------------------------------------------------------------ events
-    def _on_preset(self, change) -> None:
-        if change["new"] == "custom" or self._quiet:
+    def _on_preset(self, change: dict[str, Any]) -> None:
+        if change["new"] == "custom":
             return
         values = KERNELS[change["new"]]
-        self._quiet = True
-        try:
+        with self.quietly():  # nine cells change: one redraw below, and the preset stays
             for r in range(self.k):
                 for c in range(self.k):
                     self.cells[r][c].value = (
                         float(values[r, c]) if values.shape[0] == self.k else 0.0
                     )
-        finally:
-            self._quiet = False
         self.refresh()
 
-    def _on_cell(self, _change) -> None:
-        if self._quiet:
-            return
-        self._quiet = True
-        self.preset.value = "custom"
-        self._quiet = False
+    def _on_cell(self, _change: dict[str, Any]) -> None:
+        with self.quietly():
+            self.preset.value = "custom"
         self.refresh()
 
-    def _on_upload(self, change) -> None:
+    def _on_upload(self, change: dict[str, Any]) -> None:
         content = uploaded_bytes(change["new"])
         if content:
             self.set_image(content)
@@ -140,7 +149,8 @@ class ConvExplorer(widgets.VBox):
         """Recompute the output and redraw both pictures and the arithmetic."""
         self.output = self.compute()
         h, w = self.output.shape[-2:]
-        set_output_range(self, h, w)
+        with self.quietly():  # a smaller output clamps the chosen cell: no second redraw
+            self.row.max, self.col.max = h - 1, w - 1
         r, c = self.row.value, self.col.value
         self.input_view.value = to_png(self.input, boxes=[(r, c, self.k, self.k, "red")])
         self.output_view.value = to_png(self.output, boxes=[(r, c, 1, 1, "red")])
@@ -167,19 +177,18 @@ class ConvExplorer(widgets.VBox):
             f"nine products = <b>{step.total + 0.0:.1f}</b>{after}"
         )
 
-    def figure(self):
+    def figure(self) -> Figure:
         """Input (window boxed), kernel and output as a static matplotlib figure."""
         from matplotlib.figure import Figure
         from matplotlib.patches import Rectangle
 
         fig = Figure(figsize=(11, 3.8))
         ax_in, ax_k, ax_out = fig.subplots(1, 3, gridspec_kw={"width_ratios": [3, 1.2, 3]})
-        show = lambda ax, a: ax.imshow(
-            np.clip(a, 0, 255).transpose(1, 2, 0).astype(np.uint8) if a.ndim == 3 else a,
-            cmap="gray",
-            vmin=0,
-            vmax=255,
-        )
+
+        def show(ax: Axes, a: np.ndarray) -> None:
+            picture = np.clip(a, 0, 255).transpose(1, 2, 0).astype(np.uint8) if a.ndim == 3 else a
+            ax.imshow(picture, cmap="gray", vmin=0, vmax=255)
+
         show(ax_in, self.input)
         ax_in.add_patch(
             Rectangle(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import ipywidgets as widgets
 import numpy as np
 import torch
@@ -9,15 +11,22 @@ from PIL import Image
 
 from coursekit.explore.learned import activations, conv_layers, filter_images, grid
 from coursekit.explore.png import to_png
+from coursekit.panel import Panel
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from coursekit.explore.conv_explorer import ConvExplorer
+    from coursekit.train.learner import Learner
 
 __all__ = ["LearnedFilters"]
 
 
-class LearnedFilters(widgets.VBox):
+class LearnedFilters(Panel):
     """Pick a convolution layer of ``learn.model``; see its first 16 filters and their activations
     on the explorer's picture. Any k x k (a resnet's first layer is 7x7)."""
 
-    def __init__(self, learn, explorer, n: int = 16):
+    def __init__(self, learn: Learner, explorer: ConvExplorer, n: int = 16):
         self.learn, self.explorer, self.n = learn, explorer, n
         self.layers = conv_layers(learn.model)
         self.layer = widgets.Dropdown(
@@ -31,7 +40,8 @@ class LearnedFilters(widgets.VBox):
             widgets.Image(format="png"),
             widgets.Image(format="png"),
         )
-        self.layer.observe(lambda _c: self.refresh(), names="value")
+        self.status = widgets.HTML()
+        self.layer.observe(self.handler(lambda _c: self.refresh()), names="value")
         super().__init__(
             [
                 widgets.HTML("<b>learned filters</b> of the trained model"),
@@ -47,6 +57,7 @@ class LearnedFilters(widgets.VBox):
                         ),
                     ]
                 ),
+                self.status,
             ]
         )
         self.refresh()
@@ -63,6 +74,7 @@ class LearnedFilters(widgets.VBox):
         ) / std
 
     def refresh(self) -> None:
+        """Draw the chosen layer's filters and their activations on the explorer's picture."""
         _, layer = self.layers[self.layer.value]
         self.filter_maps = filter_images(layer, self.n)
         self.activation_maps = activations(self.learn.model, layer, self.model_input())[: self.n]
@@ -71,7 +83,7 @@ class LearnedFilters(widgets.VBox):
             grid(list(self.activation_maps), columns=8), min_width=480
         )
 
-    def figure(self):
+    def figure(self) -> Figure:
         """The chosen layer's filters and their activations as a static matplotlib figure."""
         from matplotlib.figure import Figure
 

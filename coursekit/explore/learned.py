@@ -28,7 +28,7 @@ def filter_images(layer: nn.Conv2d, n: int = 16) -> list[np.ndarray]:
 @torch.no_grad()
 def activations(model: nn.Module, layer: nn.Module, x: torch.Tensor) -> np.ndarray:
     """What ``layer`` outputs when the normalised picture ``x`` (3, H, W) goes through ``model``."""
-    seen = {}
+    seen: dict[str, torch.Tensor] = {}
     handle = layer.register_forward_hook(lambda _m, _i, out: seen.setdefault("out", out))
     was_training = model.training
     model.eval()

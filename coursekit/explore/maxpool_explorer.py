@@ -9,22 +9,31 @@ sizes before and after are written out, and one chosen window is explained.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import ipywidgets as widgets
 import numpy as np
 
-from coursekit.explore.controls import LABEL_WIDTH, keep_width, set_output_range
 from coursekit.explore.images import load_image, to_grey
 from coursekit.explore.ops import KERNELS, correlate, max_pool, pool_step, relu
 from coursekit.explore.png import to_png
+from coursekit.panel import LABEL_WIDTH, Panel, keep_width
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["MaxPoolExplorer"]
 
 
-class MaxPoolExplorer(widgets.VBox):
+class MaxPoolExplorer(Panel):
     """Max pooling of a picture or activation, alone or as the end of conv -> ReLU -> max-pool."""
 
     def __init__(
-        self, image_or_activation=None, size: int = 2, stride: int = 2, preset: str = "outline"
+        self,
+        image_or_activation: Any = None,
+        size: int = 2,
+        stride: int = 2,
+        preset: str = "outline",
     ):
         given = image_or_activation
         self.source = (
@@ -43,12 +52,11 @@ class MaxPoolExplorer(widgets.VBox):
         self.stride = widgets.IntSlider(value=stride, min=1, max=6, description="stride")
         self.row = widgets.IntSlider(value=0, min=0, max=0, description="out row")
         self.col = widgets.IntSlider(value=0, min=0, max=0, description="out col")
-        self.sizes, self.explain = widgets.HTML(), widgets.HTML()
+        self.sizes, self.explain, self.status = widgets.HTML(), widgets.HTML(), widgets.HTML()
         self.chain_views = [widgets.Image(format="png") for _ in range(2)]
         self.input_view, self.output_view = widgets.Image(format="png"), widgets.Image(format="png")
-        self._quiet = False
         for control in (self.view, self.preset, self.size, self.stride, self.row, self.col):
-            control.observe(lambda _c: None if self._quiet else self.refresh(), names="value")
+            control.observe(self.handler(lambda _c: self.refresh()), names="value")
         self.chain = widgets.HBox(
             [
                 widgets.VBox([widgets.HTML("<b>picture</b>"), self.chain_views[0]]),
@@ -70,6 +78,7 @@ class MaxPoolExplorer(widgets.VBox):
                     ]
                 ),
                 self.explain,
+                self.status,
             ]
         )
         self.refresh()
@@ -81,6 +90,7 @@ class MaxPoolExplorer(widgets.VBox):
         return relu(correlate(self.source, KERNELS[self.preset.value]))
 
     def refresh(self) -> None:
+        """Pool again with the chosen window and stride; redraw the pictures and the explanation."""
         chain = self.view.value != "max-pool"
         self.preset.disabled = not chain
         self.chain.layout.display = None if chain else "none"
@@ -91,7 +101,8 @@ class MaxPoolExplorer(widgets.VBox):
             return
         self.output, self.winners = max_pool(x, size, stride)
         h, w = self.output.shape
-        set_output_range(self, h, w)
+        with self.quietly():  # a smaller output clamps the chosen cell: no second redraw
+            self.row.max, self.col.max = h - 1, w - 1
         r, c = self.row.value, self.col.value
         winning = np.zeros(x.shape, bool)
         shown = self.output > x.min()  # an empty window's "winner" is just a tie: not tinted
@@ -118,7 +129,7 @@ class MaxPoolExplorer(widgets.VBox):
             f"<b>{step.value:.1f}</b>, from input cell {step.winner} (the winners of windows that are not empty are tinted green)"
         )
 
-    def figure(self):
+    def figure(self) -> Figure:
         """Input with the winning cells, and the pooled output, as a static matplotlib figure."""
         from matplotlib.figure import Figure
 

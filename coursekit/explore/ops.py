@@ -52,7 +52,11 @@ KERNELS: dict[str, np.ndarray] = {
 
 
 def output_size(size: int, k: int, stride: int = 1, padding: int = 0) -> int:
-    """Cells along one side of the output: ``(size + 2*padding - k) // stride + 1``."""
+    """Cells along one side of the output: ``(size + 2*padding - k) // stride + 1``.
+
+    >>> output_size(28, 3), output_size(28, 3, padding=1), output_size(28, 2, stride=2)
+    (26, 28, 14)
+    """
     return (size + 2 * padding - k) // stride + 1
 
 
@@ -72,14 +76,24 @@ def correlate(
     image: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: int = 0
 ) -> np.ndarray:
     """Slide ``kernel`` (k x k) over ``image`` — grey (H, W), or each channel of (C, H, W) on its
-    own — and sum the products in each window. Zero padding of ``padding`` cells on each side."""
+    own — and sum the products in each window. Zero padding of ``padding`` cells on each side.
+
+    >>> image = np.arange(16.0).reshape(4, 4)
+    >>> correlate(image, np.ones((3, 3)))  # each cell: the sum of a 3x3 window
+    array([[45., 54.],
+           [81., 90.]])
+    """
     x = _pad(np.asarray(image, dtype=np.float64), padding)
     kernel = np.asarray(kernel, dtype=np.float64)
     return np.einsum("...ijkl,kl->...ij", _windows(x, kernel.shape[-1], stride), kernel)
 
 
 def relu(x: np.ndarray) -> np.ndarray:
-    """Negatives become zero: ``max(x, 0)``."""
+    """Negatives become zero: ``max(x, 0)``.
+
+    >>> relu(np.array([-1.5, 0.0, 2.0]))
+    array([0., 0., 2.])
+    """
     return np.maximum(x, 0)
 
 
@@ -89,7 +103,15 @@ def max_pool(
     """Max pooling of (H, W) or (C, H, W): the largest value of each ``size`` x ``size`` window,
     windows ``stride`` apart (default: ``size``, so they do not overlap). Returns the pooled array
     and, for each output cell, the (row, col) in ``x`` of its winning cell (first one on ties,
-    as torch does): shape (..., H', W', 2)."""
+    as torch does): shape (..., H', W', 2).
+
+    >>> pooled, winners = max_pool(np.arange(16.0).reshape(4, 4), size=2)
+    >>> pooled
+    array([[ 5.,  7.],
+           [13., 15.]])
+    >>> winners[1, 0].tolist()  # output[1, 0] = 13 comes from input[3, 1]
+    [3, 1]
+    """
     stride = stride or size
     x = np.asarray(x, dtype=np.float64)
     windows = _windows(x, size, stride)
@@ -118,7 +140,12 @@ class ConvStep:
 def conv_step(
     image: np.ndarray, kernel: np.ndarray, row: int, col: int, stride: int = 1, padding: int = 0
 ) -> ConvStep:
-    """Explain ``correlate(image, kernel, stride, padding)[row, col]`` (grey image) cell by cell."""
+    """Explain ``correlate(image, kernel, stride, padding)[row, col]`` (grey image) cell by cell.
+
+    >>> step = conv_step(np.arange(16.0).reshape(4, 4), np.ones((3, 3)), 1, 1)
+    >>> step.window[0].tolist(), step.total  # the window starts at input[1, 1]
+    ([5.0, 6.0, 7.0], 90.0)
+    """
     x = _pad(np.asarray(image, dtype=np.float64), padding)
     kernel = np.asarray(kernel, dtype=np.float64)
     k = kernel.shape[-1]
@@ -147,7 +174,12 @@ class PoolStep:
 def pool_step(
     x: np.ndarray, row: int, col: int, size: int = 2, stride: int | None = None
 ) -> PoolStep:
-    """Explain ``max_pool(x, size, stride)[0][row, col]`` for a 2-D ``x``."""
+    """Explain ``max_pool(x, size, stride)[0][row, col]`` for a 2-D ``x``.
+
+    >>> step = pool_step(np.arange(16.0).reshape(4, 4), 1, 0)
+    >>> step.window.tolist(), step.winner, step.value
+    ([[8.0, 9.0], [12.0, 13.0]], (3, 1), 13.0)
+    """
     stride = stride or size
     top, left = row * stride, col * stride
     window = np.asarray(x, dtype=np.float64)[top : top + size, left : left + size]

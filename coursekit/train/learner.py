@@ -12,6 +12,7 @@ predictions (``inference``), saving (``checkpoint``), the LR finder (``lr_finder
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -57,7 +58,8 @@ class Learner(Fitting, Freezing, OnDevice, Predictions):
     ``precision``, ``autocast``, ``to_device`` in ``OnDevice`` (precision.py).
 
     ``events`` is a dict of event name -> list of functions, each called with the learner:
-    ``learn.events['after_batch'].append(lambda learn: print(learn.recorder.losses[-1]))``.
+    ``learn.events['after_batch'].append(lambda learn: print(learn.recorder.losses[-1]))``;
+    ``unsubscribe = learn.subscribe('after_batch', fn)`` does the same and returns the way back.
     ``opt_name``: ``'adamw'`` (fastai v1) or ``'sgd'`` (SGD with momentum 0.9, fastai 0.7); ``wd``:
     weight decay. ``learn.opt`` is the optimizer itself, made at the first fit.
     """
@@ -84,7 +86,7 @@ class Learner(Fitting, Freezing, OnDevice, Predictions):
         self.loss_func: LossFunc = loss_func or (
             F.binary_cross_entropy_with_logits if data.is_multilabel else F.cross_entropy
         )
-        self.events: dict[str, list[Callable[[Learner], None]]] = {name: [] for name in EVENTS}
+        self.events: dict[str, list[Callable[[Learner], object]]] = {name: [] for name in EVENTS}
         self.recorder = Recorder()
         self.thresh = 0.5  # multi-label: predict's tags are those above this probability
         self.opt: torch.optim.Optimizer | None = None
@@ -134,8 +136,21 @@ class Learner(Fitting, Freezing, OnDevice, Predictions):
         return self
 
     # ------------------------------------------------------------------------------ events
+    def subscribe(self, event: str, fn: Callable[[Learner], object]) -> Callable[[], None]:
+        """Call ``fn(learn)`` at each ``event``; returns the function that unsubscribes it again
+        (a panel calls it on ``close()``). ``events[event].append(fn)`` without the way back."""
+        if event not in self.events:
+            raise ValueError(f"unknown event {event!r}; the events are {', '.join(EVENTS)}")
+        self.events[event].append(fn)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):  # already unsubscribed
+                self.events[event].remove(fn)
+
+        return unsubscribe
+
     def emit(self, event: str) -> None:
-        for fn in self.events[event]:
+        for fn in list(self.events[event]):  # a copy: a panel may unsubscribe while a fit runs
             fn(self)
 
     def stop(self) -> None:
@@ -147,6 +162,11 @@ class Learner(Fitting, Freezing, OnDevice, Predictions):
         busy_error(self, action)
 
     # ------------------------------------------------------------------------------ precompute
+    @property
+    def feature_cache(self) -> FeatureCache:
+        """The cached body activations that ``precompute`` trains on (``max_bytes`` bounds its RAM)."""
+        return self._features
+
     @property
     def precompute(self) -> bool:
         """Train the head on cached body activations (see ``coursekit.train.precompute``)."""

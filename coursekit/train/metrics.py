@@ -27,17 +27,31 @@ Metric = Callable[[torch.Tensor, torch.Tensor], float]
 
 
 def accuracy(preds: torch.Tensor, targets: torch.Tensor) -> float:
-    """Fraction of images whose highest-scoring class is the target (single-label)."""
+    """Fraction of images whose highest-scoring class is the target (single-label).
+
+    >>> logits = torch.tensor([[2.0, 0.5], [0.1, 1.0], [3.0, -1.0]])
+    >>> round(accuracy(logits, torch.tensor([0, 1, 1])), 4)  # the third is wrong
+    0.6667
+    """
     return (preds.argmax(dim=1) == targets).float().mean().item()
 
 
 def error_rate(preds: torch.Tensor, targets: torch.Tensor) -> float:
-    """``1 - accuracy``: the lesson-1 reference is an error rate (0.071 for resnet34 on pets)."""
+    """``1 - accuracy``: the lesson-1 reference is an error rate (0.071 for resnet34 on pets).
+
+    >>> round(error_rate(torch.tensor([[2.0, 0.5], [0.1, 1.0], [3.0, -1.0]]), torch.tensor([0, 1, 1])), 4)
+    0.3333
+    """
     return 1.0 - accuracy(preds, targets)
 
 
 def accuracy_thresh(preds: torch.Tensor, targets: torch.Tensor, thresh: float = 0.5) -> float:
-    """Multi-label: fraction of (image, tag) pairs right when a tag is predicted at sigmoid > ``thresh``."""
+    """Multi-label: fraction of (image, tag) pairs right when a tag is predicted at sigmoid > ``thresh``.
+
+    >>> logits = torch.tensor([[2.0, -3.0, 0.5], [-3.0, 3.0, -3.0]])  # predicts tags {0, 2}, {1}
+    >>> round(accuracy_thresh(logits, torch.tensor([[1.0, 0, 0], [0, 1, 1]])), 4)  # 4 of 6 right
+    0.6667
+    """
     return ((torch.sigmoid(preds) > thresh).float() == targets).float().mean().item()
 
 
@@ -76,12 +90,22 @@ def fbeta_on_probs(
 
 
 def f2(preds: torch.Tensor, targets: torch.Tensor) -> float:
-    """F-beta with beta=2 at threshold 0.2: the planet lesson's metric."""
+    """F-beta with beta=2 at threshold 0.2: the planet lesson's metric.
+
+    >>> logits = torch.tensor([[2.0, -3.0, 0.5], [-3.0, 3.0, -3.0]])  # predicts tags {0, 2}, {1}
+    >>> round(f2(logits, torch.tensor([[1.0, 0, 0], [0, 1, 1]])), 4)  # (5/6 + 5/9) / 2
+    0.6944
+    """
     return fbeta(preds, targets, beta=2.0, thresh=0.2)
 
 
 def metric_name(metric: Callable[..., float]) -> str:
-    """The column name of a metric in the epoch table (works for ``functools.partial`` too)."""
+    """The column name of a metric in the epoch table (works for ``functools.partial`` too).
+
+    >>> from functools import partial
+    >>> metric_name(accuracy), metric_name(partial(fbeta, beta=1))
+    ('accuracy', 'fbeta')
+    """
     name = getattr(metric, "__name__", None) or getattr(
         getattr(metric, "func", None), "__name__", "metric"
     )

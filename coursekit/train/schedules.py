@@ -33,12 +33,20 @@ __all__ = [
 
 
 def constant(step: int, lr: float) -> float:
-    """The same learning rate at every step: ``learn.fit(1e-2, 3)``."""
+    """The same learning rate at every step: ``learn.fit(1e-2, 3)``.
+
+    >>> constant(7, 1e-2)
+    0.01
+    """
     return lr
 
 
 def cosine_anneal(pct: float, start: float, end: float) -> float:
-    """Half a cosine from ``start`` (pct=0) to ``end`` (pct=1)."""
+    """Half a cosine from ``start`` (pct=0) to ``end`` (pct=1).
+
+    >>> cosine_anneal(0.0, 1.0, 0.0), cosine_anneal(0.5, 1.0, 0.0), cosine_anneal(1.0, 1.0, 0.0)
+    (1.0, 0.5, 0.0)
+    """
     return end + (start - end) * (1 + math.cos(math.pi * pct)) / 2
 
 
@@ -94,7 +102,12 @@ def cycle_starts(
     """The step at which each of the ``n_cycle`` cycles starts, plus the total number of steps last.
 
     Cycle ends are rounded to whole steps (halves upwards), so ``cycle_len`` may be a fraction of
-    an epoch: ``cycle_starts(2, 0.5, 1, 5) == [0, 3, 5]``. Every cycle must last at least one step.
+    an epoch. Every cycle must last at least one step.
+
+    >>> cycle_starts(3, 1, 2, 10)  # learn.fit(lr, 3, cycle_len=1, cycle_mult=2), 10 batches an epoch
+    [0, 10, 30, 70]
+    >>> cycle_starts(2, 0.5, 1, 5)  # half-epoch cycles of 2.5 batches: 3, then 2
+    [0, 3, 5]
     """
     check_cycles(n_cycle, cycle_len, cycle_mult)
     starts, total = [0], 0.0
@@ -126,6 +139,9 @@ def sgdr(
 
     Matches ``torch.optim.lr_scheduler.CosineAnnealingWarmRestarts`` stepped once per batch
     (where torch's ``T_0 = cycle_len * steps_per_epoch`` is a whole number of steps).
+
+    >>> [round(sgdr(s, 0.1, 4, cycle_len=1, cycle_mult=2, n_cycle=2), 3) for s in range(12)]
+    [0.1, 0.085, 0.05, 0.015, 0.1, 0.096, 0.085, 0.069, 0.05, 0.031, 0.015, 0.004]
     """
     if n_cycle is None:  # enough cycles to cover ``step``: each is at least one step long
         n_cycle = 1
@@ -150,6 +166,9 @@ def one_cycle(
     of the steps, then cosine-anneal down to ``lr_max/div/final_div`` (``learn.fit_one_cycle``).
 
     Matches ``torch.optim.lr_scheduler.OneCycleLR`` (cosine, two phases).
+
+    >>> [f"{one_cycle(s, 100, 1e-2):.0e}" for s in (0, 24, 99)]  # start, top, end
+    ['4e-04', '1e-02', '4e-08']
     """
     start, low = lr_max / div, lr_max / div / final_div
     warming, pct = _one_cycle_phase(step, total_steps, pct_start)
@@ -177,7 +196,11 @@ def one_cycle_momentum(
     mom_max: float = 0.95,
     mom_min: float = 0.85,
 ) -> float:
-    """Momentum under one-cycle moves the other way: down while the learning rate rises, then up."""
+    """Momentum under one-cycle moves the other way: down while the learning rate rises, then up.
+
+    >>> [round(one_cycle_momentum(s, 100), 2) for s in (0, 24, 99)]
+    [0.95, 0.85, 0.95]
+    """
     warming, pct = _one_cycle_phase(step, total_steps, pct_start)
     return cosine_anneal(pct, mom_max, mom_min) if warming else cosine_anneal(pct, mom_min, mom_max)
 
@@ -194,7 +217,11 @@ def differential_lrs(top_lr: float, n_groups: int, ratio: float) -> list[float]:
 
 def exp_ramp(step: int, n_steps: int, start_lr: float, end_lr: float) -> float:
     """An exponential ramp from ``start_lr`` (step 0) to ``end_lr`` (step ``n_steps - 1``): equal
-    steps on a log scale, as the learning-rate finder uses."""
+    steps on a log scale, as the learning-rate finder uses.
+
+    >>> [f"{exp_ramp(s, 5, 1e-4, 1.0):.0e}" for s in range(5)]
+    ['1e-04', '1e-03', '1e-02', '1e-01', '1e+00']
+    """
     return start_lr * (end_lr / start_lr) ** (step / max(1, n_steps - 1))
 
 

@@ -8,6 +8,9 @@
 
 Every panel is an ipywidgets box built without ``display()`` (show it by making it a cell's
 last expression), works on ipywidgets 7.7 and 8, and has ``figure()`` for a static picture.
+Each is a ``coursekit.panel.Panel``: an error in one of its controls shows in its status line,
+and ``close()`` detaches its listeners from the learner (a panel made again over the same
+learner closes the earlier one, so re-running a cell never piles up hidden redraws).
 """
 
 from coursekit.explore.conv_explorer import ConvExplorer

@@ -16,19 +16,24 @@ from __future__ import annotations
 import html
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
-from coursekit.data.cleaning import DELETE, DataCleaner
+from coursekit.data.cleaning import DELETE, Apply, DataCleaner
+from coursekit.panel import Panel
 from coursekit.train.interpret import Interpretation
 from coursekit.widgets.thumbnails import Thumbnails
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["DELETE_CHOICE", "KEEP", "CleanerPanel"]
 
 KEEP, DELETE_CHOICE = "keep", "delete"
 
 
-def _default_root(interps: dict, csv: Path | None) -> Path:
+def _default_root(interps: dict[str, Interpretation], csv: Path | None) -> Path:
     """The data set's folder: the CSV's folder, else the folder holding the split folders
     (``<root>/<split>/<class>/image``); pass ``root=`` for any other layout."""
     if csv is not None:
@@ -37,7 +42,7 @@ def _default_root(interps: dict, csv: Path | None) -> Path:
     return Path(os.path.commonpath([str(p.parents[2]) for p in paths]))
 
 
-class CleanerPanel(widgets.VBox):
+class CleanerPanel(Panel):
     """Keep / delete / relabel the images of one class and split, worst first; see the module docstring.
 
     ``choices`` maps image path -> 'delete' or a class name for every image not kept.
@@ -45,22 +50,24 @@ class CleanerPanel(widgets.VBox):
 
     def __init__(
         self,
-        interp: Interpretation | dict,
-        root=None,
-        csv=None,
+        interp: Interpretation | dict[str, Interpretation],
+        root: str | os.PathLike[str] | None = None,
+        csv: str | os.PathLike[str] | None = None,
         suffix: str = "",
         n: int = 12,
         columns: int = 4,
         thumb_size: int = 112,
     ):
         self.interps = interp if isinstance(interp, dict) else {"valid": interp}
-        csv = Path(csv) if csv is not None else None
-        self.cleaner = DataCleaner(root or _default_root(self.interps, csv), csv=csv, suffix=suffix)
+        csv_path = Path(csv) if csv is not None else None
+        self.cleaner = DataCleaner(
+            root or _default_root(self.interps, csv_path), csv=csv_path, suffix=suffix
+        )
         self.classes = list(next(iter(self.interps.values())).classes)
         self.choices: dict[Path, str] = {}
         self.gone: set[Path] = set()  # images applied (moved or relabelled), until undone
         self.applied: dict[str, set[Path]] = {}
-        self.last = None
+        self.last: Apply | None = None  # the last apply, for its id
         self.thumbnails, self.columns = Thumbnails(thumb_size), columns
         self.split = widgets.Dropdown(options=list(self.interps), description="split")
         self.cls = widgets.Dropdown(options=self.classes, description="class")
@@ -77,9 +84,9 @@ class CleanerPanel(widgets.VBox):
         )
         self.menus: dict[Path, widgets.Dropdown] = {}
         for control in (self.split, self.cls, self.count):
-            control.observe(lambda _: self.refresh(), names="value")
-        self.apply_button.on_click(lambda _: self.apply())
-        self.undo_button.on_click(lambda _: self.undo())
+            control.observe(self.handler(lambda _: self.refresh()), names="value")
+        self.apply_button.on_click(self.handler(lambda _: self.apply()))
+        self.undo_button.on_click(self.handler(lambda _: self.undo()))
         super().__init__(
             [
                 widgets.HBox([self.split, self.cls, self.count]),
@@ -101,6 +108,7 @@ class CleanerPanel(widgets.VBox):
         return sorted(idxs, key=lambda i: -float(interp.losses[i]))[: self.count.value]
 
     def refresh(self) -> None:
+        """Show the chosen split and class's images, worst first, each with its menu."""
         interp = self.interps[self.split.value]
         options = [KEEP, DELETE_CHOICE] + [c for c in self.classes if c != self.cls.value]
         cells, self.menus = [], {}
@@ -111,7 +119,9 @@ class CleanerPanel(widgets.VBox):
                 value=self.choices.get(path, KEEP),
                 layout=widgets.Layout(width="150px"),
             )
-            menu.observe(lambda change, p=path: self._choose(p, change["new"]), names="value")
+            menu.observe(
+                self.handler(lambda change, p=path: self._choose(p, change["new"])), names="value"
+            )
             self.menus[path] = menu
             caption = html.escape(
                 f"{path.name} · loss {float(interp.losses[i]):.2f} · pred {interp.label(i)}"
@@ -151,16 +161,16 @@ class CleanerPanel(widgets.VBox):
             return
         changes = {p: DELETE if v == DELETE_CHOICE else v for p, v in self.choices.items()}
         try:
-            self.last = self.cleaner.apply(changes)
+            last = self.last = self.cleaner.apply(changes)
         except (OSError, ValueError) as e:
             self._say(html.escape(f"nothing changed: {e}"))
             return
         self.gone |= set(self.choices)
-        self.applied[self.last.id] = set(self.choices)
+        self.applied[last.id] = set(self.choices)
         self.choices.clear()
         self.refresh()
         self._say(
-            f"applied {len(changes)} change(s), logged as {self.last.id}. "
+            f"applied {len(changes)} change(s), logged as {last.id}. "
             "Rebuild the ImageData to train on the cleaned set."
         )
 
@@ -175,7 +185,7 @@ class CleanerPanel(widgets.VBox):
         self.refresh()
         self._say(f"undid {record.id}.")
 
-    def figure(self):
+    def figure(self) -> Figure:
         """The shown images with their loss and current choice, as a static matplotlib figure."""
         interp = self.interps[self.split.value]
         idxs = self.selection()

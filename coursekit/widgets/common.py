@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -38,9 +40,15 @@ class Throttle:
         return False
 
 
-def decimate(n: int, max_points: int = 600, keep=()) -> np.ndarray:
+def decimate(n: int, max_points: int = 600, keep: Iterable[int] = ()) -> np.ndarray:
     """At most about ``max_points`` sorted indices into ``range(n)``, evenly spread, always including
-    0, n-1 and each index in ``keep`` with its neighbour before (so a restart's jump is drawn)."""
+    0, n-1 and each index in ``keep`` with its neighbour before (so a restart's jump is drawn).
+
+    >>> decimate(1000, max_points=5).tolist()
+    [0, 250, 500, 749, 999]
+    >>> decimate(1000, max_points=5, keep=[300]).tolist()  # a restart at step 300
+    [0, 250, 299, 300, 500, 749, 999]
+    """
     if n <= max_points:
         return np.arange(n)
     idx = np.linspace(0, n - 1, max_points).round().astype(np.int64)
@@ -49,12 +57,16 @@ def decimate(n: int, max_points: int = 600, keep=()) -> np.ndarray:
 
 
 def fmt_lr(lr: float) -> str:
-    """A learning rate as a student would type it: 3e-03 -> '3e-3', 0.01 -> '1e-2'."""
+    """A learning rate as a student would type it.
+
+    >>> fmt_lr(3e-3), fmt_lr(0.01)
+    ('3e-3', '1e-2')
+    """
     mantissa, exponent = f"{lr:.0e}".split("e")
     return f"{mantissa}e{int(exponent)}"
 
 
-def y_axis(scale, label: str, **kwargs):
+def y_axis(scale: Any, label: str, **kwargs: Any) -> Any:
     """A vertical bqplot axis on bqplot 0.12 (Colab: ``orientation='vertical'``) and 0.13 (``side='left'``)."""
     import bqplot as bq
 

@@ -12,12 +12,17 @@ of that (actual, predicted) pair. The panel is a view: every selection comes fro
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from coursekit.html_table import html_table
+from coursekit.panel import Panel
 from coursekit.train.interpret import Interpretation
 from coursekit.widgets.thumbnails import Thumbnails
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["VIEWS", "ResultsGallery"]
 
@@ -34,7 +39,7 @@ VIEWS = {
 MAX_MATRIX_CLASSES = 16
 
 
-class ResultsGallery(widgets.VBox):
+class ResultsGallery(Panel):
     """Thumbnails of a selection of ``interp``'s items; see the module docstring."""
 
     def __init__(
@@ -45,7 +50,8 @@ class ResultsGallery(widgets.VBox):
         columns: int = 4,
         thumb_size: int = 112,
     ):
-        self.interp, self.columns, self.seed, self.pair = interp, columns, 0, None
+        self.interp, self.columns, self.seed = interp, columns, 0
+        self.pair: tuple[str, str] | None = None  # the confusion-matrix cell shown
         self.thumbnails = Thumbnails(thumb_size)
         self.view = widgets.Dropdown(options=list(VIEWS), value=view, description="view")
         self.cls = widgets.Dropdown(options=interp.classes, description="class")
@@ -53,18 +59,19 @@ class ResultsGallery(widgets.VBox):
         self.shuffle = widgets.Button(
             description="new sample", tooltip="draw another random sample"
         )
-        self.title = widgets.HTML()
+        self.title, self.status = widgets.HTML(), widgets.HTML()
         self.matrix = widgets.GridBox(layout=widgets.Layout(grid_gap="2px"))
         self.grid = widgets.GridBox(
             layout=widgets.Layout(grid_template_columns=f"repeat({columns}, 1fr)", grid_gap="6px")
         )
         for control in (self.view, self.cls, self.count):
-            control.observe(self._on_change, names="value")
-        self.shuffle.on_click(self._on_shuffle)
+            control.observe(self.handler(self._on_change), names="value")
+        self.shuffle.on_click(self.handler(self._on_shuffle))
         super().__init__(
             [
                 widgets.HBox([self.view, self.cls, self.count, self.shuffle]),
                 self.title,
+                self.status,
                 self.matrix,
                 self.grid,
             ]
@@ -90,6 +97,7 @@ class ResultsGallery(widgets.VBox):
         return interp.by_pair(*self.pair)[:n] if self.pair else []
 
     def describe(self) -> str:
+        """What the current view shows, as HTML (the title above the images)."""
         if self.view.value == "confusion matrix":
             if self.interp.is_multilabel:
                 return "confusion matrix: not defined for multi-label data (per-tag precision and recall below)"
@@ -100,12 +108,12 @@ class ResultsGallery(widgets.VBox):
         return f"{self.view.value}{suffix}"
 
     # ------------------------------------------------------------------------------ drawing
-    def _on_change(self, change) -> None:
+    def _on_change(self, change: dict[str, Any]) -> None:
         if change["owner"] is self.view:
             self.pair = None
         self.refresh()
 
-    def _on_shuffle(self, _button) -> None:
+    def _on_shuffle(self, _button: widgets.Button) -> None:
         self.seed += 1
         self.refresh()
 
@@ -141,7 +149,7 @@ class ResultsGallery(widgets.VBox):
         busy = (off.sum(0) + off.sum(1)).argsort(descending=True)[:MAX_MATRIX_CLASSES]
         return sorted(busy.tolist())
 
-    def _matrix_cells(self) -> tuple:
+    def _matrix_cells(self) -> tuple[widgets.Widget, ...]:
         if self.interp.is_multilabel:
             rows = [
                 [html.escape(t), *(f"{v:.2f}" for v in m.values())]
@@ -163,7 +171,9 @@ class ResultsGallery(widgets.VBox):
                     button_style="success" if a == p else ("danger" if cm[a, p] else ""),
                     layout=widgets.Layout(width="auto"),
                 )
-                button.on_click(lambda _b, a=a, p=p: self.show_pair(names[a], names[p]))
+                button.on_click(
+                    self.handler(lambda _b, a=a, p=p: self.show_pair(names[a], names[p]))
+                )
                 cells.append(button)
         self.matrix.layout.grid_template_columns = f"repeat({len(shown) + 1}, auto)"
         return tuple(cells)
@@ -173,7 +183,7 @@ class ResultsGallery(widgets.VBox):
         self.pair = (actual, predicted)
         self._show_selection()
 
-    def figure(self):
+    def figure(self) -> Figure:
         """The current view as a static matplotlib figure."""
         if (
             self.view.value == "confusion matrix"

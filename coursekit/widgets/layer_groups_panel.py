@@ -14,36 +14,46 @@ redraws from the learner's real state, so ``refresh()`` also shows changes made 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
 from coursekit.html_table import html_table
-from coursekit.train.plan import fit_plan
+from coursekit.panel import Panel
+from coursekit.train.plan import FitPlan, fit_plan
 from coursekit.train.schedules import differential_lrs
 from coursekit.widgets.common import enable_colab_widgets, fmt_lr
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from coursekit.train.learner import Learner
 
 __all__ = ["LayerGroupsPanel"]
 
 
-class LayerGroupsPanel(widgets.VBox):
+class LayerGroupsPanel(Panel):
     """Freeze, unfreeze and set differential learning rates of ``learn``'s layer groups."""
 
-    def __init__(self, learn, lr: float = 1e-2, ratio: int = 10):
+    def __init__(self, learn: Learner, lr: float = 1e-2, ratio: int = 10):
         enable_colab_widgets()
         self.learn = learn
         self.toggles = [
             widgets.ToggleButton(layout=widgets.Layout(width="460px")) for _ in learn.layer_groups
         ]
         for i, toggle in enumerate(self.toggles):
-            toggle.observe(lambda change, i=i: self._on_toggle(i, change["new"]), names="value")
+            toggle.observe(
+                self.handler(lambda change, i=i: self._on_toggle(i, change["new"])), names="value"
+            )
         self.freeze_button = widgets.Button(
             description="Freeze (train the head only)", layout=widgets.Layout(width="auto")
         )
         self.unfreeze_button = widgets.Button(
             description="Unfreeze all", layout=widgets.Layout(width="auto")
         )
-        self.freeze_button.on_click(lambda _b: (learn.freeze(), self.refresh()))
-        self.unfreeze_button.on_click(lambda _b: (learn.unfreeze(), self.refresh()))
+        self.freeze_button.on_click(self.handler(lambda _b: self._change(learn.freeze)))
+        self.unfreeze_button.on_click(self.handler(lambda _b: self._change(learn.unfreeze)))
         self.bn = widgets.Checkbox(
             value=learn.bn_frozen,
             description="bn_freeze: keep every BatchNorm layer's statistics",
@@ -51,7 +61,8 @@ class LayerGroupsPanel(widgets.VBox):
             layout=widgets.Layout(width="auto"),
         )
         self.bn.observe(
-            lambda change: (learn.bn_freeze(change["new"]), self.refresh()), names="value"
+            self.handler(lambda change: self._change(learn.bn_freeze, change["new"])),
+            names="value",
         )
         self.lr = widgets.FloatLogSlider(
             value=lr, base=10, min=-6, max=0, step=0.1, description="top lr", readout_format=".0e"
@@ -65,10 +76,9 @@ class LayerGroupsPanel(widgets.VBox):
             value=ratio,
             description="ratio",
         )
-        self.lrs_view = widgets.HTML()
+        self.lrs_view, self.status = widgets.HTML(), widgets.HTML()
         for control in (self.lr, self.ratio):
-            control.observe(lambda _c: self.refresh(), names="value")
-        self._updating = False
+            control.observe(self.handler(lambda _c: self.refresh()), names="value")
         super().__init__(
             [
                 widgets.VBox(self.toggles),
@@ -76,6 +86,7 @@ class LayerGroupsPanel(widgets.VBox):
                 self.bn,
                 widgets.HBox([self.lr, self.ratio]),
                 self.lrs_view,
+                self.status,
             ]
         )
         self.refresh()
@@ -85,32 +96,33 @@ class LayerGroupsPanel(widgets.VBox):
         lrs = differential_lrs(self.lr.value, len(self.learn.layer_groups), self.ratio.value)
         return [float(f"{lr:.1e}") for lr in lrs]  # rounded as a student would type them
 
+    def _change(self, call: Callable[..., None], *args: object) -> None:
+        """Change the learner, then show its real state (also when the change was refused)."""
+        try:
+            call(*args)
+        finally:
+            self.refresh()
+
     def _on_toggle(self, i: int, trainable: bool) -> None:
-        if self._updating:
-            return
         # groups train from the first trainable one to the head, as with freeze_to
-        self.learn.freeze_to(i if trainable else i + 1)
-        self.refresh()
+        self._change(self.learn.freeze_to, i if trainable else i + 1)
 
     def refresh(self) -> None:
         """Redraw every control from the learner's current state."""
-        self._updating = True
-        try:
+        with self.quietly():  # setting the toggles is no click: no freeze_to
             for toggle, group in zip(self.toggles, self.learn.layer_groups):
                 toggle.value = group.trainable
                 toggle.description = f"{group.name}: {group.n_params:,} params, {'trainable' if group.trainable else 'frozen'}"
                 toggle.button_style = "success" if group.trainable else ""
                 toggle.icon = "unlock" if group.trainable else "lock"
             self.bn.value = self.learn.bn_frozen
-        finally:
-            self._updating = False
         lrs = self.group_lrs()
         names = [html.escape(g.name) for g in self.learn.layer_groups]
         self.lrs_view.value = html_table(
             [["group", *names], ["lr", *(fmt_lr(lr) for lr in lrs)]], row_headers=True
         ) + (f"<code>{self.plan().code}</code>")
 
-    def plan(self):
+    def plan(self) -> FitPlan:
         """The plan of ``learn.fit(<these rates>, 3, cycle_len=1)``, made as ``learn.fit`` makes it. Its
         code line does not depend on the epoch length, so none is asked of the learner (while
         precomputing, that would compute the activations)."""
@@ -122,7 +134,7 @@ class LayerGroupsPanel(widgets.VBox):
             cycle_len=1,
         )
 
-    def figure(self):
+    def figure(self) -> Figure:
         """Parameter counts per group, coloured trainable (green) or frozen (grey)."""
         from matplotlib.figure import Figure
 

@@ -14,29 +14,37 @@ cell reads ``panel.lr`` (nothing is stored on the learner).
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
+from coursekit.panel import Panel
 from coursekit.train.lr_finder import LRFinderResult, plot_lr_find
 from coursekit.widgets.common import enable_colab_widgets, fmt_lr, y_axis
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from coursekit.train.learner import Learner
 
 __all__ = ["LRFinderPanel"]
 
 
-class LRFinderPanel(widgets.VBox):
+class LRFinderPanel(Panel):
     """The learning-rate finder of ``learn`` as a panel; see the module docstring."""
 
     def __init__(
         self,
-        learn,
+        learn: Learner,
         result: LRFinderResult | None = None,
         num_it: int = 100,
         lr: float | None = None,
     ):
         enable_colab_widgets()
-        self.learn, self.result, self.num_it = learn, None, num_it
+        self.learn, self.num_it = learn, num_it
+        self.result: LRFinderResult | None = None
         self.marked_lr = lr  # the rate to mark and start at; None: each result's suggestion
         self.lr: float | None = None  # the rate chosen ("Use this learning rate"), rounded
         self.run = widgets.Button(description="Run lr_find", button_style="primary")
@@ -48,7 +56,7 @@ class LRFinderPanel(widgets.VBox):
         self.use = widgets.Button(
             description="Use this learning rate", disabled=True, layout=widgets.Layout(width="auto")
         )
-        self.code = widgets.HTML()
+        self.code, self.status = widgets.HTML(), widgets.HTML()
         x, y = bq.LogScale(), bq.LinearScale()
         self.curve = bq.Lines(x=[], y=[], scales={"x": x, "y": y}, colors=["#1f77b4"])
         self.suggestion_line = bq.Lines(
@@ -61,15 +69,16 @@ class LRFinderPanel(widgets.VBox):
             layout=widgets.Layout(width="600px", height="360px"),
             fig_margin={"top": 20, "bottom": 50, "left": 60, "right": 20},
         )
-        self.run.on_click(lambda _b: self.run_finder())
-        self.use.on_click(lambda _b: self.use_lr())
-        self.slider.observe(lambda _c: self._move_marker(), names="value")
+        self.run.on_click(self.handler(lambda _b: self.run_finder()))
+        self.use.on_click(self.handler(lambda _b: self.use_lr()))
+        self.slider.observe(self.handler(lambda _c: self._move_marker()), names="value")
         super().__init__(
             [
                 widgets.HBox([self.run, self.progress]),
                 self.plot,
                 widgets.HBox([self.slider, self.readout]),
                 widgets.HBox([self.use, self.code]),
+                self.status,
             ]
         )
         if result is not None:
@@ -89,6 +98,8 @@ class LRFinderPanel(widgets.VBox):
         self.progress.max, self.progress.value = n, step
 
     def _finite(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.result is None:
+            return np.empty(0), np.empty(0)
         lrs, losses = np.asarray(self.result.lrs), np.asarray(self.result.losses)
         ok = np.isfinite(losses)
         return lrs[ok], losses[ok]
@@ -132,7 +143,7 @@ class LRFinderPanel(widgets.VBox):
     def _move_marker(self) -> None:
         if self.result is None or not len(self._finite()[0]):
             return
-        lr = self.slider.value
+        lr = float(self.slider.value)
         _, losses = self._finite()
         with self.marker.hold_sync():
             self.marker.x, self.marker.y = [lr, lr], [float(losses.min()), float(losses.max())]
@@ -151,7 +162,7 @@ class LRFinderPanel(widgets.VBox):
         self.code.value = f"chosen: <code>lr = {fmt_lr(lr)}</code>; e.g. <code>learn.fit(lr, 3, cycle_len=1)</code>"
         return lr
 
-    def figure(self):
+    def figure(self) -> Figure:
         """The panel as a static matplotlib figure: the curve, the suggestion, the slider's line."""
         if self.result is None:
             from matplotlib.figure import Figure

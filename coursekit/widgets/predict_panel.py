@@ -14,10 +14,19 @@ from __future__ import annotations
 import html
 import io
 import urllib.request
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
+import torch
+from PIL import Image
 
 from coursekit.data.images import as_image
+from coursekit.panel import Panel
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from coursekit.train.learner import Learner
 
 __all__ = ["MAX_URL_BYTES", "PredictPanel", "uploaded_files"]
 
@@ -28,7 +37,7 @@ COLAB_NOTE = (
 )
 
 
-def uploaded_files(value) -> list[tuple[str, bytes]]:
+def uploaded_files(value: Any) -> list[tuple[str, bytes]]:
     """(name, content) of each file in a ``FileUpload``'s value, on ipywidgets 8 (a tuple of
     dicts with 'name' and 'content') and 7.7 (a dict of name -> {'metadata', 'content'})."""
     if isinstance(value, dict):
@@ -36,13 +45,15 @@ def uploaded_files(value) -> list[tuple[str, bytes]]:
     return [(f["name"], bytes(f["content"])) for f in value or ()]
 
 
-class PredictPanel(widgets.VBox):
+class PredictPanel(Panel):
     """Upload (or name) a photo; see the picture and the top ``k`` classes. ``result`` is the last
-    ``learn.predict`` output, ``image`` the picture it was made from."""
+    ``learn.predict`` output, ``image`` the picture it was made from; ``status`` (the line above
+    the picture) names it, or says what went wrong."""
 
-    def __init__(self, learn, k: int = 5, display_size: int = 256):
+    def __init__(self, learn: Learner, k: int = 5, display_size: int = 256):
         self.learn, self.k, self.display_size = learn, min(k, len(learn.data.classes)), display_size
-        self.result, self.image = None, None
+        self.result: tuple[str, torch.Tensor, torch.Tensor] | None = None
+        self.image: Image.Image | None = None
         self.upload = widgets.FileUpload(
             accept="image/*", multiple=False, description="upload photo"
         )
@@ -56,27 +67,28 @@ class PredictPanel(widgets.VBox):
             format="png", layout=widgets.Layout(max_width=f"{display_size}px")
         )
         self.chart = widgets.HTML()
-        self.message = widgets.HTML()
-        self.upload.observe(self._on_upload, names="value")
-        self.go.on_click(lambda _: self.predict_source(self.source.value))
+        self.status = widgets.HTML()
+        self.message = self.status  # its earlier name
+        self.upload.observe(self.handler(self._on_upload), names="value")
+        self.go.on_click(self.handler(lambda _: self.predict_source(self.source.value)))
         self.source.continuous_update = False  # value changes on Enter (ipywidgets 7.7 and 8)
-        self.source.observe(self._on_submit, names="value")
+        self.source.observe(self.handler(self._on_submit), names="value")
         super().__init__(
             [
                 widgets.HBox([self.upload, self.source, self.go]),
                 self.note,
-                self.message,
+                self.status,
                 widgets.HBox([self.picture, self.chart]),
             ]
         )
 
     # ------------------------------------------------------------------------------ inputs
-    def _on_upload(self, change) -> None:
+    def _on_upload(self, change: dict[str, Any]) -> None:
         files = uploaded_files(change["new"])
         if files:
             self.show(files[-1][1], files[-1][0])
 
-    def _on_submit(self, change) -> None:
+    def _on_submit(self, change: dict[str, Any]) -> None:
         if change["new"].strip():
             self.predict_source(change["new"])
 
@@ -84,17 +96,17 @@ class PredictPanel(widgets.VBox):
         """Predict on a path or an http(s) URL typed in the box."""
         text = text.strip()
         if not text:
-            self.message.value = "type a path or an http(s) URL first."
+            self.status.value = "type a path or an http(s) URL first."
             return
         if text.startswith(("http://", "https://")):
             try:
                 with urllib.request.urlopen(text, timeout=20) as r:
                     data = r.read(MAX_URL_BYTES + 1)
             except OSError as e:
-                self.message.value = html.escape(f"could not download {text}: {e}")
+                self.status.value = html.escape(f"could not download {text}: {e}")
                 return
             if len(data) > MAX_URL_BYTES:
-                self.message.value = html.escape(
+                self.status.value = html.escape(
                     f"{text} is over {MAX_URL_BYTES // 2**20} MB; not an ordinary photo?"
                 )
                 return
@@ -103,22 +115,22 @@ class PredictPanel(widgets.VBox):
             self.show(text, text)
 
     # ------------------------------------------------------------------------------ output
-    def show(self, image, name: str = "") -> None:
+    def show(self, image: Any, name: str = "") -> None:
         """Predict on ``image`` (anything ``learn.predict`` accepts) and draw the result."""
         try:
             img = as_image(image, min_size=self.learn.data.size)
-            self.result = self.learn.predict(img)
+            result = self.learn.predict(img)
         except (OSError, ValueError, TypeError) as e:
-            self.message.value = html.escape(f"{name or 'this'}: {e}")
+            self.status.value = html.escape(f"{name or 'this'}: {e}")
             return
-        self.image = img
+        self.result, self.image = result, img
         thumb = img.copy()
         thumb.thumbnail((self.display_size, self.display_size))
         buf = io.BytesIO()
         thumb.save(buf, "PNG")
         self.picture.value = buf.getvalue()
-        label = self.result[0] or "(no tag over the threshold)"
-        self.message.value = (
+        label = result[0] or "(no tag over the threshold)"
+        self.status.value = (
             f"<b>{html.escape(label)}</b> &nbsp; <small>{html.escape(str(name))}</small>"
         )
         rows = "".join(
@@ -138,14 +150,14 @@ class PredictPanel(widgets.VBox):
         order = probs.argsort(descending=True)[: self.k]
         return [(self.learn.data.classes[int(i)], float(probs[i])) for i in order]
 
-    def figure(self):
+    def figure(self) -> Figure:
         """The picture and the top-k bar chart as a static matplotlib figure."""
         from matplotlib.figure import Figure
 
         fig = Figure(figsize=(8, 3.2))
         ax_img, ax_bar = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.4]})
         ax_img.axis("off")
-        if self.image is not None:
+        if self.image is not None and self.result is not None:
             ax_img.imshow(self.image)
             ax_img.set_title(self.result[0] or "(no tag)")
         names, values = zip(*self.top()) if self.result is not None else ((), ())

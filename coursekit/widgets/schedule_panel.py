@@ -12,25 +12,35 @@ the learning rates actually applied (``learn.recorder.lrs``) are drawn over the 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
+from coursekit.panel import Panel
 from coursekit.train.plan import FitPlan, fit_plan, one_cycle_plan
 from coursekit.train.schedules import differential_lrs
 from coursekit.widgets.common import Throttle, decimate, enable_colab_widgets, y_axis
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from coursekit.train.background import BackgroundFit
+    from coursekit.train.learner import Learner
+    from coursekit.train.recorder import Recorder
 
 __all__ = ["SchedulePanel"]
 
 COLOURS = ["#9467bd", "#ff7f0e", "#1f77b4", "#2ca02c", "#d62728"]
 
 
-class SchedulePanel(widgets.VBox):
+class SchedulePanel(Panel):
     """Controls for a fit's schedule and a plot of its learning rates; see the module docstring."""
 
     def __init__(
         self,
-        learn=None,
+        learn: Learner | None = None,
         lr: float = 1e-2,
         n_cycle: int = 3,
         cycle_len: int = 1,
@@ -70,7 +80,7 @@ class SchedulePanel(widgets.VBox):
             description="steps/epoch",
             disabled=learn is not None,
         )
-        self.summary = widgets.HTML()
+        self.summary, self.status = widgets.HTML(), widgets.HTML()
         self.fit_button = widgets.Button(
             description="Fit with this schedule",
             disabled=learn is None,
@@ -119,8 +129,8 @@ class SchedulePanel(widgets.VBox):
             self.cycle_mult,
             self.steps_per_epoch,
         ):
-            control.observe(lambda _c: self.redraw(), names="value")
-        self.fit_button.on_click(lambda _b: self.fit(background=True))
+            control.observe(self.handler(lambda _c: self.redraw()), names="value")
+        self.fit_button.on_click(self.handler(lambda _b: self.fit(background=True)))
         super().__init__(
             [
                 self.mode,
@@ -129,12 +139,16 @@ class SchedulePanel(widgets.VBox):
                 widgets.HBox([self.steps_per_epoch, self.summary]),
                 self.plot,
                 self.fit_button,
+                self.status,
             ]
         )
         if learn is not None:
-            learn.events["before_fit"].append(self._on_before_fit)
-            learn.events["after_batch"].append(self._on_batch)
-            learn.events["after_fit"].append(lambda l: self.follow(l.recorder))
+            self.listen(
+                learn,
+                before_fit=self._on_before_fit,
+                after_batch=self._on_batch,
+                after_fit=self._on_after_fit,
+            )
         self.redraw()
 
     # ---------------------------------------------------------------------------- the plan
@@ -170,12 +184,12 @@ class SchedulePanel(widgets.VBox):
             return
         steps = decimate(plan.total_steps, self.max_points, keep=plan.cycle_ends)
         top = np.array([plan.schedule.lr_at(int(s)) for s in steps])
-        ends = [e for e in plan.cycle_ends[:-1]]
+        ends = plan.cycle_ends[:-1]
         with self.plot.hold_sync():
             self.plan_lines.x = steps
             self.plan_lines.y = np.outer(plan.schedule.scales, top)
-            self.boundaries.x = [[e, e] for e in ends] or []
-            self.boundaries.y = [[0, self.lr.value] for _ in ends] or []
+            self.boundaries.x = [[e, e] for e in ends]
+            self.boundaries.y = [[0, self.lr.value] for _ in ends]
         self.summary.value = (
             f"<b>{plan.n_epochs}</b> epochs, {plan.total_steps:,} iterations"
             f"{f', {len(plan.cycle_ends)} cycles' if plan.cycle_ends else ''}: "
@@ -183,19 +197,24 @@ class SchedulePanel(widgets.VBox):
         )
 
     # ------------------------------------------------------------------------ following a fit
-    def fit(self, background: bool = False):
+    def fit(self, background: bool = False) -> Recorder | BackgroundFit:
         """Run the plan this panel shows on its learner (in a thread with ``background=True``)."""
+        if self.learn is None:
+            raise ValueError("this SchedulePanel has no learner: make it with SchedulePanel(learn)")
         return self.learn.run_plan(self.plan(), background=background, quiet=background)
 
-    def _on_before_fit(self, learn) -> None:
+    def _on_before_fit(self, learn: Learner) -> None:
         with self.plot.hold_sync():
             self.actual.x, self.actual.y, self.marker.x, self.marker.y = [], [], [], []
 
-    def _on_batch(self, learn) -> None:
+    def _on_batch(self, learn: Learner) -> None:
         if self.throttle.ready():
             self.follow(learn.recorder)
 
-    def follow(self, recorder) -> None:
+    def _on_after_fit(self, learn: Learner) -> None:
+        self.follow(learn.recorder)
+
+    def follow(self, recorder: Recorder) -> None:
         """Draw the learning rates the fit applied so far (top group) and mark its iteration."""
         n = len(recorder.lrs)
         if not n:
@@ -206,7 +225,7 @@ class SchedulePanel(widgets.VBox):
             self.actual.x, self.actual.y = idx, top
             self.marker.x, self.marker.y = [n - 1, n - 1], [0, float(max(top.max(), self.lr.value))]
 
-    def figure(self):
+    def figure(self) -> Figure:
         """The plan (and what was applied, if following a fit) as a static matplotlib figure."""
         from matplotlib.figure import Figure
 

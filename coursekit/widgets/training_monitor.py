@@ -13,24 +13,34 @@ ten times a second, so it costs the fit almost nothing.
 from __future__ import annotations
 
 import html
-import traceback
+from typing import TYPE_CHECKING
 
 import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
+from coursekit.panel import Panel, error_html
 from coursekit.train.epoch_table import epoch_table_html
 from coursekit.train.recorder import SmoothedLoss
 from coursekit.widgets.common import Throttle, decimate, enable_colab_widgets, y_axis
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from coursekit.train.learner import Learner
+
 __all__ = ["TrainingMonitor"]
 
 
-class TrainingMonitor(widgets.VBox):
+class TrainingMonitor(Panel):
     """Live loss plot, progress, epoch table and a Stop button for ``learn``'s fits."""
 
     def __init__(
-        self, learn, redraws_per_second: float = 10.0, max_points: int = 600, beta: float = 0.98
+        self,
+        learn: Learner,
+        redraws_per_second: float = 10.0,
+        max_points: int = 600,
+        beta: float = 0.98,
     ):
         enable_colab_widgets()
         self.learn, self.max_points, self.beta = learn, max_points, beta
@@ -67,14 +77,17 @@ class TrainingMonitor(widgets.VBox):
         self.stop_button = widgets.Button(
             description="Stop", button_style="danger", icon="stop", disabled=True
         )
-        self.stop_button.on_click(lambda _b: self.stop())
+        self.stop_button.on_click(self.handler(lambda _b: self.stop()))
         super().__init__(
             [widgets.HBox([self.progress, self.stop_button, self.status]), self.plot, self.table]
         )
-        learn.events["before_fit"].append(self._before_fit)
-        learn.events["after_batch"].append(self._after_batch)
-        learn.events["after_epoch"].append(self._after_epoch)
-        learn.events["after_fit"].append(self._after_fit)
+        self.listen(
+            learn,
+            before_fit=self._before_fit,
+            after_batch=self._after_batch,
+            after_epoch=self._after_epoch,
+            after_fit=self._after_fit,
+        )
 
     def stop(self) -> None:
         """Ask the fit to stop at the next batch (what the Stop button does)."""
@@ -82,7 +95,7 @@ class TrainingMonitor(widgets.VBox):
         self.status.value = "stopping at the next batch..."
 
     # -------------------------------------------------------------------------- events
-    def _before_fit(self, learn) -> None:
+    def _before_fit(self, learn: Learner) -> None:
         self.smoothed, self.smoother = [], SmoothedLoss(self.beta)
         with self.plot.hold_sync():
             self.train_line.x, self.train_line.y, self.valid_line.x, self.valid_line.y = (
@@ -96,28 +109,22 @@ class TrainingMonitor(widgets.VBox):
         self.status.value = f"training: {learn.recorder.n_epochs} epochs"
         self.table.value = ""
 
-    def _after_batch(self, learn) -> None:
+    def _after_batch(self, learn: Learner) -> None:
         # the per-batch cost: one moving-average update; drawing waits for the throttle
         self.smoothed.append(self.smoother.update(learn.recorder.losses[-1]))
         if self.throttle.ready():
             self.redraw()
 
-    def _after_epoch(self, learn) -> None:
+    def _after_epoch(self, learn: Learner) -> None:
         self.redraw()
 
-    def _after_fit(self, learn) -> None:
+    def _after_fit(self, learn: Learner) -> None:
         self.redraw()
         self.stop_button.disabled = True
         rec = learn.recorder
         if rec.error is not None:
             kind = "interrupted" if isinstance(rec.error, KeyboardInterrupt) else "failed"
-            text = "".join(
-                traceback.format_exception(type(rec.error), rec.error, rec.error.__traceback__)
-            )
-            self.status.value = (
-                f"<b style='color:#c00'>fit {kind}:</b> {html.escape(repr(rec.error))}"
-                f"<details><summary>traceback</summary><pre>{html.escape(text)}</pre></details>"
-            )
+            self.status.value = error_html(f"fit {kind}", rec.error)
         elif rec.stopped:
             self.status.value = f"<b>fit ended early:</b> {html.escape(rec.stopped)}"
         else:
@@ -138,7 +145,7 @@ class TrainingMonitor(widgets.VBox):
         if rec.rows:
             self.table.value = epoch_table_html(list(rec.rows[0]), rec.rows)
 
-    def figure(self):
+    def figure(self) -> Figure:
         """The losses so far as a static matplotlib figure."""
         from matplotlib.figure import Figure
 

@@ -14,6 +14,7 @@ from tests.browser.lab import (
     ensure_chromium,
     screenshot,
 )
+from tests.environment import importorskip, missing
 
 ROOT = Path(__file__).resolve().parents[2]
 CLASSIC_VENV = ROOT / ".venv" / "classic"
@@ -44,12 +45,9 @@ def lab(tmp_path_factory, coursekit_home):
 @pytest.fixture(scope="session")
 def classic(tmp_path_factory, coursekit_home):
     """Classic Notebook 6.5 + ipywidgets 7.7.1 + bqplot 0.12.45: `make test` builds its venv."""
-    missing = [p for p in (CLASSIC_VENV, COLAB_WIDGETS) if not (p / ".installed").exists()]
-    if missing:
-        reason = f"{', '.join(map(str, missing))} missing: `make test` installs them"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    absent = [p for p in (CLASSIC_VENV, COLAB_WIDGETS) if not (p / ".installed").exists()]
+    if absent:
+        missing(f"{', '.join(map(str, absent))} missing: `make test` installs them")
     root = tmp_path_factory.mktemp("classic")
     server = ClassicNotebook(
         root,
@@ -67,10 +65,10 @@ def classic(tmp_path_factory, coursekit_home):
 def browser():
     reason = ensure_chromium()
     if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
+        missing(reason)
+    playwright = importorskip("playwright.sync_api")
 
-    with sync_playwright() as p:
+    with playwright.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
         try:
             yield chromium
