@@ -12,7 +12,6 @@ predictions (``inference``), saving (``checkpoint``), the LR finder (``lr_finder
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -28,6 +27,7 @@ from coursekit.train import checkpoint, inference
 from coursekit.train.background import BackgroundFit, busy_error
 from coursekit.train.compiled import compile_model
 from coursekit.train.convnet import ConvNet, LayerGroup
+from coursekit.train.events import EVENTS, Events, Listener
 from coursekit.train.export import export
 from coursekit.train.fit_loop import Fitting
 from coursekit.train.freezing import Freezing
@@ -43,16 +43,14 @@ from coursekit.train.recorder import Recorder
 
 __all__ = ["EVENTS", "OPTIMIZERS", "Learner", "cnn_learner"]
 
-EVENTS = ("before_fit", "before_epoch", "after_batch", "after_epoch", "after_fit")
-
 # A loss function: (model outputs, targets) -> a scalar tensor.
 LossFunc = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-class Learner(Fitting, Freezing, OnDevice, Predictions):
+class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
     """Trains ``model`` on ``data``: fit, freeze/unfreeze, LR finder, precompute, save/load, TTA.
 
-    Its methods by idea: state, batches, saving here; ``fit``, ``fit_one_cycle`` in ``Fitting``
+    Its methods by idea: state, batches, saving here; ``subscribe`` in ``Events`` (events.py); ``fit``, ``fit_one_cycle`` in ``Fitting``
     (fit_loop.py); ``freeze_to``, ``unfreeze``, ``bn_freeze`` in ``Freezing`` (freezing.py);
     ``get_preds``, ``tta``, ``predict``, ``interpret`` in ``Predictions`` (inference.py);
     ``precision``, ``autocast``, ``to_device`` in ``OnDevice`` (precision.py).
@@ -86,7 +84,7 @@ class Learner(Fitting, Freezing, OnDevice, Predictions):
         self.loss_func: LossFunc = loss_func or (
             F.binary_cross_entropy_with_logits if data.is_multilabel else F.cross_entropy
         )
-        self.events: dict[str, list[Callable[[Learner], object]]] = {name: [] for name in EVENTS}
+        self.events: dict[str, list[Listener]] = {name: [] for name in EVENTS}
         self.recorder = Recorder()
         self.thresh = 0.5  # multi-label: predict's tags are those above this probability
         self.opt: torch.optim.Optimizer | None = None
@@ -134,24 +132,6 @@ class Learner(Fitting, Freezing, OnDevice, Predictions):
         """Compile the model with ``torch.compile`` (``options`` go to it); see ``coursekit.train.compiled``."""
         compile_model(self.model, **options)
         return self
-
-    # ------------------------------------------------------------------------------ events
-    def subscribe(self, event: str, fn: Callable[[Learner], object]) -> Callable[[], None]:
-        """Call ``fn(learn)`` at each ``event``; returns the function that unsubscribes it again
-        (a panel calls it on ``close()``). ``events[event].append(fn)`` without the way back."""
-        if event not in self.events:
-            raise ValueError(f"unknown event {event!r}; the events are {', '.join(EVENTS)}")
-        self.events[event].append(fn)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):  # already unsubscribed
-                self.events[event].remove(fn)
-
-        return unsubscribe
-
-    def emit(self, event: str) -> None:
-        for fn in list(self.events[event]):  # a copy: a panel may unsubscribe while a fit runs
-            fn(self)
 
     def stop(self) -> None:
         """Ask a running fit to stop at the next batch boundary (the Stop button calls this)."""
