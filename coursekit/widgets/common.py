@@ -7,9 +7,18 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+import ipywidgets as widgets
 import numpy as np
 
-__all__ = ["Throttle", "decimate", "enable_colab_widgets", "fmt_lr", "y_axis"]
+__all__ = [
+    "GROUP_RATIOS",
+    "Throttle",
+    "decimate",
+    "enable_colab_widgets",
+    "fmt_lr",
+    "lr_controls",
+    "y_axis",
+]
 
 
 def enable_colab_widgets() -> bool:
@@ -73,3 +82,22 @@ def y_axis(scale: Any, label: str, **kwargs: Any) -> Any:
     if "orientation" in bq.Axis.class_trait_names():
         kwargs["orientation"] = "vertical"
     return bq.Axis(scale=scale, label=label, side="left", **kwargs)
+
+
+# differential learning rates: the factor between one layer group's rate and the next (lesson 2)
+GROUP_RATIOS = [
+    ("10x between groups: photos like ImageNet's", 10),
+    ("3x between groups: satellite images", 3),
+    ("1x: the same rate for every group", 1),
+]
+
+
+def lr_controls(
+    lr: float, ratio: int, lr_label: str = "lr"
+) -> tuple[widgets.FloatLogSlider, widgets.Dropdown]:
+    """A learning-rate slider on a log scale (1e-6 to 1) and the ratio between layer groups' rates,
+    as the schedule and layer-groups panels show them."""
+    slider = widgets.FloatLogSlider(
+        value=lr, base=10, min=-6, max=0, step=0.1, description=lr_label, readout_format=".0e"
+    )
+    return slider, widgets.Dropdown(options=GROUP_RATIOS, value=ratio, description="groups")

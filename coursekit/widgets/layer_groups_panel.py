@@ -23,7 +23,7 @@ from coursekit.html_table import html_table
 from coursekit.panel import Panel
 from coursekit.train.plan import FitPlan, fit_plan
 from coursekit.train.schedules import differential_lrs
-from coursekit.widgets.common import enable_colab_widgets, fmt_lr
+from coursekit.widgets.common import enable_colab_widgets, fmt_lr, lr_controls
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -64,18 +64,7 @@ class LayerGroupsPanel(Panel):
             self.handler(lambda change: self._change(learn.bn_freeze, change["new"])),
             names="value",
         )
-        self.lr = widgets.FloatLogSlider(
-            value=lr, base=10, min=-6, max=0, step=0.1, description="top lr", readout_format=".0e"
-        )
-        self.ratio = widgets.Dropdown(
-            options=[
-                ("10x: photos like ImageNet's", 10),
-                ("3x: satellite images", 3),
-                ("1x: the same rate", 1),
-            ],
-            value=ratio,
-            description="ratio",
-        )
+        self.lr, self.ratio = lr_controls(lr, ratio, lr_label="top lr")
         self.lrs_view, self.status = widgets.HTML(), widgets.HTML()
         for control in (self.lr, self.ratio):
             control.observe(self.handler(lambda _c: self.refresh()), names="value")

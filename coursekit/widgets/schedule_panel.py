@@ -21,7 +21,7 @@ import numpy as np
 from coursekit.panel import Panel
 from coursekit.train.plan import FitPlan, fit_plan, one_cycle_plan
 from coursekit.train.schedules import differential_lrs
-from coursekit.widgets.common import Throttle, decimate, enable_colab_widgets, y_axis
+from coursekit.widgets.common import Throttle, decimate, enable_colab_widgets, lr_controls, y_axis
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -56,18 +56,7 @@ class SchedulePanel(Panel):
         self.mode = widgets.ToggleButtons(
             options=["SGDR", "constant", "one-cycle"], value="SGDR", description="mode"
         )
-        self.lr = widgets.FloatLogSlider(
-            value=lr, base=10, min=-6, max=0, step=0.1, description="lr", readout_format=".0e"
-        )
-        self.ratio = widgets.Dropdown(
-            options=[
-                ("same for every group", 1),
-                ("3x between groups (satellite)", 3),
-                ("10x between groups (photos)", 10),
-            ],
-            value=1,
-            description="groups",
-        )
+        self.lr, self.ratio = lr_controls(lr, ratio=1)
         self.n_cycle = widgets.IntSlider(value=n_cycle, min=1, max=100, description="n_cycle")
         self.cycle_len = widgets.IntSlider(value=cycle_len, min=1, max=10, description="cycle_len")
         self.cycle_mult = widgets.IntSlider(
