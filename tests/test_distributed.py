@@ -100,6 +100,30 @@ def _train(root: Path, distributed: bool) -> None:
         )
 
 
+def test_run_then_close_closes_the_process_group_after_success_and_failure(tmp_path):
+    import torch.distributed as dist
+
+    from coursekit.train.distributed import run_then_close
+
+    def join(n: int) -> None:
+        store = f"file://{tmp_path / f'store-{n}'}"
+        dist.init_process_group("gloo", init_method=store, rank=0, world_size=1)
+
+    def fit(n: int) -> int:
+        join(n)
+        return 7
+
+    def crash(n: int) -> None:
+        join(n)
+        raise RuntimeError("out of memory")
+
+    assert run_then_close(fit, 1) == 7
+    assert not dist.is_initialized()
+    with pytest.raises(RuntimeError, match="out of memory"):
+        run_then_close(crash, 2)
+    assert not dist.is_initialized()
+
+
 def _in_a_fresh_interpreter(code: str) -> str:
     """Run ``code`` in a new Python: launch() forks, and a process that has already run autograd
     (any earlier test in this session) cannot fork safely (pytorch's Autograd-and-Fork rule)."""
@@ -154,6 +178,17 @@ def test_the_script_entry_point_runs_under_torchrun(tmp_path):
     import subprocess
     import sys
 
+    # coursekit.cli's main, followed by a report of whether it left its process group open: one
+    # left to the interpreter's exit can abort a process after the work is done.
+    entry = tmp_path / "entry.py"
+    entry.write_text(
+        "import sys\n"
+        "import torch.distributed as dist\n"
+        "from coursekit.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "print(f'process group left open: {dist.is_initialized()}', flush=True)\n"
+        "sys.exit(code)\n"
+    )
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [
         sys.executable,
@@ -163,8 +198,7 @@ def test_the_script_entry_point_runs_under_torchrun(tmp_path):
         "2",
         "--master_port",
         free_port(),
-        "-m",
-        "coursekit.cli",
+        str(entry),
         "train",
         "--sample",
         "pets",
@@ -186,6 +220,7 @@ def test_the_script_entry_point_runs_under_torchrun(tmp_path):
     ]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.stdout.count("process group left open: False") == 2, done.stdout[-3000:]
     assert (
         done.stdout.count("trn_loss") == 1 and "2 process(es) on cpu, 8 images each" in done.stdout
     )

@@ -28,10 +28,11 @@ and dropout draw different numbers. Precompute is not supported here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
@@ -47,7 +48,9 @@ from coursekit.train.metrics import metric_name
 from coursekit.train.plan import FitPlan
 from coursekit.train.recorder import Recorder
 
-__all__ = ["DistributedLearner", "ShardedBatches", "distribute", "launch"]
+__all__ = ["DistributedLearner", "ShardedBatches", "distribute", "launch", "run_then_close"]
+
+T = TypeVar("T")
 
 
 def _accelerate() -> ModuleType:
@@ -73,7 +76,26 @@ def launch(
     notebook_launcher = _accelerate().notebook_launcher
     if num_processes is None:
         num_processes = max(1, torch.cuda.device_count())
-    notebook_launcher(function, args, num_processes=num_processes, **options)
+
+    @functools.wraps(function)
+    def closing(*args: Any) -> object:
+        return run_then_close(function, *args)
+
+    notebook_launcher(closing, args, num_processes=num_processes, **options)
+
+
+def run_then_close(function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` in this process; then, once every process is done, close the process
+    group. One left to the interpreter's exit can abort the process after the work is done
+    ("terminate called without an active exception")."""
+    try:
+        result = function(*args)
+        if dist.is_available() and dist.is_initialized():
+            dist.barrier()
+        return result
+    finally:
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
 
 
 class ShardedBatches:

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from coursekit.data.imagedata import ImageData
 from coursekit.data.labels import PETS_PATTERN
 from coursekit.data.sample_sets import sample_data
 from coursekit.data.transforms import side_on
-from coursekit.train.distributed import distribute
+from coursekit.train.distributed import distribute, run_then_close
 from coursekit.train.learner import Learner
 from coursekit.train.metrics import accuracy, accuracy_thresh
 
@@ -85,7 +86,10 @@ def run(args: argparse.Namespace) -> int:
     """Build the data and the learner in this process, fit with the one-cycle policy, save."""
     from accelerate import PartialState  # an optional dependency: coursekit[multi-gpu]
 
-    state = PartialState(cpu=args.cpu)
+    return run_then_close(_fit, args, PartialState(cpu=args.cpu))
+
+
+def _fit(args: argparse.Namespace, state: Any) -> int:
     with state.main_process_first():  # the first process makes sample sets and caches alone
         data = _data(args)
     metrics = [accuracy_thresh] if data.is_multilabel else [accuracy]
