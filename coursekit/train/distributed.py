@@ -78,8 +78,8 @@ def launch(
         num_processes = max(1, torch.cuda.device_count())
 
     @functools.wraps(function)
-    def closing(*args: Any) -> object:
-        return run_then_close(function, *args)
+    def closing(*function_args: Any) -> object:
+        return run_then_close(function, *function_args)
 
     notebook_launcher(closing, args, num_processes=num_processes, **options)
 
