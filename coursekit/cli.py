@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from coursekit import __version__
-from coursekit.data.sample_sets import SAMPLE_SETS, sample_data
+from coursekit.data.sample_sets import SAMPLE_SETS, lesson_sample
 from coursekit.demo import run_demo
 from coursekit.lessons import lessons_folder
 from coursekit.prepare import prepare_full
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--out", type=Path, default=Path("demo_output"))
     data = sub.add_parser(
         "data",
-        help="make a sample data set and print where it is; with --full, download "
+        help="make a lesson's sample data set and print where it is; with --full, download "
         "what the lessons' full mode uses",
     )
     data.add_argument("name", choices=[*SAMPLE_SETS, "all"])
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         prepare_full([args.name])
     elif args.command == "data":
         for name in SAMPLE_SETS if args.name == "all" else [args.name]:
-            print(sample_data(name).path)
+            print(lesson_sample(name))
     elif args.command == "train":
         return script.run(args)
     elif args.command == "lab":

@@ -63,3 +63,17 @@ def test_lab_without_lessons_says_where_they_install(tmp_path, monkeypatch):
     monkeypatch.setattr(lessons.site, "getuserbase", lambda: str(tmp_path / "nobody"))
     with pytest.raises(FileNotFoundError, match="share/coursekit/lessons"):
         lessons.lessons_folder(tmp_path / "w", checkout=tmp_path / "no-checkout")
+
+
+def test_data_draws_each_sample_set_as_its_lesson_does(capsys, monkeypatch, tmp_path):
+    from coursekit.data import samples
+    from coursekit.data.sample_sets import LESSON_SAMPLES, SAMPLE_SETS
+
+    calls = {}
+    for name in SAMPLE_SETS:
+        monkeypatch.setattr(
+            samples, name, lambda _name=name, **kw: calls.setdefault(_name, kw) and tmp_path / _name
+        )
+    main(["data", "all"])
+    assert capsys.readouterr().out.split() == [str(tmp_path / name) for name in SAMPLE_SETS]
+    assert calls == LESSON_SAMPLES

@@ -6,6 +6,7 @@ that raises fails the test. The kernel gets COURSEKIT_SAMPLE=1 and this session'
 """
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,15 @@ def test_lesson_runs_in_sample_mode(nb_regression, lesson):
     nb_regression.exec_timeout = 300
     nb_regression.exec_cwd = str(lesson.parent)
     nb_regression.check(str(lesson))
+
+
+def test_each_lesson_draws_the_sample_set_coursekit_data_draws():
+    """`coursekit data NAME` (and Binder's postBuild) draws LESSON_SAMPLES: lessons 01-04's own calls."""
+    from coursekit.data.sample_sets import LESSON_SAMPLES
+
+    drawn = {}
+    for path, name in zip(LESSONS, ("pets", "dogscats", "dogbreeds", "planet")):
+        source = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"])
+        (args,) = re.findall(rf"ck\.samples\.{name}\(([^)]*)\)", source)
+        drawn[name] = {k.strip(): int(v) for k, v in (a.split("=") for a in args.split(","))}
+    assert drawn == LESSON_SAMPLES

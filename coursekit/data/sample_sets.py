@@ -1,11 +1,14 @@
-"""Each lesson's sample set, loaded exactly as the lesson loads it (``coursekit data``, the demo).
+"""Each lesson's sample set, labelled the way the lesson labels it (the demo, ``coursekit train``),
+and drawn at the size the lesson draws it (``coursekit data``, Binder's postBuild).
 
 data = sample_data('pets', size=64)      # ImageData over ck.samples.pets(), lesson 1's way
+lesson_sample('pets')                    # the folder of ck.samples.pets(n_per_class=42), lesson 1's set
 SAMPLE_SETS                              # ('pets', 'dogscats', 'dogbreeds', 'planet')
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from coursekit.data import samples
@@ -13,9 +16,25 @@ from coursekit.data.imagedata import ImageData
 from coursekit.data.labels import PETS_PATTERN
 from coursekit.data.transforms import side_on, top_down
 
-__all__ = ["SAMPLE_SETS", "sample_data"]
+__all__ = ["LESSON_SAMPLES", "SAMPLE_SETS", "lesson_sample", "sample_data"]
 
 SAMPLE_SETS = ("pets", "dogscats", "dogbreeds", "planet")
+
+# The arguments of each lesson's own ck.samples call (tests/test_lessons.py checks they agree):
+# big enough for the lesson to compare two numbers on 100 validation pictures or more.
+LESSON_SAMPLES: dict[str, dict[str, int]] = {
+    "pets": {"n_per_class": 42},
+    "dogscats": {"n_per_class": 100, "n_valid": 50},
+    "dogbreeds": {"n_per_class": 50},
+    "planet": {"n_per_class": 125},
+}
+
+
+def lesson_sample(name: str) -> Path:
+    """The folder of the sample set as its lesson draws it (drawn once, then reused)."""
+    if name not in SAMPLE_SETS:
+        raise ValueError(f"unknown sample set {name!r}; choose one of {SAMPLE_SETS}")
+    return getattr(samples, name)(**LESSON_SAMPLES[name])
 
 
 def sample_data(name: str, size: int = 64, **opts: Any) -> ImageData:
