@@ -74,6 +74,36 @@ def test_batchnorm_follows_fastai_0_7(learn):
 
 
 @pytest.mark.slow
+def test_cnn_learner_trains_the_frozen_bodys_batchnorm_as_fastai_v1(tiny_pets):
+    """fastai v1's freeze_to with train_bn=True (cnn_learner's default): a frozen group's
+    BatchNorm layers keep requires_grad and train mode; every other layer of it is frozen."""
+    torch.manual_seed(0)
+    learn = ck.cnn_learner(tiny_pets, "resnet18", pretrained=False)
+    body = learn.layer_groups[:-1]
+    body_bn = [bn for g in body for bn in _bn_layers(g)]
+    bn_ids = {id(p) for bn in body_bn for p in bn.parameters()}
+    others = [p for g in body for p in g.parameters() if id(p) not in bn_ids]
+    assert learn.train_bn and all(p.requires_grad for bn in body_bn for p in bn.parameters())
+    assert not any(p.requires_grad for p in others)
+    assert [g.trainable for g in learn.layer_groups] == [False, False, True]  # still "frozen"
+    weights = [p.detach().clone() for p in others]
+    bn_weights = [bn.weight.detach().clone() for bn in body_bn]
+    stats = [bn.running_mean.clone() for bn in body_bn]
+    learn.fit_one_cycle(1, 1e-2, quiet=True)
+    assert _same(weights, others)  # convolutions as they were
+    assert not _same(bn_weights, [bn.weight for bn in body_bn])
+    assert not torch.equal(body_bn[0].running_mean, stats[0])  # statistics follow the data
+
+    learn.train_bn = False  # fastai 0.7's frozen BatchNorm, applied to the groups frozen now
+    assert not any(p.requires_grad for bn in body_bn for p in bn.parameters())
+    assert [g.trainable for g in learn.layer_groups] == [False, False, True]
+    stats = [bn.running_mean.clone() for bn in body_bn]
+    learn.fit_one_cycle(1, 1e-2, quiet=True)
+    assert all(torch.equal(bn.running_mean, s) for bn, s in zip(body_bn, stats))
+    assert not ck.Learner.pretrained("resnet18", tiny_pets, pretrained=False).train_bn
+
+
+@pytest.mark.slow
 def test_constant_and_differential_lrs_are_what_the_groups_get(learn):
     learn.fit(3e-3, 2, quiet=True)
     assert {tuple(step_lrs) for step_lrs in learn.recorder.lrs} == {(3e-3,) * 3}

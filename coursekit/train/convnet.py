@@ -60,6 +60,9 @@ class ConvNet(nn.Module):
         return self.classify(self.features(x))
 
 
+BATCHNORMS = (nn.modules.batchnorm._BatchNorm,)
+
+
 @dataclass
 class LayerGroup:
     """A named set of modules that are frozen, unfrozen and given a learning rate together."""
@@ -70,13 +73,19 @@ class LayerGroup:
     def parameters(self) -> list[nn.Parameter]:
         return [p for m in self.modules for p in m.parameters()]
 
+    def batchnorms(self) -> list[nn.Module]:
+        """The group's BatchNorm layers."""
+        return [bn for m in self.modules for bn in m.modules() if isinstance(bn, BATCHNORMS)]
+
     @property
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
     @property
     def trainable(self) -> bool:
-        return any(p.requires_grad for p in self.parameters())
+        """Whether the group trains; its BatchNorm layers training alone (``train_bn``) do not count."""
+        in_batchnorms = {id(p) for bn in self.batchnorms() for p in bn.parameters()}
+        return any(p.requires_grad for p in self.parameters() if id(p) not in in_batchnorms)
 
     def __repr__(self) -> str:
         return f"LayerGroup({self.name!r}, {self.n_params:,} params, {'trainable' if self.trainable else 'frozen'})"

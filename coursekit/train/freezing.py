@@ -4,18 +4,19 @@
     learn.freeze_to(-2)     # the later layers and the head
     learn.unfreeze()        # everything: freeze_to(0)
 
-Frozen means *all* of a group's parameters, BatchNorm weights and biases included, get no
-gradient, and (as fastai 0.7) its BatchNorm layers stay in evaluation mode while training, so their
-running statistics remain those learned on ImageNet. ``bn_freeze(True)`` keeps every BatchNorm
-layer in evaluation mode, trainable groups' too. ``Freezing`` is the part of ``Learner`` that
-does this (a base class of it).
+Frozen means, as in fastai 0.7 (``Learner.pretrained``), that *all* of a group's parameters,
+BatchNorm weights and biases included, get no gradient, and its BatchNorm layers stay in evaluation
+mode while training, so their running statistics remain those learned on ImageNet. With
+``learn.train_bn = True`` (fastai v1's ``train_bn``, what ``cnn_learner`` sets, as the 2019 course's
+``cnn_learner`` did) a frozen group's BatchNorm layers still train: their weights and biases get
+gradients and their running statistics follow the new data; every other layer of the group stays
+as it was. ``bn_freeze(True)`` keeps every BatchNorm layer in evaluation mode, trainable groups'
+too. ``Freezing`` is the part of ``Learner`` that does this (a base class of it).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
-
-from torch import nn
 
 if TYPE_CHECKING:
     from coursekit.train.learner import Learner
@@ -41,9 +42,15 @@ class Freezing:
             )
         first_trainable = n + count if n < 0 else n
         for i, group in enumerate(learn.layer_groups):
+            keep = (
+                {id(p) for bn in group.batchnorms() for p in bn.parameters()}
+                if learn.train_bn
+                else set()
+            )
             for p in group.parameters():
-                p.requires_grad_(i >= first_trainable)
-                if i < first_trainable:
+                trains = i >= first_trainable or id(p) in keep
+                p.requires_grad_(trains)
+                if not trains:
                     p.grad = None  # a stale gradient would still move a frozen weight
         if first_trainable < count - 1:
             learn.precompute = False  # the body will change: its cached activations would be stale
@@ -67,13 +74,11 @@ class Freezing:
 
     def train_mode(self) -> None:
         """``model.train()`` as fastai 0.7's ``set_train_mode``: BatchNorm layers of frozen groups
-        stay in evaluation mode, and with ``bn_freeze(True)`` those of trainable groups too.
-        (fastai v2 does the opposite by default: ``train_bn=True`` trains frozen groups' BatchNorm.)"""
+        stay in evaluation mode (unless ``train_bn``, as fastai v1 and v2 by default), and with
+        ``bn_freeze(True)`` those of trainable groups too."""
         learn = cast("Learner", self)
         learn.model.train()
         for group in learn.layer_groups:
-            if learn.bn_frozen or not group.trainable:
-                for m in group.modules:
-                    for bn in m.modules():
-                        if isinstance(bn, nn.modules.batchnorm._BatchNorm):
-                            bn.eval()
+            if learn.bn_frozen or not (group.trainable or learn.train_bn):
+                for bn in group.batchnorms():
+                    bn.eval()

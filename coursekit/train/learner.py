@@ -74,6 +74,7 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
         arch: str | None = None,
         device: str | torch.device | None = None,
         compile: bool = False,
+        train_bn: bool = False,
     ):
         check_opt_name(opt_name)
         self.device = choose_device(device)
@@ -89,6 +90,7 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
         self.thresh = 0.5  # multi-label: predict's tags are those above this probability
         self.opt: torch.optim.Optimizer | None = None
         self.bn_frozen = False
+        self._train_bn = train_bn
         self._precompute = False
         self._features = FeatureCache()
         self._stop_reason: str | None = None
@@ -97,6 +99,20 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
         self._precision_shown = False
         if compile:
             self.compile()
+
+    @property
+    def train_bn(self) -> bool:
+        """Whether frozen groups' BatchNorm layers train (fastai v1's ``train_bn``; ``cnn_learner``
+        sets it) or stay as pretrained (fastai 0.7, ``Learner.pretrained``). Setting it applies to
+        the groups frozen now."""
+        return self._train_bn
+
+    @train_bn.setter
+    def train_bn(self, value: bool) -> None:
+        self.check_idle("change train_bn")
+        self._train_bn = value
+        groups = self.layer_groups
+        self.freeze_to(next((i for i, g in enumerate(groups) if g.trainable), len(groups)))
 
     @classmethod
     def pretrained(
@@ -119,7 +135,7 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
         ``pretrained=False`` starts from random weights (nothing is downloaded).
         ``learn.data`` normalises pictures as this network's pretrained weights expect
         (``ImageNet`` mean and std for the ResNets, TF-Lite's scaling for ``'efficientnet_lite0'``).
-        ``kwargs`` go to ``Learner`` (``loss_func``, ``device``, ``compile``).
+        ``kwargs`` go to ``Learner`` (``loss_func``, ``device``, ``compile``, ``train_bn``).
         """
         model, groups = create_convnet(arch, data.c, pretrained=pretrained, ps=ps)
         data = normalised_for(arch, data)
@@ -277,11 +293,14 @@ def cnn_learner(
     ps: float = 0.5,
     opt_name: str = "adamw",
     wd: float = 1e-2,
+    train_bn: bool = True,
     **kwargs: Any,
 ) -> Learner:
     """fastai v1's ``cnn_learner(data, models.resnet34, metrics=error_rate)`` (lesson 1, 2019): a
     pretrained body, a new head, body frozen, trained with AdamW (betas (0.9, 0.99), weight decay
     1e-2) as fastai v1. ``arch`` is a name: ``'resnet34'``. ``opt_name='sgd'`` for fastai 0.7's.
+    ``train_bn=True`` as fastai v1: the frozen body's BatchNorm layers still train (their weights,
+    biases and running statistics); ``False`` keeps them as pretrained, as ``Learner.pretrained``.
 
     >>> learn = cnn_learner(data, 'resnet34', metrics=[error_rate])
     >>> learn.fit_one_cycle(4)
@@ -294,5 +313,6 @@ def cnn_learner(
         metrics=metrics,
         opt_name=opt_name,
         wd=wd,
+        train_bn=train_bn,
         **kwargs,
     )
