@@ -200,7 +200,7 @@ def test_epoch_table_in_a_log_is_one_line_per_epoch(learn, capsys):
     learn.fit(1e-3, 2)
     out = capsys.readouterr()
     precision, *lines = out.out.strip().splitlines()
-    assert precision == "training in Precision(fp32 on cpu)"
+    assert precision == "training with 32-bit floats (fp32) on cpu"
     assert lines[0].split() == ["epoch", "trn_loss", "val_loss", "accuracy", "time"]
     assert len(lines) == 3 and "\r" not in out.out + out.err
     assert learn.recorder.rows[1]["epoch"] == 1 and 0 <= learn.recorder.rows[1]["accuracy"] <= 1

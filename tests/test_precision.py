@@ -100,6 +100,6 @@ def test_learner_chooses_on_first_use_and_shows_it_once(learn, monkeypatch, caps
     fresh.fit(1e-3, 1)
     fresh.fit(1e-3, 1)
     out = capsys.readouterr().out
-    assert out.count("training in Precision(fp32 on cpu)") == 1
-    assert out.index("training in") < out.index("trn_loss")  # before the first epoch table
+    assert out.count("training with 32-bit floats (fp32) on cpu") == 1
+    assert out.index("training with") < out.index("trn_loss")  # before the first epoch table
     assert calls == [torch.device("cpu")] and fresh.amp_dtype is None

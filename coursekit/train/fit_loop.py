@@ -66,7 +66,7 @@ def run_fit(
     train_dl = learn.loader("train", shuffle=True)
     columns = ["epoch", "trn_loss", "val_loss", *map(metric_name, learn.metrics), "time"]
     if not quiet and not learn._precision_shown:
-        print(f"training in {learn.precision}")  # once per learner: before its first epoch table
+        print(f"training with {learn.precision}")  # once per learner: before its first epoch table
         learn._precision_shown = True
     table = EpochTable(columns, quiet=quiet)
     learn.recorder.begin_fit(n_epochs, total)

@@ -138,6 +138,19 @@ class Precision:
         scaling = " + grad scaler" if self.name == "fp16" else ""
         return f"Precision({self.name}{scaling} on {self.device})"
 
+    def __str__(self) -> str:
+        """In words, for the line printed before a learner's first epoch table.
+
+        >>> str(Precision.for_device(torch.device('cpu')))
+        '32-bit floats (fp32) on cpu'
+        """
+        kind = {
+            "fp32": "32-bit floats (fp32)",
+            "fp16": "mixed precision (fp16, with a gradient scaler)",
+            "bf16": "mixed precision (bf16)",
+        }[self.name]
+        return f"{kind} on {self.device}"
+
 
 class OnDevice:
     """``Learner``'s device and precision methods (a base class of it; ``Learner`` holds the state)."""
