@@ -124,9 +124,10 @@ def test_run_then_close_closes_the_process_group_after_success_and_failure(tmp_p
     assert not dist.is_initialized()
 
 
-def _in_a_fresh_interpreter(code: str) -> str:
+def _in_a_fresh_interpreter(code: str, tmp: Path) -> str:
     """Run ``code`` in a new Python: launch() forks, and a process that has already run autograd
-    (any earlier test in this session) cannot fork safely (pytorch's Autograd-and-Fork rule)."""
+    (any earlier test in this session) cannot fork safely (pytorch's Autograd-and-Fork rule).
+    Its temporary files (torch's launcher logs) go under ``tmp``."""
     import os
     import subprocess
     import sys
@@ -135,6 +136,7 @@ def _in_a_fresh_interpreter(code: str) -> str:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")]),
+        "TMPDIR": str(tmp),
     }
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True, timeout=600
@@ -147,10 +149,11 @@ def _in_a_fresh_interpreter(code: str) -> str:
 def test_two_processes_end_with_the_weights_of_one(tmp_path):
     root = _square_pictures(tmp_path / "squares")
     start = f"from pathlib import Path; from tests.test_distributed import _train, free_port; root = Path({str(root)!r})"
-    _in_a_fresh_interpreter(f"{start}; _train(root, False)")
+    _in_a_fresh_interpreter(f"{start}; _train(root, False)", tmp_path)
     out = _in_a_fresh_interpreter(
         f"{start}; import coursekit as ck; "
-        "ck.launch(_train, root, True, num_processes=2, use_port=free_port())"
+        "ck.launch(_train, root, True, num_processes=2, use_port=free_port())",
+        tmp_path,
     )
     assert out.count("trn_loss") == 1, out  # one epoch table, from the main process
     single = torch.load(root / "models" / "single.pth", weights_only=True)["model"]
@@ -189,7 +192,7 @@ def test_the_script_entry_point_runs_under_torchrun(tmp_path):
         "print(f'process group left open: {dist.is_initialized()}', flush=True)\n"
         "sys.exit(code)\n"
     )
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TMPDIR": str(tmp_path)}  # torchrun's logs
     cmd = [
         sys.executable,
         "-m",
