@@ -4,8 +4,9 @@
 >>> data.classes[:3], data.c, len(data.train_ds), len(data.valid_ds)
 >>> xb, yb = next(iter(data.train_dl))          # xb: (bs, 3, 64, 64), yb: class indices
 
-Used in every lesson; the three constructors match the three ways the lessons' data sets
-are labelled (file names, folders, a CSV file).
+Used in every lesson; the three constructors (``from_name_re``, ``from_folder``, ``from_csv``, in
+factories.py) match the three ways the lessons' data sets are labelled (file names, folders, a CSV
+file).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -24,18 +25,10 @@ from torch.utils.data import DataLoader, Dataset
 
 from coursekit.config import max_picture_size
 from coursekit.data.auto_resize import auto_copies
+from coursekit.data.factories import FromFiles
 from coursekit.data.gpu_augment import BatchAugment, DeviceLoader, device_loader
-from coursekit.data.images import check_images, open_image, resize_images, warn_unreadable
-from coursekit.data.labels import (
-    Label,
-    LabelError,
-    check_split,
-    get_cv_idxs,
-    image_files,
-    labels_from_csv,
-    labels_from_folders,
-    labels_from_name_re,
-)
+from coursekit.data.images import check_images, open_image, resize_images
+from coursekit.data.labels import Label
 from coursekit.data.transforms import (
     IMAGENET_STATS,
     Augmentation,
@@ -87,7 +80,7 @@ class ImageDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
 
 
 @dataclass
-class ImageData:
+class ImageData(FromFiles):
     """Train, validation and optional test images of a classification problem.
 
     Build it with ``from_name_re``, ``from_folder`` or ``from_csv``; change the picture size
@@ -124,140 +117,6 @@ class ImageData:
                 "unset it to train at the course's sizes."
             )
             self.size = cap
-
-    # ----------------------------------------------------------------------------- constructors
-    @classmethod
-    def _checked(
-        cls,
-        path: Path,
-        train_paths: list[Path],
-        train_labels: list[Label],
-        valid_paths: list[Path],
-        valid_labels: list[Label],
-        test_paths: list[Path],
-        **opts: Any,
-    ) -> ImageData:
-        """Drop unreadable files (with one warning naming them), check the split, build."""
-        everything = list(train_paths) + list(valid_paths) + list(test_paths)
-        sizes, bad = check_images(everything)
-        warn_unreadable(bad)
-        ok = {p: s for p, s in zip(everything, sizes) if s is not None}
-
-        def keep(paths: list[Path], labels: list[Label]) -> tuple[list[Path], list[Label]]:
-            kept = [(p, label) for p, label in zip(paths, labels) if p in ok]
-            return [p for p, _ in kept], [label for _, label in kept]
-
-        train_paths, train_labels = keep(train_paths, train_labels)
-        valid_paths, valid_labels = keep(valid_paths, valid_labels)
-        test_paths = [p for p in test_paths if p in ok]
-        classes = check_split(train_labels, valid_labels, where=str(path))
-        return cls(
-            Path(path),
-            classes,
-            train_paths,
-            train_labels,
-            valid_paths,
-            valid_labels,
-            test_paths,
-            image_size_of=ok,
-            **opts,
-        )
-
-    @staticmethod
-    def _split(
-        paths: list[Path],
-        labels: list[Label],
-        valid_pct: float,
-        val_idxs: Sequence[int] | None,
-        seed: int,
-    ) -> tuple[list[Path], list[Label], list[Path], list[Label]]:
-        idxs = np.asarray(
-            val_idxs if val_idxs is not None else get_cv_idxs(len(paths), valid_pct, seed)
-        )
-        if idxs.size and (idxs.min() < 0 or idxs.max() >= len(paths)):
-            raise LabelError(f"val_idxs must be between 0 and {len(paths) - 1}.")
-        is_valid = np.zeros(len(paths), bool)
-        is_valid[idxs] = True
-        train = [i for i in range(len(paths)) if not is_valid[i]]
-        valid = [i for i in range(len(paths)) if is_valid[i]]
-        return (
-            [paths[i] for i in train],
-            [labels[i] for i in train],
-            [paths[i] for i in valid],
-            [labels[i] for i in valid],
-        )
-
-    @staticmethod
-    def _test_files(path: Path, test: str | None) -> list[Path]:
-        return image_files(path / test) if test else []
-
-    @classmethod
-    def from_name_re(
-        cls,
-        folder: str | os.PathLike[str],
-        pat: str,
-        valid_pct: float = 0.2,
-        seed: int = 42,
-        val_idxs: Sequence[int] | None = None,
-        test: str | None = None,
-        **opts: Any,
-    ) -> ImageData:
-        """Labels from file names: ``pat``'s first group, searched in each image's path (lesson 1).
-
-        >>> ImageData.from_name_re(path/'images', pat=PETS_PATTERN, size=224, bs=64)
-        """
-        folder = Path(folder)
-        paths = image_files(folder)
-        if not paths:
-            raise LabelError(f"no image files in {folder}.")
-        labels: list[Label] = list(labels_from_name_re(paths, pat))
-        split = cls._split(paths, labels, valid_pct, val_idxs, seed)
-        return cls._checked(folder.parent, *split, cls._test_files(folder.parent, test), **opts)
-
-    @classmethod
-    def from_folder(
-        cls,
-        path: str | os.PathLike[str],
-        train: str = "train",
-        valid: str | None = "valid",
-        test: str | None = None,
-        valid_pct: float = 0.2,
-        seed: int = 42,
-        **opts: Any,
-    ) -> ImageData:
-        """Labels from folder names: ``path/train/<class>/*.jpg`` and ``path/valid/<class>/*.jpg``
-        (lesson 2). With ``valid=None`` a random ``valid_pct`` of ``train`` is held out."""
-        path = Path(path)
-        train_paths, train_names = labels_from_folders(path / train)
-        train_labels: list[Label] = list(train_names)
-        if valid is None:
-            split = cls._split(train_paths, train_labels, valid_pct, None, seed)
-        else:
-            valid_paths, valid_names = labels_from_folders(path / valid)
-            valid_labels: list[Label] = list(valid_names)
-            split = (train_paths, train_labels, valid_paths, valid_labels)
-        return cls._checked(path, *split, cls._test_files(path, test), **opts)
-
-    @classmethod
-    def from_csv(
-        cls,
-        path: str | os.PathLike[str],
-        folder: str,
-        csv: str,
-        suffix: str = "",
-        label_delim: str | None = None,
-        test: str | None = None,
-        valid_pct: float = 0.2,
-        val_idxs: Sequence[int] | None = None,
-        seed: int = 42,
-        **opts: Any,
-    ) -> ImageData:
-        """Labels from a CSV of ``id,label`` rows (lesson 3); with ``label_delim`` each label is a
-        list of tags (lesson 4, multi-label)."""
-        path = Path(path)
-        paths, labels = labels_from_csv(path / csv, path / folder, suffix, label_delim)
-        split = cls._split(paths, labels, valid_pct, val_idxs, seed)
-        return cls._checked(path, *split, cls._test_files(path, test), **opts)
 
     # ------------------------------------------------------------------------------- properties
     @property
