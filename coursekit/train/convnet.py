@@ -60,9 +60,6 @@ class ConvNet(nn.Module):
         return self.classify(self.features(x))
 
 
-BATCHNORMS = (nn.modules.batchnorm._BatchNorm,)
-
-
 @dataclass
 class LayerGroup:
     """A named set of modules that are frozen, unfrozen and given a learning rate together."""
@@ -75,7 +72,16 @@ class LayerGroup:
 
     def batchnorms(self) -> list[nn.Module]:
         """The group's BatchNorm layers."""
-        return [bn for m in self.modules for bn in m.modules() if isinstance(bn, BATCHNORMS)]
+        return [
+            bn
+            for m in self.modules
+            for bn in m.modules()
+            if isinstance(bn, nn.modules.batchnorm._BatchNorm)
+        ]
+
+    def batchnorm_param_ids(self) -> set[int]:
+        """``id`` of each parameter of the group's BatchNorm layers (what ``train_bn`` trains)."""
+        return {id(p) for bn in self.batchnorms() for p in bn.parameters()}
 
     @property
     def n_params(self) -> int:
@@ -84,7 +90,7 @@ class LayerGroup:
     @property
     def trainable(self) -> bool:
         """Whether the group trains; its BatchNorm layers training alone (``train_bn``) do not count."""
-        in_batchnorms = {id(p) for bn in self.batchnorms() for p in bn.parameters()}
+        in_batchnorms = self.batchnorm_param_ids()
         return any(p.requires_grad for p in self.parameters() if id(p) not in in_batchnorms)
 
     def __repr__(self) -> str:

@@ -42,11 +42,7 @@ class Freezing:
             )
         first_trainable = n + count if n < 0 else n
         for i, group in enumerate(learn.layer_groups):
-            keep = (
-                {id(p) for bn in group.batchnorms() for p in bn.parameters()}
-                if learn.train_bn
-                else set()
-            )
+            keep = group.batchnorm_param_ids() if learn.train_bn else set()
             for p in group.parameters():
                 trains = i >= first_trainable or id(p) in keep
                 p.requires_grad_(trains)
