@@ -15,6 +15,8 @@ PURE_MODULES = [
     "coursekit.panel",
     "coursekit.train.metrics",
     "coursekit.train.plan",
+    "coursekit.train.precision",
+    "coursekit.train.precompute",
     "coursekit.train.schedules",
     "coursekit.widgets.common",
 ]

@@ -383,3 +383,18 @@ def test_predictions_name_a_misspelt_split(learn):
         learn.tta(split="vaild")
     with pytest.raises(ValueError, match="no test set"):
         learn.submission("sub.csv")
+
+
+def test_precomputed_batches_cover_every_row_once_in_a_new_order_each_epoch():
+    from coursekit.train.precompute import FeatureBatches
+
+    features, targets = torch.arange(10.0).view(10, 1).expand(10, 3), torch.arange(10)
+    batches = FeatureBatches(features, targets, bs=4, shuffle=True, drop_last=False)
+    torch.manual_seed(0)
+    first = torch.cat([yb for _, yb in batches])
+    second = torch.cat([yb for _, yb in batches])
+    assert sorted(first.tolist()) == sorted(second.tolist()) == list(range(10))
+    assert first.tolist() != second.tolist()
+    assert all(torch.equal(xb[:, 0].long(), yb) for xb, yb in batches)  # rows stay paired
+    dropped = FeatureBatches(features, targets, bs=4, shuffle=True, drop_last=True)
+    assert len(dropped) == 2 and [len(yb) for _, yb in dropped] == [4, 4]

@@ -93,7 +93,7 @@ def test_learner_chooses_on_first_use_and_shows_it_once(learn, monkeypatch, caps
     monkeypatch.setattr(
         Precision,
         "for_device",
-        classmethod(lambda cls, device: calls.append(device) or real(device)),
+        classmethod(lambda cls, device, name=None: calls.append(device) or real(device, name)),
     )
     fresh = type(learn)(learn.model, learn.data, learn.layer_groups, arch="tiny")
     assert calls == [] and "precision=fp32" in repr(fresh)  # building it asked nothing
@@ -103,3 +103,25 @@ def test_learner_chooses_on_first_use_and_shows_it_once(learn, monkeypatch, caps
     assert out.count("training with 32-bit floats (fp32) on cpu") == 1
     assert out.index("training with") < out.index("trn_loss")  # before the first epoch table
     assert calls == [torch.device("cpu")] and fresh.amp_dtype is None
+
+
+def test_a_named_precision_overrides_the_gpus_choice(fake_gpu):
+    scalers = fake_gpu((9, 0))  # an H100/H200 would choose bf16; a T4's choice is asked for
+    chosen = Precision.for_device(torch.device("cuda"), "fp16")
+    assert (chosen.name, chosen.dtype, scalers) == ("fp16", torch.float16, [True])
+    assert Precision.for_device(torch.device("cuda"), "fp32").dtype is None
+
+
+def test_a_precision_the_device_cannot_train_in_is_refused(tiny_pets):
+    import coursekit as ck
+
+    with pytest.raises(ValueError, match="needs a CUDA GPU"):
+        ck.Learner.pretrained(
+            "tinyresnet", tiny_pets, pretrained=False, device="cpu", precision="fp16"
+        )
+    with pytest.raises(ValueError, match="is not one of 'fp32', 'fp16', 'bf16'"):
+        Precision.for_device(torch.device("cpu"), "float16")
+    learn = ck.Learner.pretrained(
+        "tinyresnet", tiny_pets, pretrained=False, device="cpu", precision="fp32"
+    )
+    assert learn.precision.name == "fp32"

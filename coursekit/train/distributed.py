@@ -46,6 +46,7 @@ from coursekit.train.background import BackgroundFit
 from coursekit.train.learner import Learner
 from coursekit.train.metrics import metric_name
 from coursekit.train.plan import FitPlan
+from coursekit.train.precompute import FeatureBatches
 from coursekit.train.recorder import Recorder
 
 __all__ = ["DistributedLearner", "ShardedBatches", "distribute", "launch", "run_then_close"]
@@ -163,6 +164,10 @@ class DistributedLearner(Learner):
     def loader(self, split: str, shuffle: bool = False) -> Loader:
         """This process's share of ``split``: a slice of each global batch of ``data.bs``."""
         plain = super().loader(split, shuffle)
+        if isinstance(plain, FeatureBatches):
+            raise ValueError(
+                "precompute is not supported in a distributed fit: set learn.precompute = False."
+            )
         outer, base = (plain, plain.loader) if isinstance(plain, DeviceLoader) else (None, plain)
         world, rank = self.accelerator.num_processes, self.accelerator.process_index
         bs = base.batch_size or 1

@@ -24,6 +24,7 @@ from coursekit.data.images import ImageInput, as_image
 from coursekit.data.transforms import train_transform, valid_transform
 from coursekit.progress import progress_bar
 from coursekit.train.interpret import Interpretation
+from coursekit.train.precompute import FeatureBatches
 from coursekit.train.snapshots import snapshot_names
 
 if TYPE_CHECKING:
@@ -46,9 +47,9 @@ __all__ = [
 
 @torch.no_grad()
 def predict_loader(
-    learn: Learner, loader: Loader, desc: str = ""
+    learn: Learner, loader: Loader | FeatureBatches, desc: str = ""
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(logits, targets) of every batch of ``loader``, in order, as float32 on the CPU."""
+    """(logits, targets) of every batch of ``loader``, in order, on the CPU (logits as float32)."""
     model_was_training = learn.model.training
     learn.model.eval()
     logits: list[torch.Tensor] = []
@@ -59,7 +60,7 @@ def predict_loader(
             with learn.autocast():
                 out = learn.forward(learn.to_device(xb))
             logits.append(out.float().cpu())
-            targets.append(yb)
+            targets.append(yb.cpu())  # cached activations' targets live on the GPU
             if bar is not None:
                 bar.update(1)
     finally:

@@ -37,8 +37,14 @@ from coursekit.train.metrics import Metric, metric_name
 from coursekit.train.models import create_convnet, normalised_for
 from coursekit.train.notices import attach_cpu_notice
 from coursekit.train.optimizers import OPTIMIZERS, check_opt_name, create_optimizer, set_lrs
-from coursekit.train.precision import OnDevice, Precision, choose_device, place_model
-from coursekit.train.precompute import FeatureCache, check_precompute
+from coursekit.train.precision import (
+    OnDevice,
+    Precision,
+    check_precision_name,
+    choose_device,
+    place_model,
+)
+from coursekit.train.precompute import FeatureBatches, FeatureCache, check_precompute
 from coursekit.train.recorder import Recorder
 
 __all__ = ["EVENTS", "OPTIMIZERS", "Learner", "cnn_learner"]
@@ -59,7 +65,9 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
     ``learn.events['after_batch'].append(lambda learn: print(learn.recorder.losses[-1]))``;
     ``unsubscribe = learn.subscribe('after_batch', fn)`` does the same and returns the way back.
     ``opt_name``: ``'adamw'`` (fastai v1) or ``'sgd'`` (SGD with momentum 0.9, fastai 0.7); ``wd``:
-    weight decay. ``learn.opt`` is the optimizer itself, made at the first fit.
+    weight decay. ``learn.opt`` is the optimizer itself, made at the first fit. ``precision``:
+    ``None`` lets the GPU decide (bf16 on compute capability >= 8.0, fp16 + grad scaler before,
+    fp32 on a CPU); ``'fp16'`` on a newer GPU trains as a T4 does.
     """
 
     def __init__(
@@ -75,9 +83,12 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
         device: str | torch.device | None = None,
         compile: bool = False,
         train_bn: bool = False,
+        precision: str | None = None,
     ):
         check_opt_name(opt_name)
         self.device = choose_device(device)
+        check_precision_name(precision, self.device)
+        self.precision_name = precision  # None: chosen by the GPU on first use (see precision.py)
         self.model = place_model(model, self.device)
         self.data, self.arch, self.opt_name, self.wd = data, arch, opt_name, wd
         self.layer_groups = list(layer_groups) if layer_groups else [LayerGroup("model", [model])]
@@ -135,7 +146,8 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
         ``pretrained=False`` starts from random weights (nothing is downloaded).
         ``learn.data`` normalises pictures as this network's pretrained weights expect
         (``ImageNet`` mean and std for the ResNets, TF-Lite's scaling for ``'efficientnet_lite0'``).
-        ``kwargs`` go to ``Learner`` (``loss_func``, ``device``, ``compile``, ``train_bn``).
+        ``kwargs`` go to ``Learner`` (``loss_func``, ``device``, ``compile``, ``train_bn``,
+        ``precision``: ``'fp32'``, ``'fp16'`` or ``'bf16'`` instead of the GPU's own choice).
         """
         model, groups = create_convnet(arch, data.c, pretrained=pretrained, ps=ps)
         data = normalised_for(arch, data)
@@ -175,7 +187,7 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
         self._precompute = bool(on)
 
     # -------------------------------------------------------------------------------- batches
-    def loader(self, split: str, shuffle: bool = False) -> Loader:
+    def loader(self, split: str, shuffle: bool = False) -> Loader | FeatureBatches:
         """Batches of ``split`` as the model consumes them: images, or cached activations."""
         if self._precompute:
             return self._features.loader(self, split, shuffle)

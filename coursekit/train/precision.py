@@ -14,7 +14,8 @@ gradients round to zero, so the loss is multiplied by a large factor before ``ba
 gradients divided by it again before the step: that is the grad scaler's job. On a CPU: fp32.
 
 torch reports bf16 as "supported" on older GPUs too, through slow emulation; that is why the choice
-looks at the compute capability. Nothing here touches CUDA until ``Precision.for_device`` is
+looks at the compute capability. ``Learner(..., precision='fp16')`` overrides the choice: on an
+A100 or H100 it trains exactly as a T4 would (fp16 and a grad scaler). Nothing here touches CUDA until ``Precision.for_device`` is
 called, so a learner built before a multi-process launcher starts leaves CUDA uninitialised.
 Used by ``Learner`` (lesson 1 onwards): ``learn.device``, ``learn.precision``.
 
@@ -37,8 +38,10 @@ if TYPE_CHECKING:
     from coursekit.train.learner import Learner
 
 __all__ = [
+    "PRECISIONS",
     "OnDevice",
     "Precision",
+    "check_precision_name",
     "choose_device",
     "choose_precision",
     "make_grad_scaler",
@@ -47,6 +50,7 @@ __all__ = [
 ]
 
 BF16_CAPABILITY = (8, 0)  # Ampere and newer: bfloat16 tensor cores
+PRECISIONS = ("fp32", "fp16", "bf16")
 
 
 def choose_precision(device: torch.device | str, capability: tuple[int, int] | None = None) -> str:
@@ -76,6 +80,28 @@ def _native_bf16(device: torch.device) -> bool:
     if "including_emulation" in inspect.signature(torch.cuda.is_bf16_supported).parameters:
         return torch.cuda.is_bf16_supported(including_emulation=False)
     return True  # older torch: the compute capability has already decided
+
+
+def check_precision_name(name: str | None, device: torch.device | str | None = None) -> None:
+    """Raise a clear ValueError unless ``name`` is a precision this ``device`` can train in.
+
+    >>> check_precision_name('fp16', 'cpu')
+    Traceback (most recent call last):
+    ...
+    ValueError: precision='fp16' needs a CUDA GPU; this learner is on cpu: use precision='fp32' (or None).
+    """
+    if name is None:
+        return
+    if name not in PRECISIONS:
+        raise ValueError(
+            f"precision={name!r} is not one of {', '.join(map(repr, PRECISIONS))} "
+            "(or None, to choose by the GPU)."
+        )
+    if name != "fp32" and device is not None and torch.device(device).type != "cuda":
+        raise ValueError(
+            f"precision={name!r} needs a CUDA GPU; this learner is on {torch.device(device)}: "
+            "use precision='fp32' (or None)."
+        )
 
 
 def make_grad_scaler(enabled: bool) -> torch.amp.GradScaler:
@@ -115,12 +141,15 @@ class Precision:
     scaler: torch.amp.GradScaler
 
     @classmethod
-    def for_device(cls, device: torch.device) -> Precision:
-        """Asks the GPU (the first CUDA call a learner makes) and decides."""
-        capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
-        name = choose_precision(device, capability)
-        if name == "bf16" and not _native_bf16(device):
-            name = "fp16"
+    def for_device(cls, device: torch.device, name: str | None = None) -> Precision:
+        """Asks the GPU (the first CUDA call a learner makes) and decides; ``name`` (``'fp32'``,
+        ``'fp16'``, ``'bf16'``) overrides the choice, e.g. ``'fp16'`` to train as on a T4."""
+        if name is None:
+            capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
+            name = choose_precision(device, capability)
+            if name == "bf16" and not _native_bf16(device):
+                name = "fp16"
+        check_precision_name(name, device)
         return cls(name, device, make_grad_scaler(enabled=name == "fp16"))
 
     @property
@@ -165,7 +194,7 @@ class OnDevice:
         GPUs (T4, V100), fp32 on a CPU; chosen on first use."""
         learn = cast("Learner", self)
         if learn._precision is None:
-            learn._precision = Precision.for_device(learn.device)
+            learn._precision = Precision.for_device(learn.device, learn.precision_name)
         return learn._precision
 
     @property

@@ -6,19 +6,21 @@ images — so augmentation has no effect while precomputing, as lesson 2 explain
 the head on them: an epoch then costs a few matrix multiplications per image.
 
 Activations live in memory up to ``max_bytes``, otherwise in a memory-mapped file in
-``$COURSEKIT_HOME/precompute`` that is deleted when the cache is dropped.
+``$COURSEKIT_HOME/precompute`` that is deleted when the cache is dropped. On a GPU they move to
+the GPU when they take less than a quarter of its free memory (a few tens of MB for the course's
+data sets), so an epoch of the head copies nothing from the CPU.
 """
 
 from __future__ import annotations
 
 import uuid
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, TensorDataset
 
 from coursekit.config import coursekit_home
 from coursekit.progress import progress_bar
@@ -27,7 +29,7 @@ from coursekit.train.models import ConvNet
 if TYPE_CHECKING:
     from coursekit.train.learner import Learner
 
-__all__ = ["FeatureCache", "check_precompute"]
+__all__ = ["FeatureBatches", "FeatureCache", "check_precompute"]
 
 
 def check_precompute(learn: Learner, on: bool) -> None:
@@ -46,6 +48,50 @@ def check_precompute(learn: Learner, on: bool) -> None:
             "learn.precompute = False to train with augmentation.",
             stacklevel=3,
         )
+
+
+def _on_device(features: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """``features`` on a CUDA ``device`` when they take under a quarter of its free memory."""
+    if device.type != "cuda":
+        return features
+    free, _ = torch.cuda.mem_get_info(device)
+    if features.numel() * features.element_size() < free // 4:
+        return features.to(device)
+    return features.pin_memory()  # too big for the GPU: copied batch by batch, without blocking
+
+
+class FeatureBatches:
+    """Batches of cached activations and their targets, cut from the tensors where they lie (on
+    the GPU, nothing is copied): what ``learn.loader`` gives while precomputing.
+
+    >>> batches = FeatureBatches(torch.zeros(10, 4), torch.arange(10), bs=4, shuffle=False)
+    >>> len(batches), [len(yb) for _, yb in batches]
+    (3, [4, 4, 2])
+    """
+
+    def __init__(
+        self,
+        features: torch.Tensor,
+        targets: torch.Tensor,
+        bs: int,
+        shuffle: bool,
+        drop_last: bool = False,
+    ):
+        self.features, self.targets = features, targets
+        self.batch_size, self.shuffle, self.drop_last = bs, shuffle, drop_last
+
+    def __len__(self) -> int:
+        n = len(self.features)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        n = len(self.features)
+        # drawn on the CPU from torch's global generator, as DataLoader(shuffle=True) does
+        order = torch.randperm(n) if self.shuffle else torch.arange(n)
+        for b in range(len(self)):
+            rows = order[b * self.batch_size : (b + 1) * self.batch_size]
+            rows = rows.to(self.features.device)
+            yield self.features[rows], self.targets[rows.to(self.targets.device)]
 
 
 class FeatureCache:
@@ -90,7 +136,9 @@ class FeatureCache:
         finally:
             bar.close()
             model.train(was_training)
-        return torch.from_numpy(np.asarray(out)), ds.targets
+        return _on_device(torch.from_numpy(np.asarray(out)), learn.device), ds.targets.to(
+            learn.device
+        )
 
     def _allocate(self, shape: tuple[int, int]) -> np.ndarray:
         if shape[0] * shape[1] * 4 <= self.max_bytes:
@@ -101,15 +149,10 @@ class FeatureCache:
         self.files.append(path)
         return np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=shape)
 
-    def loader(self, learn: Learner, split: str, shuffle: bool = False) -> DataLoader:
+    def loader(self, learn: Learner, split: str, shuffle: bool = False) -> FeatureBatches:
         feats, targets = self.get(learn, split)
         bs = learn.data.bs if shuffle else learn.data.bs * 2
-        return DataLoader(
-            TensorDataset(feats, targets),
-            batch_size=bs,
-            shuffle=shuffle,
-            drop_last=shuffle and len(feats) > bs,
-        )
+        return FeatureBatches(feats, targets, bs, shuffle, drop_last=shuffle and len(feats) > bs)
 
     def clear(self) -> None:
         """Forget every cached activation and delete the memory-mapped files."""
