@@ -23,7 +23,7 @@ FAST_TESTS := -p no:cacheprovider -m "not browser and not release and not full_m
 # rehearsal or test marked slow); under 2 minutes on a 2-core CPU (see DEVELOPERS.md)
 FAST_MARKERS := not browser and not release and not full_mode and not lessons and not slow
 
-.PHONY: demo test test-fast lint test-platforms test-browser test-release test-min test-py313 test-colab dist install clean bench chromium
+.PHONY: gpu-check gpu-wheels demo test test-fast lint test-platforms test-browser test-release test-min test-py313 test-colab dist install clean bench chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -129,6 +129,15 @@ bench: $(STAMP)
 	$(PY) bench/trainer.py
 	$(PY) bench/transfer.py
 	$(PY) bench/widgets.py
+
+# On a machine with an NVIDIA GPU: every GPU check in one run, figures in gpu_check_out/ (see
+# DEVELOPERS.md, "On a GPU"); gpu-wheels fetches, into .whl/, what such a machine lacks when it
+# cannot download (for its Python 3.12)
+gpu-check:
+	PYTHON=$(if $(wildcard $(PY)),$(PY),$(PYTHON)) bash tools/gpu_check.sh
+
+gpu-wheels: $(STAMP)
+	$(PY) -m tools.gpu_wheels
 
 clean:
 	rm -rf $(VENV) demo_output .pytest_cache

@@ -1,5 +1,6 @@
 """Every test runs offline against a throw-away COURSEKIT_HOME; sample sets are drawn once."""
 
+import inspect
 import os
 
 import pytest
@@ -84,3 +85,30 @@ def learn(tiny_pets):
 
     torch.manual_seed(0)
     return ck.Learner.pretrained("resnet18", tiny_pets, pretrained=False, metrics=[ck.accuracy])
+
+
+@pytest.fixture(autouse=True)
+def learners_use_the_gpu(monkeypatch):
+    """With ``COURSEKIT_GPU_CHECK`` set (tools/gpu_check.sh, on a GPU machine), every learner a
+    test builds without naming a device must be on the GPU: no silent fallback to the CPU."""
+    if not os.environ.get("COURSEKIT_GPU_CHECK"):
+        yield
+        return
+    import torch
+
+    import coursekit as ck
+
+    assert torch.cuda.is_available(), "COURSEKIT_GPU_CHECK is set, but torch sees no CUDA GPU"
+    built = []
+    init = ck.Learner.__init__
+    signature = inspect.signature(init)
+
+    def recording_init(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        if signature.bind(self, *args, **kwargs).arguments.get("device") is None:
+            built.append(self)
+
+    monkeypatch.setattr(ck.Learner, "__init__", recording_init)
+    yield
+    on_cpu = [learn for learn in built if learn.device.type != "cuda"]
+    assert not on_cpu, f"{len(on_cpu)} learner(s) trained on {on_cpu[0].device}, not the GPU"

@@ -14,7 +14,7 @@ from typing import NoReturn
 
 import pytest
 
-__all__ = ["importorskip", "in_ci", "missing"]
+__all__ = ["importorskip", "in_ci", "missing", "needs_cuda"]
 
 
 def in_ci() -> bool:
@@ -35,3 +35,15 @@ def importorskip(name: str) -> ModuleType:
         return importlib.import_module(name)
     except ImportError as error:
         missing(f"cannot import {name}: {error}")
+
+
+def needs_cuda() -> None:
+    """Skip the module without a CUDA GPU (CI has none), unless ``COURSEKIT_GPU_CHECK`` is set:
+    ``tools/gpu_check.sh`` sets it, and there a missing GPU fails the run."""
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    if os.environ.get("COURSEKIT_GPU_CHECK"):
+        pytest.fail("COURSEKIT_GPU_CHECK is set, but torch sees no CUDA GPU", pytrace=False)
+    pytest.skip("needs a CUDA GPU (tools/gpu_check.sh runs these on one)", allow_module_level=True)

@@ -33,18 +33,11 @@ def mirror_root(tmp_path_factory):
 @pytest.fixture(scope="module")
 def full_mode_env(mirror_root, tmp_path_factory):
     """Environment of a machine prepared by ``coursekit data --full all``; the mirror is then stopped."""
+    from tools.mirror import full_mode_env
     from tools.mirror_server import MirrorServer
 
     work = tmp_path_factory.mktemp("full_mode")
-    env = {
-        "COURSEKIT_HOME": str(work / "coursekit"),
-        "TORCH_HOME": str(work / "torch"),
-        "KAGGLEHUB_CACHE": str(work / "kagglehub"),
-        "KAGGLE_USERNAME": "student",
-        "KAGGLE_KEY": "0123456789abcdef",
-        "COURSEKIT_SAMPLE": "0",
-        "COURSEKIT_MAX_SIZE": "32",
-    }
+    env = full_mode_env(work) | {"COURSEKIT_MAX_SIZE": "32"}
     cli = [sys.executable, "-m", "coursekit.cli", "data", "--full", "all"]
     with MirrorServer(mirror_root) as server:
         env["COURSEKIT_MIRROR"] = server.url

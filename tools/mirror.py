@@ -41,7 +41,15 @@ from coursekit.data import samples
 from coursekit.data.drawing import satellite_tile
 from coursekit.fileio import atomic_write
 
-__all__ = ["DOG_BREEDS_120", "MIRROR_VERSION", "PET_BREEDS", "WEIGHTS", "build", "first_mib_md5"]
+__all__ = [
+    "DOG_BREEDS_120",
+    "MIRROR_VERSION",
+    "PET_BREEDS",
+    "WEIGHTS",
+    "build",
+    "first_mib_md5",
+    "full_mode_env",
+]
 
 # Bump when the mirror's content changes: a folder built by an older version is rebuilt.
 MIRROR_VERSION = 2
@@ -510,6 +518,19 @@ def build(root: Path, n_per_class: int | None = None, quiet: bool = False) -> Pa
     atomic_write(root, build)
     say(f"mirror built in {time.perf_counter() - start:.0f} s")
     return root
+
+
+def full_mode_env(work: Path) -> dict[str, str]:
+    """The environment of a student's machine in full mode, with its caches under ``work``: what
+    ``coursekit data --full all`` fills, and the lessons then read (the Kaggle key is the stub's)."""
+    return {
+        "COURSEKIT_HOME": str(work / "coursekit"),
+        "TORCH_HOME": str(work / "torch"),
+        "KAGGLEHUB_CACHE": str(work / "kagglehub"),
+        "KAGGLE_USERNAME": "student",
+        "KAGGLE_KEY": "0123456789abcdef",
+        "COURSEKIT_SAMPLE": "0",
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,6 +51,7 @@ class CpuNotice:
         self.arch, self.n_timed = arch, n_timed
         self.started: float | None = None
         self.seen = 0
+        self.estimate_s: float | None = None  # the seconds per epoch it printed
 
     def start(self, learn: Any) -> None:
         # Precomputed epochs train only the head on cached activations: not what an epoch costs.
@@ -66,7 +67,8 @@ class CpuNotice:
             return
         per_batch = (time.perf_counter() - self.started) / self.seen
         _already_said.add("cpu")
-        print(cpu_notice_text(self.arch, per_batch * n_batches, n_batches), flush=True)
+        self.estimate_s = per_batch * n_batches
+        print(cpu_notice_text(self.arch, self.estimate_s, n_batches), flush=True)
 
 
 def attach_cpu_notice(learn: Any) -> None:
