@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from coursekit.data.cleaning import DELETE, LOG_NAME, DataCleaner
+from coursekit.data.cleaning import DELETE, LOG_NAME, CleanerError, DataCleaner
 
 
 def _files(root):
@@ -94,7 +94,7 @@ def test_csv_layout_rewrites_rows_with_a_backup_and_undo_restores(csv_layout):
 def test_bad_requests_change_nothing(folders):
     before = _files(folders)
     cleaner = DataCleaner(folders)
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(CleanerError, match=r"nothing changed: 1 problem.*nope\.jpg does not exist"):
         cleaner.apply({folders / "train/black/black_0.jpg": DELETE, folders / "nope.jpg": DELETE})
     with pytest.raises(ValueError, match="class folder name"):
         cleaner.apply({folders / "train/black/black_0.jpg": "../../elsewhere"})

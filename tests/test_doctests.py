@@ -11,6 +11,7 @@ import importlib
 import pytest
 
 PURE_MODULES = [
+    "coursekit.data.csv_rows",
     "coursekit.explore.ops",
     "coursekit.panel",
     "coursekit.train.metrics",
