@@ -5,6 +5,7 @@ import json
 import pytest
 
 from coursekit.data.cleaning import DELETE, LOG_NAME, CleanerError, DataCleaner
+from tests.cleaning_helpers import make_folders
 
 
 def _files(root):
@@ -13,14 +14,7 @@ def _files(root):
 
 @pytest.fixture
 def folders(tmp_path):
-    root = tmp_path / "bears"
-    for split in ("train", "valid"):
-        for cls in ("black", "grizzly", "teddy"):
-            for i in range(2):
-                p = root / split / cls / f"{cls}_{i}.jpg"
-                p.parent.mkdir(parents=True, exist_ok=True)
-                p.write_bytes(f"{split}/{cls}/{i}".encode())
-    return root
+    return make_folders(tmp_path / "bears")
 
 
 @pytest.fixture

@@ -7,19 +7,18 @@ import pytest
 
 from coursekit.data.cleaning import DELETE, LOG_NAME, CleanerError, DataCleaner
 from coursekit.data.labels import labels_from_csv, labels_from_folders
-from tests.cleaner_faults import FailingRename, read_only, snapshot, writable_again
+from tests.cleaning_helpers import (
+    FailingRename,
+    make_folders,
+    read_only,
+    snapshot,
+    writable_again,
+)
 
 
 @pytest.fixture
 def folders(tmp_path):
-    root = tmp_path / "bears"
-    for split in ("train", "valid"):
-        for cls in ("black", "grizzly", "teddy"):
-            for i in range(2):
-                p = root / split / cls / f"{cls}_{i}.jpg"
-                p.parent.mkdir(parents=True, exist_ok=True)
-                p.write_bytes(f"{split}/{cls}/{i}".encode())
-    yield root
+    yield make_folders(tmp_path / "bears")
     writable_again(tmp_path)
 
 

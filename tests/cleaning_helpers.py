@@ -1,4 +1,4 @@
-"""Faults for the cleaner's tests: a read-only folder, a rename that fails, on any user.
+"""The cleaner's tests' data sets and faults: a read-only folder, a rename that fails, on any user.
 
 root ignores permission bits (tests may run as root in a container), so ``read_only`` also makes
 ``os.rename``, ``os.unlink`` and ``os.access`` answer for that folder as the kernel answers anyone
@@ -11,7 +11,18 @@ import errno
 import os
 from pathlib import Path
 
-__all__ = ["FailingRename", "read_only", "snapshot", "writable_again"]
+__all__ = ["FailingRename", "make_folders", "read_only", "snapshot", "writable_again"]
+
+
+def make_folders(root: Path, n_per_class: int = 2) -> Path:
+    """``root/{train,valid}/{black,grizzly,teddy}/<class>_<i>.jpg``, each file's bytes its own path."""
+    for split in ("train", "valid"):
+        for cls in ("black", "grizzly", "teddy"):
+            for i in range(n_per_class):
+                p = root / split / cls / f"{cls}_{i}.jpg"
+                p.parent.mkdir(parents=True, exist_ok=True)
+                p.write_bytes(f"{split}/{cls}/{i}".encode())
+    return root
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
