@@ -12,6 +12,7 @@ import pytest
 
 PURE_MODULES = [
     "coursekit.data.csv_rows",
+    "coursekit.data.pixel_ranges",
     "coursekit.explore.ops",
     "coursekit.panel",
     "coursekit.train.metrics",
