@@ -35,6 +35,7 @@ from coursekit.data.extract import (
     extract_archive,
 )
 from coursekit.data.sources import Archive, URLs, mirror_checks, mirrored, verify
+from coursekit.fileio import set_aside
 from coursekit.progress import progress_bar
 
 __all__ = [
@@ -205,9 +206,10 @@ def untar_data(
     try:
         extract_archive(archive_file, dest)
     except CorruptArchiveError as e:
-        archive_file.unlink()  # it passed its check, but cannot be read
+        aside = set_aside(archive_file)  # it passed its check, but cannot be read
         raise DownloadError(
-            f"{e} coursekit deleted its download: run again to fetch it anew."
+            f"{e} The damaged download is set aside as {aside} (delete it when you like): run "
+            "again to fetch it anew."
         ) from e
     except ExtractError as e:
         raise DownloadError(str(e)) from e

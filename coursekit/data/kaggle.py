@@ -34,7 +34,7 @@ from coursekit.data.extract import (
     unpacked_name,
 )
 from coursekit.data.sources import mirror_url
-from coursekit.fileio import atomic_write
+from coursekit.fileio import atomic_write, set_aside
 
 __all__ = ["kaggle_data", "kaggle_mirror_settings"]
 
@@ -166,8 +166,11 @@ def _place(source: Path, target: Path) -> None:
                 source, target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.new")
             )
         except CorruptArchiveError as e:
-            source.unlink()  # kagglehub's cached copy: fetched anew next time
-            raise DownloadError(f"{e} Its download was deleted: run again to fetch it anew.") from e
+            aside = set_aside(source)  # out of kagglehub's cache: fetched anew next time
+            raise DownloadError(
+                f"{e} The damaged download is set aside as {aside} (delete it when you like): "
+                "run again to fetch it anew."
+            ) from e
         except ExtractError as e:
             raise DownloadError(str(e)) from e
         inner = extracted / target.name  # train-jpg.tar.7z holds train-jpg/...
