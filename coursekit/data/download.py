@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import http.client
+import itertools
 import os
 import shutil
 import time
@@ -28,6 +29,7 @@ import uuid
 from pathlib import Path
 
 from coursekit.config import coursekit_home
+from coursekit.data.answers import UnexpectedAnswerError, check_file_answer
 from coursekit.data.extract import (
     CorruptArchiveError,
     ExtractError,
@@ -78,11 +80,13 @@ def _fetch_once(url: str, part: Path, timeout: float, label: str) -> int | None:
         else:  # a server that ignores Range sends it all again
             have, mode = 0, "wb"
             total = int(response.headers.get("Content-Length") or 0) or None
+        first = response.read(CHUNK)  # a sign-in page is refused before the .part is touched
+        check_file_answer(url, response.headers.get("Content-Type"), first)
         bar = progress_bar(total or 0, f"downloading {label}", unit="B")
         bar.update(have)
         try:
             with open(part, mode) as out:
-                for chunk in iter(lambda: response.read(CHUNK), b""):
+                for chunk in itertools.chain([first], iter(lambda: response.read(CHUNK), b"")):
                     out.write(chunk)
                     bar.update(len(chunk))
         finally:
@@ -111,6 +115,8 @@ def download_url(
     source = mirrored(archive.url)
     try:
         archive = mirror_checks(archive, timeout=timeout)
+    except UnexpectedAnswerError as e:
+        raise DownloadError(str(e)) from e
     except OSError as e:
         raise DownloadError(
             f"could not reach the mirror COURSEKIT_MIRROR={os.environ.get('COURSEKIT_MIRROR')} "
@@ -134,6 +140,8 @@ def download_url(
             if total is not None and size < total:
                 raise http.client.IncompleteRead(b"", total - size)
             break
+        except UnexpectedAnswerError as e:
+            raise DownloadError(f"{e} Offline, use the sample data (ck.samples).") from e
         except urllib.error.HTTPError as e:
             if e.code < 500 or attempt == retries:
                 hint = (
