@@ -26,6 +26,8 @@ from coursekit.progress import progress_bar
 
 __all__ = [
     "DECODE_ERRORS",
+    "HEIC_EXTENSIONS",
+    "HEIC_READABLE",
     "IMAGE_EXTENSIONS",
     "LARGE_IMAGE_PIXELS",
     "ImageInput",
@@ -43,6 +45,21 @@ __all__ = [
 ImageInput = str | os.PathLike[str] | Image.Image | bytes | np.ndarray
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+HEIC_EXTENSIONS = (".heic", ".heif")  # iPhone photos: readable only with the pillow-heif plug-in
+
+
+def _heic_readable() -> bool:
+    """Register pillow-heif's opener with Pillow when it is installed (coursekit does not require
+    it); True if HEIC photos can then be read."""
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:
+        return False
+    register_heif_opener()
+    return True
+
+
+HEIC_READABLE = _heic_readable()
 
 # A picture with more pixels than this (a 2048 x 2048 scan) is shrunk by an integer factor right
 # after decoding when only a much smaller one is needed; smaller pictures are decoded as they are.
@@ -64,8 +81,11 @@ class UnreadableImageError(ValueError):
 
 
 def is_image_file(path: Path) -> bool:
-    """True for file names with an image extension (``.jpg``, ``.png``, ...); not a content check."""
-    return path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+    """True for file names with an image extension (``.jpg``, ``.png``, ... and ``.heic`` when
+    ``HEIC_READABLE``); not a content check."""
+    suffix = path.suffix.lower()
+    readable = suffix in IMAGE_EXTENSIONS or (HEIC_READABLE and suffix in HEIC_EXTENSIONS)
+    return readable and not path.name.startswith(".")
 
 
 def to_rgb(img: Image.Image) -> Image.Image:
