@@ -71,7 +71,10 @@ def test_heic_photos_are_named_with_how_to_convert_them(data, monkeypatch):
     (train / "black" / "IMG_0001.HEIC").write_bytes(b"heic")
     (train / "iphone").mkdir()
     (train / "iphone" / "IMG_0002.heic").write_bytes(b"heic")
-    with pytest.raises(LabelError, match=r"iphone has no images.*1 HEIC photo.*pillow-heif"):
+    with (
+        pytest.warns(UserWarning, match=r"2 HEIC photo\(s\) left out"),
+        pytest.raises(LabelError, match=r"iphone has no images.*1 HEIC photo.*pillow-heif"),
+    ):
         labels_from_folders(train)
     (train / "iphone" / "IMG_0002.heic").unlink()
     (train / "iphone").rmdir()
