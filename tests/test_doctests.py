@@ -11,6 +11,9 @@ import importlib
 import pytest
 
 PURE_MODULES = [
+    "coursekit.data.answers",
+    "coursekit.data.csv_rows",
+    "coursekit.data.pixel_ranges",
     "coursekit.explore.ops",
     "coursekit.panel",
     "coursekit.train.metrics",

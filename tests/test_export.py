@@ -103,3 +103,28 @@ def test_short_reprs(trained):
         text = repr(obj)
         assert len(text.splitlines()) <= 4 and len(text) < 400, text
     assert "items" in repr(interp) and "layer groups" in repr(trained)
+
+
+def test_load_learner_says_what_a_file_is_and_never_suggests_running_its_code(tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), "red").save(tmp_path / "cat.jpg")
+    Image.new("RGB", (8, 8), "red").save(tmp_path / "cat.png")
+    (tmp_path / "notes.txt").write_text("my lesson notes\n")
+    torch.save(torch.nn.Linear(2, 2), tmp_path / "code.pth")  # pickles a class: code
+    torch.save({"model": {}}, tmp_path / "cut.pth")
+    (tmp_path / "cut.pth").write_bytes((tmp_path / "cut.pth").read_bytes()[:200])
+    (tmp_path / "empty.pth").write_bytes(b"")
+    expected = {
+        "cat.jpg": r"cat\.jpg is a JPEG image, not a coursekit export.*learn\.predict",
+        "cat.png": r"cat\.png is a PNG image, not a coursekit export",
+        "notes.txt": r"notes\.txt is a text file, not a coursekit export",
+        "code.pth": r"code\.pth holds pickled Python objects \(such as torch\.nn\.modules\.linear"
+        r"\.Linear\).*never does",
+        "cut.pth": r"cut\.pth is not a readable coursekit export \(truncated or damaged",
+        "empty.pth": r"empty\.pth is empty \(0 bytes\), not a coursekit export",
+    }
+    for name, message in expected.items():
+        with pytest.raises(ValueError, match=message) as e:
+            ck.load_learner(tmp_path / name)
+        assert "weights_only" not in str(e.value), name

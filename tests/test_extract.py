@@ -2,12 +2,20 @@
 
 import errno
 import io
+import os
+import re
 import tarfile
+import zipfile
 
 import pytest
 
 import coursekit as ck
-from coursekit.data.extract import UnsafeArchiveError, extract_archive, unpacked_name
+from coursekit.data.extract import (
+    ArchiveBombError,
+    UnsafeArchiveError,
+    extract_archive,
+    unpacked_name,
+)
 from tests.environment import importorskip
 from tools.mirror_server import MirrorServer
 
@@ -114,10 +122,76 @@ def test_an_archive_that_passes_its_check_but_is_cut_short_is_fetched_anew(pets,
     good = real.read_bytes()
     real.write_bytes(good[: len(good) // 2])  # a first-MiB check cannot see the missing end
     with pytest.raises(
-        ck.DownloadError, match=r"not a readable archive.*deleted its download: run again"
+        ck.DownloadError, match=r"pets\.tgz is not a readable archive.*set aside as .*run again"
     ):
         ck.untar_data(url)
     _nothing_complete(fresh_home)
     assert not (fresh_home / "archive" / "pets.tgz").exists()
+    assert (fresh_home / "archive" / "pets.tgz.damaged").read_bytes() == good[: len(good) // 2]
     real.write_bytes(good)
     assert (ck.untar_data(url) / "images" / "Bengal_1.jpg").read_bytes() == b"\1" * 2000
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_a_zip_with_a_bad_crc_names_the_member_is_set_aside_and_fetched_anew(tmp_path, monkeypatch):
+    members = {"train/a.jpg": b"a" * 5000, "train/b.jpg": bytes(range(256)) * 40}
+    good = _zip(members)
+    data = zipfile.ZipFile(io.BytesIO(good)).getinfo("train/b.jpg")
+    offset = data.header_offset + 30 + len("train/b.jpg") + 10  # into b.jpg's compressed bytes
+    bad = bytearray(good)
+    bad[offset] ^= 0xFF
+    real = tmp_path / "mirror" / "files.example.org" / "train.zip"
+    real.parent.mkdir(parents=True)
+    real.write_bytes(bytes(bad))
+    with MirrorServer(tmp_path / "mirror") as server:
+        monkeypatch.setenv("COURSEKIT_MIRROR", server.url)
+        url = "https://files.example.org/train.zip"
+        with pytest.raises(ck.DownloadError) as e:
+            ck.untar_data(url)
+        assert "train.zip is damaged at member 'train/b.jpg'" in str(e.value)
+        assert "set aside as" in str(e.value) and "run again to fetch it anew" in str(e.value)
+        archive = ck.config.coursekit_home() / "archive"
+        assert (archive / "train.zip.damaged").read_bytes() == bytes(bad)
+        real.write_bytes(good)
+        assert (ck.untar_data(url) / "b.jpg").read_bytes() == members["train/b.jpg"]  # unwrapped
+        gets = [r for r in server.requests if r[0] == "GET" and r[1].endswith("train.zip")]
+        assert len(gets) == 2  # the damaged copy was not used again
+
+
+def test_a_zip_bomb_is_refused_with_the_numbers(tmp_path):
+    bomb = tmp_path / "bomb.zip"
+    with (
+        zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf,
+        zf.open("zeros.bin", "w", force_zip64=True) as member,
+    ):
+        for _ in range(80):  # 80 MiB of zeros: about 80 KB compressed
+            member.write(bytes(1 << 20))
+    with pytest.raises(ArchiveBombError) as e:
+        extract_archive(bomb, tmp_path / "out")
+    assert re.search(
+        r"bomb\.zip: its 1 member\(s\) would expand to 84 MB from 0\.\d MB", str(e.value)
+    )
+    assert re.search(r"a ratio of [\d,]+:1 \(the limits are 69 GB and 100:1", str(e.value))
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
+
+
+def test_an_archive_larger_than_the_total_bound_is_refused(tmp_path):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        for i in range(3):
+            info = tarfile.TarInfo(f"data/{i}.bin")
+            info.size = 4000
+            tf.addfile(info, io.BytesIO(os.urandom(4000)))
+    (tmp_path / "data.tgz").write_bytes(buf.getvalue())
+    with pytest.raises(
+        ArchiveBombError, match=r"3 member\(s\) would expand to 0 MB.*limits are 0 GB"
+    ):
+        extract_archive(tmp_path / "data.tgz", tmp_path / "out", max_total=10_000)
+    assert extract_archive(tmp_path / "data.tgz", tmp_path / "ok").is_dir()  # the default bound

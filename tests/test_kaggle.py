@@ -157,12 +157,16 @@ def test_missing_packages_say_what_to_install(kaggle, monkeypatch, tmp_path):
         extract_archive(archive, tmp_path / "x")
 
 
-def test_a_corrupt_7z_is_a_clear_error_and_is_fetched_anew(kaggle, fresh_home):
+def test_a_corrupt_7z_is_a_clear_error_and_is_fetched_anew(kaggle, fresh_home, tmp_path):
     real = kaggle.root / "kaggle" / "competitions" / PLANET / "train-jpg.tar.7z"
     good = real.read_bytes()
     real.write_bytes(good[:32] + b"\0" * (len(good) - 32))  # the header survives, the data does not
-    with pytest.raises(ck.DownloadError, match=r"corrupt.*run again to fetch it anew"):
+    with pytest.raises(
+        ck.DownloadError, match=r"corrupt.*set aside as .*run again to fetch it anew"
+    ):
         ck.kaggle_data(PLANET, files=["train-jpg.tar.7z"])
+    aside = list((tmp_path / "kagglehub").rglob("train-jpg.tar.7z.damaged"))
+    assert len(aside) == 1 and aside[0].stat().st_size == len(good)  # kept, out of the way
     assert not (fresh_home / "data" / PLANET / "train-jpg").exists()
     assert [p.name for p in (fresh_home / "data" / PLANET).iterdir()] == []
     real.write_bytes(good)

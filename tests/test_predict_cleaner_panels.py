@@ -135,3 +135,46 @@ def test_cleaner_panel_sorts_by_loss_applies_and_undoes(folder_interp):
     panel.menus[first].value = "delete"  # a second apply after undo
     panel.apply_button.click()
     assert not first.exists() and second.exists()
+
+
+def test_cleaner_panel_relabels_csv_rows_without_suffix_and_says_what_failed(tiny_pets, tmp_path):
+    root = tmp_path / "breeds"
+    (root / "train").mkdir(parents=True)
+    rows = ["id,breed"]
+    for p, label in zip(
+        tiny_pets.train_paths + tiny_pets.valid_paths,
+        tiny_pets.train_labels + tiny_pets.valid_labels,
+    ):
+        shutil.copy(p, root / "train" / p.name)
+        rows.append(f"{p.stem},{label}")
+    (root / "labels.csv").write_text("\n".join(rows) + "\n")
+    data = ck.ImageData.from_csv(
+        root, folder="train", csv="labels.csv", suffix=".jpg", size=32, bs=16, num_workers=0
+    )
+    torch.manual_seed(0)
+    interp = ck.Learner.pretrained("tinyresnet", data).interpret("valid")
+    panel = ckw.CleanerPanel(interp, csv=root / "labels.csv")  # no suffix=, as a student writes it
+    panel.cls.value = interp.classes[0]
+    image = next(iter(panel.menus))
+    other = next(c for c in interp.classes if c != interp.classes[0])
+    panel.menus[image].value = other
+    panel.apply_button.click()
+    assert "applied 1 change(s): rewrote 1 CSV row(s)" in panel.status.value
+    assert f"{image.stem},{other}\n" in (root / "labels.csv").read_text()
+    relabelled = ck.ImageData.from_csv(
+        root, folder="train", csv="labels.csv", suffix=".jpg", size=32, valid_pct=0.5
+    )
+    labels = dict(
+        zip(
+            relabelled.train_paths + relabelled.valid_paths,
+            relabelled.train_labels + relabelled.valid_labels,
+        )
+    )
+    assert labels[image] == other
+
+    panel.cls.value = other
+    second = next(iter(panel.menus))
+    second.unlink()  # gone behind the panel's back
+    panel.menus[second].value = "delete"
+    panel.apply_button.click()
+    assert "nothing changed" in panel.status.value and second.name in panel.status.value

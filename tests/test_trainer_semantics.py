@@ -161,6 +161,7 @@ def test_a_background_fit_refuses_every_other_call_and_finishes_unharmed(learn):
         "unfreeze": learn.unfreeze,
         "bn_freeze": learn.bn_freeze,
         "interpret": learn.interpret,
+        "export": lambda: learn.export("during-fit.pth"),
     }
     try:
         for name, call in calls.items():
@@ -174,6 +175,7 @@ def test_a_background_fit_refuses_every_other_call_and_finishes_unharmed(learn):
     finally:
         go.set()
     recorder = job.join(timeout=120)
+    assert not (learn.data.path / "during-fit.pth").exists()
     assert job.error is None and len(recorder.rows) == 2 and recorder.stopped is None
     assert all(math.isfinite(x) for x in recorder.losses)
     learn.fit(1e-3, 1, quiet=True)  # once it is done, the learner is free

@@ -20,6 +20,7 @@ Faults, for tests, are plain settings on the server object::
         mirror.drop_after["/s3.amazonaws.com/x.tgz"] = (4096, 1)  # cut after 4096 bytes, once
         mirror.ignore_range = True                             # answer 200 to Range requests
         mirror.kaggle_status = 403                             # 401, 403 or 404 for Kaggle calls
+        mirror.html = {"/kaggle/"}           # a sign-in page (200, text/html) for paths under these
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ from coursekit.fileio import atomic_write
 __all__ = ["MirrorServer"]
 
 KAGGLE_HOSTS = {"localhost", "localhost:80", "localhost:7777"}  # kagglesdk's LOCALHOST / TEST hosts
+SIGN_IN_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>Sign in to the network</title></head>\n"
+    "<body><form method='post'><input name='user'><input name='password'></form></body></html>\n"
+)
 KAGGLE_MESSAGES = {
     401: "Unauthenticated: the API token is missing or invalid.",
     403: "Permission denied: you must accept this competition's rules before downloading its data.",
@@ -57,7 +62,9 @@ class MirrorServer:
     Fault settings (all empty by default): ``fail`` maps a path to an HTTP status to answer;
     ``drop_after`` maps a path to ``(n_bytes, times)``: close the connection after ``n_bytes`` of
     the body, the first ``times`` requests; ``ignore_range`` answers 200 to every Range request;
-    ``kaggle_status`` (401/403/404) answers every Kaggle API call with that error.
+    ``kaggle_status`` (401/403/404) answers every Kaggle API call with that error; ``html`` holds
+    paths (or prefixes ending in '/') answered 200 with an HTML page, as a proxy or a Wi-Fi
+    sign-in page answers whatever is asked.
     ``requests`` records ``(method, path, range header)`` of every request, for tests to inspect.
     """
 
@@ -67,6 +74,7 @@ class MirrorServer:
         self.drop_after: dict[str, tuple[int, int]] = {}
         self.ignore_range = False
         self.kaggle_status: int | None = None
+        self.html: set[str] = set()
         self.requests: list[tuple[str, str, str | None]] = []
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -157,6 +165,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         path = self._path()
         self.mirror.requests.append(("POST", path, None))
+        if self._html(path):
+            return
         if not path.startswith("/kaggle/api/v1/competitions.CompetitionApiService/"):
             return self._error(404)
         request = json.loads(body or b"{}")
@@ -176,6 +186,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.mirror.requests.append(("HEAD" if head else "GET", path, self.headers.get("Range")))
         if path in self.mirror.fail:
             return self._error(self.mirror.fail[path])
+        if self._html(path):
+            return
         # kagglehub < 0.4 joins "api/v1/..." onto KAGGLE_API_ENDPOINT with urljoin, which drops "/kaggle"
         old_api = re.fullmatch(
             r"(?:/kaggle)?/api/v1/competitions/data/(download|download-all)/([^/]+)/?(.*)", path
@@ -258,6 +270,19 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _html(self, path: str) -> bool:
+        """Answer a sign-in page if ``path`` is one of ``mirror.html`` (or under one); True if so."""
+        if not any(path == p or (p.endswith("/") and path.startswith(p)) for p in self.mirror.html):
+            return False
+        body = SIGN_IN_PAGE.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        return True
 
     def _error(self, status: int) -> None:
         body = f"{status} {self.responses.get(status, ('error',))[0]}\n".encode()

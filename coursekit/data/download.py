@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import http.client
+import itertools
 import os
 import shutil
 import time
@@ -28,6 +29,7 @@ import uuid
 from pathlib import Path
 
 from coursekit.config import coursekit_home
+from coursekit.data.answers import UnexpectedAnswerError, check_file_answer
 from coursekit.data.extract import (
     CorruptArchiveError,
     ExtractError,
@@ -35,6 +37,7 @@ from coursekit.data.extract import (
     extract_archive,
 )
 from coursekit.data.sources import Archive, URLs, mirror_checks, mirrored, verify
+from coursekit.fileio import set_aside
 from coursekit.progress import progress_bar
 
 __all__ = [
@@ -77,11 +80,13 @@ def _fetch_once(url: str, part: Path, timeout: float, label: str) -> int | None:
         else:  # a server that ignores Range sends it all again
             have, mode = 0, "wb"
             total = int(response.headers.get("Content-Length") or 0) or None
+        first = response.read(CHUNK)  # a sign-in page is refused before the .part is touched
+        check_file_answer(url, response.headers.get("Content-Type"), first)
         bar = progress_bar(total or 0, f"downloading {label}", unit="B")
         bar.update(have)
         try:
             with open(part, mode) as out:
-                for chunk in iter(lambda: response.read(CHUNK), b""):
+                for chunk in itertools.chain([first], iter(lambda: response.read(CHUNK), b"")):
                     out.write(chunk)
                     bar.update(len(chunk))
         finally:
@@ -110,6 +115,8 @@ def download_url(
     source = mirrored(archive.url)
     try:
         archive = mirror_checks(archive, timeout=timeout)
+    except UnexpectedAnswerError as e:
+        raise DownloadError(str(e)) from e
     except OSError as e:
         raise DownloadError(
             f"could not reach the mirror COURSEKIT_MIRROR={os.environ.get('COURSEKIT_MIRROR')} "
@@ -133,6 +140,8 @@ def download_url(
             if total is not None and size < total:
                 raise http.client.IncompleteRead(b"", total - size)
             break
+        except UnexpectedAnswerError as e:
+            raise DownloadError(f"{e} Offline, use the sample data (ck.samples).") from e
         except urllib.error.HTTPError as e:
             if e.code < 500 or attempt == retries:
                 hint = (
@@ -205,9 +214,10 @@ def untar_data(
     try:
         extract_archive(archive_file, dest)
     except CorruptArchiveError as e:
-        archive_file.unlink()  # it passed its check, but cannot be read
+        aside = set_aside(archive_file)  # it passed its check, but cannot be read
         raise DownloadError(
-            f"{e} coursekit deleted its download: run again to fetch it anew."
+            f"{e} The damaged download is set aside as {aside} (delete it when you like): run "
+            "again to fetch it anew."
         ) from e
     except ExtractError as e:
         raise DownloadError(str(e)) from e

@@ -2,9 +2,11 @@
 
 Every member is checked before anything is written: absolute paths, ``..`` components, links
 that point outside and device files are refused with an error naming the member (pooch and
-older Pythons' tarfile do not check these). The archive is unpacked into a temporary sibling
-folder that is renamed into place at the end, so the destination is whole or absent; a disk
-that fills up says how much space to free, and leaves nothing half-extracted behind.
+older Pythons' tarfile do not check these). So is the whole: an archive whose members would
+expand past ``MAX_TOTAL_BYTES``, or more than ``MAX_RATIO`` times its own size (a "zip bomb"), is
+refused with the numbers. The archive is unpacked into a temporary sibling folder that is renamed
+into place at the end, so the destination is whole or absent; a damaged member is named in the
+error; a disk that fills up says how much space to free, and leaves nothing half-extracted behind.
 """
 
 from __future__ import annotations
@@ -18,12 +20,16 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from coursekit.fileio import atomic_write
 from coursekit.progress import progress_bar
 
 __all__ = [
     "ARCHIVE_SUFFIXES",
+    "MAX_RATIO",
+    "MAX_TOTAL_BYTES",
+    "ArchiveBombError",
     "CorruptArchiveError",
     "ExtractError",
     "UnsafeArchiveError",
@@ -32,6 +38,12 @@ __all__ = [
 ]
 
 ARCHIVE_SUFFIXES = (".tar.7z", ".tar.gz", ".tgz", ".tar", ".zip", ".7z")
+
+# The largest data set the lessons use unpacks to about 1 GB (Kaggle's whole Planet bundle, with its
+# TIFFs, to about 30 GB); photos barely compress, and CSV files about 10:1.
+MAX_TOTAL_BYTES = 64 * 2**30
+MAX_RATIO = 100
+RATIO_FLOOR = 64 * 2**20  # under 64 MiB in all, the ratio is not checked: it cannot fill a disk
 
 
 class ExtractError(RuntimeError):
@@ -44,6 +56,53 @@ class CorruptArchiveError(ExtractError):
 
 class UnsafeArchiveError(ValueError):
     """An archive member would land outside the destination folder."""
+
+
+class ArchiveBombError(UnsafeArchiveError):
+    """An archive that would expand far beyond its size, or beyond any data set's size."""
+
+
+def _check_expansion(
+    archive_path: Path, total: int, n_members: int, limits: tuple[int, float]
+) -> None:
+    """Refuse an archive whose members add up to more than the limits ``(max_total, max_ratio)``."""
+    max_total, max_ratio = limits
+    size = max(archive_path.stat().st_size, 1)
+    if total > max_total or (total > RATIO_FLOOR and total > max_ratio * size):
+        raise ArchiveBombError(
+            f"refusing to extract {archive_path}: its {n_members} member(s) would expand to "
+            f"{total / 1e6:,.0f} MB from {size / 1e6:,.1f} MB, a ratio of {total / size:,.0f}:1 "
+            f"(the limits are {max_total / 1e9:,.0f} GB and {max_ratio:g}:1, past which an archive "
+            "is a decompression bomb rather than a data set). Delete it; if you trust it, raise "
+            "max_total= / max_ratio= of extract_archive."
+        )
+
+
+class _Counted:
+    """Yield ``members`` while a progress bar counts them; ``current`` is the member being
+    unpacked, for an error to name it."""
+
+    def __init__(self, members: list, label: str):
+        self.members, self.label = members, label
+        self.current: Any = None
+
+    def __iter__(self) -> Iterator:
+        bar = progress_bar(len(self.members), f"extracting {self.label}", unit="file")
+        try:
+            for member in self.members:
+                self.current = member
+                yield member
+                bar.update(1)
+        finally:
+            bar.close()
+
+
+def _damaged(archive_path: Path, member: str | None, error: BaseException) -> CorruptArchiveError:
+    where = f" at member {member!r}" if member else ""
+    return CorruptArchiveError(
+        f"{archive_path} is damaged{where} ({type(error).__name__}: {error}): it must be "
+        "downloaded again."
+    )
 
 
 def unpacked_name(fname: str) -> str:
@@ -72,34 +131,28 @@ def _check_member(name: str, link: str | None, dest: Path) -> None:
             )
 
 
-def _counted(members: list, label: str) -> Iterator:
-    """Yield ``members`` while a progress bar counts them (shown in a notebook or a terminal only)."""
-    bar = progress_bar(len(members), f"extracting {label}", unit="file")
+def _unzip(archive_path: Path, tmp: Path, limits: tuple[int, float]) -> int:
     try:
-        for member in members:
-            yield member
-            bar.update(1)
-    finally:
-        bar.close()
-
-
-def _unzip(archive_path: Path, tmp: Path) -> int:
-    with zipfile.ZipFile(archive_path) as zf:
-        for info in zf.infolist():
-            is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
-            _check_member(
-                info.filename, zf.read(info).decode(errors="replace") if is_link else None, tmp
-            )
-        needed = sum(info.file_size for info in zf.infolist())
-        _with_space(
-            needed,
-            tmp,
-            lambda: zf.extractall(tmp, members=_counted(zf.infolist(), archive_path.name)),
-        )
+        with zipfile.ZipFile(archive_path) as zf:
+            infos = zf.infolist()
+            for info in infos:
+                is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
+                _check_member(
+                    info.filename, zf.read(info).decode(errors="replace") if is_link else None, tmp
+                )
+            needed = sum(info.file_size for info in infos)
+            _check_expansion(archive_path, needed, len(infos), limits)
+            counted = _Counted(infos, archive_path.name)
+            try:
+                _with_space(needed, tmp, lambda: zf.extractall(tmp, members=counted))
+            except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+                raise _damaged(archive_path, getattr(counted.current, "filename", None), e) from e
+    except (zipfile.BadZipFile, EOFError) as e:
+        raise _damaged(archive_path, None, e) from e
     return needed
 
 
-def _untar(archive_path: Path, tmp: Path) -> int:
+def _untar(archive_path: Path, tmp: Path, limits: tuple[int, float]) -> int:
     try:
         tf = tarfile.open(archive_path)  # noqa: SIM115 (`with tf:` below; opening has its own errors)
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
@@ -125,15 +178,23 @@ def _untar(archive_path: Path, tmp: Path) -> int:
                 link = os.path.relpath(m.linkname, str(PurePosixPath(m.name).parent) or ".")
             _check_member(m.name, link, tmp)
         needed = sum(m.size for m in members)
-        counted = _counted(members, archive_path.name)
-        if hasattr(tarfile, "data_filter"):
-            _with_space(needed, tmp, lambda: tf.extractall(tmp, members=counted, filter="data"))
-        else:  # Python < 3.10.12: every member was checked above
-            _with_space(needed, tmp, lambda: tf.extractall(tmp, members=counted))
+        _check_expansion(archive_path, needed, len(members), limits)
+        counted = _Counted(members, archive_path.name)
+
+        def unpack() -> None:
+            if hasattr(tarfile, "data_filter"):
+                tf.extractall(tmp, members=counted, filter="data")
+            else:  # Python < 3.10.12: every member was checked above
+                tf.extractall(tmp, members=counted)
+
+        try:
+            _with_space(needed, tmp, unpack)
+        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
+            raise _damaged(archive_path, getattr(counted.current, "name", None), e) from e
     return needed
 
 
-def _un7z(archive_path: Path, tmp: Path) -> int:
+def _un7z(archive_path: Path, tmp: Path, limits: tuple[int, float]) -> int:
     try:
         import py7zr
     except ImportError as e:
@@ -150,6 +211,7 @@ def _un7z(archive_path: Path, tmp: Path) -> int:
                     )
                 _check_member(info.filename, None, tmp)
             needed = sum(info.uncompressed or 0 for info in infos)
+            _check_expansion(archive_path, needed, len(infos), limits)
             _with_space(needed, tmp, lambda: archive.extractall(path=tmp))
     except (py7zr.exceptions.ArchiveError, EOFError, ValueError) as e:
         if isinstance(e, UnsafeArchiveError):
@@ -162,7 +224,7 @@ def _un7z(archive_path: Path, tmp: Path) -> int:
     if archive_path.name.endswith(".tar.7z") and len(inner) == 1 and inner[0].suffix == ".tar":
         tar = inner[0].rename(tmp.parent / f".{tmp.name}.inner.tar")  # .tar.7z: a tar inside the 7z
         try:
-            needed += _untar(tar, tmp)
+            needed += _untar(tar, tmp, limits)
         finally:
             tar.unlink(missing_ok=True)
     return needed
@@ -186,11 +248,18 @@ def _with_space(needed: int, tmp: Path, unpack: Callable[[], object]) -> None:
         ) from e
 
 
-def extract_archive(archive_path: Path, dest: Path) -> Path:
+def extract_archive(
+    archive_path: Path,
+    dest: Path,
+    max_total: int = MAX_TOTAL_BYTES,
+    max_ratio: float = MAX_RATIO,
+) -> Path:
     """Extract a .tgz/.tar/.zip/.7z/.tar.7z into the folder ``dest``, which must not exist yet.
 
-    Everything is checked before anything is written; then the archive is unpacked into a
-    temporary sibling folder that is renamed to ``dest``, so ``dest`` is whole or absent.
+    Everything is checked before anything is written (members that would land outside; more than
+    ``max_total`` bytes in all, or more than ``max_ratio`` times the archive's size); then the
+    archive is unpacked into a temporary sibling folder that is renamed to ``dest``, so ``dest``
+    is whole or absent. A damaged member raises ``CorruptArchiveError`` naming it.
 
     >>> extract_archive(home / 'archive' / 'pets.tgz', home / 'data' / 'pets')   # doctest: +SKIP
     """
@@ -201,13 +270,15 @@ def extract_archive(archive_path: Path, dest: Path) -> Path:
             "remove it yourself, or choose another destination."
         )
 
+    limits = (max_total, max_ratio)
+
     def unpack(tmp: Path) -> None:
         tmp.mkdir()
         if archive_path.name.endswith(".7z"):
-            _un7z(archive_path, tmp)
+            _un7z(archive_path, tmp, limits)
         elif zipfile.is_zipfile(archive_path):
-            _unzip(archive_path, tmp)
+            _unzip(archive_path, tmp, limits)
         else:
-            _untar(archive_path, tmp)
+            _untar(archive_path, tmp, limits)
 
     return atomic_write(dest, unpack)

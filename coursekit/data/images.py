@@ -9,7 +9,6 @@ the decoder skips detail it would throw away, several times faster than decoding
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import warnings
@@ -21,26 +20,50 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from coursekit.config import coursekit_home
+from coursekit.data.pixel_ranges import from_16_bit, to_uint8
 from coursekit.fileio import atomic_write, atomic_write_text
 from coursekit.progress import progress_bar
 
 __all__ = [
     "DECODE_ERRORS",
+    "HEIC_EXTENSIONS",
+    "HEIC_READABLE",
     "IMAGE_EXTENSIONS",
+    "LARGE_IMAGE_PIXELS",
     "ImageInput",
     "UnreadableImageError",
-    "as_image",
     "check_images",
+    "eight_bit",
     "is_image_file",
     "open_image",
     "resize_images",
     "to_rgb",
+    "upright",
 ]
 
-# Whatever a student may hand over as one picture (see ``as_image``).
+# Whatever a student may hand over as one picture (see ``coursekit.data.image_input.as_image``).
 ImageInput = str | os.PathLike[str] | Image.Image | bytes | np.ndarray
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+HEIC_EXTENSIONS = (".heic", ".heif")  # iPhone photos: readable only with the pillow-heif plug-in
+
+
+def _heic_readable() -> bool:
+    """Register pillow-heif's opener with Pillow when it is installed (coursekit does not require
+    it); True if HEIC photos can then be read."""
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:
+        return False
+    register_heif_opener()
+    return True
+
+
+HEIC_READABLE = _heic_readable()
+
+# A picture with more pixels than this (a 2048 x 2048 scan) is shrunk by an integer factor right
+# after decoding when only a much smaller one is needed; smaller pictures are decoded as they are.
+LARGE_IMAGE_PIXELS = 2048 * 2048
 
 
 # What PIL raises for a file it cannot decode (a decompression bomb included).
@@ -58,8 +81,11 @@ class UnreadableImageError(ValueError):
 
 
 def is_image_file(path: Path) -> bool:
-    """True for file names with an image extension (``.jpg``, ``.png``, ...); not a content check."""
-    return path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+    """True for file names with an image extension (``.jpg``, ``.png``, ... and ``.heic`` when
+    ``HEIC_READABLE``); not a content check."""
+    suffix = path.suffix.lower()
+    readable = suffix in IMAGE_EXTENSIONS or (HEIC_READABLE and suffix in HEIC_EXTENSIONS)
+    return readable and not path.name.startswith(".")
 
 
 def to_rgb(img: Image.Image) -> Image.Image:
@@ -75,11 +101,41 @@ def to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
+def upright(img: Image.Image) -> Image.Image:
+    """``img`` turned as its EXIF orientation tag says; the same object, not a copy, when it has
+    no rotation to apply (``ImageOps.exif_transpose`` copies every picture, a 12000 x 12000 one too)."""
+    if img.getexif().get(0x0112, 1) in (2, 3, 4, 5, 6, 7, 8):
+        return ImageOps.exif_transpose(img) or img
+    return img
+
+
+def eight_bit(img: Image.Image) -> Image.Image:
+    """A 16-bit picture (mode ``I;16``, a 16-bit greyscale PNG) as 8-bit greyscale, scaled by its
+    bit depth (``Image.convert`` would clip it, leaving it almost white); a 32-bit one (``I``,
+    ``F``) by the array rules of ``coursekit.data.pixel_ranges``; any other mode as it is."""
+    if img.mode.startswith("I;16") or (img.mode == "I" and img.format == "PNG"):
+        return Image.fromarray(from_16_bit(np.asarray(img)))
+    if img.mode in ("I", "F"):
+        return Image.fromarray(to_uint8(np.asarray(img)))
+    return img
+
+
+def _shrunk(img: Image.Image, min_size: int | None) -> Image.Image:
+    """A very large picture reduced by the largest integer factor that keeps both sides at least
+    ``min_size`` (box averaging, as JPEG draft mode does while decoding)."""
+    factor = min(img.size) // min_size if min_size else 1
+    if factor < 2 or img.width * img.height <= LARGE_IMAGE_PIXELS:
+        return img
+    return img.reduce(factor)
+
+
 def open_image(path: str | os.PathLike, min_size: int | None = None) -> Image.Image:
     """Decode ``path`` as an upright RGB picture.
 
     ``min_size``: the smallest side the caller needs. A JPEG is then decoded in draft mode at
-    the smallest scale (1/2, 1/4, 1/8) that still keeps both sides at least ``min_size``.
+    the smallest scale (1/2, 1/4, 1/8) that still keeps both sides at least ``min_size``; another
+    very large picture (over ``LARGE_IMAGE_PIXELS``) is reduced right after decoding. 16-bit
+    pictures are scaled by their bit depth (``eight_bit``).
 
     >>> img = open_image(path/'images'/'Bengal_1.jpg', min_size=64)
     >>> img.mode, min(img.size) >= 64
@@ -92,8 +148,11 @@ def open_image(path: str | os.PathLike, min_size: int | None = None) -> Image.Im
             if min_size and img.format == "JPEG":
                 # EXIF rotation swaps width and height, so ask for a square: both sides >= min_size.
                 img.draft("RGB", (min_size, min_size))
-            img = ImageOps.exif_transpose(img)
-            return to_rgb(img)
+            img.load()
+            img = eight_bit(upright(img))
+            if img.mode not in ("L", "RGB"):  # reduce() takes a few modes; these two stay small
+                img = to_rgb(img)
+            return to_rgb(_shrunk(img, min_size))
     except DECODE_ERRORS as e:
         raise UnreadableImageError(
             f"cannot read image {path}: {e}. Delete or replace this file."
@@ -217,38 +276,3 @@ def resize_images(
         manifest.update(stamps)
         atomic_write_text(manifest_path, json.dumps(manifest))
     return outputs
-
-
-def as_image(image: ImageInput, min_size: int | None = None) -> Image.Image:
-    """One picture as upright RGB, from whatever a student has at hand: a path, a PIL image,
-    the bytes of an image file (an upload) or a numpy array (H x W or H x W x 3/4; uint8, or
-    floats in [0, 1])."""
-    if isinstance(image, (str, os.PathLike)):
-        return open_image(image, min_size=min_size)
-    if isinstance(image, Image.Image):
-        return to_rgb(ImageOps.exif_transpose(image) or image)
-    if isinstance(image, (bytes, bytearray, memoryview)):
-        try:
-            img = Image.open(io.BytesIO(bytes(image)))
-            img.load()
-        except (UnidentifiedImageError, OSError) as e:
-            raise UnreadableImageError(
-                f"these {len(image)} bytes are not an image file PIL can read ({e}); "
-                f"upload a JPEG or PNG."
-            ) from None
-        return to_rgb(ImageOps.exif_transpose(img) or img)
-    if isinstance(image, np.ndarray):
-        arr = image
-        if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)):
-            raise ValueError(
-                f"an image array must be H x W or H x W x 1/3/4 (channels last); got shape {arr.shape}."
-            )
-        if arr.dtype != np.uint8:
-            arr = (np.clip(arr.astype(np.float64), 0, 1) * 255).round().astype(np.uint8)
-        if arr.ndim == 3 and arr.shape[2] == 1:
-            arr = arr[:, :, 0]
-        return to_rgb(Image.fromarray(arr))
-    raise TypeError(
-        f"cannot read an image from a {type(image).__name__}; give a path, a PIL image, "
-        f"the bytes of an image file or a numpy array."
-    )

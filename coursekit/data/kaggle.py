@@ -25,6 +25,7 @@ from pathlib import Path
 from types import ModuleType
 
 from coursekit.config import coursekit_home
+from coursekit.data.answers import ADVICE, html_in_file, web_page_in_error
 from coursekit.data.download import COMPLETE, DownloadError
 from coursekit.data.extract import (
     ARCHIVE_SUFFIXES,
@@ -34,7 +35,7 @@ from coursekit.data.extract import (
     unpacked_name,
 )
 from coursekit.data.sources import mirror_url
-from coursekit.fileio import atomic_write
+from coursekit.fileio import atomic_write, set_aside
 
 __all__ = ["kaggle_data", "kaggle_mirror_settings"]
 
@@ -109,6 +110,12 @@ def _explain(error: Exception, competition: str, name: str | None) -> DownloadEr
             f"the disk filled up while downloading {what}: free some space where kagglehub keeps "
             "its downloads ($KAGGLEHUB_CACHE, default ~/.cache/kagglehub) and run again."
         )
+    page = web_page_in_error(error)
+    if page is not None:
+        return DownloadError(
+            f"Kaggle's API at {_api_url()} answered with {page}, where JSON was expected, for "
+            f"{what}. {ADVICE}"
+        )
     if type(error).__name__ == "UnauthenticatedError":
         return DownloadError(
             f"no Kaggle API token was found, so {what} cannot be downloaded. {TOKEN_HELP}"
@@ -136,6 +143,26 @@ def _explain(error: Exception, competition: str, name: str | None) -> DownloadEr
     )
 
 
+def _api_url() -> str:
+    """Where kagglehub sends its API calls: the mirror's stand-in, or Kaggle's own."""
+    mirror = mirror_url()
+    return os.environ.get("KAGGLE_API_ENDPOINT") or (
+        f"{mirror}/kaggle" if mirror else "https://www.kaggle.com/api/v1"
+    )
+
+
+def _refuse_web_page(path: Path, competition: str, name: str | None) -> None:
+    """A file kagglehub saved that is a web page (a sign-in page answered in its place) is set
+    aside, so that the next call downloads it afresh, and the error says what came back."""
+    page = html_in_file(path) if path.is_file() else None
+    if page is not None:
+        aside = set_aside(path, "web-page")
+        raise DownloadError(
+            f"Kaggle's answer (through {_api_url()}) for {name!r} of {competition!r} is {page}, "
+            f"not the file (kept as {aside}). {ADVICE}"
+        )
+
+
 def _download(competition: str, name: str | None, retries: int) -> Path:
     """One file (or with ``name=None`` the whole bundle, unpacked) through kagglehub; retried on a
     dropped connection, which kagglehub resumes from the bytes it kept."""
@@ -143,7 +170,8 @@ def _download(competition: str, name: str | None, retries: int) -> Path:
     for attempt in range(retries + 1):
         try:
             with _pointed_at_mirror():
-                return Path(kagglehub.competition_download(competition, path=name))
+                path = Path(kagglehub.competition_download(competition, path=name))
+            break
         except Exception as e:  # kagglehub raises requests' and its own exception types
             status = getattr(getattr(e, "response", None), "status_code", None)
             transient = status is None and type(e).__name__ in (
@@ -155,7 +183,8 @@ def _download(competition: str, name: str | None, retries: int) -> Path:
             if not transient or attempt == retries:
                 raise _explain(e, competition, name) from e
         time.sleep(min(2**attempt, 10) * 0.5)
-    raise AssertionError("unreachable")
+    _refuse_web_page(path, competition, name)
+    return path
 
 
 def _place(source: Path, target: Path) -> None:
@@ -166,8 +195,11 @@ def _place(source: Path, target: Path) -> None:
                 source, target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.new")
             )
         except CorruptArchiveError as e:
-            source.unlink()  # kagglehub's cached copy: fetched anew next time
-            raise DownloadError(f"{e} Its download was deleted: run again to fetch it anew.") from e
+            aside = set_aside(source)  # out of kagglehub's cache: fetched anew next time
+            raise DownloadError(
+                f"{e} The damaged download is set aside as {aside} (delete it when you like): "
+                "run again to fetch it anew."
+            ) from e
         except ExtractError as e:
             raise DownloadError(str(e)) from e
         inner = extracted / target.name  # train-jpg.tar.7z holds train-jpg/...

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coursekit.data.images import is_image_file
+from coursekit.data.walk import HEIC_HELP, Found, find_images, link_problem, warn_passed_over
 
 __all__ = [
     "PETS_PATTERN",
@@ -44,20 +44,17 @@ class LabelError(ValueError):
 
 def image_files(folder: Path) -> list[Path]:
     """All image files under ``folder`` (recursively, sorted), skipping hidden files and
-    non-images such as the ``.mat`` files in Oxford-IIIT Pets."""
+    non-images such as the ``.mat`` files in Oxford-IIIT Pets; symlinks that loop or leave the
+    folder and unreadable HEIC photos are named in one warning (see ``coursekit.data.walk``)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise LabelError(
             f"{folder} is not a folder. Check the path; a lesson's data is under "
             f"ck.untar_data(...) or ck.samples.<name>()."
         )
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file()
-        and is_image_file(p)
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+    found = find_images(folder)
+    warn_passed_over(found)
+    return found.files
 
 
 def _examples(paths: Sequence[Path], n: int = 5) -> str:
@@ -104,20 +101,32 @@ def labels_from_folders(folder: Path) -> tuple[list[Path], list[str]]:
         raise LabelError(
             f"{folder} is not a folder; expected one sub-folder per class (e.g. cats/, dogs/)."
         )
-    class_dirs = sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+    everything = Found()
+    class_dirs = []
+    for d in sorted(folder.iterdir()):
+        problem = link_problem(d, folder, set()) if d.is_symlink() else None
+        if problem is not None:
+            everything.links.append((d, problem))
+        elif d.is_dir() and not d.name.startswith("."):
+            class_dirs.append(d)
     if not class_dirs:
+        warn_passed_over(everything)
         raise LabelError(
             f"{folder} has no class sub-folders; put each class's images in {folder}/<class name>/."
         )
     paths, labels = [], []
     for d in class_dirs:
-        files = image_files(d)
-        if not files:
+        found = find_images(d, root=folder)
+        everything += found
+        if not found.files:
+            warn_passed_over(everything)
+            heic = f" It holds {len(found.heic)} HEIC photo(s): {HEIC_HELP}" if found.heic else ""
             raise LabelError(
-                f"the class folder {d} has no images. Add images or remove the folder."
+                f"the class folder {d} has no images. Add images or remove the folder.{heic}"
             )
-        paths += files
-        labels += [d.name] * len(files)
+        paths += found.files
+        labels += [d.name] * len(found.files)
+    warn_passed_over(everything)
     return paths, labels
 
 

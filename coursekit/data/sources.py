@@ -15,13 +15,14 @@ Nothing else changes, except that a mirror may publish its own checks, in fast.a
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from coursekit.data.answers import read_json
 
 __all__ = [
     "FIRST_MIB",
@@ -159,7 +160,7 @@ def mirror_checks(archive: Archive, timeout: float = 30) -> Archive:
         return archive
     try:
         with urllib.request.urlopen(f"{mirror}/checks.txt", timeout=timeout) as response:
-            checks = json.loads(response.read())
+            checks = read_json(f"{mirror}/checks.txt", response)
     except urllib.error.HTTPError as e:
         if e.code == 404:
             return archive

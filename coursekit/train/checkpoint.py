@@ -8,8 +8,6 @@ architecture, the same classes, the same shapes; each refusal names the file and
 
 from __future__ import annotations
 
-import pickle
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from coursekit.fileio import atomic_write
+from coursekit.train.torch_file import read_torch_file
 
 if TYPE_CHECKING:
     from coursekit.train.learner import Learner
@@ -35,14 +34,9 @@ def save_weights(learn: Learner, name: str) -> Path:
 
 
 def _read(path: Path, device: torch.device) -> dict[str, Any]:
-    try:
-        state = torch.load(path, map_location=device, weights_only=True)
-    except (RuntimeError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, OSError) as e:
-        raise ValueError(
-            f"{path} is not a readable coursekit checkpoint (truncated or damaged: "
-            f"{str(e).splitlines()[0] if str(e) else type(e).__name__}). Save it again with "
-            "learn.save(...), or delete it."
-        ) from e
+    state = read_torch_file(
+        path, device, "coursekit checkpoint", "save it again with learn.save(...), or delete it."
+    )
     if not isinstance(state, dict) or "model" not in state:
         raise ValueError(
             f"{path} is not a coursekit checkpoint (no 'model' weights in it); "

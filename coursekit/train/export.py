@@ -14,7 +14,6 @@ fastai's ``export.pkl``) is refused rather than executed.
 from __future__ import annotations
 
 import os
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, cast
@@ -25,6 +24,7 @@ from coursekit.data.imagedata import ImageData
 from coursekit.data.transforms import IMAGENET_STATS, Stats
 from coursekit.fileio import atomic_write
 from coursekit.train.models import ARCHS, create_convnet
+from coursekit.train.torch_file import read_torch_file
 
 if TYPE_CHECKING:
     from coursekit.train.learner import Learner
@@ -114,16 +114,13 @@ def _read(path: Path) -> dict[str, Any]:
         raise FileNotFoundError(
             f"no exported learner at {path}; write one with learn.export({path.name!r})."
         )
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        raise ValueError(
-            f"{path} holds pickled Python objects (code), not only tensors: it was not written "
-            f"by learn.export, and coursekit will not run code from a file. Re-export the model "
-            f"with learn.export(), or load just its weights. ({str(e).splitlines()[0]})"
-        ) from None
-    except (RuntimeError, EOFError) as e:
-        raise ValueError(f"{path} is not a readable PyTorch file ({e}); export it again.") from None
+    state = read_torch_file(
+        path,
+        "cpu",
+        "coursekit export",
+        "load_learner reads the file that learn.export(...) wrote. To predict on a picture, "
+        "give it to learn.predict(...) after loading.",
+    )
     if not isinstance(state, dict) or state.get("format") != EXPORT_FORMAT:
         raise ValueError(
             f"{path} is not a coursekit export (no format {EXPORT_FORMAT!r}); weights saved with "

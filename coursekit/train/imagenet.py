@@ -17,7 +17,7 @@ from functools import lru_cache
 import torch
 from torch import nn
 
-from coursekit.data.images import ImageInput, as_image
+from coursekit.data.image_input import ImageInput, as_image
 from coursekit.data.transforms import valid_transform
 from coursekit.train.efficientnet import EFFICIENTNET_LITE_STATS, efficientnet_lite0
 

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, cast, overload
 import numpy as np
 import torch
 
+from coursekit.data.image_input import ImageInput, as_image
 from coursekit.data.imagedata import ImageDataset, Loader
-from coursekit.data.images import ImageInput, as_image
 from coursekit.data.transforms import train_transform, valid_transform
 from coursekit.progress import progress_bar
 from coursekit.train.interpret import Interpretation

@@ -280,7 +280,9 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
         return lr_find(self, start_lr, end_lr, num_it, quiet=quiet, on_step=on_step)
 
     def export(self, fname: str | os.PathLike[str] = "export.pth") -> Path:
-        """One file with all inference needs (``ck.load_learner`` reads it); see ``coursekit.train.export``."""
+        """One file with all inference needs (``ck.load_learner`` reads it); see ``coursekit.train.export``.
+        Refused while a background fit trains the weights it would write."""
+        self.check_idle("export")
         return export(self, fname)
 
     def __repr__(self) -> str:

@@ -7,8 +7,10 @@
 Our take on fastai v2's ``ImageClassifierCleaner``: pick a split and a class, and the images of
 that class appear sorted by loss, highest first (the likeliest mistakes). Each has a menu: keep,
 delete, or another class. 'apply' hands the choices to ``coursekit.data.cleaning.DataCleaner``,
-which moves deleted files to ``.trash/`` (never unlinks), moves or relabels the rest and logs it;
-'undo' puts the last apply back. The panel only collects choices and shows what happened.
+which applies them as one transaction: deleted files move to ``.trash/`` (never unlinked), the rest
+move or are relabelled, and if anything fails nothing changes and the status line says what failed.
+'undo' puts the last apply back (and refuses when a file or the CSV changed since). The panel only
+collects choices and shows what happened.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
-from coursekit.data.cleaning import DELETE, Apply, DataCleaner
+from coursekit.data.cleaning import DELETE, Apply, CleanerError, DataCleaner
 from coursekit.panel import Panel
 from coursekit.train.interpret import Interpretation
 from coursekit.widgets.thumbnails import Thumbnails
@@ -162,6 +164,9 @@ class CleanerPanel(Panel):
         changes = {p: DELETE if v == DELETE_CHOICE else v for p, v in self.choices.items()}
         try:
             last = self.last = self.cleaner.apply(changes)
+        except CleanerError as e:  # says itself what failed and whether anything changed
+            self._say(html.escape(str(e)))
+            return
         except (OSError, ValueError) as e:
             self._say(html.escape(f"nothing changed: {e}"))
             return
@@ -170,7 +175,7 @@ class CleanerPanel(Panel):
         self.choices.clear()
         self.refresh()
         self._say(
-            f"applied {len(changes)} change(s), logged as {last.id}. "
+            f"applied {len(changes)} change(s): {last.summary()}, logged as {last.id}. "
             "Rebuild the ImageData to train on the cleaned set."
         )
 
@@ -178,6 +183,9 @@ class CleanerPanel(Panel):
         """Undo the last apply (files back, CSV restored)."""
         try:
             record = self.cleaner.undo()
+        except CleanerError as e:
+            self._say(html.escape(str(e)))
+            return
         except (OSError, ValueError) as e:
             self._say(html.escape(f"cannot undo: {e}"))
             return

@@ -20,7 +20,7 @@ import ipywidgets as widgets
 import torch
 from PIL import Image
 
-from coursekit.data.images import as_image
+from coursekit.data.image_input import as_image
 from coursekit.panel import Panel
 
 if TYPE_CHECKING:
