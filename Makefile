@@ -65,11 +65,13 @@ test: $(STAMP) $(COLAB_WIDGETS)/.installed $(CLASSIC)/.installed chromium
 
 test-platforms: test-min test-colab test-py313
 
-# ruff (lint and format) and mypy, configured in pyproject.toml; the pre-commit hooks run the same
+# ruff (lint and format), mypy and import-linter (the import structure's contracts), configured
+# in pyproject.toml; the pre-commit hooks run the same
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -m "$(FAST_MARKERS)" --ignore=tests/browser
