@@ -249,3 +249,29 @@ def test_a_folder_coursekit_did_not_write_is_left_alone(mirror, fresh_home):
     with pytest.raises(ck.DownloadError, match="not extracted by coursekit, so it is left alone"):
         ck.untar_data(archive)
     assert (mine / "notes.txt").read_text() == "my work"
+
+
+def test_force_extracts_afresh_and_keeps_the_students_files(mirror, fresh_home, capsys):
+    """force=True used to delete the whole data folder, with the student's work inside it."""
+    archive = publish(mirror, "pets.tgz", _tgz({"images/a.jpg": b"1", "images/b.jpg": b"2"}))
+    path = ck.untar_data(archive)
+    theirs = {
+        "models/x.pth": os.urandom(3000),
+        "export.pth": os.urandom(2000),
+        ".trash/images/b.jpg": b"2",
+        ".trash/log.json": b'{"deleted": ["images/b.jpg"]}',
+    }
+    for name, body in theirs.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_bytes(body)
+    (path / "images" / "b.jpg").unlink()  # the cleaner moved it to .trash/
+    publish(mirror, "pets.tgz", _tgz({"images/a.jpg": b"new", "images/b.jpg": b"2"}))
+    assert ck.untar_data(archive, force=True) == path
+    assert (path / "images" / "a.jpg").read_bytes() == b"new"
+    assert not (path / "models").exists() and not (path / "export.pth").exists()
+    [aside] = [p for p in path.parent.iterdir() if p.name.startswith("pets.before-")]
+    for name, body in theirs.items():
+        assert (aside / name).read_bytes() == body, name
+    out = capsys.readouterr().out
+    assert str(aside) in out and "models/x.pth" in out and "export.pth" in out
+    assert ck.untar_data(archive) == path  # and the new folder counts as complete
