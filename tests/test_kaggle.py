@@ -199,3 +199,17 @@ def test_a_full_disk_while_downloading_says_where_to_free_space(kaggle, monkeypa
     monkeypatch.setattr(kagglehub, "competition_download", full)
     with pytest.raises(ck.DownloadError, match=r"disk filled up.*KAGGLEHUB_CACHE"):
         ck.kaggle_data(PLANET, files=["train_v2.csv"])
+
+
+def test_a_full_disk_while_unpacking_a_7z_says_how_much_room_it_needs(
+    kaggle, fresh_home, monkeypatch
+):
+    def full(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(py7zr.SevenZipFile, "extractall", full)
+    with pytest.raises(
+        ck.DownloadError, match=r"disk filled up while extracting.*the archive needs \d+ MB and"
+    ):
+        ck.kaggle_data(PLANET, files=["train-jpg.tar.7z"])
+    assert [p.name for p in (fresh_home / "data" / PLANET).iterdir()] == []  # nothing half-written

@@ -134,9 +134,17 @@ def download_url(
                 raise http.client.IncompleteRead(b"", total - size)
             break
         except urllib.error.HTTPError as e:
+            if e.code in (403, 404):  # S3 answers 403, not 404, for a key that is not there
+                raise DownloadError(
+                    f"{archive.fname} was not found at {source} (HTTP {e.code} {e.reason}; S3 "
+                    "answers 403 for a file that is not there). Check the URL's spelling; whether "
+                    "the file has moved (the lessons' archives are in ck.URLs); and, if "
+                    "COURSEKIT_MIRROR is set, whether the mirror holds it. Offline, use the sample "
+                    "data (ck.samples)."
+                ) from e
             if e.code < 500 or attempt == retries:
                 hint = (
-                    "Check the URL." if e.code == 404 else "The server is failing; try again later."
+                    "Check the URL." if e.code < 500 else "The server is failing; try again later."
                 )
                 raise DownloadError(
                     f"could not download {source}: HTTP {e.code} {e.reason}. {hint} Offline, "
@@ -145,9 +153,15 @@ def download_url(
         except (OSError, http.client.HTTPException) as e:  # refused, reset, timed out, cut short
             if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
                 free = shutil.disk_usage(dest.parent).free
+                have = part.stat().st_size if part.exists() else 0
+                needed = (
+                    f"{max(archive.size - have, 0) / 1e6:,.0f} MB more needed"
+                    if archive.size
+                    else "the server did not say how big the file is"
+                )
                 raise DownloadError(
                     f"the disk is full while downloading {archive.fname} to {dest.parent} "
-                    f"({free / 1e6:,.0f} MB free, {(archive.size or 0) / 1e6:,.0f} MB needed). "
+                    f"({free / 1e6:,.0f} MB free, {needed}). "
                     "Free some space and run again: the download resumes."
                 ) from e
             if attempt == retries:
