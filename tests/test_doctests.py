@@ -11,6 +11,7 @@ import importlib
 import pytest
 
 PURE_MODULES = [
+    "coursekit.data.kaggle_files",
     "coursekit.explore.ops",
     "coursekit.panel",
     "coursekit.train.metrics",
