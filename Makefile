@@ -10,6 +10,8 @@ CLASSIC := $(VENV)/classic
 MIN_VENV := $(VENV)/min
 PY313_VENV := $(VENV)/py313
 COLAB_VENV := $(VENV)/colab
+# Colab's kagglehub 0.3.x beside the venv's newer one, for tests/test_kaggle_signin.py's subprocesses
+KAGGLEHUB_03 := $(VENV)/kagglehub-0.3
 # Python 3.13 (Colab's): from PATH, or the one pyenv keeps on our machines
 PYTHON313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(shell command -v python3.13 2>/dev/null))
 # what the unit tests need beside pytest in each platform venv (their references: accelerate's
@@ -39,6 +41,11 @@ $(COLAB_WIDGETS)/.installed: $(STAMP) requirements-colab-widgets.txt
 	$(PY) -m pip install --quiet --no-deps --target $(COLAB_WIDGETS) -r requirements-colab-widgets.txt
 	touch $@
 
+$(KAGGLEHUB_03)/.installed: $(STAMP) requirements-colab.txt
+	rm -rf $(KAGGLEHUB_03)
+	$(PY) -m pip install --quiet --no-deps --target $(KAGGLEHUB_03) "$$(grep '^kagglehub==' requirements-colab.txt)"
+	touch $@
+
 # Classic Notebook 6.5 + widgetsnbextension 3.6 + bqplot 0.12's nbextension: ipywidgets 7's frontend
 # for tests/browser/test_classic_notebook.py (a small venv of its own; the kernel is the test venv's)
 $(CLASSIC)/.installed: requirements-classic-notebook.txt
@@ -51,14 +58,14 @@ $(CLASSIC)/.installed: requirements-classic-notebook.txt
 chromium:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-install: $(STAMP) $(COLAB_WIDGETS)/.installed $(CLASSIC)/.installed chromium
+install: $(STAMP) $(COLAB_WIDGETS)/.installed $(KAGGLEHUB_03)/.installed $(CLASSIC)/.installed chromium
 
 demo: $(STAMP)
 	$(VENV)/bin/coursekit demo
 
 # Everything CI runs: the whole suite in the test venv, then the unit tests on the students' other
 # platforms (the oldest versions we allow, Colab's own packages, Colab's Python 3.13)
-test: $(STAMP) $(COLAB_WIDGETS)/.installed $(CLASSIC)/.installed chromium
+test: $(STAMP) $(COLAB_WIDGETS)/.installed $(KAGGLEHUB_03)/.installed $(CLASSIC)/.installed chromium
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory test-platforms

@@ -13,6 +13,7 @@ from coursekit.data.images import UnreadableImageError, open_image
 from coursekit.data.kaggle import kaggle_data
 from coursekit.data.labels import PETS_PATTERN, LabelError, get_cv_idxs
 from coursekit.data.photos import photo
+from coursekit.data.planet import planet_data
 from coursekit.data.transforms import IMAGENET_STATS, denormalize, no_aug, side_on, top_down
 from coursekit.train import schedules
 from coursekit.train.checks import check_result
@@ -63,6 +64,7 @@ __all__ = [
     "no_aug",
     "open_image",
     "photo",
+    "planet_data",
     "plot_lr_find",
     "plot_lr_ramp",
     "sample_mode",

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         run_demo(args.out)
     elif args.command == "data" and args.full:
-        prepare_full([args.name])
+        return 1 if prepare_full([args.name]).failed else 0
     elif args.command == "data":
         for name in SAMPLE_SETS if args.name == "all" else [args.name]:
             print(lesson_sample(name))

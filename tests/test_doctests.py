@@ -13,6 +13,7 @@ import pytest
 PURE_MODULES = [
     "coursekit.data.answers",
     "coursekit.data.csv_rows",
+    "coursekit.data.kaggle_files",
     "coursekit.data.pixel_ranges",
     "coursekit.explore.ops",
     "coursekit.panel",

@@ -137,7 +137,11 @@ def test_zip_archive(mirror, fresh_home):
 
 
 @pytest.mark.parametrize(
-    "status, message", [(404, "HTTP 404.*Check the URL"), (500, "HTTP 500.*try again later")]
+    "status, message",
+    [
+        (404, r"not found at .*HTTP 404.*Check the URL's spelling"),
+        (500, "HTTP 500.*try again later"),
+    ],
 )
 def test_http_errors_say_what_to_do(mirror, fresh_home, status, message):
     archive = publish(mirror, "pets.tgz", _tgz({"a": b"a"}))
@@ -249,3 +253,61 @@ def test_a_folder_coursekit_did_not_write_is_left_alone(mirror, fresh_home):
     with pytest.raises(ck.DownloadError, match="not extracted by coursekit, so it is left alone"):
         ck.untar_data(archive)
     assert (mine / "notes.txt").read_text() == "my work"
+
+
+def test_force_extracts_afresh_and_keeps_the_students_files(mirror, fresh_home, capsys):
+    """force=True used to delete the whole data folder, with the student's work inside it."""
+    archive = publish(mirror, "pets.tgz", _tgz({"images/a.jpg": b"1", "images/b.jpg": b"2"}))
+    path = ck.untar_data(archive)
+    theirs = {
+        "models/x.pth": os.urandom(3000),
+        "export.pth": os.urandom(2000),
+        ".trash/images/b.jpg": b"2",
+        ".trash/log.json": b'{"deleted": ["images/b.jpg"]}',
+    }
+    for name, body in theirs.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_bytes(body)
+    (path / "images" / "b.jpg").unlink()  # the cleaner moved it to .trash/
+    publish(mirror, "pets.tgz", _tgz({"images/a.jpg": b"new", "images/b.jpg": b"2"}))
+    assert ck.untar_data(archive, force=True) == path
+    assert (path / "images" / "a.jpg").read_bytes() == b"new"
+    assert not (path / "models").exists() and not (path / "export.pth").exists()
+    [aside] = [p for p in path.parent.iterdir() if p.name.startswith("pets.before-")]
+    for name, body in theirs.items():
+        assert (aside / name).read_bytes() == body, name
+    out = capsys.readouterr().out
+    assert str(aside) in out and "models/x.pth" in out and "export.pth" in out
+    assert ck.untar_data(archive) == path  # and the new folder counts as complete
+
+
+def test_s3s_403_for_a_missing_file_reads_as_not_found(mirror, fresh_home):
+    """S3 answers 403 AccessDenied, not 404, for a key that is not in a bucket; it used to read as
+    'the server is failing, try again later'."""
+    mirror.missing_status = 403
+    archive = Archive(f"https://{HOST}/pets.tgz")
+    with pytest.raises(
+        ck.DownloadError,
+        match=r"pets\.tgz was not found at http://127\.0\.0\.1:\d+/s3\.amazonaws\.com/fast-ai-sample/"
+        r"pets\.tgz \(HTTP 403.*spelling.*ck\.URLs.*COURSEKIT_MIRROR",
+    ):
+        download_url(archive, fresh_home / "archive" / "pets.tgz", retries=2)
+    assert len([r for r in mirror.requests if r[1] == f"/{HOST}/pets.tgz"]) == 1  # not retried
+
+
+@pytest.mark.parametrize(
+    "size, needed", [(None, "the server did not say how big"), (5_000_000, "5 MB more")]
+)
+def test_a_full_disk_while_downloading_says_how_much_room_is_needed(
+    mirror, fresh_home, monkeypatch, size, needed
+):
+    from coursekit.data import download
+
+    def full_disk(url, part, timeout, label):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(download, "_fetch_once", full_disk)
+    archive = Archive(publish(mirror, "pets.tgz", b"x").url, size)
+    with pytest.raises(ck.DownloadError, match=r"disk is full.*MB free, " + needed) as error:
+        download_url(archive, fresh_home / "archive" / "pets.tgz")
+    assert "0 MB needed" not in str(error.value) and "Free some space" in str(error.value)

@@ -4,7 +4,10 @@ kagglehub client, torchvision's weight files through torchvision's weights API.
 
 First the instructor's command, ``coursekit data --full all``, fetches everything from the mirror
 (and a second run fetches nothing); then the mirror is stopped, so the lessons run with the network
-off, as they would in a classroom prepared that way. The one rehearsal setting is
+off, as they would in a classroom prepared that way. Lesson 4 runs a second time on Planet as
+Kaggle has listed it since its December 2019 re-upload (the mirror's layout ``2019``), and the
+instructor's command is run against the layout with no JPEG tiles (``2019-no-jpg``), where it must
+say so and go on. The one rehearsal setting is
 ``COURSEKIT_MAX_SIZE=32`` (pictures capped at 32 px, so resnets train on a CPU in minutes); each
 lesson prints it where it applies. ``pytest -m full_mode`` runs only this file.
 """
@@ -30,26 +33,34 @@ def mirror_root(tmp_path_factory):
     return build(tmp_path_factory.mktemp("mirror") / "root", quiet=True)
 
 
-@pytest.fixture(scope="module")
-def full_mode_env(mirror_root, tmp_path_factory):
-    """Environment of a machine prepared by ``coursekit data --full all``; the mirror is then stopped."""
+def _prepare(mirror_root, work: Path, names: str, layout: dict | None = None) -> dict:
+    """Run ``coursekit data --full NAMES`` against the mirror (in ``layout``) into ``work``."""
     from tools.mirror import full_mode_env
     from tools.mirror_server import MirrorServer
 
-    work = tmp_path_factory.mktemp("full_mode")
     env = full_mode_env(work) | {"COURSEKIT_MAX_SIZE": "32"}
-    cli = [sys.executable, "-m", "coursekit.cli", "data", "--full", "all"]
-    with MirrorServer(mirror_root) as server:
+    cli = [sys.executable, "-m", "coursekit.cli", "data", "--full", names]
+    runs = []
+    with MirrorServer(mirror_root, kaggle_layout=layout) as server:
         env["COURSEKIT_MIRROR"] = server.url
         run_env = {**os.environ, **env}
-        first = subprocess.run(
-            cli, env=run_env, capture_output=True, text=True, cwd=REPO, timeout=600
-        )
-        assert first.returncode == 0, first.stdout + first.stderr
-        second = subprocess.run(
-            cli, env=run_env, capture_output=True, text=True, cwd=REPO, timeout=600
-        )
-        assert second.returncode == 0, second.stdout + second.stderr
+        for _ in range(1 if layout else 2):
+            runs.append(
+                subprocess.run(
+                    cli, env=run_env, capture_output=True, text=True, cwd=REPO, timeout=600
+                )
+            )
+    env["runs"] = runs
+    return env
+
+
+@pytest.fixture(scope="module")
+def full_mode_env(mirror_root, tmp_path_factory):
+    """Environment of a machine prepared by ``coursekit data --full all``; the mirror is then stopped."""
+    env = _prepare(mirror_root, tmp_path_factory.mktemp("full_mode"), "all")
+    first, second = env.pop("runs")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert second.returncode == 0, second.stdout + second.stderr
     env["first_run"], env["second_run"] = first.stdout, second.stdout
     return env
 
@@ -66,8 +77,11 @@ def test_instructor_command_fetches_everything_once(full_mode_env):
         "resnext50_32x4d",
     ):
         assert item in first and item in second, item
-    assert first.count("fetched:") == 7 and "already there" not in first, first
+    assert "7 items, 7 to download" in first and "7 items, 0 to download" in second
+    assert "MB free in" in first and "size unknown" in first  # the plan, before anything starts
+    assert first.count("fetched:") == 7 and "already there:" not in first, first
     assert second.count("already there:") == 7 and "fetched:" not in second, second
+    assert "Kaggle lists its files in the 2017 layout" in first
     checkpoints = Path(full_mode_env["TORCH_HOME"]) / "hub" / "checkpoints"
     assert sorted(p.name for p in checkpoints.iterdir()) == [
         "resnet34-b627a593.pth",
@@ -76,10 +90,9 @@ def test_instructor_command_fetches_everything_once(full_mode_env):
     ]
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_runs_in_full_mode(nb_regression, lesson, full_mode_env):
+def _run_lesson(nb_regression, lesson: Path, env: dict) -> None:
     nb_regression.diff_ignore = ("/cells/*/outputs", "/cells/*/execution_count", "/metadata")
-    nb_regression.exec_env = {k: v for k, v in full_mode_env.items() if k.isupper()} | {
+    nb_regression.exec_env = {k: v for k, v in env.items() if k.isupper()} | {
         "MPLBACKEND": "module://matplotlib_inline.backend_inline"
     }
     nb_regression.exec_timeout = 600
@@ -96,3 +109,36 @@ def test_lesson_runs_in_full_mode(nb_regression, lesson, full_mode_env):
     )
     # every lesson trains a resnet (lesson 5 fine-tunes one for an epoch to show its filters barely move)
     assert printed.count("No GPU:") == 1, "full mode on a CPU says so, once"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_runs_in_full_mode(nb_regression, lesson, full_mode_env):
+    _run_lesson(nb_regression, lesson, full_mode_env)
+
+
+def test_planet_lesson_runs_on_kaggles_2019_layout(nb_regression, mirror_root, tmp_path_factory):
+    from tools.mirror_kaggle import PLANET
+
+    env = _prepare(mirror_root, tmp_path_factory.mktemp("planet_2019"), "planet", {PLANET: "2019"})
+    [run] = env.pop("runs")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "since its December 2019 re-upload" in run.stdout
+    assert "train_v2.csv is train_v2.csv/train_v2.csv" in run.stdout
+    _run_lesson(nb_regression, REPO / "lessons" / "04_planet.ipynb", env)
+
+
+def test_without_kaggles_tiles_the_instructor_hears_so_and_the_rest_is_fetched(
+    mirror_root, tmp_path_factory
+):
+    from tools.mirror_kaggle import PLANET
+
+    env = _prepare(
+        mirror_root, tmp_path_factory.mktemp("no_jpg"), "planet", {PLANET: "2019-no-jpg"}
+    )
+    [run] = env.pop("runs")
+    assert run.returncode == 1, run.stdout + run.stderr
+    out = run.stdout
+    assert "FAILED: Kaggle competition planet-understanding-the-amazon-from-space" in out
+    assert "no longer offers Planet's JPEG tiles" in out and "ck.URLs.PLANET_SAMPLE" in out
+    assert "fetched: weights of resnet34" in out  # the failure did not stop the next item
+    assert out.rstrip().endswith("coursekit data --full planet")

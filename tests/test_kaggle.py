@@ -33,15 +33,20 @@ def _tar_7z(path, folder: str, files: dict) -> None:
 
 
 def _api_calls(server) -> list:
-    """The Kaggle API calls kagglehub made: 'file' or 'bundle' (kagglehub >= 0.4 POSTs, older GETs)."""
+    """The Kaggle API calls kagglehub made: 'list', 'file' or 'bundle' (kagglehub >= 0.4 POSTs,
+    older GETs)."""
     kinds = {
+        "ListDataFiles": "list",
         "DownloadDataFile": "file",
         "DownloadDataFiles": "bundle",
+        "list": "list",
         "download": "file",
         "download-all": "bundle",
     }
     calls = [
-        re.search(r"CompetitionApiService/(\w+)$|/competitions/data/(download(?:-all)?)/", path)
+        re.search(
+            r"CompetitionApiService/(\w+)$|/competitions/data/(download(?:-all)?|list)/", path
+        )
         for _, path, _ in server.requests
     ]
     return [kinds[call[1] or call[2]] for call in calls if call]
@@ -61,6 +66,7 @@ def kaggle(tmp_path, monkeypatch, fresh_home):
     (dogs / "train" / "abc.jpg").write_bytes(b"dog")
     for key in ("KAGGLE_API_TOKEN", "KAGGLE_API_ENDPOINT", "KAGGLE_API_ENVIRONMENT"):
         monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home-dir"))  # no ~/.kaggle of the machine's
     monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "no-kaggle-config"))
     monkeypatch.setenv("KAGGLEHUB_CACHE", str(tmp_path / "kagglehub"))
     monkeypatch.setenv("KAGGLE_USERNAME", "student")
@@ -76,7 +82,7 @@ def test_only_the_files_asked_for_are_downloaded_and_tar_7z_is_unpacked(kaggle, 
     assert (path / "train_v2.csv").read_text().startswith("image_name,tags")
     assert (path / "train-jpg" / "train_0.jpg").read_bytes() == b"jpeg-bytes" * 1000
     assert sorted(p.name for p in path.iterdir()) == ["train-jpg", "train_v2.csv"]
-    assert _api_calls(kaggle) == ["file", "file"]
+    assert _api_calls(kaggle) == ["list", "file", "file"]
     kaggle.requests.clear()
     assert ck.kaggle_data(PLANET, files=["train_v2.csv", "train-jpg.tar.7z"]) == path
     assert kaggle.requests == []  # the second call needs no network
@@ -118,7 +124,12 @@ def test_dropped_connection_resumes(kaggle, fresh_home):
 @pytest.mark.parametrize(
     "status, competition, message",
     [
-        (401, PLANET, r"rejected your API token \(401\).*Colab Secrets"),
+        (
+            401,
+            PLANET,
+            r"rejected the API token from the variables KAGGLE_USERNAME and KAGGLE_KEY \(401\)"
+            r".*Settings -> API",
+        ),
         (
             403,
             PLANET,
@@ -139,10 +150,14 @@ def test_kaggle_refusals_say_what_to_do(kaggle, fresh_home, status, competition,
     assert not (fresh_home / "data" / competition / "train_v2.csv").exists()
 
 
-def test_no_token_names_colab_secrets(kaggle, monkeypatch):
+def test_no_token_says_where_it_looked_and_names_colab_secrets(kaggle, monkeypatch):
     monkeypatch.delenv("KAGGLE_USERNAME")
     monkeypatch.delenv("KAGGLE_KEY")
-    with pytest.raises(ck.DownloadError, match=r"no Kaggle API token.*Colab Secrets.*kaggle\.json"):
+    with pytest.raises(
+        ck.DownloadError,
+        match=r"no Kaggle API token was found.*looked in: the variable KAGGLE_API_TOKEN: not set"
+        r".*kaggle\.json: no such file.*Colab Secret named KAGGLE_API_TOKEN",
+    ):
         ck.kaggle_data(PLANET, files=["train_v2.csv"])
 
 
@@ -188,3 +203,17 @@ def test_a_full_disk_while_downloading_says_where_to_free_space(kaggle, monkeypa
     monkeypatch.setattr(kagglehub, "competition_download", full)
     with pytest.raises(ck.DownloadError, match=r"disk filled up.*KAGGLEHUB_CACHE"):
         ck.kaggle_data(PLANET, files=["train_v2.csv"])
+
+
+def test_a_full_disk_while_unpacking_a_7z_says_how_much_room_it_needs(
+    kaggle, fresh_home, monkeypatch
+):
+    def full(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(py7zr.SevenZipFile, "extractall", full)
+    with pytest.raises(
+        ck.DownloadError, match=r"disk filled up while extracting.*the archive needs \d+ MB and"
+    ):
+        ck.kaggle_data(PLANET, files=["train-jpg.tar.7z"])
+    assert [p.name for p in (fresh_home / "data" / PLANET).iterdir()] == []  # nothing half-written

@@ -143,16 +143,30 @@ def test_cpu_notice_text_gives_minutes_or_seconds():
 
 
 @pytest.mark.slow
-def test_the_cpu_notice_waits_for_an_epoch_through_the_body(tiny_pets, monkeypatch, capsys):
+def test_the_cpu_notice_comes_before_the_precompute_pass_ends(tiny_pets, monkeypatch, capsys):
+    """Lessons 02 and 03 precompute first: the notice used to wait for an epoch after that pass."""
     monkeypatch.setattr(notices, "_already_said", set())
     torch.manual_seed(0)
     learn = ck.Learner.pretrained("resnet18", tiny_pets, pretrained=False)
     learn.precompute = True
     learn.fit(1e-3, 1)
-    assert "No GPU" not in capsys.readouterr().out  # the head alone on cached activations
+    out = capsys.readouterr().out
+    assert out.count("No GPU: resnet18") == 1 and "Precomputing its train activations" in out
+    assert out.index("No GPU") < out.index("epoch")  # before the first epoch's table
     learn.precompute = False
     learn.fit(1e-3, 1)
-    assert "No GPU" in capsys.readouterr().out
+    assert "No GPU" not in capsys.readouterr().out  # once
+
+
+@pytest.mark.slow
+def test_the_cpu_notice_comes_during_a_first_lr_find(tiny_pets, monkeypatch, capsys):
+    monkeypatch.setattr(notices, "_already_said", set())
+    learn = ck.Learner.pretrained("resnet18", tiny_pets, pretrained=False)
+    learn.lr_find(num_it=5)
+    assert (
+        "No GPU: resnet18 is training on the CPU. lr_find's run (5 batches)"
+        in capsys.readouterr().out
+    )
 
 
 def test_a_real_photo_ships_with_coursekit():

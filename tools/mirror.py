@@ -40,6 +40,7 @@ from PIL import Image
 from coursekit.data import samples
 from coursekit.data.drawing import satellite_tile
 from coursekit.fileio import atomic_write
+from tools.mirror_kaggle import PLANET, PLANET_LAYOUTS, build_planet_layouts
 
 __all__ = [
     "DOG_BREEDS_120",
@@ -52,7 +53,7 @@ __all__ = [
 ]
 
 # Bump when the mirror's content changes: a folder built by an older version is rebuilt.
-MIRROR_VERSION = 2
+MIRROR_VERSION = 3
 MARKER = "mirror.json"
 
 # The 37 breeds of Oxford-IIIT Pets: cats Capitalised, dogs lower_case, as in the real file names.
@@ -502,8 +503,14 @@ def build(root: Path, n_per_class: int | None = None, quiet: bool = False) -> Pa
             8 * n_per_class,
             work / "planet",
         )
+        build_planet_layouts(
+            competitions / "planet-understanding-the-amazon-from-space",
+            work / "planet",
+            tmp / "kaggle" / "layouts",
+        )
         say(
             "  kaggle/competitions: dog-breed-identification, planet-understanding-the-amazon-from-space"
+            f" (and its layouts {', '.join(PLANET_LAYOUTS)} in kaggle/layouts)"
         )
         for arch, url in _weights(tmp).items():
             path = tmp / url.split("://", 1)[1]
@@ -549,12 +556,19 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="pictures per breed (default: 8, or the size of the mirror already there)",
     )
+    parser.add_argument(
+        "--planet-layout",
+        choices=["2017", *PLANET_LAYOUTS],
+        default="2017",
+        help="which of Kaggle's layouts of the Planet competition to serve (default: 2017)",
+    )
     args = parser.parse_args(argv)
     build(args.root, args.n_per_class)
     if args.command == "serve":
         from tools.mirror_server import MirrorServer
 
-        with MirrorServer(args.root) as server:
+        layout = {} if args.planet_layout == "2017" else {PLANET: args.planet_layout}
+        with MirrorServer(args.root, kaggle_layout=layout) as server:
             print(
                 f"serving {args.root} at {server.url}\n\n    export COURSEKIT_MIRROR={server.url}\n\n"
                 "Ctrl-C stops it.",

@@ -6,12 +6,8 @@ answers ``root/s3.amazonaws.com/fast-ai-sample/dogscats.tgz``, with HEAD and HTT
 (206, Content-Range, Accept-Ranges), as S3 does.
 
 Under ``/kaggle`` it answers the Kaggle API calls that the real ``kagglehub`` client makes for a
-competition, from ``root/kaggle/competitions/<slug>/`` (a file tree): one file, or the whole
-bundle as a zip, each as a 302 redirect to the bytes (Kaggle redirects to Google Cloud Storage),
-with the ``x-goog-hash`` MD5 header the client verifies. Both API generations are answered:
-kagglehub >= 0.4 posts to ``/api/v1/competitions.CompetitionApiService/DownloadDataFile(s)``
-on the host ``localhost`` (it reaches us as its HTTP proxy); older versions GET
-``/api/v1/competitions/data/download/<slug>/<file>`` (answered with or without ``/kaggle``).
+competition (the listing of its files, one file, or the whole bundle as a zip), from
+``root/kaggle/competitions/<slug>/`` or another layout of it: see ``tools/mirror_kaggle.py``.
 
 Faults, for tests, are plain settings on the server object::
 
@@ -19,7 +15,9 @@ Faults, for tests, are plain settings on the server object::
         mirror.fail["/s3.amazonaws.com/x.tgz"] = 500          # answer 500 for that path
         mirror.drop_after["/s3.amazonaws.com/x.tgz"] = (4096, 1)  # cut after 4096 bytes, once
         mirror.ignore_range = True                             # answer 200 to Range requests
+        mirror.missing_status = 403                            # S3's answer for a missing key
         mirror.kaggle_status = 403                             # 401, 403 or 404 for Kaggle calls
+        mirror.kaggle_layout["planet-understanding-the-amazon-from-space"] = "2019"
         mirror.html = {"/kaggle/"}           # a sign-in page (200, text/html) for paths under these
 """
 
@@ -38,22 +36,23 @@ import zipfile
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from coursekit.fileio import atomic_write
+from tools.mirror_kaggle import KaggleStub, competition_folder
 
 __all__ = ["MirrorServer"]
 
 KAGGLE_HOSTS = {"localhost", "localhost:80", "localhost:7777"}  # kagglesdk's LOCALHOST / TEST hosts
+# What S3 answers for a key that does not exist in a bucket whose listing is not public
 SIGN_IN_PAGE = (
     "<!DOCTYPE html>\n<html><head><title>Sign in to the network</title></head>\n"
     "<body><form method='post'><input name='user'><input name='password'></form></body></html>\n"
 )
-KAGGLE_MESSAGES = {
-    401: "Unauthenticated: the API token is missing or invalid.",
-    403: "Permission denied: you must accept this competition's rules before downloading its data.",
-    404: "Not found: no such competition.",
-}
+S3_ACCESS_DENIED = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+    "<Message>Access Denied</Message></Error>"
+)
 
 
 class MirrorServer:
@@ -62,19 +61,25 @@ class MirrorServer:
     Fault settings (all empty by default): ``fail`` maps a path to an HTTP status to answer;
     ``drop_after`` maps a path to ``(n_bytes, times)``: close the connection after ``n_bytes`` of
     the body, the first ``times`` requests; ``ignore_range`` answers 200 to every Range request;
+    ``missing_status = 403`` answers a missing file as S3 does (403 AccessDenied, not 404);
     ``kaggle_status`` (401/403/404) answers every Kaggle API call with that error; ``html`` holds
     paths (or prefixes ending in '/') answered 200 with an HTML page, as a proxy or a Wi-Fi
-    sign-in page answers whatever is asked.
+    sign-in page answers whatever is asked;
+    ``kaggle_credentials``: the ``Authorization`` values the Kaggle stand-in accepts (empty: any);
+    ``kaggle_layout`` maps a competition to the layout served (default: ``kaggle/competitions``).
     ``requests`` records ``(method, path, range header)`` of every request, for tests to inspect.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, kaggle_layout: dict[str, str] | None = None) -> None:
         self.root = Path(root).resolve()
         self.fail: dict[str, int] = {}
         self.drop_after: dict[str, tuple[int, int]] = {}
         self.ignore_range = False
+        self.missing_status = 404
         self.kaggle_status: int | None = None
+        self.kaggle_credentials: set[str] = set()
         self.html: set[str] = set()
+        self.kaggle_layout: dict[str, str] = dict(kaggle_layout or {})
         self.requests: list[tuple[str, str, str | None]] = []
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -124,12 +129,16 @@ class MirrorServer:
             self.drop_after[path] = (n_bytes, times - 1)
             return n_bytes
 
+    def kaggle_folder(self, slug: str) -> Path:
+        """The folder of ``slug``'s files in the layout being served (see ``kaggle_layout``)."""
+        return competition_folder(self.root, slug, self.kaggle_layout.get(slug))
+
     def bundle(self, slug: str) -> Path:
         """The whole competition folder as one zip (built once), as Kaggle's 'Download All' gives it."""
         with self._lock:
-            target = self._bundles / f"{slug}.zip"
+            folder = self.kaggle_folder(slug)
+            target = self._bundles / f"{slug}.{self.kaggle_layout.get(slug, 'default')}.zip"
             if not target.exists():
-                folder = self.root / "kaggle" / "competitions" / slug
 
                 def zip_folder(tmp: Path) -> None:
                     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:
@@ -148,7 +157,7 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(KaggleStub, BaseHTTPRequestHandler):
     mirror: MirrorServer
     protocol_version = "HTTP/1.1"
 
@@ -167,11 +176,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.mirror.requests.append(("POST", path, None))
         if self._html(path):
             return
-        if not path.startswith("/kaggle/api/v1/competitions.CompetitionApiService/"):
-            return self._error(404)
-        request = json.loads(body or b"{}")
-        slug, name = request.get("competitionName", ""), request.get("fileName")
-        self._kaggle(slug, name, bundle=path.endswith("/DownloadDataFiles"))
+        if not self.kaggle_post(path, body):
+            self._error(404)
 
     def _path(self) -> str:
         """The request's path; a proxy-style absolute URL for Kaggle's ``localhost`` maps to /kaggle."""
@@ -188,48 +194,19 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(self.mirror.fail[path])
         if self._html(path):
             return
-        # kagglehub < 0.4 joins "api/v1/..." onto KAGGLE_API_ENDPOINT with urljoin, which drops "/kaggle"
-        old_api = re.fullmatch(
-            r"(?:/kaggle)?/api/v1/competitions/data/(download|download-all)/([^/]+)/?(.*)", path
-        )
-        if old_api:
-            return self._kaggle(old_api[2], old_api[3] or None, bundle=old_api[1] == "download-all")
+        if self.kaggle_get(path, parse_qs(urlsplit(self.path).query)):
+            return
         if path.startswith("/kaggle/bundles/"):
             return self._file(
-                self.mirror.bundle(path.rsplit("/", 1)[-1].removesuffix(".zip")), path, head
+                self.mirror.bundle(path.split("/")[3].removesuffix(".zip")), path, head
             )
         file = (self.mirror.root / path.lstrip("/")).resolve()
         if path.startswith("/kaggle/files/"):
-            file = (
-                self.mirror.root / "kaggle" / "competitions" / path[len("/kaggle/files/") :]
-            ).resolve()
+            slug, _, name = path[len("/kaggle/files/") :].partition("/")
+            file = (self.mirror.kaggle_folder(slug) / name).resolve()
         if not file.is_relative_to(self.mirror.root) or not file.is_file():
-            return self._error(404)
+            return self._error(self.mirror.missing_status)
         self._file(file, path, head)
-
-    def _kaggle(self, slug: str, name: str | None, bundle: bool) -> None:
-        """Answer a Kaggle download call: an error, or a 302 to the bytes."""
-        status = self.mirror.kaggle_status
-        if status is None and not self.headers.get("Authorization"):
-            status = 401
-        folder = self.mirror.root / "kaggle" / "competitions" / slug
-        if status is None and (not slug or not folder.is_dir()):
-            status = 404
-        if status is None and not bundle and not (name and (folder / name).is_file()):
-            status = 404
-        if status is not None:
-            return self._json(
-                status, {"code": status, "message": KAGGLE_MESSAGES.get(status, "error")}
-            )
-        location = (
-            f"{self.mirror.url}/kaggle/bundles/{slug}.zip"
-            if bundle
-            else f"{self.mirror.url}/kaggle/files/{slug}/{name}"
-        )
-        self.send_response(302)
-        self.send_header("Location", location)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
 
     def _file(self, file: Path, path: str, head: bool) -> None:
         size = file.stat().st_size
@@ -271,6 +248,27 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
 
+    def _error(self, status: int) -> None:
+        if status == 403 and self.mirror.missing_status == 403:
+            body = S3_ACCESS_DENIED.encode()
+            kind = "application/xml"
+        else:
+            body = f"{status} {self.responses.get(status, ('error',))[0]}\n".encode()
+            kind = "text/plain"
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, payload: dict) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def _html(self, path: str) -> bool:
         """Answer a sign-in page if ``path`` is one of ``mirror.html`` (or under one); True if so."""
         if not any(path == p or (p.endswith("/") and path.startswith(p)) for p in self.mirror.html):
@@ -283,22 +281,6 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
         return True
-
-    def _error(self, status: int) -> None:
-        body = f"{status} {self.responses.get(status, ('error',))[0]}\n".encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _json(self, status: int, payload: dict) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
 
 def _b64_md5(file: Path) -> str:

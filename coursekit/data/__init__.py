@@ -6,6 +6,7 @@ from coursekit.data.imagedata import ImageData, ImageDataset
 from coursekit.data.images import UnreadableImageError, open_image
 from coursekit.data.kaggle import kaggle_data
 from coursekit.data.labels import LabelError, get_cv_idxs
+from coursekit.data.planet import planet_data
 from coursekit.data.transforms import (
     IMAGENET_STATS,
     Augmentation,
@@ -31,6 +32,7 @@ __all__ = [
     "kaggle_data",
     "no_aug",
     "open_image",
+    "planet_data",
     "samples",
     "side_on",
     "top_down",

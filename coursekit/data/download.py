@@ -143,9 +143,17 @@ def download_url(
         except UnexpectedAnswerError as e:
             raise DownloadError(f"{e} Offline, use the sample data (ck.samples).") from e
         except urllib.error.HTTPError as e:
+            if e.code in (403, 404):  # S3 answers 403, not 404, for a key that is not there
+                raise DownloadError(
+                    f"{archive.fname} was not found at {source} (HTTP {e.code} {e.reason}; S3 "
+                    "answers 403 for a file that is not there). Check the URL's spelling; whether "
+                    "the file has moved (the lessons' archives are in ck.URLs); and, if "
+                    "COURSEKIT_MIRROR is set, whether the mirror holds it. Offline, use the sample "
+                    "data (ck.samples)."
+                ) from e
             if e.code < 500 or attempt == retries:
                 hint = (
-                    "Check the URL." if e.code == 404 else "The server is failing; try again later."
+                    "Check the URL." if e.code < 500 else "The server is failing; try again later."
                 )
                 raise DownloadError(
                     f"could not download {source}: HTTP {e.code} {e.reason}. {hint} Offline, "
@@ -154,9 +162,15 @@ def download_url(
         except (OSError, http.client.HTTPException) as e:  # refused, reset, timed out, cut short
             if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
                 free = shutil.disk_usage(dest.parent).free
+                have = part.stat().st_size if part.exists() else 0
+                needed = (
+                    f"{max(archive.size - have, 0) / 1e6:,.0f} MB more needed"
+                    if archive.size
+                    else "the server did not say how big the file is"
+                )
                 raise DownloadError(
                     f"the disk is full while downloading {archive.fname} to {dest.parent} "
-                    f"({free / 1e6:,.0f} MB free, {(archive.size or 0) / 1e6:,.0f} MB needed). "
+                    f"({free / 1e6:,.0f} MB free, {needed}). "
                     "Free some space and run again: the download resumes."
                 ) from e
             if attempt == retries:
@@ -187,7 +201,8 @@ def untar_data(
     """Download and extract one of ``URLs`` (or any .tgz/.zip URL); return the data folder.
 
     ``dest``: where to extract (default ``$COURSEKIT_HOME/data/<name>``); ``force=True`` downloads
-    and extracts again. Archives holding a single top-level folder of the same name (as fast.ai's
+    and extracts again into a new folder, and renames the earlier one ``<name>.before-<time>``
+    (never deleted: it may hold your models, exports and the cleaner's ``.trash``). Archives holding a single top-level folder of the same name (as fast.ai's
     do) are unwrapped, so ``untar_data(URLs.PETS)/'images'`` is the images folder. A folder at
     ``dest`` that coursekit did not write is never replaced: the error says so.
 
@@ -207,12 +222,10 @@ def untar_data(
         )
     archive_file = download_url(archive, home / "archive" / archive.fname, force=force)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    started.write_text(archive.url)  # from here on, dest is ours to replace
-    marker.unlink(missing_ok=True)
-    if dest.exists():
-        shutil.rmtree(dest)  # coursekit's own earlier, unfinished extraction
+    started.write_text(archive.url)  # from here on, a missing marker means: extract again
+    fresh = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.new")
     try:
-        extract_archive(archive_file, dest)
+        extract_archive(archive_file, fresh)
     except CorruptArchiveError as e:
         aside = set_aside(archive_file)  # it passed its check, but cannot be read
         raise DownloadError(
@@ -221,12 +234,43 @@ def untar_data(
         ) from e
     except ExtractError as e:
         raise DownloadError(str(e)) from e
-    inner = dest / archive.name
-    if inner.is_dir() and len(list(dest.iterdir())) == 1:  # unwrap dest/<name>/<name>/...
-        tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.unwrap")
-        os.replace(inner, tmp)
-        dest.rmdir()
-        os.replace(tmp, dest)
+    inner = fresh / archive.name
+    tree = (
+        inner if inner.is_dir() and len(list(fresh.iterdir())) == 1 else fresh
+    )  # unwrap <name>/<name>
+    marker.unlink(missing_ok=True)
+    notice = _move_aside(dest, tree) if dest.exists() else None
+    os.replace(tree, dest)
+    if tree != fresh:
+        fresh.rmdir()  # our own, now empty, wrapper
     marker.write_text(archive.url)
     started.unlink()
+    if notice is not None:
+        print(notice, flush=True)
     return dest
+
+
+def _move_aside(old: Path, new: Path) -> str:
+    """Rename the folder ``old`` to ``<old>.before-<time>`` (deleting nothing) and return a notice
+    naming the files in it that the new extraction ``new`` does not hold: the student's own work."""
+    aside = old.with_name(f"{old.name}.before-{time.strftime('%Y%m%d-%H%M%S')}")
+    while aside.exists():
+        aside = aside.with_name(aside.name + "-1")
+    extracted = {p.relative_to(new) for p in new.rglob("*") if not p.is_dir()}
+    theirs = sorted(
+        str(p.relative_to(old))
+        for p in old.rglob("*")
+        if not p.is_dir() and p.relative_to(old) not in extracted
+    )
+    os.replace(old, aside)
+    named = ", ".join(theirs[:5]) + (f" and {len(theirs) - 5} more" if len(theirs) > 5 else "")
+    return (
+        f"{old.name} was extracted afresh (force=True). The earlier folder is kept, untouched, at "
+        f"{aside}"
+        + (
+            f": it holds {len(theirs)} file(s) that are not in the archive ({named})."
+            if theirs
+            else "."
+        )
+        + " Copy what you need from it, then delete it yourself."
+    )

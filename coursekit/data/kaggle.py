@@ -1,31 +1,29 @@
 """Kaggle competitions' data through ``kagglehub``, Kaggle's own client (preinstalled in Colab).
 
-``kaggle_data('planet-understanding-the-amazon-from-space', files=['train_v2.csv',
-'train-jpg.tar.7z'])`` downloads just those files (kagglehub caches them and resumes a cut
-download), unpacks archives (``.zip``, ``.7z``, ``.tar.7z``) into
-``$COURSEKIT_HOME/data/<competition>`` and returns that folder. Whatever is already there is
-used as it is: a ``train-jpg/`` folder a student unpacked by hand is neither downloaded nor
-unpacked again, and coursekit never deletes a file or folder it did not write.
+``kaggle_data('planet-understanding-the-amazon-from-space', files=['train_v2.csv', 'train-jpg',
+'test-jpg'])`` first lists the competition's files, finds each wanted one in whatever layout
+Kaggle serves today (``train_v2.csv`` may be listed as ``train_v2.csv/train_v2.csv``, the tiles
+as ``train-jpg.tar.7z`` or as a folder of loose files: see ``coursekit.data.kaggle_files``), says
+which layout it found, downloads just those (kagglehub caches them and resumes a cut download),
+unpacks archives (``.zip``, ``.7z``, ``.tar.7z``) and returns ``$COURSEKIT_HOME/data/<competition>``,
+where they have the course's names. Whatever is already there is used as it is: a ``train-jpg/``
+folder a student unpacked by hand is neither downloaded nor unpacked again, and coursekit never
+deletes a file or folder it did not write.
 
-kagglehub finds the API token in Colab Secrets (``KAGGLE_USERNAME`` and ``KAGGLE_KEY``), in
-``~/.kaggle/kaggle.json``, or in the environment variables of the same names. Under
-``COURSEKIT_MIRROR`` the same client talks to the mirror's Kaggle stand-in instead.
+The API token may be anywhere a student was told to put it: see ``coursekit.data.kaggle_auth``.
+Under ``COURSEKIT_MIRROR`` the same client talks to the mirror's Kaggle stand-in instead.
 """
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
-import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
 
 from coursekit.config import coursekit_home
-from coursekit.data.answers import ADVICE, html_in_file, web_page_in_error
+from coursekit.data.answers import ADVICE, html_in_file
 from coursekit.data.download import COMPLETE, DownloadError
 from coursekit.data.extract import (
     ARCHIVE_SUFFIXES,
@@ -34,157 +32,26 @@ from coursekit.data.extract import (
     extract_archive,
     unpacked_name,
 )
-from coursekit.data.sources import mirror_url
-from coursekit.fileio import atomic_write, set_aside
-
-__all__ = ["kaggle_data", "kaggle_mirror_settings"]
-
-TOKEN_HELP = (
-    "Create a token at kaggle.com -> Settings -> API -> Create New Token. In Colab, add KAGGLE_USERNAME "
-    "and KAGGLE_KEY (or a KAGGLE_API_TOKEN) as Colab Secrets (the key icon in the left bar) and allow this notebook access; "
-    "elsewhere save the token as ~/.kaggle/kaggle.json (chmod 600) or set the environment variables "
-    "KAGGLE_USERNAME and KAGGLE_KEY."
+from coursekit.data.kaggle_client import download, list_files
+from coursekit.data.kaggle_files import KaggleFile, Match, describe, match
+from coursekit.data.kaggle_session import (
+    KaggleSession,
+    api_url,
+    kaggle_mirror_settings,
+    kaggle_session,
 )
-OFFLINE_HELP = "Offline, use the sample data: ck.samples.dogbreeds() / ck.samples.planet()."
+from coursekit.fileio import atomic_write, set_aside
+from coursekit.progress import progress_bar
+
+__all__ = ["KaggleFileMissing", "kaggle_data", "kaggle_mirror_settings"]
 
 
-def kaggle_mirror_settings(mirror: str) -> dict[str, str]:
-    """The environment that points kagglehub at ``{mirror}/kaggle`` and changes nothing else.
+class KaggleFileMissing(DownloadError):
+    """The competition is there, but lists nothing for some of the wanted names (``missing``)."""
 
-    kagglehub < 0.4 reads ``KAGGLE_API_ENDPOINT``. kagglehub >= 0.4 knows only fixed hosts
-    (``KAGGLE_API_ENVIRONMENT=LOCALHOST`` is ``http://localhost``), so the mirror is also its
-    HTTP proxy: it answers requests for ``localhost`` as Kaggle.
-    """
-    return {
-        "KAGGLE_API_ENDPOINT": f"{mirror}/kaggle",
-        "KAGGLE_API_ENVIRONMENT": "LOCALHOST",
-        "HTTP_PROXY": mirror,
-        "http_proxy": mirror,
-        "NO_PROXY": "",
-        "no_proxy": "",
-    }
-
-
-@contextmanager
-def _pointed_at_mirror() -> Iterator[None]:
-    """Under ``COURSEKIT_MIRROR``, set ``kaggle_mirror_settings`` for the duration of the download
-    (unless ``KAGGLE_API_ENDPOINT``/``KAGGLE_API_ENVIRONMENT`` is set already), then restore."""
-    mirror = mirror_url()
-    if (
-        mirror is None
-        or "KAGGLE_API_ENDPOINT" in os.environ
-        or "KAGGLE_API_ENVIRONMENT" in os.environ
-    ):
-        yield
-        return
-    settings = kaggle_mirror_settings(mirror)
-    saved = {key: os.environ.get(key) for key in settings}
-    os.environ.update(settings)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def _import_kagglehub() -> ModuleType:
-    try:
-        import kagglehub
-    except ImportError as e:
-        raise DownloadError(
-            f"the kagglehub package is not installed: run `pip install kagglehub`, then run "
-            f"again. {TOKEN_HELP} {OFFLINE_HELP}"
-        ) from e
-    return kagglehub
-
-
-def _explain(error: Exception, competition: str, name: str | None) -> DownloadError:
-    """Turn kagglehub's exception into a sentence that says what to do."""
-    status = getattr(getattr(error, "response", None), "status_code", None)
-    what = f"{name!r} of {competition!r}" if name else f"{competition!r}"
-    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return DownloadError(
-            f"the disk filled up while downloading {what}: free some space where kagglehub keeps "
-            "its downloads ($KAGGLEHUB_CACHE, default ~/.cache/kagglehub) and run again."
-        )
-    page = web_page_in_error(error)
-    if page is not None:
-        return DownloadError(
-            f"Kaggle's API at {_api_url()} answered with {page}, where JSON was expected, for "
-            f"{what}. {ADVICE}"
-        )
-    if type(error).__name__ == "UnauthenticatedError":
-        return DownloadError(
-            f"no Kaggle API token was found, so {what} cannot be downloaded. {TOKEN_HELP}"
-        )
-    if status == 401:
-        return DownloadError(
-            f"Kaggle rejected your API token (401) for {what}: it is wrong or expired. {TOKEN_HELP}"
-        )
-    if status == 403:
-        return DownloadError(
-            f"Kaggle refused {what} (403): accept the competition's rules at "
-            f"https://www.kaggle.com/competitions/{competition}/rules (same account as your "
-            "token), then run again."
-        )
-    if status == 404:
-        return DownloadError(
-            f"Kaggle has no competition {competition!r}"
-            + (f" with a file {name!r}" if name else "")
-            + " (404). Check the spelling: the lessons use 'dog-breed-identification' and "
-            "'planet-understanding-the-amazon-from-space'."
-        )
-    return DownloadError(
-        f"the Kaggle download of {what} failed: {type(error).__name__}: {error}. Run again to "
-        f"resume. {OFFLINE_HELP}"
-    )
-
-
-def _api_url() -> str:
-    """Where kagglehub sends its API calls: the mirror's stand-in, or Kaggle's own."""
-    mirror = mirror_url()
-    return os.environ.get("KAGGLE_API_ENDPOINT") or (
-        f"{mirror}/kaggle" if mirror else "https://www.kaggle.com/api/v1"
-    )
-
-
-def _refuse_web_page(path: Path, competition: str, name: str | None) -> None:
-    """A file kagglehub saved that is a web page (a sign-in page answered in its place) is set
-    aside, so that the next call downloads it afresh, and the error says what came back."""
-    page = html_in_file(path) if path.is_file() else None
-    if page is not None:
-        aside = set_aside(path, "web-page")
-        raise DownloadError(
-            f"Kaggle's answer (through {_api_url()}) for {name!r} of {competition!r} is {page}, "
-            f"not the file (kept as {aside}). {ADVICE}"
-        )
-
-
-def _download(competition: str, name: str | None, retries: int) -> Path:
-    """One file (or with ``name=None`` the whole bundle, unpacked) through kagglehub; retried on a
-    dropped connection, which kagglehub resumes from the bytes it kept."""
-    kagglehub = _import_kagglehub()
-    for attempt in range(retries + 1):
-        try:
-            with _pointed_at_mirror():
-                path = Path(kagglehub.competition_download(competition, path=name))
-            break
-        except Exception as e:  # kagglehub raises requests' and its own exception types
-            status = getattr(getattr(e, "response", None), "status_code", None)
-            transient = status is None and type(e).__name__ in (
-                "ConnectionError",
-                "ChunkedEncodingError",
-                "ReadTimeout",
-                "ProtocolError",
-            )
-            if not transient or attempt == retries:
-                raise _explain(e, competition, name) from e
-        time.sleep(min(2**attempt, 10) * 0.5)
-    _refuse_web_page(path, competition, name)
-    return path
+    def __init__(self, message: str, missing: list[str], listing: list[KaggleFile]) -> None:
+        super().__init__(message)
+        self.missing, self.listing = missing, listing
 
 
 def _place(source: Path, target: Path) -> None:
@@ -211,6 +78,80 @@ def _place(source: Path, target: Path) -> None:
     atomic_write(target, lambda tmp: copy(source, tmp))
 
 
+def _listing(session: KaggleSession, competition: str, retries: int) -> list[KaggleFile] | None:
+    """The competition's files as Kaggle lists them; None when this kagglehub cannot list them."""
+    try:
+        return session.call(
+            lambda: list_files(session.kagglehub, competition, session.credentials),
+            competition,
+            None,
+            retries,
+        )
+    except DownloadError as e:
+        if isinstance(e.__cause__, (ImportError, AttributeError, TypeError, ValueError)):
+            print(f"{competition}: could not list Kaggle's files ({e.__cause__}); asking by name.")
+            return None
+        raise
+
+
+def _refuse_web_page(path: Path, competition: str, name: str | None) -> None:
+    """A file kagglehub saved that is a web page (a sign-in page answered in its place) is set
+    aside, so that the next call downloads it afresh, and the error says what came back."""
+    page = html_in_file(path) if path.is_file() else None
+    if page is not None:
+        aside = set_aside(path, "web-page")
+        raise DownloadError(
+            f"Kaggle's answer (through {api_url()}) for {name!r} of {competition!r} is {page}, "
+            f"not the file (kept as {aside}). {ADVICE}"
+        )
+
+
+def _fetch(
+    session: KaggleSession, competition: str, found: Match, dest: Path, retries: int
+) -> None:
+    """Download what ``found`` names and put it at ``dest / found.target``."""
+    target = dest / found.target
+
+    def get(name: str) -> Path:
+        path = session.call(
+            lambda: download(session.kagglehub, competition, name, session.credentials),
+            competition,
+            name,
+            retries,
+        )
+        _refuse_web_page(path, competition, name)
+        return path
+
+    if found.prefix is None:
+        return _place(get(found.sources[0].name), target)
+    prefix = found.prefix
+
+    def fill(tmp: Path) -> None:  # a folder of loose files: each one, then the folder at once
+        bar = progress_bar(len(found.sources), f"downloading {found.target}/", unit="file")
+        try:
+            for source in found.sources:
+                where = tmp / source.name[len(prefix) :]
+                where.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(get(source.name), where)
+                bar.update(1)
+        finally:
+            bar.close()
+
+    atomic_write(target, fill)
+
+
+def _missing(competition: str, missing: list[str], listing: list[KaggleFile]) -> KaggleFileMissing:
+    names = sorted({f.name.split("/")[0] + ("/" if "/" in f.name else "") for f in listing})
+    shown = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+    return KaggleFileMissing(
+        f"Kaggle lists nothing for {', '.join(map(repr, missing))} in the competition "
+        f"{competition!r} (no such file, archive or folder). It lists: {shown or 'no files'}. "
+        f"Check the names at https://www.kaggle.com/competitions/{competition}/data.",
+        missing,
+        listing,
+    )
+
+
 def kaggle_data(
     competition: str,
     files: Sequence[str] | None = None,
@@ -219,8 +160,9 @@ def kaggle_data(
 ) -> Path:
     """Download a Kaggle competition's files (only ``files``, or all) and unpack them; return the folder.
 
-    ``files``: file names as the competition's Data page lists them, e.g. ``['train_v2.csv',
-    'train-jpg.tar.7z']``; archives are unpacked (``train-jpg.tar.7z`` -> ``train-jpg/``) and a
+    ``files``: names in the course's layout, e.g. ``['train_v2.csv', 'train-jpg']`` (an archive's
+    name such as ``'train-jpg.tar.7z'`` works too); each is found in the competition's listing in
+    whatever form Kaggle serves it today, and placed under the course's name (``train-jpg/``). A
     file or folder already in ``dest`` is used as it is. ``None`` downloads the whole bundle.
     ``dest``: default ``$COURSEKIT_HOME/data/<competition>``. Lesson 3 (dog breeds) and lesson 4
     (planet) use it in full mode; you need a Kaggle API token and the competition's rules accepted.
@@ -233,16 +175,33 @@ def kaggle_data(
         marker = dest.parent / f".{dest.name}{COMPLETE}"
         if marker.exists():
             return dest
-        bundle = _download(competition, None, retries)  # kagglehub unpacks the bundle's zip
+        with kaggle_session() as session:  # kagglehub unpacks the bundle's zip
+            bundle = session.call(
+                lambda: download(session.kagglehub, competition, None, session.credentials),
+                competition,
+                None,
+                retries,
+            )
         for entry in sorted(p for p in bundle.iterdir() if not p.name.startswith(".")):
             target = dest / unpacked_name(entry.name)
             if not target.exists():
                 _place(entry, target)
         marker.write_text(competition)
         return dest
-    for name in files:
-        target = dest / unpacked_name(name)
-        if target.exists():  # downloaded before, or unpacked by hand
-            continue
-        _place(_download(competition, name, retries), target)
+    wanted = [name for name in files if not (dest / unpacked_name(name)).exists()]
+    if not wanted:  # downloaded before, or unpacked by hand
+        return dest
+    with kaggle_session() as session:
+        listing = _listing(session, competition, retries)
+        if listing is None:
+            found = [Match(name, [KaggleFile(name)]) for name in wanted]
+        else:
+            matches = {name: match(name, listing) for name in wanted}
+            missing = [name for name, m in matches.items() if m is None]
+            if missing:
+                raise _missing(competition, missing, listing)
+            found = [m for m in matches.values() if m is not None]
+            print(describe(competition, found), flush=True)
+        for each in found:
+            _fetch(session, competition, each, dest, retries)
     return dest

@@ -162,7 +162,7 @@ def mirror_checks(archive: Archive, timeout: float = 30) -> Archive:
         with urllib.request.urlopen(f"{mirror}/checks.txt", timeout=timeout) as response:
             checks = read_json(f"{mirror}/checks.txt", response)
     except urllib.error.HTTPError as e:
-        if e.code == 404:
+        if e.code in (403, 404):  # no checks.txt (an S3-like server answers 403 for a missing key)
             return archive
         raise
     if archive.url not in checks:

@@ -25,6 +25,7 @@ import numpy as np
 
 from coursekit.plotting import axes_and_figure
 from coursekit.progress import progress_bar
+from coursekit.train.notices import cpu_pass_notice
 from coursekit.train.recorder import SmoothedLoss
 from coursekit.train.schedules import exp_ramp
 
@@ -162,6 +163,8 @@ def lr_find(
         )
         learn.train_mode()
         bar = progress_bar(n, "lr_find") if not quiet else None
+        # through the body on a CPU: say so first (on precomputed activations it is quick)
+        tick = cpu_pass_notice(learn, n, "lr_find's run") if not learn.precompute else None
         for step, (xb, yb) in enumerate(itertools.islice(batches, n)):
             lr = exp_ramp(step, n, start[-1], end_lr)
             learn.set_lrs([lr * k for k in scales])
@@ -171,6 +174,8 @@ def lr_find(
             losses.append(smoothed)
             if bar is not None:
                 bar.update(1)
+            if tick is not None:
+                tick()
             if on_step is not None:
                 on_step(step + 1, n)
             if not math.isfinite(smoothed) or smoothed > stop_div * max(best, min_loss):

@@ -25,6 +25,7 @@ import torch
 from coursekit.config import coursekit_home
 from coursekit.progress import progress_bar
 from coursekit.train.models import ConvNet
+from coursekit.train.notices import cpu_pass_notice
 
 if TYPE_CHECKING:
     from coursekit.train.learner import Learner
@@ -124,6 +125,7 @@ class FeatureCache:
         model.eval()
         out, row = None, 0
         bar = progress_bar(len(loader), f"precomputing {split} activations")
+        tick = cpu_pass_notice(learn, len(loader), f"Precomputing its {split} activations")
         try:
             for xb, _ in loader:
                 with learn.autocast():
@@ -133,6 +135,7 @@ class FeatureCache:
                 out[row : row + len(feats)] = feats
                 row += len(feats)
                 bar.update(1)
+                tick()
         finally:
             bar.close()
             model.train(was_training)

@@ -1,0 +1,141 @@
+"""Planet in each layout Kaggle has served it (tools/mirror_kaggle.py), through the real kagglehub:
+the 2017 names, the December 2019 re-upload (nested CSVs, loose or archived tiles), no tiles at
+all (then fast.ai's subsets), and a wanted file Kaggle does not have."""
+
+import csv
+import hashlib
+import json
+
+import pytest
+
+import coursekit as ck
+import coursekit.data.kaggle as kaggle_module
+from coursekit.data.kaggle_files import KaggleFile
+from tests.environment import importorskip
+from tests.test_kaggle import _tar_7z
+from tools.mirror import _planet_fastai, _tar
+from tools.mirror_kaggle import PLANET, build_planet_layouts
+from tools.mirror_server import MirrorServer
+
+importorskip("py7zr")
+importorskip("kagglehub")
+TILES = {"train_0.jpg": b"tile-0" * 300, "train_1.jpg": b"tile-1" * 300}
+LABELS = "image_name,tags\ntrain_0,clear primary\ntrain_1,haze water\n"
+
+
+@pytest.fixture
+def planet(tmp_path, monkeypatch, fresh_home):
+    """A mirror serving Planet in the 2017 layout (default) and the 2019 ones; a token; own caches."""
+    root = tmp_path / "mirror"
+    old = root / "kaggle" / "competitions" / PLANET
+    old.mkdir(parents=True)
+    (old / "train_v2.csv").write_text(LABELS)
+    (old / "sample_submission_v2.csv").write_text("image_name,tags\ntest_0,clear\n")
+    tiles = tmp_path / "tiles"
+    for folder, files in (("train-jpg", TILES), ("test-jpg", {"test_0.jpg": b"test" * 300})):
+        (tiles / folder).mkdir(parents=True)
+        for name, body in files.items():
+            (tiles / folder / name).write_bytes(body)
+        _tar_7z(old / f"{folder}.tar.7z", folder, files)
+    build_planet_layouts(old, tiles, root / "kaggle" / "layouts")
+    for key in ("KAGGLE_API_TOKEN", "KAGGLE_API_ENDPOINT", "KAGGLE_API_ENVIRONMENT"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home-dir"))
+    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "no-kaggle-config"))
+    monkeypatch.setenv("KAGGLEHUB_CACHE", str(tmp_path / "kagglehub"))
+    monkeypatch.setenv("KAGGLE_USERNAME", "student")
+    monkeypatch.setenv("KAGGLE_KEY", "0123456789abcdef")
+    with MirrorServer(root) as server:
+        monkeypatch.setenv("COURSEKIT_MIRROR", server.url)
+        yield server
+
+
+def _lesson_layout_holds_the_tiles(path):
+    assert (path / "train_v2.csv").read_text() == LABELS
+    assert {p.name: p.read_bytes() for p in (path / "train-jpg").iterdir()} == TILES
+    assert [p.name for p in (path / "test-jpg").iterdir()] == ["test_0.jpg"]
+
+
+def test_the_2017_layout(planet, capsys):
+    path = ck.planet_data()
+    _lesson_layout_holds_the_tiles(path)
+    assert "Kaggle lists its files in the 2017 layout" in capsys.readouterr().out
+
+
+def test_the_2019_layout_with_loose_tiles(planet, capsys):
+    planet.kaggle_layout[PLANET] = "2019"
+    path = ck.planet_data()
+    _lesson_layout_holds_the_tiles(path)
+    out = capsys.readouterr().out
+    assert "since its December 2019 re-upload" in out
+    assert "train_v2.csv is train_v2.csv/train_v2.csv" in out
+    assert "train-jpg.tar.7z is train-jpg/ (2 files)" in out
+    assert sorted(p.name for p in path.iterdir()) == ["test-jpg", "train-jpg", "train_v2.csv"]
+
+
+def test_nested_archives_are_found_too(planet, capsys):
+    layout = planet.root / "kaggle" / "layouts" / "nested" / PLANET
+    old = planet.root / "kaggle" / "competitions" / PLANET
+    for name in ("train_v2.csv", "train-jpg.tar.7z", "test-jpg.tar.7z"):
+        (layout / name).mkdir(parents=True)
+        (layout / name / name).write_bytes((old / name).read_bytes())
+    planet.kaggle_layout[PLANET] = "nested"
+    _lesson_layout_holds_the_tiles(ck.planet_data())
+    assert "train-jpg.tar.7z is train-jpg.tar.7z/train-jpg.tar.7z" in capsys.readouterr().out
+
+
+def test_no_tiles_says_so_and_offers_fastais_subsets(planet, fresh_home):
+    planet.kaggle_layout[PLANET] = "2019-no-jpg"
+    with pytest.raises(
+        ck.DownloadError,
+        match=r"no longer offers Planet's JPEG tiles.*Kaggle-planet-train-tif\.torrent.*"
+        r"nothing for train-jpg/ or test-jpg/.*ck\.planet_data\(ck\.URLs\.PLANET_SAMPLE\) "
+        r"\(15\.5 MB\).*ck\.URLs\.PLANET_TINY\) \(1\.0 MB\)",
+    ):
+        ck.planet_data()
+    assert not any((fresh_home / "data" / PLANET).iterdir())  # nothing fetched before saying so
+    downloads = [r for r in planet.requests if "Download" in r[1] or "/download/" in r[1]]
+    assert downloads == []
+
+
+def test_a_fastai_subset_is_laid_out_as_the_lesson_reads_kaggles(planet, tmp_path, fresh_home):
+    work = tmp_path / "work" / "planet_tiny"
+    work.mkdir(parents=True)
+    _planet_fastai(work, 6)
+    archive = planet.root / "s3.amazonaws.com" / "fast-ai-sample" / "planet_tiny.tgz"
+    archive.parent.mkdir(parents=True)
+    _tar(work, archive, "planet_tiny")
+    body = archive.read_bytes()
+    checks = {ck.URLs.PLANET_TINY.url: [len(body), hashlib.md5(body[: 2**20]).hexdigest()]}
+    (planet.root / "checks.txt").write_text(json.dumps(checks))
+    path = ck.planet_data(ck.URLs.PLANET_TINY)
+    rows = list(csv.DictReader((path / "train_v2.csv").read_text().splitlines()))
+    assert len(rows) == 6 and all(
+        (path / "train-jpg" / f"{r['image_name']}.jpg").is_file() for r in rows
+    )
+    assert list((path / "test-jpg").iterdir()) == []
+    assert (fresh_home / "data" / "planet_tiny" / "labels.csv").is_file()  # fast.ai's, untouched
+    with pytest.raises(ValueError, match=r"PLANET_SAMPLE or ck\.URLs\.PLANET_TINY"):
+        ck.planet_data(ck.URLs.PETS)
+
+
+def test_a_file_kaggle_does_not_list_has_its_own_message(planet, fresh_home):
+    with pytest.raises(
+        ck.DownloadError,
+        match=r"lists nothing for 'train.csv' in the competition "
+        r"'planet-understanding-the-amazon-from-space'.*It lists: sample_submission_v2\.csv",
+    ):
+        ck.kaggle_data(PLANET, files=["train.csv"])
+
+
+def test_a_404_for_a_listed_file_is_not_a_misspelt_competition(planet, monkeypatch):
+    def listing(kagglehub, competition, credentials):
+        return [KaggleFile("ghost.csv", 10)]  # listed, but the server has no such file
+
+    monkeypatch.setattr(kaggle_module, "list_files", listing)
+    with pytest.raises(
+        ck.DownloadError,
+        match=r"has no file 'ghost.csv' in the competition 'planet-understanding-the-amazon-from-space' "
+        r"\(404\): the competition is there",
+    ):
+        ck.kaggle_data(PLANET, files=["ghost.csv"])
