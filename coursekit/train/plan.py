@@ -212,6 +212,7 @@ def fit_plan(
         ends[-1],
         steps_per_epoch,
         ends,
+        warmup_steps=math.ceil(FASTAI07_WARMUP_FRAC * ends[0]),  # sgdr's test: step < frac * length
     )
     mult = f", cycle_mult={cycle_mult:g}" if cycle_mult != 1 else ""
     save = f", cycle_save_name={cycle_save_name!r}" if cycle_save_name else ""

@@ -263,6 +263,7 @@ class Schedule:
     steps_per_epoch: int
     cycle_ends: tuple[int, ...] = ()  # steps at which SGDR cycles end
     momentum_at: Callable[[int], float] | None = None
+    warmup_steps: int = 0  # the first steps, at a fraction of the rate (fastai 0.7's SGDR warm-up)
 
     @property
     def n_epochs(self) -> int:
