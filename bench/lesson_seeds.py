@@ -41,6 +41,8 @@ def run_lesson(
         client.execute()
     except CellExecutionError as e:
         error = (str(e).strip().splitlines() or ["?"])[-1]
+    except Exception as e:  # a kernel that died or timed out: the run failed, the others go on
+        error = f"{type(e).__name__}: {e}"
     seconds = time.perf_counter() - start
     text = "\n".join(
         out.get("text", "")
