@@ -146,8 +146,8 @@ def sgdr(
     Warm-up: a step below ``warmup_frac`` of its cycle's length (counted from the fit's first step)
     trains at ``lr_max / warmup_div``, and the cosine goes on from where it would be. fastai 0.7's
     ``CosAnneal`` does exactly this with ``warmup_frac=1/20, warmup_div=100``
-    (``iteration < nb/20``: the first 5% of the first cycle at ``lr/100``, to get a fresh head
-    moving gently); ``learn.fit`` asks for it. Only the first cycle is concerned while
+    (``iteration < nb/20``: the first 5% of the first cycle at ``lr/100``; its code gives no
+    reason); ``learn.fit`` asks for it. Only the first cycle is concerned while
     ``cycle_mult <= 20``, as in fastai 0.7, whose test is the same.
 
     Without warm-up it matches ``torch.optim.lr_scheduler.CosineAnnealingWarmRestarts`` stepped
