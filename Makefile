@@ -25,7 +25,7 @@ FAST_TESTS := -p no:cacheprovider -m "not browser and not release and not full_m
 # rehearsal or test marked slow); under 2 minutes on a 2-core CPU (see DEVELOPERS.md)
 FAST_MARKERS := not browser and not release and not full_mode and not lessons and not slow
 
-.PHONY: gpu-check gpu-wheels demo test test-fast lint test-platforms test-browser test-release test-min test-py313 test-colab dist install clean bench chromium
+.PHONY: gpu-check gpu-wheels demo test test-fast lint test-platforms test-browser test-release test-min test-py313 test-colab dist install clean bench chromium publish
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -147,6 +147,11 @@ gpu-check:
 
 gpu-wheels: $(STAMP)
 	$(PY) -m tools.gpu_wheels
+
+# the lessons with the outputs of one seeded sample-mode run, for reading without a kernel:
+# docs/lessons/*.ipynb (tools/publish_lessons.py; about 5 minutes on a quiet 2-core machine)
+publish: $(STAMP)
+	$(PY) -m tools.publish_lessons
 
 clean:
 	rm -rf $(VENV) demo_output .pytest_cache

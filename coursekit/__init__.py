@@ -15,8 +15,9 @@ from coursekit.data.labels import PETS_PATTERN, LabelError, get_cv_idxs
 from coursekit.data.photos import photo
 from coursekit.data.planet import planet_data
 from coursekit.data.transforms import IMAGENET_STATS, denormalize, no_aug, side_on, top_down
+from coursekit.seeding import set_seed
 from coursekit.train import schedules
-from coursekit.train.checks import check_result
+from coursekit.train.checks import check_claims, check_result
 from coursekit.train.distributed import distribute, launch
 from coursekit.train.export import load_learner
 from coursekit.train.imagenet import imagenet_classes, imagenet_top_k
@@ -47,6 +48,7 @@ __all__ = [
     "UnsafeArchiveError",
     "accuracy",
     "accuracy_thresh",
+    "check_claims",
     "check_result",
     "cnn_learner",
     "coursekit_home",
@@ -70,6 +72,7 @@ __all__ = [
     "sample_mode",
     "samples",
     "schedules",
+    "set_seed",
     "side_on",
     "suggest_lr",
     "top_down",

@@ -9,6 +9,7 @@ import torch
 
 import coursekit as ck
 from coursekit.train import schedules
+from coursekit.train.plan import FASTAI07_WARMUP_DIV, FASTAI07_WARMUP_FRAC
 
 
 def _params(group):
@@ -124,7 +125,12 @@ def test_sgdr_fit_follows_the_pure_schedule(learn):
     learn.fit(1e-2, 2, cycle_len=1, cycle_mult=2, quiet=True)
     steps = len(learn.loader("train", shuffle=True))
     assert len(learn.recorder.rows) == 3  # 1 + 2 epochs
-    expected = [schedules.sgdr(s, 1e-2, steps, 1, 2) for s in range(3 * steps)]
+    expected = [
+        schedules.sgdr(
+            s, 1e-2, steps, 1, 2, warmup_frac=FASTAI07_WARMUP_FRAC, warmup_div=FASTAI07_WARMUP_DIV
+        )
+        for s in range(3 * steps)
+    ]
     assert [step_lrs[-1] for step_lrs in learn.recorder.lrs] == pytest.approx(expected)
 
 
@@ -326,6 +332,34 @@ def test_precompute_spills_to_a_memory_mapped_file(learn, coursekit_home):
     assert all(f.exists() for f in files)  # still valid: the body has not changed
     learn.fit(1e-3, 1, quiet=True)  # training through the body invalidates it
     assert not any(f.exists() for f in files)
+
+
+def test_tta_returns_what_fastai_07_returns(learn, planet_data, monkeypatch):
+    """fastai 0.7's ``TTA(n_aug)`` (old/fastai/learner.py): ``np.stack([plain] * ceil(n_aug/4) +
+    [augmented] * n_aug), targs``, of the model's outputs: log-probabilities for one label per
+    picture, probabilities (its sigmoid) for multi-label data."""
+    monkeypatch.setattr(
+        ck.train.inference,
+        "train_transform",
+        lambda size, *a: lambda img: ck.data.transforms.valid_transform(size)(img) * 0,
+    )  # "augmented" views all black, so they can be told from the plain ones
+    probs, y = learn.get_preds("valid")
+    log_preds, targets = learn.TTA(n_aug=8)
+    assert log_preds.shape == (2 + 8, *probs.shape) and np.array_equal(targets, y.numpy())
+    for view in range(10):
+        plain = np.allclose(np.exp(log_preds[view]), probs.numpy(), atol=1e-5)
+        assert plain == (view < 2), view
+    multi = ck.Learner.pretrained("resnet18", planet_data.with_size(32), pretrained=False)
+    multi_probs, _ = multi.get_preds("valid")
+    multi_preds, multi_y = multi.TTA()
+    assert multi_preds.shape == (5, *multi_probs.shape) and multi_y.shape == multi_probs.shape
+    assert np.allclose(multi_preds[0], multi_probs.numpy(), atol=1e-5)  # not logs: probabilities
+
+
+def test_pretrained_takes_precompute_as_the_course_writes_it(tiny_pets):
+    learn = ck.Learner.pretrained("resnet18", tiny_pets, pretrained=False, precompute=True)
+    assert learn.precompute and not any(g.trainable for g in learn.layer_groups[:-1])
+    assert not ck.cnn_learner(tiny_pets, "resnet18", pretrained=False).precompute
 
 
 @pytest.mark.slow

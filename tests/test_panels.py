@@ -98,6 +98,11 @@ def test_schedule_panel_decimates_long_plans():
     x = list(panel.plan_lines.x)
     assert restart in x and restart - 1 in x
     assert np.array(panel.plan_lines.y)[0][x.index(restart)] == pytest.approx(panel.lr.value)
+    # fastai 0.7's warm-up (steps 0-49 at lr/100) is drawn as a step up at 50, not a slope
+    top = np.array(panel.plan_lines.y)[-1]
+    assert 49 in x and 50 in x
+    assert top[x.index(49)] == pytest.approx(panel.lr.value / 100)
+    assert top[x.index(50)] == pytest.approx(panel.lr.value, rel=0.01)
 
 
 @pytest.mark.slow

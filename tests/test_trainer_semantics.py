@@ -30,8 +30,9 @@ def test_fit_one_cycle_when_the_warm_up_is_one_step(learn):
     assert len(learn.loader("train", shuffle=True)) == 3
     learn.fit_one_cycle(
         1, 1e-3, pct_start=1 / 3, quiet=True
-    )  # 1/3 x 3 steps = 1: torch divides by zero
-    assert len(learn.recorder.losses) == 3 and _top_lrs(learn)[0] == pytest.approx(1e-3)
+    )  # 1/3 x 3 steps = 1: torch divides by zero; fastai v1 peaks at step int(3 / 3) = 1
+    assert len(learn.recorder.losses) == 3
+    assert _top_lrs(learn)[:2] == pytest.approx([1e-3 / 25, 1e-3])
     with pytest.raises(ValueError, match="n_cycle=0"):
         learn.fit(1e-3, 0)
 
@@ -39,12 +40,13 @@ def test_fit_one_cycle_when_the_warm_up_is_one_step(learn):
 @pytest.mark.slow
 def test_sgdr_runs_exactly_n_cycles_even_for_fractional_cycles(learn):
     learn.fit(1e-2, 1, cycle_len=0.5, quiet=True)  # 3 batches per epoch: one cycle of 2
-    assert [x / 1e-2 for x in _top_lrs(learn)] == pytest.approx([1, 0.5])
+    assert [x / 1e-2 for x in _top_lrs(learn)] == pytest.approx([0.01, 0.5])  # fastai 0.7's warm-up
     assert len(learn.recorder.rows) == 1  # validated where it ended, mid-epoch
     learn.fit(1e-2, 3, cycle_len=1.5, quiet=True)  # cycles end at 4.5 -> 5, 9, 13.5 -> 14
     lrs = _top_lrs(learn)
     assert len(lrs) == 14 and len(learn.recorder.rows) == 5
-    assert [i for i, x in enumerate(lrs) if x == pytest.approx(1e-2)] == [0, 5, 9]
+    assert [i for i, x in enumerate(lrs) if x == pytest.approx(1e-2)] == [5, 9]  # step 0: warm-up
+    assert lrs[0] == pytest.approx(1e-4)
     assert lrs[-1] < 1e-2 / 10  # ends at the bottom, no 4th cycle
 
 
@@ -58,9 +60,12 @@ def test_cycle_ends_at_half_steps_round_up_and_bad_cycles_are_errors():
 
 
 @pytest.mark.parametrize("cycle_len, cycle_mult", [(1, 1), (1, 2), (2, 3), (0.5, 2)])
-def test_sgdr_plan_matches_cosine_annealing_warm_restarts(cycle_len, cycle_mult):
+def test_sgdr_plan_matches_cosine_annealing_warm_restarts_after_the_warm_up(cycle_len, cycle_mult):
     spe, n_cycle = 10, 3
     plan = fit_plans.fit_plan(0.1, 1, spe, n_cycle, cycle_len, cycle_mult)
+    n_warm = math.ceil(
+        cycle_len * spe / 20
+    )  # fastai 0.7: the first 1/20 of the first cycle at lr/100
     p = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.SGD([p], lr=0.1)
     ref = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
@@ -71,9 +76,9 @@ def test_sgdr_plan_matches_cosine_annealing_warm_restarts(cycle_len, cycle_mult)
         expected.append(opt.param_groups[0]["lr"])
         opt.step()
         ref.step()
-    assert [plan.schedule.lr_at(s) for s in range(plan.total_steps)] == pytest.approx(
-        expected, abs=1e-12
-    )
+    ours = [plan.schedule.lr_at(s) for s in range(plan.total_steps)]
+    assert ours[:n_warm] == pytest.approx([0.1 / 100] * n_warm)
+    assert ours[n_warm:] == pytest.approx(expected[n_warm:], abs=1e-12)
 
 
 # ------------------------------------------------------------------------------ learning rates

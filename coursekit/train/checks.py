@@ -9,6 +9,9 @@ full-mode rehearsal's mirror, say), and the course's number is then not expected
 
     check_result("error rate", error, sample=SAMPLE, sample_bar=0.5, course=0.044, tolerance=0.01,
                  learn=learn, lower_is_better=True)
+
+What a lesson's text says about the sample run's own numbers ("unfreezing did not make it worse by
+more than 0.05") is checked by ``check_claims``, so the text cannot drift from what the run does.
 """
 
 from __future__ import annotations
@@ -16,13 +19,14 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from coursekit.train.models import ARCHS
 from coursekit.train.weights import weights_enum, weights_file
 
-__all__ = ["check_result", "has_published_weights", "is_published_file"]
+__all__ = ["check_claims", "check_result", "has_published_weights", "is_published_file"]
 
 
 def _sha256(path: Path) -> str:
@@ -91,3 +95,30 @@ def check_result(
         )
         message = f"full mode: {name} {value:.3f}; the course reported {course} (within {tolerance} needed)"
     print(message)
+
+
+def check_claims(claims: Mapping[str, bool], *, sample: bool) -> None:
+    """Check each sentence a lesson's text says about the sample run's numbers.
+
+    ``claims``: the sentence -> whether this run bears it out (a comparison with its tolerance,
+    computed in the cell). Every claim is printed as ``holds:`` or ``FAILS:``, then an
+    ``AssertionError`` names those that failed, so CI fails the day the text stops being true.
+    In full mode (``sample=False``) they are printed as not checked: the text's sentences about
+    the sample do not describe the course's data.
+
+    >>> check_claims({"accuracy above 0.9": 0.93 > 0.9}, sample=True)
+    holds: accuracy above 0.9
+    """
+    if not sample:
+        for claim in claims:
+            print(f"not checked (full mode): {claim}")
+        return
+    failed = [claim for claim, held in claims.items() if not held]
+    for claim, held in claims.items():
+        print(f"{'holds' if held else 'FAILS'}: {claim}")
+    if failed:
+        raise AssertionError(
+            "the lesson's text says something this run did not do: "
+            + "; ".join(failed)
+            + ". If the code changed, change the text (and this check) with it."
+        )

@@ -2,7 +2,7 @@
 
 probs, y = learn.get_preds('valid')
 probs, y = learn.tta(n_aug=4)          # lesson 2: the mean of the probabilities of 5 views
-log_preds, y = learn.TTA()             # lesson 2, fastai 0.7: log-probabilities of each view
+log_preds, y = learn.TTA()             # lessons 2-4, fastai 0.7: the model's output on each view
 log_preds = learn.predict()            # lesson 2, fastai 0.7: log-probabilities of the valid set
 learn.submission('submission.csv')     # lesson 3
 """
@@ -10,6 +10,7 @@ learn.submission('submission.csv')     # lesson 3
 from __future__ import annotations
 
 import csv
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -114,11 +115,20 @@ def log_preds(learn: Learner, split: str = "valid") -> np.ndarray:
 def tta_log_preds(
     learn: Learner, n_aug: int = 4, split: str = "valid"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """fastai 0.7's ``learn.TTA()``: ``(log_preds, y)`` as numpy arrays, ``log_preds`` of shape
-    (n_aug + 1, N, C): the plain (centre-crop) view first, then ``n_aug`` augmented views. The
-    course's prediction is ``np.mean(np.exp(log_preds), 0)`` (lesson 2)."""
+    """fastai 0.7's ``learn.TTA()`` (old/fastai/learner.py): ``(preds, y)`` as numpy arrays, what
+    0.7's model outputs on each view, stacked: ``ceil(n_aug / 4)`` copies of the plain (centre-crop)
+    view first, then ``n_aug`` augmented views — (5, N, C) with the default ``n_aug=4``.
+
+    Single-label: log-probabilities (0.7's models end in ``LogSoftmax``); the course's prediction
+    is ``np.mean(np.exp(log_preds), 0)`` (lesson 2). Multi-label: probabilities (0.7's end in a
+    sigmoid); the course's is ``np.mean(multi_preds, 0)`` (the Planet notebook). (fastai 0.7 before
+    29 November 2017 returned the mean over the views instead, which is why the dog-breeds notes
+    write ``probs = np.exp(log_preds)`` with no mean.)"""
     views, targets = tta_views(learn, n_aug, split)
-    return torch.stack(views).clamp_min(1e-12).log().numpy(), targets.numpy()
+    stacked = torch.stack(views[:1] * math.ceil(n_aug / 4) + views[1:])
+    if not learn.data.is_multilabel:
+        stacked = stacked.clamp_min(1e-12).log()
+    return stacked.numpy(), targets.numpy()
 
 
 @contextmanager
@@ -253,8 +263,9 @@ class Predictions:
 
     def TTA(self, n_aug: int = 4, is_test: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """fastai 0.7's ``learn.TTA()``: ``(log_preds, y)``, numpy, ``log_preds`` of shape
-        (n_aug + 1, N, C); ``probs = np.mean(np.exp(log_preds), 0)`` (lesson 2). ``tta`` gives the
-        averaged probabilities as tensors."""
+        (5, N, C) with the default ``n_aug=4`` (probabilities, not logs, for multi-label data, as
+        0.7); ``probs = np.mean(np.exp(log_preds), 0)`` (lesson 2). See ``tta_log_preds``; ``tta``
+        gives the averaged probabilities as tensors."""
         learn = cast("Learner", self)
         learn.check_idle("predict")
         return tta_log_preds(learn, n_aug, "test" if is_test else "valid")

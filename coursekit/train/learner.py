@@ -135,6 +135,7 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
         metrics: Sequence[Metric] | None = None,
         opt_name: str = "sgd",
         wd: float = 0.0,
+        precompute: bool = False,
         **kwargs: Any,
     ) -> Learner:
         """A body pretrained on ImageNet (``'resnet34'``, ...) with a new head for ``data.c``
@@ -143,7 +144,9 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
         fastai 0.7's ``ConvLearner.pretrained``, and like it trains with SGD, momentum 0.9 and no
         weight decay, the optimizer its learning rates (``1e-2``, ``[1e-4, 1e-3, 1e-2]``) were chosen
         for. ``opt_name='adamw'`` chooses fastai v1's optimizer instead (see ``cnn_learner``).
-        ``pretrained=False`` starts from random weights (nothing is downloaded).
+        ``pretrained=False`` starts from random weights (nothing is downloaded). ``precompute=True``
+        is the course's ``ConvLearner.pretrained(arch, data, precompute=True)``: the same as setting
+        ``learn.precompute = True`` afterwards.
         ``learn.data`` normalises pictures as this network's pretrained weights expect
         (``ImageNet`` mean and std for the ResNets, TF-Lite's scaling for ``'efficientnet_lite0'``).
         ``kwargs`` go to ``Learner`` (``loss_func``, ``device``, ``compile``, ``train_bn``,
@@ -154,6 +157,9 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
         learn = cls(model, data, groups, metrics, arch=arch, opt_name=opt_name, wd=wd, **kwargs)
         learn.freeze()
         attach_cpu_notice(learn)
+        if precompute:
+            check_precompute(learn, True, stacklevel=3)  # its warning names the caller's line
+            learn._precompute = True
         return learn
 
     def compile(self, **options: Any) -> Learner:

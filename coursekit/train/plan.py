@@ -31,7 +31,20 @@ from coursekit.train.schedules import (
     sgdr,
 )
 
-__all__ = ["FitPlan", "LearningRates", "fit_plan", "lr_text", "one_cycle_plan", "spread_lrs"]
+__all__ = [
+    "FASTAI07_WARMUP_DIV",
+    "FASTAI07_WARMUP_FRAC",
+    "FitPlan",
+    "LearningRates",
+    "fit_plan",
+    "lr_text",
+    "one_cycle_plan",
+    "spread_lrs",
+]
+
+# fastai 0.7's CosAnneal (old/fastai/sgdr.py): ``if self.iteration < self.nb/20: return init_lrs/100``,
+# the first 1/20 of the first cycle at a hundredth of the rate. ``learn.fit`` with cycles does the same.
+FASTAI07_WARMUP_FRAC, FASTAI07_WARMUP_DIV = 1 / 20, 100.0
 
 # Every way the course writes learning rates: 1e-2, [1e-4, 1e-3, 1e-2], slice(1e-5, 1e-3).
 LearningRates = float | Sequence[float] | np.ndarray | slice
@@ -158,7 +171,13 @@ def fit_plan(
 
     ``cycle_len=None``: ``n_cycle`` epochs at constant rates. ``cycle_len`` given: SGDR, exactly
     ``n_cycle`` cycles of ``cycle_len * cycle_mult**i`` epochs each (fractions of an epoch allowed:
-    the fit then ends mid-epoch). ``cycle_save_name`` needs cycles to save.
+    the fit then ends mid-epoch), with fastai 0.7's warm-up (``FASTAI07_WARMUP_FRAC`` and
+    ``FASTAI07_WARMUP_DIV``: the first 1/20 of the first cycle at a hundredth of the rate).
+    ``cycle_save_name`` needs cycles to save.
+
+    >>> plan = fit_plan(1e-2, 1, steps_per_epoch=40, n_cycle=1, cycle_len=1)
+    >>> [lr_text(plan.schedule.lr_at(s)) for s in (0, 1, 2, 39)]  # 2 steps of warm-up, then the cosine
+    ['1e-4', '1e-4', '9.94e-3', '1.54e-5']
     """
     group_lrs = spread_lrs(lrs, n_groups)
     top, scales = _scales(group_lrs)
@@ -186,11 +205,14 @@ def fit_plan(
             cycle_len=cycle_len,
             cycle_mult=cycle_mult,
             n_cycle=n_cycle,
+            warmup_frac=FASTAI07_WARMUP_FRAC,
+            warmup_div=FASTAI07_WARMUP_DIV,
         ),
         scales,
         ends[-1],
         steps_per_epoch,
         ends,
+        warmup_steps=math.ceil(FASTAI07_WARMUP_FRAC * ends[0]),  # sgdr's test: step < frac * length
     )
     mult = f", cycle_mult={cycle_mult:g}" if cycle_mult != 1 else ""
     save = f", cycle_save_name={cycle_save_name!r}" if cycle_save_name else ""
@@ -210,7 +232,8 @@ def one_cycle_plan(
     div: float = 25.0,
 ) -> FitPlan:
     """The plan of ``learn.fit_one_cycle(n_epochs, lr_max)`` (fastai v1, lesson 1 of 2019): the rate
-    rises for ``pct_start`` of the steps, then falls; the momentum moves the other way."""
+    rises for ``pct_start`` of the steps, then falls; the momentum moves the other way, batch for
+    batch as fastai v1's ``OneCycleScheduler`` (see ``schedules.one_cycle``)."""
     if not n_epochs > 0:
         raise ValueError(
             f"n_epochs={n_epochs!r}: train for a positive number of epochs, e.g. fit_one_cycle(4)."

@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 __all__ = ["FeatureBatches", "FeatureCache", "check_precompute"]
 
 
-def check_precompute(learn: Learner, on: bool) -> None:
-    """Raise a ValueError if ``learn`` cannot precompute; warn that augmentation stops working."""
+def check_precompute(learn: Learner, on: bool, stacklevel: int = 3) -> None:
+    """Raise a ValueError if ``learn`` cannot precompute; warn that augmentation stops working
+    (``stacklevel``: the warning names the student's line, as ``warnings.warn``'s)."""
     if not on:
         return
     if not isinstance(learn.model, ConvNet):
@@ -47,7 +48,7 @@ def check_precompute(learn: Learner, on: bool) -> None:
             f"augmentation ({aug!r}) has no effect while precomputing: the body's "
             "activations are computed once, on the un-augmented images. Set "
             "learn.precompute = False to train with augmentation.",
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
 

@@ -7,7 +7,11 @@ comprehension::
 
     lrs = [sgdr(step, 1e-2, steps_per_epoch=100, cycle_len=1, cycle_mult=2) for step in range(700)]
 
-There is no hidden warm-up anywhere: ``one_cycle``'s warm-up is its explicit ``pct_start``.
+There is no hidden warm-up anywhere: every warm-up is an argument. ``sgdr``'s is ``warmup_frac`` and
+``warmup_div`` (fastai 0.7's ``CosAnneal`` spends the first 1/20 of the first cycle at ``lr/100``:
+``coursekit.train.plan.fit_plan`` asks for exactly that); ``one_cycle``'s is ``pct_start``.
+Each schedule says which library's scheduler it equals, batch for batch; ``tests/test_schedules.py``
+checks them against those schedulers' code, written out.
 """
 
 from __future__ import annotations
@@ -130,6 +134,8 @@ def sgdr(
     cycle_mult: float = 1,
     lr_min: float = 0.0,
     n_cycle: int | None = None,
+    warmup_frac: float = 0.0,
+    warmup_div: float = 100.0,
 ) -> float:
     """SGDR (stochastic gradient descent with warm restarts): cosine annealing from ``lr_max`` to
     ``lr_min`` over each cycle, then back to ``lr_max``. Cycle ``i`` lasts
@@ -137,11 +143,20 @@ def sgdr(
     rounded to whole steps by ``cycle_starts``. A fit of ``n_cycle`` cycles has no step past the
     last one; without ``n_cycle``, cycles go on as long as steps are asked for.
 
-    Matches ``torch.optim.lr_scheduler.CosineAnnealingWarmRestarts`` stepped once per batch
-    (where torch's ``T_0 = cycle_len * steps_per_epoch`` is a whole number of steps).
+    Warm-up: a step below ``warmup_frac`` of its cycle's length (counted from the fit's first step)
+    trains at ``lr_max / warmup_div``, and the cosine goes on from where it would be. fastai 0.7's
+    ``CosAnneal`` does exactly this with ``warmup_frac=1/20, warmup_div=100``
+    (``iteration < nb/20``: the first 5% of the first cycle at ``lr/100``; its code gives no
+    reason); ``learn.fit`` asks for it. Only the first cycle is concerned while
+    ``cycle_mult <= 20``, as in fastai 0.7, whose test is the same.
+
+    Without warm-up it matches ``torch.optim.lr_scheduler.CosineAnnealingWarmRestarts`` stepped
+    once per batch (where torch's ``T_0 = cycle_len * steps_per_epoch`` is a whole number of steps).
 
     >>> [round(sgdr(s, 0.1, 4, cycle_len=1, cycle_mult=2, n_cycle=2), 3) for s in range(12)]
     [0.1, 0.085, 0.05, 0.015, 0.1, 0.096, 0.085, 0.069, 0.05, 0.031, 0.015, 0.004]
+    >>> [round(sgdr(s, 0.1, 40, warmup_frac=1 / 20), 4) for s in range(4)]  # 40 steps: 2 at lr/100
+    [0.001, 0.001, 0.0994, 0.0986]
     """
     if n_cycle is None:  # enough cycles to cover ``step``: each is at least one step long
         n_cycle = 1
@@ -151,24 +166,31 @@ def sgdr(
     if not 0 <= step < starts[-1]:
         raise ValueError(f"step {step} is outside the {n_cycle} cycles' {starts[-1]} steps.")
     i = max(k for k in range(n_cycle) if starts[k] <= step)
-    return cosine_anneal((step - starts[i]) / (starts[i + 1] - starts[i]), lr_max, lr_min)
+    length = starts[i + 1] - starts[i]
+    if step < warmup_frac * length:
+        return lr_max / warmup_div
+    return cosine_anneal((step - starts[i]) / length, lr_max, lr_min)
 
 
 def one_cycle(
     step: int,
     total_steps: int,
     lr_max: float,
-    pct_start: float = 0.25,
+    pct_start: float = 0.3,
     div: float = 25.0,
     final_div: float = 1e4,
 ) -> float:
-    """The one-cycle policy: warm up from ``lr_max/div`` to ``lr_max`` over the first ``pct_start``
-    of the steps, then cosine-anneal down to ``lr_max/div/final_div`` (``learn.fit_one_cycle``).
+    """The one-cycle policy, as fastai v1's ``OneCycleScheduler`` (``learn.fit_one_cycle``, 2019):
+    from ``lr_max/div`` up to ``lr_max`` over the first ``int(total_steps * pct_start)`` steps, then
+    down towards ``lr_max/div/final_div``, each half a cosine (fastai v1's ``annealing_cos``).
 
-    Matches ``torch.optim.lr_scheduler.OneCycleLR`` (cosine, two phases).
+    fastai v1 moves along each phase *after* a batch, so step ``k`` of a phase of ``n`` steps is at
+    ``k/n``: the peak is step ``int(total_steps * pct_start)`` itself, and the last step is one
+    short of the end of the annealing, so the final rate is never quite reached.
+    (``torch.optim.lr_scheduler.OneCycleLR`` peaks one step earlier and ends exactly at the final rate.)
 
-    >>> [f"{one_cycle(s, 100, 1e-2):.0e}" for s in (0, 24, 99)]  # start, top, end
-    ['4e-04', '1e-02', '4e-08']
+    >>> [f"{one_cycle(s, 100, 1e-2):.1e}" for s in (0, 30, 99)]  # start, peak, last step
+    ['4.0e-04', '1.0e-02', '5.1e-06']
     """
     start, low = lr_max / div, lr_max / div / final_div
     warming, pct = _one_cycle_phase(step, total_steps, pct_start)
@@ -176,29 +198,31 @@ def one_cycle(
 
 
 def _one_cycle_phase(step: int, total_steps: int, pct_start: float) -> tuple[bool, float]:
-    """(warming up?, progress through that phase from 0 to 1) at ``step``, as torch's OneCycleLR
-    places the phases: the warm-up ends at step ``pct_start * total_steps - 1``, the annealing at
-    the last step. Where a phase has no length (torch divides by zero there, e.g. 4 steps at
-    ``pct_start=0.25``) its progress counts as complete, so any ``total_steps >= 1`` has a schedule."""
+    """(warming up?, progress through that phase from 0 to 1) at ``step``, as fastai v1 places the
+    phases: ``n_up = int(total_steps * pct_start)`` steps up, the rest down, and each of its phase
+    schedulers lasts at least one step (its ``Scheduler`` takes ``max(1, n_iter)``), so any
+    ``total_steps >= 1`` has a schedule."""
     if total_steps < 1 or not 0 <= step < total_steps:
         raise ValueError(f"step {step} is outside a one-cycle schedule of {total_steps} steps.")
-    warm_end = float(pct_start * total_steps) - 1
-    if step <= warm_end:
-        return True, step / warm_end if warm_end > 0 else 1.0
-    anneal_len = total_steps - 1 - warm_end
-    return False, (step - warm_end) / anneal_len if anneal_len > 0 else 1.0
+    n_up = int(total_steps * pct_start)
+    n_down = total_steps - n_up
+    n_up, n_down = max(1, n_up), max(1, n_down)
+    if step <= n_up:
+        return True, step / n_up
+    return False, (step - n_up) / n_down
 
 
 def one_cycle_momentum(
     step: int,
     total_steps: int,
-    pct_start: float = 0.25,
+    pct_start: float = 0.3,
     mom_max: float = 0.95,
     mom_min: float = 0.85,
 ) -> float:
-    """Momentum under one-cycle moves the other way: down while the learning rate rises, then up.
+    """Momentum under one-cycle moves the other way: down while the learning rate rises, then up
+    (fastai v1's ``moms=(0.95, 0.85)``, on the same steps as ``one_cycle``).
 
-    >>> [round(one_cycle_momentum(s, 100), 2) for s in (0, 24, 99)]
+    >>> [round(one_cycle_momentum(s, 100), 3) for s in (0, 30, 99)]
     [0.95, 0.85, 0.95]
     """
     warming, pct = _one_cycle_phase(step, total_steps, pct_start)
@@ -239,6 +263,7 @@ class Schedule:
     steps_per_epoch: int
     cycle_ends: tuple[int, ...] = ()  # steps at which SGDR cycles end
     momentum_at: Callable[[int], float] | None = None
+    warmup_steps: int = 0  # the first steps, at a fraction of the rate (fastai 0.7's SGDR warm-up)
 
     @property
     def n_epochs(self) -> int:

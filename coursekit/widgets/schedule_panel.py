@@ -171,7 +171,8 @@ class SchedulePanel(Panel):
                 f"<b>{plan.n_epochs:.3g}</b> epochs: too long to plan; lower n_cycle or cycle_mult"
             )
             return
-        steps = decimate(plan.total_steps, self.max_points, keep=plan.cycle_ends)
+        jumps = (*plan.cycle_ends, plan.schedule.warmup_steps)  # drawn as steps, not slopes
+        steps = decimate(plan.total_steps, self.max_points, keep=jumps)
         top = np.array([plan.schedule.lr_at(int(s)) for s in steps])
         ends = plan.cycle_ends[:-1]
         with self.plot.hold_sync():
@@ -221,7 +222,8 @@ class SchedulePanel(Panel):
         fig = Figure(figsize=(7, 3.5))
         ax = fig.add_subplot()
         plan = self.plan()
-        steps = decimate(plan.total_steps, self.max_points, keep=plan.cycle_ends)
+        jumps = (*plan.cycle_ends, plan.schedule.warmup_steps)  # drawn as steps, not slopes
+        steps = decimate(plan.total_steps, self.max_points, keep=jumps)
         top = np.array([plan.schedule.lr_at(int(s)) for s in steps])
         for g, scale in enumerate(plan.schedule.scales):
             ax.plot(steps, top * scale, label=f"group {g}")
