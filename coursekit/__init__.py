@@ -19,10 +19,9 @@ from coursekit.seeding import set_seed
 from coursekit.train import schedules
 from coursekit.train.checks import check_claims, check_result
 from coursekit.train.distributed import distribute, launch
-from coursekit.train.export import load_learner
 from coursekit.train.imagenet import imagenet_classes, imagenet_top_k
 from coursekit.train.interpret import Interpretation
-from coursekit.train.learner import EVENTS, Learner, cnn_learner
+from coursekit.train.learner import EVENTS, Learner, cnn_learner, load_learner
 from coursekit.train.lr_finder import LRFinderResult, plot_lr_find, plot_lr_ramp, suggest_lr
 from coursekit.train.metrics import accuracy, accuracy_thresh, error_rate, f2, fbeta
 from coursekit.train.models import ARCHS, LayerGroup, PretrainedWeightsError

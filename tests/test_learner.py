@@ -432,3 +432,14 @@ def test_precomputed_batches_cover_every_row_once_in_a_new_order_each_epoch():
     assert all(torch.equal(xb[:, 0].long(), yb) for xb, yb in batches)  # rows stay paired
     dropped = FeatureBatches(features, targets, bs=4, shuffle=True, drop_last=True)
     assert len(dropped) == 2 and [len(yb) for _, yb in dropped] == [4, 4]
+
+
+def test_batches_per_epoch_are_counted_without_building_a_loader(learn, monkeypatch):
+    expected = len(learn.loader("train", shuffle=True))
+    monkeypatch.setattr(learn.feature_cache, "get", lambda *a: pytest.fail("computed activations"))
+    with monkeypatch.context() as m:
+        m.setattr(type(learn.data), "loader", lambda *a, **k: pytest.fail("built a loader"))
+        assert learn.steps_per_epoch == expected
+        with pytest.warns(UserWarning, match="no effect while precomputing"):
+            learn.precompute = True  # the same count over cached activations
+        assert learn.steps_per_epoch == expected

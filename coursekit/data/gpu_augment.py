@@ -35,6 +35,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 
+from coursekit.data.batches import drop_last
 from coursekit.data.transforms import IMAGENET_STATS, Augmentation, Stats, no_aug
 
 if TYPE_CHECKING:
@@ -238,6 +239,6 @@ def device_loader(ds: ImageDataset, bs: int, workers: int) -> DeviceLoader:
         num_workers=workers,
         pin_memory=on_cuda,
         persistent_workers=workers > 0,
-        drop_last=len(ds) > bs,
+        drop_last=drop_last(len(ds), bs),
     )  # a batch of 1 breaks BatchNorm
     return DeviceLoader(loader, ds.batch_augment, "cuda" if on_cuda else "cpu")

@@ -25,6 +25,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from coursekit.config import max_picture_size
 from coursekit.data.auto_resize import auto_copies
+from coursekit.data.batches import drop_last, eval_batch_size
 from coursekit.data.factories import FromFiles
 from coursekit.data.gpu_augment import BatchAugment, DeviceLoader, device_loader
 from coursekit.data.images import check_images, open_image, resize_images
@@ -196,7 +197,7 @@ class ImageData(FromFiles):
             num_workers=workers,
             pin_memory=torch.cuda.is_available(),
             persistent_workers=shuffle and workers > 0,
-            drop_last=shuffle and len(dataset) > bs,
+            drop_last=shuffle and drop_last(len(dataset), bs),
         )  # a batch of 1 breaks BatchNorm
 
     @property
@@ -205,11 +206,15 @@ class ImageData(FromFiles):
 
     @property
     def valid_dl(self) -> Loader:
-        return self.loader(self.valid_ds, bs=self.bs * 2)
+        return self.loader(self.valid_ds, bs=eval_batch_size(self.bs))
 
     @property
     def test_dl(self) -> Loader | None:
-        return self.loader(self.split("test"), bs=self.bs * 2) if self.test_paths else None
+        return (
+            self.loader(self.split("test"), bs=eval_batch_size(self.bs))
+            if self.test_paths
+            else None
+        )
 
     # ------------------------------------------------------------------------------ by name
     def split(self, name: str) -> ImageDataset:

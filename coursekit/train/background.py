@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from coursekit.train.learner import Learner
     from coursekit.train.recorder import Recorder
 
-__all__ = ["BackgroundFit", "busy_error"]
+__all__ = ["BackgroundFit", "raise_if_busy"]
 
 
 class BackgroundFit:
@@ -39,7 +39,7 @@ class BackgroundFit:
         cls, run: Callable[[], Recorder], learn: Learner, code: str = "a fit"
     ) -> BackgroundFit:
         """Run ``run()`` in a thread; ``code`` is the line that started it (named in errors)."""
-        busy_error(learn, "start another fit")
+        learn.check_idle("start another fit")
         job = cls(learn, code)
 
         def target() -> None:
@@ -77,14 +77,16 @@ class BackgroundFit:
         return self.result
 
 
-def busy_error(learn: Learner, action: str) -> None:
-    """Raise a RuntimeError if a background fit is training ``learn``: two calls at once would
-    train (or read) the same weights, and one would corrupt the other. ``action`` says what was tried."""
-    job = getattr(learn, "background_fit", None)
+def raise_if_busy(job: BackgroundFit | None, recorder: Recorder, action: str) -> None:
+    """Raise a RuntimeError if ``job`` (a learner's background fit) is still training: two calls
+    at once would train (or read) the same weights, and one would corrupt the other. ``action``
+    says what was tried; ``recorder`` (the learner's) says where the fit is."""
     if job is None or not job.running:
         return
-    rec = learn.recorder
-    where = f"epoch {rec.epoch + 1}/{rec.n_epochs}, batch {rec.iteration}/{rec.n_iterations}"
+    where = (
+        f"epoch {recorder.epoch + 1}/{recorder.n_epochs}, "
+        f"batch {recorder.iteration}/{recorder.n_iterations}"
+    )
     raise RuntimeError(
         f"cannot {action}: {job.code} is running in the background on this learner ({where}). "
         "Wait for it with learn.background_fit.join(), or stop it with learn.stop() and then "

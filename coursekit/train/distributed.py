@@ -39,6 +39,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
+from coursekit.data.batches import batch_count
 from coursekit.data.gpu_augment import DeviceLoader
 from coursekit.data.imagedata import Loader
 from coursekit.train import inference
@@ -112,7 +113,7 @@ class ShardedBatches:
         self.rank, self.world = rank, world
 
     def __len__(self) -> int:
-        return self.n // self.bs if self.drop_last else -(-self.n // self.bs)
+        return batch_count(self.n, self.bs, self.drop_last)
 
     def __iter__(self) -> Iterator[list[int]]:
         order = torch.arange(self.n)
@@ -132,14 +133,35 @@ class ShardedBatches:
 class DistributedLearner(Learner):
     """A Learner whose fits run in every process of a distributed launch (see the module docstring).
 
-    Make one with ``distribute(learn)``; it shares the learner's model, data and state.
+    Make one with ``distribute(learn)``: a new learner over the same model (moved to this
+    process's device), data, layer groups, metrics, loss and optimizer settings, with the same
+    ``bn_freeze``, ``train_bn`` and threshold; its recorder and optimizer start afresh.
     """
 
-    accelerator: Any
-    _ddp: tuple[tuple[bool, ...], DistributedDataParallel] | None
+    def __init__(self, learn: Learner, accelerator: Any):
+        if learn.precompute:
+            raise ValueError(
+                "precompute is not supported in a distributed fit: set learn.precompute = False."
+            )
+        super().__init__(
+            learn.model,
+            learn.data,
+            learn.layer_groups,
+            learn.metrics,
+            learn.loss_func,
+            learn.opt_name,
+            learn.wd,
+            learn.arch,
+            device=accelerator.device,
+            train_bn=learn.train_bn,
+            precision=learn.precision_name,
+        )
+        self.accelerator = accelerator
+        self.bn_frozen, self.thresh = learn.bn_frozen, learn.thresh
+        self._ddp: tuple[tuple[bool, ...], DistributedDataParallel] | None = None
 
     def forward(self, xb: torch.Tensor) -> torch.Tensor:
-        if self._precompute:
+        if self.precompute:
             raise ValueError(
                 "precompute is not supported in a distributed fit: set learn.precompute = False."
             )
@@ -247,10 +269,4 @@ def distribute(learn: Learner, **accelerator_options: Any) -> DistributedLearner
 
     ``accelerator_options`` go to ``accelerate.Accelerator`` (e.g. ``cpu=True``).
     """
-    accelerator = _accelerate().Accelerator(**accelerator_options)
-    dl = DistributedLearner.__new__(DistributedLearner)
-    dl.__dict__.update(learn.__dict__)
-    dl.accelerator, dl._ddp = accelerator, None
-    dl.device = accelerator.device
-    dl.model = learn.model.to(accelerator.device)
-    return dl
+    return DistributedLearner(learn, _accelerate().Accelerator(**accelerator_options))

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from coursekit.train.learner import Learner
 
-__all__ = ["EVENTS", "Events", "Listener"]
+__all__ = ["EVENTS", "Listener", "emit", "new_events", "subscribe"]
 
 EVENTS = ("before_fit", "before_epoch", "after_batch", "after_epoch", "after_fit")
 
@@ -22,25 +22,25 @@ EVENTS = ("before_fit", "before_epoch", "after_batch", "after_epoch", "after_fit
 Listener = Callable[["Learner"], object]
 
 
-class Events:
-    """``Learner``'s event methods (a base class of it); ``Learner.__init__`` makes ``events``."""
+def new_events() -> dict[str, list[Listener]]:
+    """No listeners yet, for each event."""
+    return {name: [] for name in EVENTS}
 
-    events: dict[str, list[Listener]]
 
-    def subscribe(self, event: str, fn: Listener) -> Callable[[], None]:
-        """Call ``fn(learn)`` at each ``event``; returns the function that unsubscribes it again
-        (a panel calls it on ``close()``). ``events[event].append(fn)`` without the way back."""
-        if event not in self.events:
-            raise ValueError(f"unknown event {event!r}; the events are {', '.join(EVENTS)}")
-        self.events[event].append(fn)
+def subscribe(events: dict[str, list[Listener]], event: str, fn: Listener) -> Callable[[], None]:
+    """Add ``fn`` to ``events[event]``; return the function that takes it out again."""
+    if event not in events:
+        raise ValueError(f"unknown event {event!r}; the events are {', '.join(EVENTS)}")
+    events[event].append(fn)
 
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):  # already unsubscribed
-                self.events[event].remove(fn)
+    def unsubscribe() -> None:
+        with contextlib.suppress(ValueError):  # already unsubscribed
+            events[event].remove(fn)
 
-        return unsubscribe
+    return unsubscribe
 
-    def emit(self, event: str) -> None:
-        learn = cast("Learner", self)
-        for fn in list(self.events[event]):  # a copy: a panel may unsubscribe while a fit runs
-            fn(learn)
+
+def emit(events: dict[str, list[Listener]], event: str, learn: Learner) -> None:
+    """Call each of ``event``'s listeners with ``learn``."""
+    for fn in list(events[event]):  # a copy: a panel may unsubscribe while a fit runs
+        fn(learn)

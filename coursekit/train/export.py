@@ -16,20 +16,21 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import torch
+from torch import nn
 
-from coursekit.data.imagedata import ImageData
-from coursekit.data.transforms import IMAGENET_STATS, Stats
+from coursekit.data.transforms import IMAGENET_STATS, Augmentation, Stats
 from coursekit.fileio import atomic_write
+from coursekit.train.convnet import LayerGroup
 from coursekit.train.models import ARCHS, create_convnet
 from coursekit.train.torch_file import read_torch_file
 
 if TYPE_CHECKING:
     from coursekit.train.learner import Learner
 
-__all__ = ["EXPORT_FORMAT", "InferenceData", "export", "load_learner"]
+__all__ = ["EXPORT_FORMAT", "Exported", "InferenceData", "export", "read_export"]
 
 EXPORT_FORMAT = "coursekit-export-1"
 
@@ -38,8 +39,9 @@ EXPORT_FORMAT = "coursekit-export-1"
 class InferenceData:
     """What a learner needs of its data to predict: classes, picture size, normalisation.
 
-    ``load_learner`` gives the learner one of these in place of an ``ImageData``; it has no
-    images, so ``get_preds`` and ``fit`` say there is no data rather than failing later.
+    ``load_learner`` gives the learner one of these in place of an ``ImageData`` (both are
+    ``LearnerData``); it has no images, so ``get_preds`` and ``fit`` say there is no data rather
+    than failing later.
     """
 
     path: Path
@@ -48,7 +50,8 @@ class InferenceData:
     stats: Stats = IMAGENET_STATS
     multilabel: bool = False
     bs: int = 64
-    aug = None
+    aug: Augmentation | None = None
+    max_zoom: float = 1.0
     train_ds = None
     valid_ds = None
     test_ds = None
@@ -68,9 +71,10 @@ class InferenceData:
             "use Learner.pretrained."
         )
 
-    split_paths = split
+    def split_paths(self, name: str) -> NoReturn:
+        self.split(name)
 
-    def loader(self, dataset: object, **options: object) -> NoReturn:
+    def loader(self, dataset: object, shuffle: bool = False, bs: int | None = None) -> NoReturn:
         self.split("train")
 
     def __repr__(self) -> str:
@@ -129,14 +133,19 @@ def _read(path: Path) -> dict[str, Any]:
     return state
 
 
-def load_learner(path: str | os.PathLike[str], device: str | None = None) -> Learner:
-    """A learner rebuilt from ``learn.export``'s file, ready to ``predict`` with no data folder.
+@dataclass
+class Exported:
+    """What ``learn.export`` wrote, ready to build a learner from (``Learner.from_export``)."""
 
-    ``device``: 'cpu', 'cuda', ...; by default the GPU when there is one. The model is in
-    evaluation mode. ``learn.data`` is an ``InferenceData`` (classes, size, normalisation).
-    """
-    from coursekit.train.learner import Learner  # here: learner.py imports this module
+    model: nn.Module
+    layer_groups: list[LayerGroup]
+    data: InferenceData
+    arch: str
+    thresh: float
 
+
+def read_export(path: str | os.PathLike[str]) -> Exported:
+    """The network, its layer groups and an ``InferenceData`` from ``learn.export``'s file."""
     path = Path(path)
     state = _read(path)
     if state["arch"] not in ARCHS:
@@ -158,8 +167,4 @@ def load_learner(path: str | os.PathLike[str], device: str | None = None) -> Lea
         (tuple(state["stats"][0]), tuple(state["stats"][1])),
         bool(state["multilabel"]),
     )
-    # InferenceData stands in for an ImageData: it has what predicting needs and refuses the rest
-    learn = Learner(model, cast(ImageData, data), groups, arch=state["arch"], device=device)
-    learn.thresh = float(state["thresh"])
-    learn.model.eval()
-    return learn
+    return Exported(model, groups, data, state["arch"], float(state["thresh"]))

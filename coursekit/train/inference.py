@@ -12,19 +12,17 @@ from __future__ import annotations
 import csv
 import math
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, cast, overload
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
+from coursekit.data.batches import eval_batch_size
 from coursekit.data.image_input import ImageInput, as_image
 from coursekit.data.imagedata import ImageDataset, Loader
 from coursekit.data.transforms import train_transform, valid_transform
 from coursekit.progress import progress_bar
-from coursekit.train.interpret import Interpretation
 from coursekit.train.precompute import FeatureBatches
 from coursekit.train.snapshots import snapshot_names
 
@@ -32,7 +30,6 @@ if TYPE_CHECKING:
     from coursekit.train.learner import Learner
 
 __all__ = [
-    "Predictions",
     "get_preds",
     "log_preds",
     "predict",
@@ -48,9 +45,10 @@ __all__ = [
 
 @torch.no_grad()
 def predict_loader(
-    learn: Learner, loader: Loader | FeatureBatches, desc: str = ""
+    learn: Learner, loader: Loader | FeatureBatches, desc: str = "", whole_model: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(logits, targets) of every batch of ``loader``, in order, on the CPU (logits as float32)."""
+    """(logits, targets) of every batch of ``loader``, in order, on the CPU (logits as float32).
+    ``whole_model``: images through body and head even while precomputing (TTA's views)."""
     model_was_training = learn.model.training
     learn.model.eval()
     logits: list[torch.Tensor] = []
@@ -59,7 +57,8 @@ def predict_loader(
     try:
         for xb, yb in loader:
             with learn.autocast():
-                out = learn.forward(learn.to_device(xb))
+                xb = learn.to_device(xb)
+                out = learn.model(xb) if whole_model else learn.forward(xb)
             logits.append(out.float().cpu())
             targets.append(yb.cpu())  # cached activations' targets live on the GPU
             if bar is not None:
@@ -131,20 +130,10 @@ def tta_log_preds(
     return stacked.numpy(), targets.numpy()
 
 
-@contextmanager
-def whole_model(learn: Learner) -> Iterator[None]:
-    """Run images through body and head even while precomputing (TTA's views, one new image)."""
-    precompute, learn._precompute = learn._precompute, False
-    try:
-        yield
-    finally:
-        learn._precompute = precompute
-
-
 def get_preds_images(learn: Learner, dataset: ImageDataset) -> tuple[torch.Tensor, torch.Tensor]:
     """Probabilities on an image dataset, always through the whole model."""
-    with whole_model(learn):
-        logits, targets = predict_loader(learn, learn.data.loader(dataset, bs=learn.data.bs * 2))
+    loader = learn.data.loader(dataset, bs=eval_batch_size(learn.data.bs))
+    logits, targets = predict_loader(learn, loader, whole_model=True)
     return to_probs(learn, logits), targets
 
 
@@ -158,10 +147,10 @@ def predict(learn: Learner, image: ImageInput) -> tuple[str, torch.Tensor, torch
     """
     img = as_image(image, min_size=learn.data.size)
     x = valid_transform(learn.data.size, learn.data.stats)(img)[None]
-    with torch.no_grad(), whole_model(learn):
-        learn.model.eval()
+    with torch.no_grad():
+        learn.model.eval()  # the whole model, even while precomputing
         with learn.autocast():
-            probs = to_probs(learn, learn.forward(learn.to_device(x)).float())[0].cpu()
+            probs = to_probs(learn, learn.model(learn.to_device(x)).float())[0].cpu()
     if learn.data.is_multilabel:
         chosen = probs > learn.thresh
         return " ".join(c for c, on in zip(learn.data.classes, chosen) if on), chosen, probs
@@ -189,7 +178,7 @@ def snapshot_preds(
             runs.append(get_preds(learn, split))
     finally:
         learn.model.load_state_dict(current)
-        learn._features.clear()
+        learn.feature_cache.clear()
     total = sum((probs for probs, _ in runs[1:]), runs[0][0])  # in order: the same sum as ever
     return total / len(names), runs[0][1]
 
@@ -223,73 +212,3 @@ def submission(
             for image_id, row in zip(ids, probs):
                 writer.writerow([image_id, *(f"{p:.6f}" for p in row.tolist())])
     return path
-
-
-class Predictions:
-    """``Learner``'s prediction methods (a base class of it): each calls a function above on the
-    learner (``cast``: only ``Learner`` derives from this class)."""
-
-    def get_preds(self, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
-        """(probabilities, targets) on ``split``; see ``get_preds``."""
-        learn = cast("Learner", self)
-        learn.check_idle("predict")
-        return get_preds(learn, split)
-
-    def tta(self, n_aug: int = 4, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
-        """Test-time augmentation; see ``tta``."""
-        learn = cast("Learner", self)
-        learn.check_idle("predict")
-        return tta(learn, n_aug, split)
-
-    @overload
-    def predict(self, image: None = None, is_test: bool = False) -> np.ndarray: ...
-
-    @overload
-    def predict(
-        self, image: ImageInput, is_test: bool = False
-    ) -> tuple[str, torch.Tensor, torch.Tensor]: ...
-
-    def predict(
-        self, image: ImageInput | None = None, is_test: bool = False
-    ) -> tuple[str, torch.Tensor, torch.Tensor] | np.ndarray:
-        """fastai's ``(label, index, probs)`` for one image (path, PIL image, bytes, numpy array);
-        see ``predict``. With no image, fastai 0.7's ``learn.predict()``: the log-probabilities of
-        the validation set (of the test set with ``is_test``), numpy (N, C); see ``log_preds``."""
-        learn = cast("Learner", self)
-        learn.check_idle("predict")
-        if image is None:
-            return log_preds(learn, "test" if is_test else "valid")
-        return predict(learn, image)
-
-    def TTA(self, n_aug: int = 4, is_test: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """fastai 0.7's ``learn.TTA()``: ``(log_preds, y)``, numpy, ``log_preds`` of shape
-        (5, N, C) with the default ``n_aug=4`` (probabilities, not logs, for multi-label data, as
-        0.7); ``probs = np.mean(np.exp(log_preds), 0)`` (lesson 2). See ``tta_log_preds``; ``tta``
-        gives the averaged probabilities as tensors."""
-        learn = cast("Learner", self)
-        learn.check_idle("predict")
-        return tta_log_preds(learn, n_aug, "test" if is_test else "valid")
-
-    def snapshot_preds(self, name: str, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
-        """Average probabilities of the weights saved by ``fit(..., cycle_save_name=name)``."""
-        learn = cast("Learner", self)
-        learn.check_idle("predict")
-        return snapshot_preds(learn, name, split)
-
-    def submission(
-        self,
-        path: str | os.PathLike[str],
-        split: str = "test",
-        use_tta: bool = True,
-        thresh: float = 0.2,
-    ) -> Path:
-        """Write a Kaggle submission CSV; see ``submission``."""
-        learn = cast("Learner", self)
-        learn.check_idle("write a submission")
-        return submission(learn, path, split, use_tta, thresh)
-
-    def interpret(self, split: str = "valid", tta: bool = False) -> Interpretation:
-        """An ``Interpretation`` of the predictions on ``split`` (lessons 1, 2)."""
-        learn = cast("Learner", self)
-        learn.check_idle("interpret")
-        return Interpretation.from_learner(learn, split, tta)

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from numpy.typing import ArrayLike
 
-    from coursekit.data.imagedata import ImageData
     from coursekit.train.learner import Learner
+    from coursekit.train.learner_data import LearnerData
 
 
 CAPTION_WIDTH = (
@@ -69,7 +69,7 @@ class Interpretation:
 
     @classmethod
     def from_preds(
-        cls, probs: ArrayLike, targets: ArrayLike, data: ImageData, split: str = "valid"
+        cls, probs: ArrayLike, targets: ArrayLike, data: LearnerData, split: str = "valid"
     ) -> Interpretation:
         """Probabilities already made (e.g. the course's ``np.mean(np.exp(log_preds), 0)`` after
         ``learn.TTA()``, numpy or torch) for ``data``'s ``split``, in file order (lesson 2)."""

@@ -5,9 +5,11 @@
 >>> learn = cnn_learner(data, 'resnet34', metrics=[accuracy])          # 2019: AdamW
 >>> learn.fit_one_cycle(4)
 
-The Learner holds the state; each idea lives in its own module: the fit loop (``fit_loop``),
-freezing (``freezing``), the optimizers (``optimizers``), device and precision (``precision``),
-predictions (``inference``), saving (``checkpoint``), the LR finder (``lr_finder``).
+The Learner is this one class, every method of it in this file. It holds the state; each method
+is short and hands the work to a plain function of the module for its idea: the fit loop
+(``fit_loop``), freezing (``freezing``), the optimizers (``optimizers``), device and precision
+(``precision``), predictions (``inference``), saving (``checkpoint``), the LR finder
+(``lr_finder``), exporting (``export``). Only this file touches the learner's private state.
 """
 
 from __future__ import annotations
@@ -15,51 +17,55 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from coursekit.data.batches import batches_per_epoch, eval_batch_size
+from coursekit.data.image_input import ImageInput
 from coursekit.data.imagedata import ImageData, Loader
 from coursekit.train import checkpoint, inference
-from coursekit.train.background import BackgroundFit, busy_error
+from coursekit.train.background import BackgroundFit, raise_if_busy
 from coursekit.train.compiled import compile_model
 from coursekit.train.convnet import ConvNet, LayerGroup
-from coursekit.train.events import EVENTS, Events, Listener
-from coursekit.train.export import export
-from coursekit.train.fit_loop import Fitting
-from coursekit.train.freezing import Freezing
-from coursekit.train.inference import Predictions
+from coursekit.train.events import EVENTS, Listener, emit, new_events, subscribe
+from coursekit.train.export import export, read_export
+from coursekit.train.fit_loop import run_fit
+from coursekit.train.freezing import first_trainable_group, freeze_to, set_train_mode
+from coursekit.train.interpret import Interpretation
+from coursekit.train.learner_data import LearnerData
 from coursekit.train.lr_finder import LRFinderResult, lr_find
 from coursekit.train.metrics import Metric, metric_name
 from coursekit.train.models import create_convnet, normalised_for
 from coursekit.train.notices import attach_cpu_notice
 from coursekit.train.optimizers import OPTIMIZERS, check_opt_name, create_optimizer, set_lrs
+from coursekit.train.plan import FitPlan, LearningRates, check_plan_fits, fit_plan, one_cycle_plan
 from coursekit.train.precision import (
-    OnDevice,
     Precision,
     check_precision_name,
     choose_device,
     place_model,
+    to_device,
 )
 from coursekit.train.precompute import FeatureBatches, FeatureCache, check_precompute
 from coursekit.train.recorder import Recorder
 
-__all__ = ["EVENTS", "OPTIMIZERS", "Learner", "cnn_learner"]
+__all__ = ["EVENTS", "OPTIMIZERS", "Learner", "cnn_learner", "load_learner"]
 
 # A loss function: (model outputs, targets) -> a scalar tensor.
 LossFunc = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
+class Learner:
     """Trains ``model`` on ``data``: fit, freeze/unfreeze, LR finder, precompute, save/load, TTA.
 
-    Its methods by idea: state, batches, saving here; ``subscribe`` in ``Events`` (events.py); ``fit``, ``fit_one_cycle`` in ``Fitting``
-    (fit_loop.py); ``freeze_to``, ``unfreeze``, ``bn_freeze`` in ``Freezing`` (freezing.py);
-    ``get_preds``, ``tta``, ``predict``, ``interpret`` in ``Predictions`` (inference.py);
-    ``precision``, ``autocast``, ``to_device`` in ``OnDevice`` (precision.py).
+    Every method is here, and each is short: the work is done by plain functions in the modules
+    of ``coursekit.train`` (``fit_loop.run_fit``, ``freezing.freeze_to``, ``inference.tta``, ...).
 
     ``events`` is a dict of event name -> list of functions, each called with the learner:
     ``learn.events['after_batch'].append(lambda learn: print(learn.recorder.losses[-1]))``;
@@ -73,7 +79,7 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
     def __init__(
         self,
         model: nn.Module,
-        data: ImageData,
+        data: LearnerData,
         layer_groups: Sequence[LayerGroup] | None = None,
         metrics: Sequence[Metric] | None = None,
         loss_func: LossFunc | None = None,
@@ -96,34 +102,20 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
         self.loss_func: LossFunc = loss_func or (
             F.binary_cross_entropy_with_logits if data.is_multilabel else F.cross_entropy
         )
-        self.events: dict[str, list[Listener]] = {name: [] for name in EVENTS}
+        self.events = new_events()
         self.recorder = Recorder()
         self.thresh = 0.5  # multi-label: predict's tags are those above this probability
         self.opt: torch.optim.Optimizer | None = None
         self.bn_frozen = False
+        self.stop_reason: str | None = None  # why the last fit ended early (stop(), a NaN loss)
+        self.background_fit: BackgroundFit | None = None  # set by fit(..., background=True)
         self._train_bn = train_bn
         self._precompute = False
         self._features = FeatureCache()
-        self._stop_reason: str | None = None
-        self.background_fit: BackgroundFit | None = None  # set by fit(..., background=True)
         self._precision: Precision | None = None  # chosen on first use: no CUDA call before that
         self._precision_shown = False
         if compile:
             self.compile()
-
-    @property
-    def train_bn(self) -> bool:
-        """Whether frozen groups' BatchNorm layers train (fastai v1's ``train_bn``; ``cnn_learner``
-        sets it) or stay as pretrained (fastai 0.7, ``Learner.pretrained``). Setting it applies to
-        the groups frozen now."""
-        return self._train_bn
-
-    @train_bn.setter
-    def train_bn(self, value: bool) -> None:
-        self.check_idle("change train_bn")
-        self._train_bn = value
-        groups = self.layer_groups
-        self.freeze_to(next((i for i, g in enumerate(groups) if g.trainable), len(groups)))
 
     @classmethod
     def pretrained(
@@ -162,18 +154,107 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
             learn._precompute = True
         return learn
 
+    @classmethod
+    def from_export(cls, path: str | os.PathLike[str], device: str | None = None) -> Learner:
+        """A learner rebuilt from ``learn.export``'s file, ready to ``predict`` with no data folder
+        (``ck.load_learner``). ``device``: by default the GPU when there is one. The model is in
+        evaluation mode; ``learn.data`` is an ``InferenceData`` (classes, size, normalisation)."""
+        exported = read_export(path)
+        learn = cls(
+            exported.model, exported.data, exported.layer_groups, arch=exported.arch, device=device
+        )
+        learn.thresh = exported.thresh
+        learn.model.eval()
+        return learn
+
     def compile(self, **options: Any) -> Learner:
         """Compile the model with ``torch.compile`` (``options`` go to it); see ``coursekit.train.compiled``."""
         compile_model(self.model, **options)
         return self
 
+    # --------------------------------------------------------------------------------- events
+    def subscribe(self, event: str, fn: Listener) -> Callable[[], None]:
+        """Call ``fn(learn)`` at each ``event``; returns the function that unsubscribes it again
+        (a panel calls it on ``close()``). ``events[event].append(fn)`` without the way back."""
+        return subscribe(self.events, event, fn)
+
+    def emit(self, event: str) -> None:
+        """Call every listener of ``event`` with this learner."""
+        emit(self.events, event, self)
+
+    # ---------------------------------------------------------------------------------- state
     def stop(self) -> None:
         """Ask a running fit to stop at the next batch boundary (the Stop button calls this)."""
-        self._stop_reason = "stopped"
+        self.stop_reason = "stopped"
 
     def check_idle(self, action: str) -> None:
         """Raise a clear error if a background fit is training this learner (see ``background``)."""
-        busy_error(self, action)
+        raise_if_busy(self.background_fit, self.recorder, action)
+
+    @property
+    def train_bn(self) -> bool:
+        """Whether frozen groups' BatchNorm layers train (fastai v1's ``train_bn``; ``cnn_learner``
+        sets it) or stay as pretrained (fastai 0.7, ``Learner.pretrained``). Setting it applies to
+        the groups frozen now."""
+        return self._train_bn
+
+    @train_bn.setter
+    def train_bn(self, value: bool) -> None:
+        self.check_idle("change train_bn")
+        self._train_bn = value
+        self.freeze_to(first_trainable_group(self.layer_groups))
+
+    def freeze_to(self, n: int) -> None:
+        """Freeze the groups before index ``n`` and train the rest, as fastai 0.7's
+        ``layer_groups[n:]`` (``-1``: only the head trains); see ``freezing.freeze_to``."""
+        self.check_idle("freeze or unfreeze layer groups")
+        if freeze_to(self.layer_groups, n, self.train_bn) < len(self.layer_groups) - 1:
+            self.precompute = False  # the body will change: its cached activations would be stale
+            self._features.clear()
+
+    def freeze(self) -> None:
+        """Train only the last layer group (the head)."""
+        self.freeze_to(-1)
+
+    def unfreeze(self) -> None:
+        """Train every layer group (turns precompute off)."""
+        self.freeze_to(0)
+
+    def bn_freeze(self, frozen: bool = True) -> None:
+        """Keep *every* BatchNorm layer in evaluation mode while training, so all running means and
+        variances stay those learned on ImageNet. The course calls ``learn.bn_freeze(True)`` right
+        after ``unfreeze()`` for big models (resnet50, resnext101) on photos like ImageNet's."""
+        self.check_idle("change bn_freeze")
+        self.bn_frozen = frozen
+
+    def train_mode(self) -> None:
+        """``model.train()`` as fastai 0.7's ``set_train_mode``; see ``freezing.set_train_mode``."""
+        set_train_mode(self.model, self.layer_groups, self.bn_frozen, self.train_bn)
+
+    # ------------------------------------------------------------------ device and precision
+    @property
+    def precision(self) -> Precision:
+        """bf16 on GPUs with native bf16 (compute capability >= 8.0), fp16 + grad scaler on older
+        GPUs (T4, V100), fp32 on a CPU, or the ``precision`` asked for; chosen on first use."""
+        if self._precision is None:
+            self._precision = Precision.for_device(self.device, self.precision_name)
+        return self._precision
+
+    @property
+    def amp_dtype(self) -> torch.dtype | None:
+        return self.precision.dtype
+
+    @property
+    def scaler(self) -> torch.amp.GradScaler:
+        return self.precision.scaler
+
+    def autocast(self) -> AbstractContextManager[object]:
+        """Mixed precision on CUDA; nothing on CPU (plain fp32)."""
+        return self.precision.autocast()
+
+    def to_device(self, x: torch.Tensor) -> torch.Tensor:
+        """A batch on the learner's device (channels_last on CUDA, copied without blocking)."""
+        return to_device(x, self.device)
 
     # ------------------------------------------------------------------------------ precompute
     @property
@@ -193,14 +274,20 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
         self._precompute = bool(on)
 
     # -------------------------------------------------------------------------------- batches
+    @property
+    def steps_per_epoch(self) -> int:
+        """Training batches in one epoch (of images, or of cached activations: the same count)."""
+        return batches_per_epoch(len(self.data.split_paths("train")), self.data.bs)
+
     def loader(self, split: str, shuffle: bool = False) -> Loader | FeatureBatches:
         """Batches of ``split`` as the model consumes them: images, or cached activations."""
         if self._precompute:
             return self._features.loader(self, split, shuffle)
-        bs = self.data.bs if shuffle else self.data.bs * 2
+        bs = self.data.bs if shuffle else eval_batch_size(self.data.bs)
         return self.data.loader(self.data.split(split), shuffle=shuffle, bs=bs)
 
     def forward(self, xb: torch.Tensor) -> torch.Tensor:
+        """The model's output for a batch: of the head alone on cached activations while precomputing."""
         if self._precompute and isinstance(self.model, ConvNet):
             return self.model.classify(xb)
         return self.model(xb)
@@ -210,6 +297,7 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
         return create_optimizer(self.layer_groups, self.opt_name, self.wd if wd is None else wd)
 
     def set_lrs(self, lrs: Sequence[float], momentum: float | None = None) -> None:
+        """Write each layer group's learning rate (and the momentum) into the optimizer."""
         if self.opt is None:
             self.opt = self.create_opt()
         set_lrs(self.opt, lrs, momentum)
@@ -234,6 +322,70 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
         return loss.item()
 
     # ------------------------------------------------------------------------------ fitting
+    def fit(
+        self,
+        lrs: LearningRates,
+        n_cycle: int = 1,
+        cycle_len: float | None = None,
+        cycle_mult: float = 1,
+        cycle_save_name: str | None = None,
+        wd: float | None = None,
+        quiet: bool = False,
+        background: bool = False,
+    ) -> Recorder | BackgroundFit:
+        """fastai 0.7's ``fit``: ``n_cycle`` epochs at constant ``lrs`` or, with ``cycle_len``, exactly
+        ``n_cycle`` SGDR cycles of ``cycle_len * cycle_mult**i`` epochs (cosine annealing, restarting
+        each cycle). ``cycle_len`` may be a fraction: the fit then ends mid-epoch and validates there.
+
+        ``lrs``: one number for every layer group, one per group (differential learning rates,
+        ``[1e-4, 1e-3, 1e-2]``), or a slice (``slice(1e-5, 1e-3)``; see ``plan.spread_lrs``).
+        ``cycle_save_name``: save the weights at the end of each cycle as ``<name>_cyc_<i>``
+        (snapshot ensembles: ``learn.snapshot_preds(name)``).
+        ``background=True``: run in a thread and return a ``BackgroundFit`` at once, so the notebook
+        keeps serving widget events (a Stop button works); nothing is printed then (show a
+        ``TrainingMonitor``). Otherwise return the recorder.
+        """
+        self.check_idle("start a fit")
+        n_groups, steps = len(self.layer_groups), self.steps_per_epoch
+        plan = fit_plan(lrs, n_groups, steps, n_cycle, cycle_len, cycle_mult, cycle_save_name)
+        return self.run_plan(plan, wd, quiet, background)
+
+    def fit_one_cycle(
+        self,
+        n_epochs: float,
+        lr_max: LearningRates = slice(3e-3),
+        pct_start: float = 0.3,
+        div: float = 25.0,
+        wd: float | None = None,
+        quiet: bool = False,
+        background: bool = False,
+    ) -> Recorder | BackgroundFit:
+        """fastai v1's one-cycle policy (lesson 1, 2019): the learning rate rises from ``lr_max/div``
+        over ``pct_start`` of the steps, then falls; momentum the other way. ``lr_max`` as ``fit``'s
+        ``lrs``; its default is fastai v1's, ``slice(3e-3)``. ``background`` as in ``fit``."""
+        self.check_idle("start a fit")
+        n_groups, steps = len(self.layer_groups), self.steps_per_epoch
+        plan = one_cycle_plan(lr_max, n_groups, steps, n_epochs, pct_start, div)
+        return self.run_plan(plan, wd, quiet, background)
+
+    def run_plan(
+        self, plan: FitPlan, wd: float | None = None, quiet: bool = False, background: bool = False
+    ) -> Recorder | BackgroundFit:
+        """Train exactly as ``plan`` says (``plan.fit_plan``/``one_cycle_plan``: what ``fit``,
+        ``fit_one_cycle`` and the schedule panel run); see ``fit_loop.run_fit``. In a background
+        thread when ``background`` (returns its BackgroundFit; nothing is printed then)."""
+        self.check_idle("start a fit")
+        check_plan_fits(plan, len(self.layer_groups), self.steps_per_epoch)
+        if background:
+            # quiet: printing from a thread lands in whatever cell runs; the TrainingMonitor shows it
+            return BackgroundFit.start(lambda: run_fit(self, plan, wd, True), self, plan.code)
+        if not quiet and not self._precision_shown:
+            print(
+                f"training with {self.precision}"
+            )  # once per learner: before its first epoch table
+            self._precision_shown = True
+        return run_fit(self, plan, wd, quiet)
+
     @torch.no_grad()
     def validate(self) -> tuple[float, dict[str, float]]:
         """Loss and metrics on the whole validation set."""
@@ -241,6 +393,75 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
         logits, targets = inference.predict_loader(self, self.loader("valid"))
         loss = self.loss_func(logits, targets).item()
         return loss, {metric_name(m): m(logits, targets) for m in self.metrics}
+
+    def lr_find(
+        self,
+        start_lr: float | Sequence[float] = 1e-7,
+        end_lr: float = 10,
+        num_it: int = 100,
+        quiet: bool = False,
+        on_step: Callable[[int, int], None] | None = None,
+    ) -> LRFinderResult:
+        """The learning-rate finder; see ``coursekit.train.lr_finder.lr_find``."""
+        self.check_idle("run the LR finder")
+        return lr_find(self, start_lr, end_lr, num_it, quiet=quiet, on_step=on_step)
+
+    # ------------------------------------------------------------------------- predictions
+    def get_preds(self, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
+        """(probabilities, targets) on ``split``; see ``inference.get_preds``."""
+        self.check_idle("predict")
+        return inference.get_preds(self, split)
+
+    def tta(self, n_aug: int = 4, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
+        """Test-time augmentation: averaged probabilities and targets; see ``inference.tta``."""
+        self.check_idle("predict")
+        return inference.tta(self, n_aug, split)
+
+    def TTA(self, n_aug: int = 4, is_test: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """fastai 0.7's ``learn.TTA()``: ``(log_preds, y)``, numpy, one row of ``log_preds`` per
+        view; ``probs = np.mean(np.exp(log_preds), 0)`` (lesson 2). See ``inference.tta_log_preds``."""
+        self.check_idle("predict")
+        return inference.tta_log_preds(self, n_aug, "test" if is_test else "valid")
+
+    @overload
+    def predict(self, image: None = None, is_test: bool = False) -> np.ndarray: ...
+
+    @overload
+    def predict(
+        self, image: ImageInput, is_test: bool = False
+    ) -> tuple[str, torch.Tensor, torch.Tensor]: ...
+
+    def predict(
+        self, image: ImageInput | None = None, is_test: bool = False
+    ) -> tuple[str, torch.Tensor, torch.Tensor] | np.ndarray:
+        """fastai's ``(label, index, probs)`` for one image (path, PIL image, bytes, numpy array);
+        see ``inference.predict``. With no image, fastai 0.7's ``learn.predict()``: the
+        log-probabilities of the validation set (of the test set with ``is_test``), numpy (N, C)."""
+        self.check_idle("predict")
+        if image is None:
+            return inference.log_preds(self, "test" if is_test else "valid")
+        return inference.predict(self, image)
+
+    def snapshot_preds(self, name: str, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
+        """Average probabilities of the weights saved by ``fit(..., cycle_save_name=name)``."""
+        self.check_idle("predict")
+        return inference.snapshot_preds(self, name, split)
+
+    def submission(
+        self,
+        path: str | os.PathLike[str],
+        split: str = "test",
+        use_tta: bool = True,
+        thresh: float = 0.2,
+    ) -> Path:
+        """Write a Kaggle submission CSV; see ``inference.submission``."""
+        self.check_idle("write a submission")
+        return inference.submission(self, path, split, use_tta, thresh)
+
+    def interpret(self, split: str = "valid", tta: bool = False) -> Interpretation:
+        """An ``Interpretation`` of the predictions on ``split`` (lessons 1, 2)."""
+        self.check_idle("interpret")
+        return Interpretation.from_learner(self, split, tta)
 
     # ----------------------------------------------------------------------- saving and data
     @property
@@ -258,6 +479,12 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
         checkpoint.load_weights(self, name)
         self._features.clear()
 
+    def export(self, fname: str | os.PathLike[str] = "export.pth") -> Path:
+        """One file with all inference needs (``ck.load_learner`` reads it); see ``coursekit.train.export``.
+        Refused while a background fit trains the weights it would write."""
+        self.check_idle("export")
+        return export(self, fname)
+
     def set_data(self, data: ImageData) -> None:
         """Keep the weights, swap the data (progressive resizing: train at 224, then at 299), and
         freeze the body again, as the course does. The pictures stay normalised for the network,
@@ -272,25 +499,6 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
         self._features.clear()
         self.freeze()
 
-    # ------------------------------------------------------------------- what it has learned
-    def lr_find(
-        self,
-        start_lr: float | Sequence[float] = 1e-7,
-        end_lr: float = 10,
-        num_it: int = 100,
-        quiet: bool = False,
-        on_step: Callable[[int, int], None] | None = None,
-    ) -> LRFinderResult:
-        """The learning-rate finder; see ``coursekit.train.lr_finder.lr_find``."""
-        self.check_idle("run the LR finder")
-        return lr_find(self, start_lr, end_lr, num_it, quiet=quiet, on_step=on_step)
-
-    def export(self, fname: str | os.PathLike[str] = "export.pth") -> Path:
-        """One file with all inference needs (``ck.load_learner`` reads it); see ``coursekit.train.export``.
-        Refused while a background fit trains the weights it would write."""
-        self.check_idle("export")
-        return export(self, fname)
-
     def __repr__(self) -> str:
         groups = ", ".join(
             f"{g.name} {'trainable' if g.trainable else 'frozen'}" for g in self.layer_groups
@@ -303,6 +511,11 @@ class Learner(Events, Fitting, Freezing, OnDevice, Predictions):
             f"opt={OPTIMIZERS[self.opt_name]}, wd={self.wd:g}, precision={precision})\n"
             f"  data: {self.data!r}\n  layer groups: {groups}"
         )
+
+
+def load_learner(path: str | os.PathLike[str], device: str | None = None) -> Learner:
+    """``Learner.from_export``: a learner rebuilt from ``learn.export``'s file (lesson 6)."""
+    return Learner.from_export(path, device)
 
 
 def cnn_learner(

@@ -36,6 +36,7 @@ __all__ = [
     "FASTAI07_WARMUP_FRAC",
     "FitPlan",
     "LearningRates",
+    "check_plan_fits",
     "fit_plan",
     "lr_text",
     "one_cycle_plan",
@@ -156,6 +157,17 @@ def spread_lrs(lrs: LearningRates, n_groups: int) -> list[float]:
 def _scales(group_lrs: list[float]) -> tuple[float, tuple[float, ...]]:
     top = max(group_lrs)
     return top, tuple(lr / top for lr in group_lrs)
+
+
+def check_plan_fits(plan: FitPlan, n_groups: int, steps_per_epoch: int) -> None:
+    """Raise a ValueError unless ``plan`` was made for this many layer groups and batches per epoch
+    (a plan made before ``set_data`` or a change of batch size would train the wrong steps)."""
+    planned = (len(plan.schedule.scales), plan.schedule.steps_per_epoch)
+    if planned != (n_groups, steps_per_epoch):
+        raise ValueError(
+            f"{plan!r} was made for {planned[0]} layer groups and {planned[1]} batches per "
+            f"epoch; this learner has {n_groups} and {steps_per_epoch}: plan it again."
+        )
 
 
 def fit_plan(

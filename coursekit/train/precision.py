@@ -17,7 +17,7 @@ torch reports bf16 as "supported" on older GPUs too, through slow emulation; tha
 looks at the compute capability. ``Learner(..., precision='fp16')`` overrides the choice: on an
 A100 or H100 it trains exactly as a T4 would (fp16 and a grad scaler). Nothing here touches CUDA until ``Precision.for_device`` is
 called, so a learner built before a multi-process launcher starts leaves CUDA uninitialised.
-Used by ``Learner`` (lesson 1 onwards): ``learn.device``, ``learn.precision``.
+Used by ``Learner`` (lesson 1 onwards): ``learn.device``, ``learn.precision``, ``learn.autocast()``.
 
 On CUDA, images travel as ``channels_last`` tensors (the layout tensor cores read fastest) and are
 copied without blocking the CPU; on a CPU nothing changes.
@@ -29,17 +29,12 @@ import contextlib
 import inspect
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
 
 import torch
 from torch import nn
 
-if TYPE_CHECKING:
-    from coursekit.train.learner import Learner
-
 __all__ = [
     "PRECISIONS",
-    "OnDevice",
     "Precision",
     "check_precision_name",
     "choose_device",
@@ -179,32 +174,3 @@ class Precision:
             "bf16": "mixed precision (bf16)",
         }[self.name]
         return f"{kind} on {self.device}"
-
-
-class OnDevice:
-    """``Learner``'s device and precision methods (a base class of it; ``Learner`` holds the state)."""
-
-    def to_device(self, x: torch.Tensor) -> torch.Tensor:
-        learn = cast("Learner", self)
-        return to_device(x, learn.device)
-
-    @property
-    def precision(self) -> Precision:
-        """bf16 on GPUs with native bf16 (compute capability >= 8.0), fp16 + grad scaler on older
-        GPUs (T4, V100), fp32 on a CPU; chosen on first use."""
-        learn = cast("Learner", self)
-        if learn._precision is None:
-            learn._precision = Precision.for_device(learn.device, learn.precision_name)
-        return learn._precision
-
-    @property
-    def amp_dtype(self) -> torch.dtype | None:
-        return self.precision.dtype
-
-    @property
-    def scaler(self) -> torch.amp.GradScaler:
-        return self.precision.scaler
-
-    def autocast(self) -> AbstractContextManager[object]:
-        """Mixed precision on CUDA; nothing on CPU (plain fp32)."""
-        return self.precision.autocast()

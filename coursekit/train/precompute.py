@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from coursekit.config import coursekit_home
+from coursekit.data.batches import batch_count, drop_last, eval_batch_size
 from coursekit.progress import progress_bar
 from coursekit.train.models import ConvNet
 from coursekit.train.notices import cpu_pass_notice
@@ -83,8 +84,7 @@ class FeatureBatches:
         self.batch_size, self.shuffle, self.drop_last = bs, shuffle, drop_last
 
     def __len__(self) -> int:
-        n = len(self.features)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        return batch_count(len(self.features), self.batch_size, self.drop_last)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         n = len(self.features)
@@ -115,8 +115,8 @@ class FeatureCache:
         data = learn.data
         ds = data.split(split)
         if split == "train":  # the plain views: the same transform as validation
-            ds = ds.with_transform(data.valid_ds.transform)
-        loader = data.loader(ds, bs=data.bs * 2)
+            ds = ds.with_transform(data.split("valid").transform)
+        loader = data.loader(ds, bs=eval_batch_size(data.bs))
         model = learn.model
         if not isinstance(model, ConvNet):
             raise TypeError(
@@ -155,8 +155,10 @@ class FeatureCache:
 
     def loader(self, learn: Learner, split: str, shuffle: bool = False) -> FeatureBatches:
         feats, targets = self.get(learn, split)
-        bs = learn.data.bs if shuffle else learn.data.bs * 2
-        return FeatureBatches(feats, targets, bs, shuffle, drop_last=shuffle and len(feats) > bs)
+        bs = learn.data.bs if shuffle else eval_batch_size(learn.data.bs)
+        return FeatureBatches(
+            feats, targets, bs, shuffle, drop_last=shuffle and drop_last(len(feats), bs)
+        )
 
     def clear(self) -> None:
         """Forget every cached activation and delete the memory-mapped files."""

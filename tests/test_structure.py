@@ -1,0 +1,59 @@
+"""The shape of the trainer, checked: ``Learner`` is one class in one file, and no other module
+reaches into its private state (the rules that replaced a limit on file length)."""
+
+import ast
+import inspect
+from pathlib import Path
+
+import coursekit as ck
+from coursekit.train import distributed
+
+PACKAGE = Path(ck.__file__).parent
+LEARNER_FILE = PACKAGE / "train" / "learner.py"
+LEARNER_NAMES = {"learn", "learner", "dl"}  # what the code calls a learner it is handed
+
+
+def private_learner_uses(source: str) -> list[str]:
+    """``learn._x`` (read or written) in ``source``: a learner's private state used from outside."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Attribute) or not node.attr.startswith("_"):
+            continue
+        if node.attr.startswith("__"):
+            continue
+        owner = node.value
+        name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", None)
+        if name in LEARNER_NAMES:
+            found.append(f"line {node.lineno}: {name}.{node.attr}")
+    return sorted(found)
+
+
+def test_the_check_finds_private_use():
+    assert private_learner_uses("learn._features.clear()\nx = self.learn._stop") == [
+        "line 1: learn._features",
+        "line 2: learn._stop",
+    ]
+    assert private_learner_uses("learn.feature_cache.clear()\nself._x = 1\nlearn.__class__") == []
+
+
+def test_no_module_but_learner_py_touches_a_learners_private_state():
+    offenders = {
+        str(path.relative_to(PACKAGE)): uses
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path != LEARNER_FILE and (uses := private_learner_uses(path.read_text()))
+    }
+    assert not offenders, offenders
+
+
+def test_learner_is_one_class_defined_in_one_file():
+    assert ck.Learner.__bases__ == (object,), "no base classes holding a part of Learner"
+    for name, member in vars(ck.Learner).items():
+        if callable(member) and not name.startswith("__"):
+            assert inspect.getsourcefile(inspect.unwrap(member)) == str(LEARNER_FILE), name
+    sources = [p.read_text() for p in PACKAGE.rglob("*.py")]
+    assert not any('cast("Learner"' in s or "cast('Learner'" in s for s in sources)
+
+
+def test_a_distributed_learner_is_built_not_copied():
+    assert "__dict__" not in inspect.getsource(distributed)
+    assert distributed.DistributedLearner.__mro__[1] is ck.Learner
