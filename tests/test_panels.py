@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 import coursekit as ck
 from coursekit import widgets as ckw
 from coursekit.train.lr_finder import LRFinderResult
+from coursekit.train.plan import lr_text
 from coursekit.widgets.common import decimate
 
 
@@ -41,7 +42,7 @@ def test_lr_finder_panel_runs_draws_and_uses_a_rate(tiny_learn):
     panel.use.click()
     assert not hasattr(tiny_learn, "default_lr")  # nothing hidden on the learner
     assert panel.lr == float(f"{result.lrs[2]:.0e}")  # what the next cell reads
-    assert f"lr = {ckw.common.fmt_lr(result.lrs[2])}" in panel.code.value
+    assert f"lr = {lr_text(result.lrs[2])}" in panel.code.value
     assert isinstance(panel.figure(), Figure)
 
 

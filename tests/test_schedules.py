@@ -223,3 +223,14 @@ def test_the_warm_up_is_the_first_twentieth_of_the_first_cycle_only():
         assert lrs[start] == pytest.approx(0.1)
     # the pure function has none unless asked: it then equals torch's CosineAnnealingWarmRestarts
     assert schedules.sgdr(0, 0.1, 40, 1, 2) == pytest.approx(0.1)
+
+
+def test_n_cycle_is_a_whole_number_in_both_kinds_of_fit():
+    from coursekit.train.plan import fit_plan
+
+    for cycle_len in (None, 1):
+        plan = fit_plan(1e-2, 1, steps_per_epoch=4, n_cycle=3.0, cycle_len=cycle_len)
+        assert plan.n_epochs == 3 and "learn.fit(1e-2, 3" in plan.code
+        for bad in (2.5, 0, True):
+            with pytest.raises(ValueError, match="whole number of cycles"):
+                fit_plan(1e-2, 1, steps_per_epoch=4, n_cycle=bad, cycle_len=cycle_len)

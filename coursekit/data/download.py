@@ -235,9 +235,8 @@ def untar_data(
     except ExtractError as e:
         raise DownloadError(str(e)) from e
     inner = fresh / archive.name
-    tree = (
-        inner if inner.is_dir() and len(list(fresh.iterdir())) == 1 else fresh
-    )  # unwrap <name>/<name>
+    # an archive of one folder named as itself (<name>/<name>/...) is unwrapped
+    tree = inner if inner.is_dir() and len(list(fresh.iterdir())) == 1 else fresh
     marker.unlink(missing_ok=True)
     notice = _move_aside(dest, tree) if dest.exists() else None
     os.replace(tree, dest)

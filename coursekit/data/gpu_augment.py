@@ -240,5 +240,5 @@ def device_loader(ds: ImageDataset, bs: int, workers: int) -> DeviceLoader:
         pin_memory=on_cuda,
         persistent_workers=workers > 0,
         drop_last=drop_last(len(ds), bs),
-    )  # a batch of 1 breaks BatchNorm
+    )
     return DeviceLoader(loader, ds.batch_augment, "cuda" if on_cuda else "cpu")

@@ -102,12 +102,10 @@ class ImageData(FromFiles):
     num_workers: int | None = None
     stats: Stats = IMAGENET_STATS
     image_size_of: dict[Path, tuple[int, int]] = field(default_factory=dict, repr=False)
-    batch_augment: bool | None = (
-        None  # augment whole batches on the GPU; None: when CUDA is present
-    )
-    auto_resize: bool | None = (
-        None  # read smaller copies of big photos; None: in full mode (auto_resize.py)
-    )
+    # augment whole batches on the GPU; None: when CUDA is present
+    batch_augment: bool | None = None
+    # read smaller copies of big photos; None: in full mode (auto_resize.py)
+    auto_resize: bool | None = None
     _copies: dict[Path, Path] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -185,9 +183,8 @@ class ImageData(FromFiles):
         bs = bs or self.bs
         on_batches = torch.cuda.is_available() if self.batch_augment is None else self.batch_augment
         if shuffle and on_batches and dataset.batch_augment is not None:
-            return device_loader(
-                dataset, bs, workers
-            )  # workers decode and crop; the GPU does the rest
+            # the workers decode and crop; the GPU does the rest
+            return device_loader(dataset, bs, workers)
         # Only a training loader is iterated epoch after epoch: its workers are kept alive between
         # epochs. Evaluation loaders are made afresh each time, so their workers end with them.
         return DataLoader(
@@ -198,7 +195,7 @@ class ImageData(FromFiles):
             pin_memory=torch.cuda.is_available(),
             persistent_workers=shuffle and workers > 0,
             drop_last=shuffle and drop_last(len(dataset), bs),
-        )  # a batch of 1 breaks BatchNorm
+        )
 
     @property
     def train_dl(self) -> Loader:

@@ -37,9 +37,8 @@ def digit_seven(size: int = 28) -> np.ndarray:
         width=stroke,
         joint="curve",
     )
-    draw.line(
-        [(12 * s, 14.5 * s), (20 * s, 14 * s)], fill=220, width=int(1.6 * s)
-    )  # the continental bar
+    # the continental bar
+    draw.line([(12 * s, 14.5 * s), (20 * s, 14 * s)], fill=220, width=int(1.6 * s))
     img = img.filter(ImageFilter.GaussianBlur(s * 0.6)).resize(
         (size, size), Image.Resampling.LANCZOS
     )

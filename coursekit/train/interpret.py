@@ -35,9 +35,8 @@ if TYPE_CHECKING:
     from coursekit.train.learner_data import LearnerData
 
 
-CAPTION_WIDTH = (
-    34  # characters per line of a gallery caption: about one 3-inch picture's width at 8 pt
-)
+# characters per line of a gallery caption: about one 3-inch picture's width at 8 pt
+CAPTION_WIDTH = 34
 
 __all__ = ["Interpretation"]
 

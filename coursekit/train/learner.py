@@ -379,10 +379,8 @@ class Learner:
         if background:
             # quiet: printing from a thread lands in whatever cell runs; the TrainingMonitor shows it
             return BackgroundFit.start(lambda: run_fit(self, plan, wd, True), self, plan.code)
-        if not quiet and not self._precision_shown:
-            print(
-                f"training with {self.precision}"
-            )  # once per learner: before its first epoch table
+        if not quiet and not self._precision_shown:  # once per learner, before its first table
+            print(f"training with {self.precision}")
             self._precision_shown = True
         return run_fit(self, plan, wd, quiet)
 

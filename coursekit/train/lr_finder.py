@@ -26,6 +26,7 @@ import numpy as np
 from coursekit.plotting import axes_and_figure
 from coursekit.progress import progress_bar
 from coursekit.train.notices import cpu_pass_notice
+from coursekit.train.plan import lr_text
 from coursekit.train.recorder import SmoothedLoss
 from coursekit.train.schedules import exp_ramp
 
@@ -60,9 +61,9 @@ class LRFinderResult:
         return lr / 10 if lr is not None else None
 
     def __repr__(self) -> str:
-        lo, hi = (f"{min(self.lrs):.1e}", f"{max(self.lrs):.1e}") if self.lrs else ("-", "-")
-        sugg = "none" if self.suggestion is None else f"{self.suggestion:.1e}"
-        at_min = "none" if self.min_loss_lr is None else f"{self.min_loss_lr:.1e}"
+        lo, hi = (lr_text(min(self.lrs)), lr_text(max(self.lrs))) if self.lrs else ("-", "-")
+        sugg = "none" if self.suggestion is None else lr_text(self.suggestion)
+        at_min = "none" if self.min_loss_lr is None else lr_text(self.min_loss_lr)
         return (
             f"LRFinderResult({len(self.lrs)} rates from {lo} to {hi}; suggestion {sugg}, "
             f"lowest loss at {at_min})"
@@ -206,7 +207,7 @@ def plot_lr_find(
     ax.set_ylabel("smoothed loss")
     marked, label = (lr, "marked") if lr else (result.suggestion, "suggestion")
     if marked:
-        ax.axvline(marked, color="red", linestyle="--", label=f"{label} {marked:.1e}")
+        ax.axvline(marked, color="red", linestyle="--", label=f"{label} {lr_text(marked)}")
         ax.legend()
     return fig
 

@@ -25,6 +25,7 @@ import numpy as np
 from coursekit.train.schedules import (
     Schedule,
     constant,
+    cycle_count,
     cycle_starts,
     one_cycle,
     one_cycle_momentum,
@@ -193,16 +194,13 @@ def fit_plan(
     """
     group_lrs = spread_lrs(lrs, n_groups)
     top, scales = _scales(group_lrs)
+    n_cycle = cycle_count(n_cycle)  # 3 and 3.0 alike, in both kinds of fit
     if cycle_len is None:
         if cycle_save_name:
             raise ValueError(
                 f"cycle_save_name={cycle_save_name!r} saves the weights at the end of each cycle, "
                 "but this fit has no cycles: add cycle_len, e.g. learn.fit(1e-2, 3, cycle_len=1, "
                 f"cycle_save_name={cycle_save_name!r})."
-            )
-        if not isinstance(n_cycle, numbers.Integral) or n_cycle < 1:
-            raise ValueError(
-                f"n_cycle={n_cycle!r}: without cycle_len it is the number of epochs, a whole number >= 1."
             )
         schedule = Schedule(
             partial(constant, lr=top), scales, n_cycle * steps_per_epoch, steps_per_epoch

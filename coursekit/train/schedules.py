@@ -17,6 +17,7 @@ checks them against those schedulers' code, written out.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ __all__ = [
     "check_cycles",
     "constant",
     "cosine_anneal",
+    "cycle_count",
     "cycle_lengths",
     "cycle_starts",
     "differential_lrs",
@@ -80,15 +82,26 @@ def _round_half_up(x: float) -> int:
     return math.floor(round(x, 9) + 0.5)
 
 
-def check_cycles(n_cycle: int, cycle_len: float, cycle_mult: float = 1) -> None:
-    """Raise a ValueError naming the bad value and its fix, for cycles that cannot be trained."""
-    if (
-        not (isinstance(n_cycle, int) or getattr(n_cycle, "is_integer", lambda: False)())
-        or n_cycle < 1
-    ):
+def cycle_count(n_cycle: float) -> int:
+    """``n_cycle`` as a whole number of cycles (or epochs): 3 and 3.0 are 3; 2.5, 0 and True
+    raise a ValueError naming the value.
+
+    >>> cycle_count(3), cycle_count(3.0)
+    (3, 3)
+    """
+    whole = isinstance(n_cycle, numbers.Integral) or (
+        isinstance(n_cycle, numbers.Real) and float(n_cycle).is_integer()
+    )
+    if isinstance(n_cycle, bool) or not whole or n_cycle < 1:
         raise ValueError(
             f"n_cycle={n_cycle!r}: give a whole number of cycles (or epochs), 1 or more."
         )
+    return int(n_cycle)
+
+
+def check_cycles(n_cycle: int, cycle_len: float, cycle_mult: float = 1) -> None:
+    """Raise a ValueError naming the bad value and its fix, for cycles that cannot be trained."""
+    cycle_count(n_cycle)
     if not cycle_len > 0:
         raise ValueError(
             f"cycle_len={cycle_len!r}: a cycle lasts a positive number of epochs, e.g. cycle_len=1."

@@ -46,8 +46,7 @@ def fetch_weights(spec: str) -> tuple[Path, bool]:
     path = weights_file(url)
     if path.is_file():
         return path, False
-    prefix = (
-        os.path.basename(url).rsplit("-", 1)[-1].split(".")[0]
-    )  # torch.hub: the SHA-256's first hex digits
+    # torch.hub's file names end in the first hex digits of the file's SHA-256
+    prefix = os.path.basename(url).rsplit("-", 1)[-1].split(".")[0]
     download_url(Archive(url, checksum=f"sha256-prefix:{prefix}"), path)
     return path, True

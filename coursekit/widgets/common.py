@@ -15,7 +15,6 @@ __all__ = [
     "Throttle",
     "decimate",
     "enable_colab_widgets",
-    "fmt_lr",
     "lr_controls",
     "y_axis",
 ]
@@ -63,16 +62,6 @@ def decimate(n: int, max_points: int = 600, keep: Iterable[int] = ()) -> np.ndar
     idx = np.linspace(0, n - 1, max_points).round().astype(np.int64)
     extra = [k for s in keep for k in (s - 1, s) if 0 <= k < n]
     return np.unique(np.concatenate([idx, np.asarray(extra, dtype=np.int64)]))
-
-
-def fmt_lr(lr: float) -> str:
-    """A learning rate as a student would type it.
-
-    >>> fmt_lr(3e-3), fmt_lr(0.01)
-    ('3e-3', '1e-2')
-    """
-    mantissa, exponent = f"{lr:.0e}".split("e")
-    return f"{mantissa}e{int(exponent)}"
 
 
 def y_axis(scale: Any, label: str, **kwargs: Any) -> Any:

@@ -21,9 +21,9 @@ import ipywidgets as widgets
 
 from coursekit.html_table import html_table
 from coursekit.panel import Panel
-from coursekit.train.plan import FitPlan, fit_plan
+from coursekit.train.plan import FitPlan, fit_plan, lr_text
 from coursekit.train.schedules import differential_lrs
-from coursekit.widgets.common import enable_colab_widgets, fmt_lr, lr_controls
+from coursekit.widgets.common import enable_colab_widgets, lr_controls
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -108,7 +108,7 @@ class LayerGroupsPanel(Panel):
         lrs = self.group_lrs()
         names = [html.escape(g.name) for g in self.learn.layer_groups]
         self.lrs_view.value = html_table(
-            [["group", *names], ["lr", *(fmt_lr(lr) for lr in lrs)]], row_headers=True
+            [["group", *names], ["lr", *(lr_text(lr) for lr in lrs)]], row_headers=True
         ) + (f"<code>{self.plan().code}</code>")
 
     def plan(self) -> FitPlan:
@@ -139,7 +139,7 @@ class LayerGroupsPanel(Panel):
             ax.text(
                 g.n_params,
                 i,
-                f"  lr {fmt_lr(lr)}" if g.trainable else "  frozen",
+                f"  lr {lr_text(lr)}" if g.trainable else "  frozen",
                 va="center",
                 fontsize=8,
             )

@@ -22,7 +22,8 @@ import numpy as np
 
 from coursekit.panel import Panel
 from coursekit.train.lr_finder import LRFinderResult, plot_lr_find
-from coursekit.widgets.common import enable_colab_widgets, fmt_lr, y_axis
+from coursekit.train.plan import lr_text
+from coursekit.widgets.common import enable_colab_widgets, y_axis
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -149,7 +150,7 @@ class LRFinderPanel(Panel):
             self.marker.x, self.marker.y = [lr, lr], [float(losses.min()), float(losses.max())]
         marked = self.marked()
         name = "dashed line" if self.marked_lr else "suggestion"
-        hint = f" ({name} {marked:.1e})" if marked else ""
+        hint = f" ({name} {lr_text(marked)})" if marked else ""
         self.readout.value = (
             f"lr <b>{lr:.2e}</b>, smoothed loss <b>{self.loss_at(lr):.3f}</b>{hint}"
         )
@@ -159,7 +160,7 @@ class LRFinderPanel(Panel):
         next cell reads it) and shown as the line of code that fits with it."""
         lr = float(f"{self.slider.value:.0e}")
         self.lr = lr
-        self.code.value = f"chosen: <code>lr = {fmt_lr(lr)}</code>; e.g. <code>learn.fit(lr, 3, cycle_len=1)</code>"
+        self.code.value = f"chosen: <code>lr = {lr_text(lr)}</code>; e.g. <code>learn.fit(lr, 3, cycle_len=1)</code>"
         return lr
 
     def figure(self) -> Figure:
@@ -173,6 +174,6 @@ class LRFinderPanel(Panel):
         fig = plot_lr_find(self.result, skip_end=0, lr=self.marked_lr)
         ax = fig.axes[0]
         if self.lr is not None:
-            ax.axvline(self.lr, color="black", label=f"panel.lr {fmt_lr(self.lr)}")
+            ax.axvline(self.lr, color="black", label=f"panel.lr {lr_text(self.lr)}")
             ax.legend()
         return fig
