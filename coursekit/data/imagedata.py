@@ -214,12 +214,26 @@ class ImageData(FromFiles):
         )
 
     # ------------------------------------------------------------------------------ by name
+    def _splits(self) -> dict[str, tuple[list[Path], list[Label]]]:
+        """The one table of split names: each split's files and labels (the test set has none)."""
+        return {
+            "train": (self.train_paths, self.train_labels),
+            "valid": (self.valid_paths, self.valid_labels),
+            "test": (self.test_paths, []),
+        }
+
+    def _split_files(self, name: str) -> tuple[list[Path], list[Label]]:
+        splits = self._splits()
+        if name not in splits:
+            raise ValueError(f"unknown split {name!r}: use one of {', '.join(map(repr, SPLITS))}.")
+        return splits[name]
+
     def split(self, name: str) -> ImageDataset:
         """The dataset of the split called ``name``: ``'train'``, ``'valid'`` or ``'test'``.
 
         >>> x, y = data.split('valid')[0]
         """
-        self.split_paths(name)  # checks the name
+        self._split_files(name)  # checks the name
         if name == "train":
             return self.train_ds
         if name == "valid":
@@ -234,14 +248,11 @@ class ImageData(FromFiles):
 
     def split_paths(self, name: str) -> list[Path]:
         """The image files of the split called ``name`` (``'train'``, ``'valid'`` or ``'test'``)."""
-        if name not in SPLITS:
-            raise ValueError(f"unknown split {name!r}: use one of {', '.join(map(repr, SPLITS))}.")
-        return {"train": self.train_paths, "valid": self.valid_paths, "test": self.test_paths}[name]
+        return self._split_files(name)[0]
 
     def split_labels(self, name: str) -> list[Label]:
         """The labels of the split called ``name`` (none for ``'test'``: its images are unlabelled)."""
-        self.split_paths(name)  # checks the name
-        return {"train": self.train_labels, "valid": self.valid_labels}.get(name, [])
+        return self._split_files(name)[1]
 
     # -------------------------------------------------------------------------------- changes
     @property
