@@ -16,7 +16,7 @@ import time
 
 import coursekit as ck
 from coursekit.data import images
-from coursekit.data.imagedata import ImageDataset
+from coursekit.data.dataset import ImageDataset
 
 
 class PlainDataset(ImageDataset):

@@ -37,8 +37,8 @@ from torch.utils.data import DataLoader
 
 import coursekit as ck
 from coursekit.data import images
+from coursekit.data.dataset import ImageDataset
 from coursekit.data.gpu_augment import BatchAugment, uint8_train_transform
-from coursekit.data.imagedata import ImageDataset
 
 
 class FullDecodeDataset(ImageDataset):

@@ -1,8 +1,9 @@
 """Where images come from and how they become batches."""
 
 from coursekit.data import samples
+from coursekit.data.dataset import ImageDataset
 from coursekit.data.download import Archive, DownloadError, UnsafeArchiveError, URLs, untar_data
-from coursekit.data.imagedata import ImageData, ImageDataset
+from coursekit.data.imagedata import ImageData
 from coursekit.data.images import UnreadableImageError, open_image
 from coursekit.data.kaggle import kaggle_data
 from coursekit.data.labels import LabelError, get_cv_idxs

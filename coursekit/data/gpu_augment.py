@@ -39,7 +39,7 @@ from coursekit.data.batches import drop_last
 from coursekit.data.transforms import IMAGENET_STATS, Augmentation, Stats, no_aug
 
 if TYPE_CHECKING:
-    from coursekit.data.imagedata import ImageDataset
+    from coursekit.data.dataset import ImageDataset
 
 __all__ = [
     "BatchAugment",

@@ -4,31 +4,31 @@
 >>> data.classes[:3], data.c, len(data.train_ds), len(data.valid_ds)
 >>> xb, yb = next(iter(data.train_dl))          # xb: (bs, 3, 64, 64), yb: class indices
 
-Used in every lesson; the three constructors (``from_name_re``, ``from_folder``, ``from_csv``, in
-factories.py) match the three ways the lessons' data sets are labelled (file names, folders, a CSV
-file).
+Used in every lesson. The three constructors (``from_name_re``, ``from_folder``, ``from_csv``) match
+the three ways the lessons' data sets are labelled (file names, folders, a CSV file); the labelling
+itself is in factories.py, the dataset of one split in dataset.py.
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from PIL import Image
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 
 from coursekit.config import max_picture_size
 from coursekit.data.auto_resize import auto_copies
 from coursekit.data.batches import drop_last, eval_batch_size
-from coursekit.data.factories import FromFiles
+from coursekit.data.dataset import ImageDataset
+from coursekit.data.factories import LabelledFiles, by_csv, by_folder, by_name_re
 from coursekit.data.gpu_augment import BatchAugment, DeviceLoader, device_loader
-from coursekit.data.images import check_images, open_image, resize_images
+from coursekit.data.images import check_images, resize_images
 from coursekit.data.labels import Label
 from coursekit.data.transforms import (
     IMAGENET_STATS,
@@ -43,7 +43,7 @@ from coursekit.data.workers import default_num_workers
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["SPLITS", "ImageData", "ImageDataset", "Label", "Loader", "default_num_workers"]
+__all__ = ["SPLITS", "ImageData", "Label", "Loader", "default_num_workers"]
 
 SPLITS = ("train", "valid", "test")
 
@@ -51,37 +51,8 @@ SPLITS = ("train", "valid", "test")
 Loader = DataLoader | DeviceLoader
 
 
-class ImageDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
-    """Image files with their targets: ``ds[i]`` is ``(x, y)``, ``x`` a normalised tensor.
-
-    ``y`` is a class index (single-label), a multi-hot float vector (multi-label), or 0 for an
-    unlabelled test image. ``transform`` turns the decoded RGB picture into ``x``.
-    """
-
-    def __init__(
-        self,
-        paths: Sequence[Path],
-        targets: torch.Tensor,
-        transform: Callable[[Image.Image], torch.Tensor],
-        size: int,
-        batch_augment: BatchAugment | None = None,
-    ) -> None:
-        self.paths, self.targets, self.transform, self.size = list(paths), targets, transform, size
-        self.batch_augment = batch_augment  # the same augmentation on whole batches (gpu_augment)
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.transform(open_image(self.paths[i], min_size=self.size)), self.targets[i]
-
-    def with_transform(self, transform: Callable[[Image.Image], torch.Tensor]) -> ImageDataset:
-        """The same images and targets under another transform (e.g. TTA's augmented views)."""
-        return ImageDataset(self.paths, self.targets, transform, self.size)
-
-
 @dataclass
-class ImageData(FromFiles):
+class ImageData:
     """Train, validation and optional test images of a classification problem.
 
     Build it with ``from_name_re``, ``from_folder`` or ``from_csv``; change the picture size
@@ -107,6 +78,79 @@ class ImageData(FromFiles):
     # read smaller copies of big photos; None: in full mode (auto_resize.py)
     auto_resize: bool | None = None
     _copies: dict[Path, Path] | None = field(default=None, init=False, repr=False, compare=False)
+
+    # --------------------------------------------------------------------------- constructors
+    @classmethod
+    def from_name_re(
+        cls,
+        folder: str | os.PathLike[str],
+        pat: str,
+        valid_pct: float = 0.2,
+        seed: int = 42,
+        val_idxs: Sequence[int] | None = None,
+        test: str | None = None,
+        **opts: Any,
+    ) -> ImageData:
+        """Labels from file names: ``pat``'s first group, searched in each image's path (lesson 1).
+        ``opts``: the other fields (``size``, ``bs``, ``aug``, ``max_zoom``, ``num_workers``, ...).
+
+        >>> ImageData.from_name_re(path/'images', pat=PETS_PATTERN, size=224, bs=64)
+        """
+        return cls._built(by_name_re(folder, pat, valid_pct, seed, val_idxs, test), opts)
+
+    @classmethod
+    def from_folder(
+        cls,
+        path: str | os.PathLike[str],
+        train: str = "train",
+        valid: str | None = "valid",
+        test: str | None = None,
+        valid_pct: float = 0.2,
+        seed: int = 42,
+        **opts: Any,
+    ) -> ImageData:
+        """Labels from folder names: ``path/train/<class>/*.jpg`` and ``path/valid/<class>/*.jpg``
+        (lesson 2). With ``valid=None`` a random ``valid_pct`` of ``train`` is held out.
+
+        >>> ImageData.from_folder(path, train='train', valid='valid', test='test1', size=224)
+        """
+        return cls._built(by_folder(path, train, valid, test, valid_pct, seed), opts)
+
+    @classmethod
+    def from_csv(
+        cls,
+        path: str | os.PathLike[str],
+        folder: str,
+        csv: str,
+        suffix: str = "",
+        label_delim: str | None = None,
+        test: str | None = None,
+        valid_pct: float = 0.2,
+        val_idxs: Sequence[int] | None = None,
+        seed: int = 42,
+        **opts: Any,
+    ) -> ImageData:
+        """Labels from a CSV of ``id,label`` rows (lesson 3); with ``label_delim`` each label is a
+        list of tags (lesson 4, multi-label).
+
+        >>> ImageData.from_csv(path, folder='train-jpg', csv='train_v2.csv', suffix='.jpg', label_delim=' ')
+        """
+        files = by_csv(path, folder, csv, suffix, label_delim, test, valid_pct, val_idxs, seed)
+        return cls._built(files, opts)
+
+    @classmethod
+    def _built(cls, files: LabelledFiles, opts: dict[str, Any]) -> ImageData:
+        return cls(
+            files.path,
+            files.classes,
+            files.train_paths,
+            files.train_labels,
+            files.valid_paths,
+            files.valid_labels,
+            files.test_paths,
+            image_size_of=files.image_size_of,
+            **opts,
+        )
 
     def __post_init__(self) -> None:
         cap = max_picture_size()  # the full-mode rehearsal on a CPU (coursekit.config)

@@ -19,8 +19,9 @@ import numpy as np
 import torch
 
 from coursekit.data.batches import eval_batch_size
+from coursekit.data.dataset import ImageDataset
 from coursekit.data.image_input import ImageInput, as_image
-from coursekit.data.imagedata import ImageDataset, Loader
+from coursekit.data.imagedata import Loader
 from coursekit.data.transforms import train_transform, valid_transform
 from coursekit.progress import progress_bar
 from coursekit.train.precompute import FeatureBatches

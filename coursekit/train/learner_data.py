@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from coursekit.data.imagedata import ImageDataset, Loader
+from coursekit.data.dataset import ImageDataset
+from coursekit.data.imagedata import Loader
 from coursekit.data.transforms import Augmentation, Stats
 
 __all__ = ["LearnerData"]
