@@ -14,7 +14,8 @@ different seeds are compared on the same pictures; the sample pictures are drawn
 
 A seeded run repeats on the same machine with the same library versions and number of threads. A
 GPU's kernels, another CPU or another torch release may round differently, and the numbers then
-differ a little (as they do between any two of the course's own runs).
+differ a little (as they do between any two of the course's own runs); so, rarely, may a heavily
+loaded machine (docs/BENCHMARKS.md, *Lessons under five seeds*).
 """
 
 from __future__ import annotations
