@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 from coursekit import __version__
-from coursekit.data.sample_sets import SAMPLE_SETS, lesson_sample
-from coursekit.demo import run_demo
-from coursekit.lessons import lessons_folder
-from coursekit.prepare import prepare_full
-from coursekit.train import script
+from coursekit.config import SAMPLE_SETS
+from coursekit.train import script_options
+
+# Each command imports what it runs when it runs: torch alone takes seconds to import, and
+# ``coursekit --help`` should answer at once.
 
 __all__ = ["DESCRIPTION", "main"]
 
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         "./coursekit-lessons)",
     )
     lab.add_argument("--dir", type=Path, default=None, help="where to copy the lessons")
-    script.add_arguments(
+    script_options.add_arguments(
         sub.add_parser(
             "train",
             help="fit a learner from a shell; under accelerate launch or torchrun, on several "
@@ -60,15 +60,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "demo":
+        from coursekit.demo import run_demo
+
         run_demo(args.out)
     elif args.command == "data" and args.full:
+        from coursekit.prepare import prepare_full
+
         return 1 if prepare_full([args.name]).failed else 0
     elif args.command == "data":
+        from coursekit.data.sample_sets import lesson_sample
+
         for name in SAMPLE_SETS if args.name == "all" else [args.name]:
             print(lesson_sample(name))
     elif args.command == "train":
+        from coursekit.train import script
+
         return script.run(args)
     elif args.command == "lab":
+        from coursekit.lessons import lessons_folder
+
         folder = lessons_folder(args.dir)
         return subprocess.call([sys.executable, "-m", "jupyterlab", str(folder)])
     return 0

@@ -9,7 +9,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["coursekit_home", "max_picture_size", "sample_mode"]
+__all__ = ["SAMPLE_SETS", "coursekit_home", "max_picture_size", "sample_mode"]
+
+# The lessons' data sets that coursekit can draw offline (``ck.samples``, ``coursekit data NAME``)
+SAMPLE_SETS = ("pets", "dogscats", "dogbreeds", "planet")
 
 
 def coursekit_home() -> Path:

@@ -57,3 +57,39 @@ def test_learner_is_one_class_defined_in_one_file():
 def test_a_distributed_learner_is_built_not_copied():
     assert "__dict__" not in inspect.getsource(distributed)
     assert distributed.DistributedLearner.__mro__[1] is ck.Learner
+
+
+def test_the_command_answers_help_and_version_without_importing_torch():
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from coursekit.cli import main\n"
+        "for argv in (['--help'], ['--version'], ['train', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('heavy:', sorted(m for m in ('torch', 'torchvision', 'ipywidgets') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("heavy: []"), done.stdout[-500:]
+
+
+def test_every_public_name_is_listed_once_and_imports():
+    import coursekit
+
+    tree = ast.parse(Path(coursekit.__file__).read_text())
+    typed = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if node.module and node.module.startswith("coursekit.")
+    }
+    public = set(coursekit.__all__) - {"__version__"}
+    assert public == set(coursekit._WHERE) == typed
+    for name in sorted(public):
+        assert getattr(coursekit, name) is not None, name

@@ -1,41 +1,7 @@
-"""Where images come from and how they become batches."""
+"""Where images come from and how they become batches: downloads and archives (``download``,
+``kaggle``), the sample sets (``samples``), labels and splits (``labels``, ``factories``), decoding
+(``images``), augmentation (``transforms``, ``gpu_augment``) and ``ImageData`` (``imagedata``).
 
-from coursekit.data import samples
-from coursekit.data.dataset import ImageDataset
-from coursekit.data.download import Archive, DownloadError, UnsafeArchiveError, URLs, untar_data
-from coursekit.data.imagedata import ImageData
-from coursekit.data.images import UnreadableImageError, open_image
-from coursekit.data.kaggle import kaggle_data
-from coursekit.data.labels import LabelError, get_cv_idxs
-from coursekit.data.planet import planet_data
-from coursekit.data.transforms import (
-    IMAGENET_STATS,
-    Augmentation,
-    denormalize,
-    no_aug,
-    side_on,
-    top_down,
-)
-
-__all__ = [
-    "IMAGENET_STATS",
-    "Archive",
-    "Augmentation",
-    "DownloadError",
-    "ImageData",
-    "ImageDataset",
-    "LabelError",
-    "URLs",
-    "UnreadableImageError",
-    "UnsafeArchiveError",
-    "denormalize",
-    "get_cv_idxs",
-    "kaggle_data",
-    "no_aug",
-    "open_image",
-    "planet_data",
-    "samples",
-    "side_on",
-    "top_down",
-    "untar_data",
-]
+The public names are ``coursekit``'s own (``ck.ImageData``, ``ck.untar_data``, ...); this package
+imports nothing itself, so a module of it is imported only when it is used.
+"""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from coursekit.config import SAMPLE_SETS
 from coursekit.data import samples
 from coursekit.data.imagedata import ImageData
 from coursekit.data.labels import PETS_PATTERN
@@ -18,7 +19,6 @@ from coursekit.data.transforms import side_on, top_down
 
 __all__ = ["LESSON_SAMPLES", "SAMPLE_SETS", "lesson_sample", "sample_data"]
 
-SAMPLE_SETS = ("pets", "dogscats", "dogbreeds", "planet")
 
 # The arguments of each lesson's own ck.samples call (tests/test_lessons.py checks they agree):
 # big enough for the lesson to compare two numbers on 100 validation pictures or more.
