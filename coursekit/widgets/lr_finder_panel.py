@@ -152,7 +152,7 @@ class LRFinderPanel(Panel):
         name = "dashed line" if self.marked_lr else "suggestion"
         hint = f" ({name} {lr_text(marked)})" if marked else ""
         self.readout.value = (
-            f"lr <b>{lr:.2e}</b>, smoothed loss <b>{self.loss_at(lr):.3f}</b>{hint}"
+            f"lr <b>{lr_text(lr)}</b>, smoothed loss <b>{self.loss_at(lr):.3f}</b>{hint}"
         )
 
     def use_lr(self) -> float:
