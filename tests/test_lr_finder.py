@@ -130,7 +130,7 @@ def test_plot_marks_a_chosen_rate_and_the_ramp_is_the_rates_tried():
     lrs = list(np.logspace(-7, 1, 40))
     result = LRFinderResult(lrs, list(np.linspace(2, 1, 40)), 1e-4)
     ax = ck.plot_lr_find(result, lr=1e-2).axes[0]
-    assert [line.get_label() for line in ax.lines][1] == "marked 1.0e-02"
+    assert [line.get_label() for line in ax.lines][1] == "marked 1e-2"
     assert ax.lines[1].get_xdata()[0] == 1e-2
     ramp = ck.plot_lr_ramp(result).axes[0]
     assert ramp.get_yscale() == "log"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -380,7 +381,8 @@ class Learner:
             # quiet: printing from a thread lands in whatever cell runs; the TrainingMonitor shows it
             return BackgroundFit.start(lambda: run_fit(self, plan, wd, True), self, plan.code)
         if not quiet and not self._precision_shown:  # once per learner, before its first table
-            print(f"training with {self.precision}")
+            sys.stderr.flush()  # a notebook shows the warnings given so far above this line
+            print(f"training with {self.precision}", flush=True)
             self._precision_shown = True
         return run_fit(self, plan, wd, quiet)
 
