@@ -135,6 +135,12 @@ def test_lr_finder_draws_its_curve(page):
 def test_tables_keep_their_cell_spacing(page):
     """ipywidgets 7 leaves tables in an HTML widget unstyled: without their own padding, the epoch
     table reads 2.4405931.9650990.357143."""
+    # the conv explorer's arithmetic is redrawn by the kernel after test_explorers_respond's change:
+    # wait for its table rather than read the page at one instant
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.widget-html-content td')]"
+        ".some(e => e.textContent.includes('\u00d7'))"
+    )
     cells = page.locator(".widget-html-content td, .widget-html-content th").evaluate_all(
         "els => els.map(e => [e.textContent, parseFloat(getComputedStyle(e).paddingLeft)"
         " + parseFloat(getComputedStyle(e).paddingRight)])"
