@@ -32,6 +32,7 @@ from coursekit.data.image_input import ImageInput
 from coursekit.data.imagedata import ImageData, Loader
 from coursekit.train import checkpoint, inference
 from coursekit.train.background import BackgroundFit, raise_if_busy
+from coursekit.train.checkpoints import Checkpoint, Checkpoints
 from coursekit.train.compiled import compile_model
 from coursekit.train.convnet import ConvNet, LayerGroup
 from coursekit.train.events import EVENTS, Listener, emit, new_events, subscribe
@@ -115,6 +116,7 @@ class Learner:
         self._features = FeatureCache()
         self._precision: Precision | None = None  # chosen on first use: no CUDA call before that
         self._precision_shown = False
+        self._checkpoints = Checkpoints()
         if compile:
             self.compile()
 
@@ -379,12 +381,18 @@ class Learner:
         check_plan_fits(plan, len(self.layer_groups), self.steps_per_epoch)
         if background:
             # quiet: printing from a thread lands in whatever cell runs; the TrainingMonitor shows it
-            return BackgroundFit.start(lambda: run_fit(self, plan, wd, True), self, plan.code)
+            return BackgroundFit.start(lambda: self._train(plan, wd, True), self, plan.code)
         if not quiet and not self._precision_shown:  # once per learner, before its first table
             sys.stderr.flush()  # a notebook shows the warnings given so far above this line
             print(f"training with {self.precision}", flush=True)
             self._precision_shown = True
-        return run_fit(self, plan, wd, quiet)
+        return self._train(plan, wd, quiet)
+
+    def _train(self, plan: FitPlan, wd: float | None, quiet: bool) -> Recorder:
+        """Run the fit, then keep the state it left as a checkpoint (``learn.restore``)."""
+        recorder = run_fit(self, plan, wd, quiet)
+        self._checkpoints.after_fit(self, plan.code)
+        return recorder
 
     @torch.no_grad()
     def validate(self) -> tuple[float, dict[str, float]]:
@@ -471,7 +479,25 @@ class Learner:
     def save(self, name: str) -> Path:
         """Save the weights (with the architecture and classes) to ``models/<name>.pth``, atomically."""
         self.check_idle("save")
-        return checkpoint.save_weights(self, name)
+        path = checkpoint.save_weights(self, name)
+        self._checkpoints.after_save(self, name)
+        return path
+
+    @property
+    def checkpoints(self) -> Checkpoints:
+        """The states after the last fits and saves, in memory (the last 8, on the CPU); see
+        ``coursekit.train.checkpoints``. ``learn.restore(n)`` goes back to one."""
+        return self._checkpoints
+
+    def restore(self, n: int = -1) -> Checkpoint:
+        """Go back to checkpoint ``n`` of ``learn.checkpoints`` (0: the oldest kept, -1: the latest):
+        its weights, frozen layer groups, ``bn_freeze``, ``precompute`` and optimizer state.
+
+        >>> learn.fit(1e-2, 1); learn.unfreeze(); learn.fit(1e-1, 1)   # worse
+        >>> learn.restore(0)                                          # as after the first fit
+        """
+        self.check_idle("restore a checkpoint")
+        return self._checkpoints.restore(self, n)
 
     def load(self, name: str) -> None:
         """Load weights saved by ``save`` (with ``weights_only=True``: no code runs)."""
