@@ -1,4 +1,4 @@
-"""``coursekit demo``: the lesson-1 recipe on the sample pets, offline, on a CPU, in under a minute.
+"""``coursekit demo``, the tour: the lesson-1 recipe on the sample pets, offline, on a CPU, in under a minute.
 
 0. what a network trained on ImageNet already knows (``imagenet_top_k`` on a real photo);
 1. look at the data; 2. find a learning rate; 3. train the head on precomputed activations;
