@@ -204,3 +204,14 @@ def test_the_mode_comes_from_the_environment(monkeypatch, fresh_home, capsys):
     monkeypatch.setenv("COURSEKIT_DEMO", "yes")
     with pytest.raises(ValueError, match="COURSEKIT_DEMO='yes': set it to off, record, replay"):
         ck.demo.mode()
+
+
+def test_a_background_fit_replays_too(rehearsal, tiny_pets, monkeypatch):
+    home, recorded = rehearsal
+    monkeypatch.setenv("COURSEKIT_HOME", str(home))
+    learn = _learner(tiny_pets, DemoMode("replay", "lesson", sleep=lambda s: None))
+    _no_training(learn, monkeypatch)
+    learn.fit(1e-2, 2, background=True).join(timeout=60)
+    assert learn.recorder.demo.startswith("replaying")
+    assert learn.recorder.rows == recorded["rows"]
+    assert learn.checkpoints.descriptions[-1].startswith("after fit #1: learn.fit(1e-2, 2)")
