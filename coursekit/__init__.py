@@ -15,6 +15,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from coursekit import demo
     from coursekit.config import coursekit_home, sample_mode
     from coursekit.data import samples
     from coursekit.data.download import Archive, DownloadError, UnsafeArchiveError, URLs, untar_data
@@ -38,7 +39,8 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-# Where each public name lives: a module's attribute, or (``samples``, ``schedules``) a module.
+# Where each public name lives: a module's attribute, or (``demo``, ``samples``, ``schedules``) a
+# module.
 _WHERE = {
     "accuracy": "coursekit.train.metrics",
     "accuracy_thresh": "coursekit.train.metrics",
@@ -48,6 +50,7 @@ _WHERE = {
     "check_result": "coursekit.train.checks",
     "cnn_learner": "coursekit.train.learner",
     "coursekit_home": "coursekit.config",
+    "demo": "coursekit.demo",
     "denormalize": "coursekit.data.transforms",
     "distribute": "coursekit.train.distributed",
     "DownloadError": "coursekit.data.download",
@@ -130,6 +133,7 @@ __all__ = [
     "check_result",
     "cnn_learner",
     "coursekit_home",
+    "demo",
     "denormalize",
     "distribute",
     "error_rate",

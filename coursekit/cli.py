@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "demo":
-        from coursekit.demo import run_demo
+        from coursekit.tour import run_demo
 
         run_demo(args.out)
     elif args.command == "data" and args.full:

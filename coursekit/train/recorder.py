@@ -53,6 +53,9 @@ class Recorder:
     n_epochs: int = 0
     stopped: str | None = None  # why the last fit ended early, if it did
     error: BaseException | None = None  # the exception that ended the last fit, if any
+    # the demo mode's word on the last fit ("replaying the recording of ...", "no recording for
+    # this fit: ...; training live"); set before each fit by coursekit.train.replay, kept by begin_fit
+    demo: str | None = None
 
     def begin_fit(self, n_epochs: int, n_iterations: int) -> None:
         self.lrs, self.losses, self.momentums, self.rows = [], [], [], []

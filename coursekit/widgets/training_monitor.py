@@ -107,6 +107,8 @@ class TrainingMonitor(Panel):
         self.progress.max, self.progress.value = max(1, learn.recorder.n_iterations), 0
         self.stop_button.disabled = False
         self.status.value = f"training: {learn.recorder.n_epochs} epochs"
+        if learn.recorder.demo:  # ck.demo: "replaying the recording of ... (10x)", or why not
+            self.status.value += f" &mdash; {html.escape(learn.recorder.demo)}"
         self.table.value = ""
 
     def _after_batch(self, learn: Learner) -> None:
