@@ -135,6 +135,9 @@ class Panel(widgets.VBox):
 
 
 # ----------------------------------------------------------------------------- presenter view
+LEGEND_PX = 16
+
+
 def _pixels(length: str | None, scale: float) -> str | None:
     """``"600px"`` times ``scale``; any other length (``"100%"``, None) as it is."""
     if length and length.endswith("px") and length[:-2].isdigit():
@@ -156,7 +159,9 @@ def present_plot(plot: Any, style: PresenterStyle) -> None:
         "left": margin.get("left", 60) + 3 * style.font_px,
         "right": margin.get("right", 20) + style.font_px,
     }
-    plot.legend_text, plot.title_style = dict(font), dict(font)
+    plot.title_style = dict(font)
+    # bqplot puts legend rows 20 px apart whatever their font: larger text would overlap
+    plot.legend_text = {"font-size": f"{min(style.font_px, LEGEND_PX)}px", "font-weight": "bold"}
     for axis in plot.axes:
         axis.tick_style = {**axis.tick_style, **font, "fill": style.foreground}
         axis.color, axis.label_color = style.foreground, style.foreground

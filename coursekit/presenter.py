@@ -106,7 +106,7 @@ class PresenterStyle:
 
     def css(self) -> str:
         """A ``<style>`` block that sizes the widgets inside an element of class ``coursekit-present``
-        (ipywidgets 7 and 8 read the same CSS variables) and bqplot's axis labels and legends."""
+        (ipywidgets 7 and 8 read the same CSS variables) and bqplot's axis labels."""
         px, root = self.font_px, ".coursekit-present"
         text = ", ".join(
             f"{root} {part}"
@@ -126,7 +126,7 @@ class PresenterStyle:
             f"{root} {{--jp-widgets-font-size: {px}px; --jp-widgets-inline-height: {round(px * 1.7)}px;"
             f" --jp-widgets-inline-label-width: {px * 6}px; font-size: {px}px; color: {self.foreground}}}"
             f" {text} {{font-size: {px}px !important; line-height: 1.3 !important}}"
-            f" {root} .bqplot text.axislabel, {root} .bqplot .legendtext"
+            f" {root} .bqplot text.axislabel"
             f" {{font-size: {px}px !important; fill: {self.foreground} !important}}"
             "</style>"
         )

@@ -55,7 +55,7 @@ def test_a_panel_is_projector_sized_when_presenting(tiny_pets, presenting):
     assert list(monitor.train_line.colors) == [OKABE_ITO["blue"]]
     assert list(monitor.valid_line.colors) == [OKABE_ITO["orange"]]
     assert all(axis.tick_style["font-size"] == px for axis in monitor.plot.axes)
-    assert monitor.plot.legend_text["font-size"] == px
+    assert monitor.plot.legend_text["font-size"] == "16px"  # bqplot's legend rows are 20 px apart
     assert monitor.plot.layout.width == "900px"  # 600 px times 1.5
     assert "coursekit-present" in monitor._dom_classes
     assert f"font-size: {px}" in monitor.children[-1].value  # the hidden <style>
