@@ -5,6 +5,7 @@ import pytest
 
 import coursekit as ck
 from coursekit.lessons import presentation_copy
+from tests.browser.lab import run_all_classic
 
 pytestmark = pytest.mark.browser
 
@@ -50,6 +51,34 @@ def test_presenter_view_in_jupyterlabs_single_document_view(page, lab, tmp_path)
     assert width >= ck.PresenterStyle().line_width
     page.screenshot(path=str(tmp_path / "presenter_view.png"), full_page=True)
     assert (tmp_path / "presenter_view.png").stat().st_size > 10_000
+
+
+def test_presenter_view_on_ipywidgets_7(browser, classic, tmp_path):
+    """Classic Notebook with ipywidgets 7.7.1 and bqplot 0.12.45 (Colab's): the same sizes."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        check = 'import ipywidgets; assert ipywidgets.__version__ == "7.7.1"\n'
+        classic.write_notebook("presenting7.ipynb", [check + PRESENTING, "learn.fit(1e-3, 1)"])
+        page.goto(classic.notebook_url("presenting7.ipynb"))
+        # widgetsnbextension 3.6 opens its control comm after the kernel connects; widgets shown
+        # before that are not drawn ("Could not add child view to box"): give it a moment
+        page.wait_for_function(
+            "() => window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel"
+            " && Jupyter.notebook.kernel.is_connected()",
+            timeout=120_000,
+        )
+        page.wait_for_timeout(5_000)
+        run_all_classic(page)
+        page.get_by_text("done: 1 epochs").wait_for(timeout=60_000)
+        panel = page.locator(".coursekit-present").first
+        px = ck.PresenterStyle().font_px
+        assert font_px(panel.locator(".bqplot .tick text").first) == px
+        assert font_px(panel.locator(".widget-html-content").first) == px
+    finally:
+        page.screenshot(path=str(tmp_path / "presenter_view_ipywidgets7.png"), full_page=True)
+        context.close()
 
 
 def test_second_screen_page_draws_the_curve_and_says_when_it_stops(page, tiny_pets, tmp_path):
