@@ -82,3 +82,13 @@ def test_the_monitor_opens_one_and_closes_it(tiny_learn):
     screen = monitor.second_screen
     monitor.close()
     assert not screen.thread.is_alive() and not any(tiny_learn.events.values())
+
+
+def test_in_colab_it_prints_the_line_that_opens_it(tiny_learn, capsys, monkeypatch):
+    import sys
+    import types
+
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    with ck.second_screen(tiny_learn) as screen:
+        out = capsys.readouterr().out
+    assert f"output.serve_kernel_port_as_window({screen.port})" in out
