@@ -40,6 +40,8 @@ __all__ = ["TrainingMonitor"]
 class TrainingMonitor(Panel):
     """Live loss plot, progress, epoch table and a Stop button for ``learn``'s fits."""
 
+    second_screen: SecondScreen | None = None  # open_second_screen()'s, until close()
+
     def __init__(
         self,
         learn: Learner,
@@ -98,8 +100,6 @@ class TrainingMonitor(Panel):
         """Ask the fit to stop at the next batch (what the Stop button does)."""
         self.learn.stop()
         self.status.value = "stopping at the next batch..."
-
-    second_screen: SecondScreen | None = None
 
     def open_second_screen(self, port: int = 0) -> str:
         """Serve these curves on http://127.0.0.1:PORT/ for a second tab or window (the projector)
