@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from coursekit.plotting import axes_and_figure
+from coursekit.plotting import axes_and_figure, presentable
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -82,6 +82,7 @@ class Recorder:
     def val_losses(self) -> list[float]:
         return [row["val_loss"] for row in self.rows]
 
+    @presentable
     def plot_losses(self, ax: Axes | None = None) -> Figure:
         """Training loss per batch (smoothed) and validation loss per epoch; returns the figure."""
         ax, fig = axes_and_figure(ax, figsize=(6, 4))
@@ -100,6 +101,7 @@ class Recorder:
         ax.legend()
         return fig
 
+    @presentable
     def plot_lr(self, ax: Axes | None = None) -> Figure:
         """The learning rate of each layer group at every batch of the last fit."""
         ax, fig = axes_and_figure(ax, figsize=(6, 3))

@@ -19,6 +19,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from coursekit.panel import Panel
+from coursekit.plotting import presentable
 from coursekit.train.plan import FitPlan, fit_plan, one_cycle_plan
 from coursekit.train.schedules import differential_lrs
 from coursekit.widgets.common import Throttle, decimate, enable_colab_widgets, lr_controls, y_axis
@@ -215,6 +216,7 @@ class SchedulePanel(Panel):
             self.actual.x, self.actual.y = idx, top
             self.marker.x, self.marker.y = [n - 1, n - 1], [0, float(max(top.max(), self.lr.value))]
 
+    @presentable
     def figure(self) -> Figure:
         """The plan (and what was applied, if following a fit) as a static matplotlib figure."""
         from matplotlib.figure import Figure
@@ -239,6 +241,6 @@ class SchedulePanel(Panel):
             )
         ax.set_xlabel("iteration")
         ax.set_ylabel("learning rate")
-        ax.set_title(plan.code, fontsize=9)
+        ax.set_title(plan.code, fontsize="small")
         ax.legend()
         return fig
