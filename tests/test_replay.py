@@ -215,3 +215,14 @@ def test_a_background_fit_replays_too(rehearsal, tiny_pets, monkeypatch):
     assert learn.recorder.demo.startswith("replaying")
     assert learn.recorder.rows == recorded["rows"]
     assert learn.checkpoints.descriptions[-1].startswith("after fit #1: learn.fit(1e-2, 2)")
+
+
+def test_the_second_screen_says_it_is_a_replay(rehearsal, tiny_pets, monkeypatch):
+    home, _ = rehearsal
+    monkeypatch.setenv("COURSEKIT_HOME", str(home))
+    learn = _learner(tiny_pets, DemoMode("replay", "lesson", sleep=lambda s: None))
+    with ck.second_screen(learn) as screen:
+        statuses = []
+        learn.subscribe("before_epoch", lambda _: statuses.append(screen.data()["status"]))
+        learn.fit(1e-2, 2, quiet=True)
+    assert statuses[0].startswith("training: 2 epochs (replaying the recording of ")

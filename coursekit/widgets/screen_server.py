@@ -85,6 +85,8 @@ class SecondScreen:
         with self._lock:
             self.smoothed, self.smoother = [], SmoothedLoss(self.beta)
             self.status = f"training: {learn.recorder.n_epochs} epochs"
+            if learn.recorder.demo:  # ck.demo: "replaying the recording of ... (10x)", or why not
+                self.status += f" ({learn.recorder.demo})"
 
     def _after_batch(self, learn: Learner) -> None:
         with self._lock:
