@@ -133,7 +133,7 @@ class PresenterStyle:
 
     def rc_params(self) -> dict[str, Any]:
         """matplotlib rcParams for ``matplotlib.rc_context`` (see ``coursekit.plotting``)."""
-        from cycler import cycler  # installed with matplotlib
+        from matplotlib import cycler  # matplotlib's re-export: cycler is not a declared dependency
 
         size = self.font_size
         return {
