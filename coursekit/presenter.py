@@ -133,7 +133,8 @@ class PresenterStyle:
 
     def rc_params(self) -> dict[str, Any]:
         """matplotlib rcParams for ``matplotlib.rc_context`` (see ``coursekit.plotting``)."""
-        from matplotlib import cycler  # matplotlib's re-export: cycler is not a declared dependency
+        # matplotlib's own: the cycler package is not a declared dependency
+        from matplotlib.rcsetup import cycler
 
         size = self.font_size
         return {
