@@ -48,7 +48,7 @@ from coursekit.train.metrics import Metric, metric_name
 from coursekit.train.models import create_convnet, normalised_for
 from coursekit.train.notices import attach_cpu_notice
 from coursekit.train.optimizers import OPTIMIZERS, check_opt_name, create_optimizer, set_lrs
-from coursekit.train.plan import FitPlan, LearningRates, check_plan_fits, fit_plan, one_cycle_plan
+from coursekit.train.plan import FitPlan, LearningRates, check_plan_fits, plan_fit, plan_one_cycle
 from coursekit.train.precision import (
     Precision,
     check_precision_name,
@@ -357,7 +357,7 @@ class Learner:
         """
         self.check_idle("start a fit")
         n_groups, steps = len(self.layer_groups), self.steps_per_epoch
-        plan = fit_plan(lrs, n_groups, steps, n_cycle, cycle_len, cycle_mult, cycle_save_name)
+        plan = plan_fit(lrs, n_groups, steps, n_cycle, cycle_len, cycle_mult, cycle_save_name)
         return self.run_plan(plan, wd, quiet, background)
 
     def fit_one_cycle(
@@ -375,13 +375,13 @@ class Learner:
         ``lrs``; its default is fastai v1's, ``slice(3e-3)``. ``background`` as in ``fit``."""
         self.check_idle("start a fit")
         n_groups, steps = len(self.layer_groups), self.steps_per_epoch
-        plan = one_cycle_plan(lr_max, n_groups, steps, n_epochs, pct_start, div)
+        plan = plan_one_cycle(lr_max, n_groups, steps, n_epochs, pct_start, div)
         return self.run_plan(plan, wd, quiet, background)
 
     def run_plan(
         self, plan: FitPlan, wd: float | None = None, quiet: bool = False, background: bool = False
     ) -> Recorder | BackgroundFit:
-        """Train exactly as ``plan`` says (``plan.fit_plan``/``one_cycle_plan``: what ``fit``,
+        """Train exactly as ``plan`` says (``plan.plan_fit``/``plan_one_cycle``: what ``fit``,
         ``fit_one_cycle`` and the schedule panel run); see ``fit_loop.run_fit`` (or, in
         ``ck.demo.replay()``, the rehearsal's recording: ``replay.fit_or_replay``). In a background
         thread when ``background`` (returns its BackgroundFit; nothing is printed then)."""
