@@ -15,6 +15,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from coursekit import demo
     from coursekit.config import coursekit_home, sample_mode
     from coursekit.data import samples
     from coursekit.data.download import Archive, DownloadError, UnsafeArchiveError, URLs, untar_data
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from coursekit.data.photos import photo
     from coursekit.data.planet import planet_data
     from coursekit.data.transforms import IMAGENET_STATS, denormalize, no_aug, side_on, top_down
+    from coursekit.presenter import PresenterStyle, present
     from coursekit.seeding import set_seed
     from coursekit.train import schedules
     from coursekit.train.checks import check_claims, check_result
@@ -35,10 +37,12 @@ if TYPE_CHECKING:
     from coursekit.train.lr_finder import LRFinderResult, plot_lr_find, plot_lr_ramp, suggest_lr
     from coursekit.train.metrics import accuracy, accuracy_thresh, error_rate, f2, fbeta
     from coursekit.train.models import ARCHS, LayerGroup, PretrainedWeightsError
+    from coursekit.widgets.screen_server import SecondScreen, second_screen
 
 __version__ = "0.1.0"
 
-# Where each public name lives: a module's attribute, or (``samples``, ``schedules``) a module.
+# Where each public name lives: a module's attribute, or (``demo``, ``samples``, ``schedules``) a
+# module.
 _WHERE = {
     "accuracy": "coursekit.train.metrics",
     "accuracy_thresh": "coursekit.train.metrics",
@@ -48,6 +52,7 @@ _WHERE = {
     "check_result": "coursekit.train.checks",
     "cnn_learner": "coursekit.train.learner",
     "coursekit_home": "coursekit.config",
+    "demo": "coursekit.demo",
     "denormalize": "coursekit.data.transforms",
     "distribute": "coursekit.train.distributed",
     "DownloadError": "coursekit.data.download",
@@ -75,10 +80,14 @@ _WHERE = {
     "planet_data": "coursekit.data.planet",
     "plot_lr_find": "coursekit.train.lr_finder",
     "plot_lr_ramp": "coursekit.train.lr_finder",
+    "present": "coursekit.presenter",
+    "PresenterStyle": "coursekit.presenter",
     "PretrainedWeightsError": "coursekit.train.models",
     "sample_mode": "coursekit.config",
     "samples": "coursekit.data.samples",
     "schedules": "coursekit.train.schedules",
+    "second_screen": "coursekit.widgets.screen_server",
+    "SecondScreen": "coursekit.widgets.screen_server",
     "set_seed": "coursekit.seeding",
     "side_on": "coursekit.data.transforms",
     "suggest_lr": "coursekit.train.lr_finder",
@@ -120,7 +129,9 @@ __all__ = [
     "LabelError",
     "LayerGroup",
     "Learner",
+    "PresenterStyle",
     "PretrainedWeightsError",
+    "SecondScreen",
     "URLs",
     "UnreadableImageError",
     "UnsafeArchiveError",
@@ -130,6 +141,7 @@ __all__ = [
     "check_result",
     "cnn_learner",
     "coursekit_home",
+    "demo",
     "denormalize",
     "distribute",
     "error_rate",
@@ -147,9 +159,11 @@ __all__ = [
     "planet_data",
     "plot_lr_find",
     "plot_lr_ramp",
+    "present",
     "sample_mode",
     "samples",
     "schedules",
+    "second_screen",
     "set_seed",
     "side_on",
     "suggest_lr",

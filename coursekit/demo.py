@@ -1,103 +1,88 @@
-"""``coursekit demo``: the lesson-1 recipe on the sample pets, offline, on a CPU, in under a minute.
+"""The live-demo mode: rehearse a lesson at home, replay its training in class.
 
-0. what a network trained on ImageNet already knows (``imagenet_top_k`` on a real photo);
-1. look at the data; 2. find a learning rate; 3. train the head on precomputed activations;
-4. train with augmentation and SGDR; 5. unfreeze with differential learning rates and
-``cycle_mult=2``; 6. test-time augmentation; 7. the confusion matrix and the results gallery.
-Tables are printed; plots go to ``demo_output/``. The sample sets are ``coursekit.data.sample_sets``.
+    ck.demo.record('lesson1')       # rehearsing (on a GPU at home): run the notebook as usual
+    ck.demo.replay(speed=10)        # in class, on a laptop: the same cells replay, 10x faster
+    ck.demo.off()                   # back to training live
+
+While recording, every fit, ``lr_find`` and set of predictions (``get_preds``, TTA, the
+interpretation's) runs live and is written to ``<COURSEKIT_HOME>/demo/<name>/``: each batch's
+loss and learning rates, the epoch table, the weights after each fit. While replaying, a cell
+whose fit, data and learner state match a recording plays it back through the same events, so
+the training monitor, schedule and LR finder panels draw it as a live fit; it says
+"replaying the recording of <date> (10x)", and afterwards the learner holds the recorded weights.
+A cell with no recording (another learning rate, other data) trains live and says why.
+The environment does the same: ``COURSEKIT_DEMO=record|replay|off``, ``COURSEKIT_DEMO_NAME``,
+``COURSEKIT_DEMO_SPEED`` (a number, ``real`` or ``max``). How it works: ``coursekit.train.replay``.
+The command ``coursekit demo`` is something else: a tour of lesson 1 (``coursekit.tour``).
 """
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
+import math
+import os
+import shutil
 
-import torch
+from coursekit.train.demo_mode import DemoMode, default_recording_name, demo_mode_from_env
+from coursekit.train.recordings import Recording, RecordingStore, recordings_folder
 
-import coursekit as ck
-from coursekit.data.sample_sets import SAMPLE_SETS, sample_data
-
-__all__ = ["data_demo", "run_demo"]
-
-
-def data_demo(out: Path) -> None:
-    """Build the four sample sets; print each one's layout and statistics; save a batch picture."""
-    out.mkdir(parents=True, exist_ok=True)
-    for name in SAMPLE_SETS:
-        data = sample_data(name)
-        print(f"== {name}: {data!r}")
-        print(data.summary())
-        root = getattr(ck.samples, name)()
-        entries = [
-            f"{p.name}/ ({sum(1 for _ in p.iterdir())} files)" if p.is_dir() else p.name
-            for p in sorted(root.iterdir())
-            if not p.name.startswith(".")
-        ]
-        print(f"  layout of {root}: " + ", ".join(entries))
-        picture = out / f"{name}_batch.png"
-        data.show_batch(n=9).savefig(picture, dpi=80)
-        print(f"  saved {picture}\n")
+__all__ = ["DemoMode", "Recording", "forget", "mode", "off", "record", "recordings", "replay"]
 
 
-def _step(title: str) -> None:
-    print(f"\n## {title}", flush=True)
+def _set(action: str, name: str | None, speed: float | None = None) -> DemoMode:
+    if name is not None:
+        recordings_folder(name)  # a clear error for a name that is not one
+        os.environ["COURSEKIT_DEMO_NAME"] = name
+    if speed is not None:
+        DemoMode(action, speed=speed)  # a clear error for a speed that is not one
+        os.environ["COURSEKIT_DEMO_SPEED"] = "max" if math.isinf(speed) else repr(float(speed))
+    os.environ["COURSEKIT_DEMO"] = action
+    return demo_mode_from_env()
 
 
-def run_demo(
-    out: Path = Path("demo_output"), arch: str = "tinyresnet", size: int = 64, bs: int = 16
-) -> None:
-    """The whole demo: what ImageNet taught a network, the data sets, then the lesson-1 recipe on
-    the sample pets. The recipe trains ``tinyresnet`` at 64 px: on the sample pets it is both
-    faster and, fine-tuned, as accurate as ``efficientnet_lite0`` (docs/BENCHMARKS.md)."""
-    start = time.perf_counter()
-    print("# what a network trained on ImageNet already knows: efficientnet_lite0 on a photo")
-    top = ck.imagenet_top_k(ck.photo("chelsea"), k=3)
-    print("  " + ", ".join(f"{name} {p:.2f}" for name, p in top) + "\n")
-    data_demo(out)
-    torch.manual_seed(0)
-    data = sample_data("pets", size=size, bs=bs).resize(int(size * 1.5))
-    learn = ck.Learner.pretrained(arch, data, metrics=[ck.accuracy])
-    print(f"# lesson 1 on the sample pets: {learn.arch}, pretrained, body frozen")
-    for group in learn.layer_groups:
-        print(f"  {group}")
+def record(name: str | None = None) -> DemoMode:
+    """Record every fit, ``lr_find`` and prediction from now on, under ``name`` (by default the
+    notebook's name, or ``$COURSEKIT_DEMO_NAME``). Run the lesson through, as in class.
 
-    _step("1. learning-rate finder")
-    result = learn.lr_find()
-    lr = result.suggestion or 1e-2
+    >>> ck.demo.record('lesson1')   # doctest: +SKIP
+    """
+    mode = _set("record", name)
+    print(f"recording fits, lr_find and predictions in {mode.folder}")
+    return mode
+
+
+def replay(speed: float = 10, name: str | None = None) -> DemoMode:
+    """Replay the recordings of ``name`` from now on, ``speed`` times faster than they ran
+    (``speed=1``: the real pace; ``math.inf``: at once). Cells with no recording train live.
+
+    >>> ck.demo.replay(speed=10)   # doctest: +SKIP
+    """
+    mode = _set("replay", name, speed)
+    found = RecordingStore(mode.folder).recordings()
     print(
-        f"  tried {len(result.lrs)} rates; suggestion {lr:.1e} (lowest loss at {result.min_loss_lr:.1e})"
+        f"replaying the {len(found)} recording(s) in {mode.folder} ({mode.speed_text}); "
+        "cells with none train live"
     )
-    ck.plot_lr_find(result).savefig(out / "lr_find.png", dpi=80)
+    return mode
 
-    _step("2. precompute=True: train the head on cached activations, fit(lr, 3)")
-    learn.precompute = True
-    learn.fit(lr, 3)
 
-    _step("3. precompute=False: augmentation on, SGDR fit(lr, 3, cycle_len=1)")
-    learn.precompute = False
-    learn.fit(lr, 3, cycle_len=1)
-    learn.recorder.plot_lr().savefig(out / "schedule_sgdr.png", dpi=80)
-    learn.save("demo_head")
+def off() -> DemoMode:
+    """Train live again, recording nothing."""
+    return _set("off", None)
 
-    _step("4. unfreeze: differential learning rates [lr/100, lr/10, lr], cycle_mult=2")
-    learn.unfreeze()
-    learn.fit([lr / 100, lr / 10, lr], 2, cycle_len=1, cycle_mult=2)
-    learn.recorder.plot_lr().savefig(out / "schedule_unfrozen.png", dpi=80)
-    learn.recorder.plot_losses().savefig(out / "losses.png", dpi=80)
 
-    _step("5. test-time augmentation")
-    probs, y = learn.get_preds()
-    tta_probs, _ = learn.tta()
-    plain, tta = ck.accuracy(probs, y), ck.accuracy(tta_probs, y)
-    print(f"  accuracy {plain:.3f} plain, {tta:.3f} with TTA (chance: {1 / data.c:.3f})")
+def mode() -> DemoMode:
+    """The demo mode now (off, record or replay), with its recordings' name and speed."""
+    return demo_mode_from_env()
 
-    _step("6. what the model gets right and wrong")
-    from coursekit.widgets import ResultsGallery  # here: ipywidgets loads only for this step
 
-    interp = learn.interpret()
-    print(f"  most confused (actual, predicted, count): {interp.most_confused()[:5]}")
-    interp.plot_confusion_matrix().savefig(out / "confusion_matrix.png", dpi=80)
-    ResultsGallery(interp, view="top losses", n=8).figure().savefig(
-        out / "gallery_top_losses.png", dpi=80
-    )
-    print(f"\nplots saved in {out}/ ; {time.perf_counter() - start:.0f}s in all")
+def recordings(name: str | None = None) -> list[Recording]:
+    """What has been recorded under ``name`` (by default the current one), oldest first."""
+    return RecordingStore(recordings_folder(name or default_recording_name())).recordings()
+
+
+def forget(name: str | None = None) -> int:
+    """Delete the recordings of ``name`` (to rehearse afresh); returns how many there were."""
+    folder = recordings_folder(name or default_recording_name())
+    count = len(RecordingStore(folder).recordings())
+    shutil.rmtree(folder, ignore_errors=True)
+    return count

@@ -16,6 +16,9 @@ Three habits, so that a student never meets hidden work or a silent failure:
 - ``listen(learn, event=method)`` subscribes to the learner's events and ``close()`` (ipywidgets'
   ``Widget.close``) unsubscribes; a new panel of the same kind on the same learner closes the
   earlier one, so re-running a cell never piles up hidden listeners that keep redrawing.
+
+With the presenter view on (``ck.present()``), a panel is made projector-sized as it is built
+(``present_panel``): larger text, thicker lines, the Okabe-Ito colours.
 """
 
 from __future__ import annotations
@@ -29,10 +32,12 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
+from coursekit.presenter import PresenterStyle, presenter_style
+
 if TYPE_CHECKING:
     from coursekit.train.learner import Learner
 
-__all__ = ["LABEL_WIDTH", "Panel", "error_html", "keep_width"]
+__all__ = ["LABEL_WIDTH", "Panel", "error_html", "keep_width", "present_panel", "present_plot"]
 
 # ipywidgets 7 (classic Notebook, Colab) gives every toggle button 148 px, which cuts a long label
 # ("conv -> ReLU -> m..."), and a checkbox 300 px; in a crowded row the toggle group is squeezed
@@ -72,6 +77,9 @@ class Panel(widgets.VBox):
 
     def __init__(self, children: Sequence[widgets.Widget], **kwargs: Any):
         super().__init__(list(children), **kwargs)
+        style = presenter_style()
+        if style is not None:
+            present_panel(self, style)
 
     # ------------------------------------------------------------------------- callbacks
     def handler(self, fn: Callable[..., object]) -> Callable[..., None]:
@@ -124,3 +132,59 @@ class Panel(widgets.VBox):
             unsubscribe()
         self._unsubscribers = ()
         super().close()
+
+
+# ----------------------------------------------------------------------------- presenter view
+LEGEND_PX = 16
+
+
+def _pixels(length: str | None, scale: float) -> str | None:
+    """``"600px"`` times ``scale``; any other length (``"100%"``, None) as it is."""
+    if length and length.endswith("px") and length[:-2].isdigit():
+        return f"{round(int(length[:-2]) * scale)}px"
+    return length
+
+
+def present_plot(plot: Any, style: PresenterStyle) -> None:
+    """Make a bqplot ``Figure`` projector-sized: ticks, legend and title in ``style.font_px``,
+    lines ``style.line_width / 2`` times thicker, colours from the Okabe-Ito palette, the plot
+    ``style.plot_scale`` times larger with margins for the larger tick labels."""
+    font = {"font-size": f"{style.font_px}px"}
+    plot.layout.width = _pixels(plot.layout.width, style.plot_scale)
+    plot.layout.height = _pixels(plot.layout.height, style.plot_scale)
+    margin = dict(plot.fig_margin)
+    plot.fig_margin = {
+        "top": margin.get("top", 20) + style.font_px,
+        "bottom": margin.get("bottom", 50) + 2 * style.font_px,
+        "left": margin.get("left", 60) + 3 * style.font_px,
+        "right": margin.get("right", 20) + style.font_px,
+    }
+    plot.title_style = dict(font)
+    # bqplot puts legend rows 20 px apart whatever their font: larger text would overlap
+    plot.legend_text = {"font-size": f"{min(style.font_px, LEGEND_PX)}px", "font-weight": "bold"}
+    for axis in plot.axes:
+        axis.tick_style = {**axis.tick_style, **font, "fill": style.foreground}
+        axis.color, axis.label_color = style.foreground, style.foreground
+    for mark in plot.marks:
+        if hasattr(mark, "stroke_width"):
+            mark.stroke_width = mark.stroke_width * style.line_width / 2
+        if hasattr(mark, "marker_size"):
+            mark.marker_size = mark.marker_size * (style.line_width / 2) ** 2  # an area
+        if hasattr(mark, "default_size"):
+            mark.default_size = mark.default_size * (style.line_width / 2) ** 2
+        if getattr(mark, "colors", None):
+            mark.colors = [style.colour(c) for c in mark.colors]
+
+
+def present_panel(panel: widgets.Box, style: PresenterStyle) -> None:
+    """Make ``panel`` projector-sized: its bqplot figures (``present_plot``), and its text through a
+    CSS class and a hidden ``<style>`` (``style.css()``), which both ipywidgets 7 and 8 honour."""
+    pending: list[Any] = [panel]
+    while pending:
+        widget = pending.pop()
+        if hasattr(widget, "marks") and hasattr(widget, "axes"):
+            present_plot(widget, style)
+        pending.extend(getattr(widget, "children", ()))
+    panel.add_class("coursekit-present")
+    css = widgets.HTML(style.css(), layout=widgets.Layout(display="none"))
+    panel.children = (*panel.children, css)

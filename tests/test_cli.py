@@ -77,3 +77,41 @@ def test_data_draws_each_sample_set_as_its_lesson_does(capsys, monkeypatch, tmp_
     main(["data", "all"])
     assert capsys.readouterr().out.split() == [str(tmp_path / name) for name in SAMPLE_SETS]
     assert calls == LESSON_SAMPLES
+
+
+def test_present_finds_a_lesson_by_name_number_subject_or_path(tmp_path):
+    folder = lessons.CHECKOUT_LESSONS
+    pets = folder / "01_pets.ipynb"
+    for name in ("01_pets", "01_pets.ipynb", "1", "01", "pets", "PETS", str(pets)):
+        assert lessons.find_lesson(name, folder) == pets, name
+    with pytest.raises(FileNotFoundError, match="01_pets, 02_dogscats"):
+        lessons.find_lesson("cats and dogs", folder)
+
+
+def test_present_writes_a_copy_with_the_code_folded_and_opens_it_presenting(
+    tmp_path, monkeypatch, capsys
+):
+    import json
+
+    lesson = lessons.CHECKOUT_LESSONS / "01_pets.ipynb"
+    before = lesson.read_bytes()
+    work = tmp_path / "present"
+    assert main(["present", "pets", "--dir", str(work), "--copy-only"]) == 0
+    copy = work / "01_pets.ipynb"
+    assert capsys.readouterr().out.strip() == str(copy)
+    assert lesson.read_bytes() == before  # the lesson itself is only read
+    cells, original = json.loads(copy.read_text())["cells"], json.loads(before)["cells"]
+    assert [c["source"] for c in cells] == [c["source"] for c in original]
+    code = [c for c in cells if c["cell_type"] == "code"]
+    assert code and all(c["metadata"]["jupyter"]["source_hidden"] for c in code)
+    assert all("jupyter" not in c["metadata"] for c in cells if c["cell_type"] == "markdown")
+    assert [p.name for p in work.iterdir()] == ["01_pets.ipynb"]  # no temporary file left
+
+    calls = []
+    monkeypatch.setattr(subprocess, "call", lambda cmd, env: calls.append((cmd, env)) or 0)
+    monkeypatch.delenv("COURSEKIT_PRESENT", raising=False)
+    assert main(["present", "2", "--dir", str(work)]) == 0
+    ((command, env),) = calls
+    assert command[1:3] == ["-m", "jupyterlab"] and env["COURSEKIT_PRESENT"] == "1"
+    assert f"--ServerApp.root_dir={work.resolve()}" in command
+    assert "--LabApp.default_url=/doc/tree/02_dogscats.ipynb" in command

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import subprocess
 import sys
@@ -191,6 +192,26 @@ def test_a_learner_exported_on_the_gpu_predicts_the_same_on_a_cpu(squares, tmp_p
         assert label == ref_label and int(index) == int(ref_index)
         # the GPU ran in mixed precision, the CPU in fp32
         torch.testing.assert_close(probs, ref_probs.cpu(), atol=2e-2, rtol=0)
+
+
+def test_a_rehearsal_on_the_gpu_replays_on_a_cpu_with_the_gpus_outputs(squares, monkeypatch):
+    """ck.demo: recorded on the GPU (mixed precision), replayed on the CPU without training."""
+    from coursekit.train.demo_mode import DemoMode
+
+    monkeypatch.setenv("COURSEKIT_HOME", str(squares.path.parent / "home"))
+    gpu = tiny_learner(squares)
+    gpu.demo_mode = DemoMode("record", "gpu")
+    gpu.fit(1e-3, 2, quiet=True)
+    gpu_probs, _ = gpu.get_preds()
+    cpu = tiny_learner(squares, device="cpu")
+    cpu.demo_mode = DemoMode("replay", "gpu", speed=math.inf)
+    cpu.fit(1e-3, 2, quiet=True)
+    assert "rehearsed on cuda" in cpu.recorder.demo
+    assert cpu.recorder.losses == gpu.recorder.losses and cpu.recorder.rows == gpu.recorder.rows
+    gpu_weights = gpu.model.state_dict()
+    for name, weight in cpu.model.state_dict().items():
+        assert torch.equal(weight, gpu_weights[name].cpu()), name
+    assert torch.equal(cpu.get_preds()[0], gpu_probs)  # the GPU's, not the CPU's fp32 ones
 
 
 def test_torch_compile_gives_the_eager_losses(squares):

@@ -17,6 +17,7 @@ PURE_MODULES = [
     "coursekit.data.pixel_ranges",
     "coursekit.explore.ops",
     "coursekit.panel",
+    "coursekit.presenter",
     "coursekit.train.metrics",
     "coursekit.train.plan",
     "coursekit.train.precision",

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from coursekit.train import schedules
-from coursekit.train.plan import fit_plan
+from coursekit.train.plan import plan_fit
 
 
 def _torch_lrs(make_scheduler, n_steps, lr=0.1, opt="sgd"):
@@ -208,7 +208,7 @@ def test_fit_plan_matches_fastai_07_cos_anneal_warm_up_included(
     steps_per_epoch, n_cycle, cycle_len, cycle_mult
 ):
     ref = _fastai_07_cos_anneal(0.1, steps_per_epoch, n_cycle, cycle_len, cycle_mult)
-    plan = fit_plan(0.1, 1, steps_per_epoch, n_cycle, cycle_len, cycle_mult)
+    plan = plan_fit(0.1, 1, steps_per_epoch, n_cycle, cycle_len, cycle_mult)
     assert plan.total_steps == len(ref)
     assert [plan.schedule.lr_at(s) for s in range(plan.total_steps)] == pytest.approx(
         ref, rel=1e-12, abs=1e-15
@@ -216,7 +216,7 @@ def test_fit_plan_matches_fastai_07_cos_anneal_warm_up_included(
 
 
 def test_the_warm_up_is_the_first_twentieth_of_the_first_cycle_only():
-    plan = fit_plan(0.1, 1, 40, 3, 1, 2)  # cycles of 40, 80 and 160 steps
+    plan = plan_fit(0.1, 1, 40, 3, 1, 2)  # cycles of 40, 80 and 160 steps
     lrs = [plan.schedule.lr_at(s) for s in range(plan.total_steps)]
     assert lrs[:3] == pytest.approx([0.001, 0.001, 0.1 / 2 * (np.cos(np.pi * 2 / 40) + 1)])
     for start in (40, 120):  # each restart is to the full rate: no warm-up again
@@ -226,11 +226,11 @@ def test_the_warm_up_is_the_first_twentieth_of_the_first_cycle_only():
 
 
 def test_n_cycle_is_a_whole_number_in_both_kinds_of_fit():
-    from coursekit.train.plan import fit_plan
+    from coursekit.train.plan import plan_fit
 
     for cycle_len in (None, 1):
-        plan = fit_plan(1e-2, 1, steps_per_epoch=4, n_cycle=3.0, cycle_len=cycle_len)
+        plan = plan_fit(1e-2, 1, steps_per_epoch=4, n_cycle=3.0, cycle_len=cycle_len)
         assert plan.n_epochs == 3 and "learn.fit(1e-2, 3" in plan.code
         for bad in (2.5, 0, True):
             with pytest.raises(ValueError, match="whole number of cycles"):
-                fit_plan(1e-2, 1, steps_per_epoch=4, n_cycle=bad, cycle_len=cycle_len)
+                plan_fit(1e-2, 1, steps_per_epoch=4, n_cycle=bad, cycle_len=cycle_len)

@@ -87,7 +87,7 @@ def test_every_public_name_is_listed_once_and_imports():
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom)
         for alias in node.names
-        if node.module and node.module.startswith("coursekit.")
+        if node.module and (node.module == "coursekit" or node.module.startswith("coursekit."))
     }
     public = set(coursekit.__all__) - {"__version__"}
     assert public == set(coursekit._WHERE) == typed

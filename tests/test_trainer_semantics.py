@@ -54,15 +54,15 @@ def test_cycle_ends_at_half_steps_round_up_and_bad_cycles_are_errors():
     assert schedules.cycle_starts(2, 0.5, 1, 5) == [0, 3, 5]  # 2.5 -> 3 (round() would give 2)
     assert schedules.cycle_starts(3, 0.1, 1, 10) == [0, 1, 2, 3]
     with pytest.raises(ValueError, match=r"cycle_mult=0\.4"):
-        fit_plans.fit_plan(1e-2, 3, 4, 3, cycle_len=1, cycle_mult=0.4)
+        fit_plans.plan_fit(1e-2, 3, 4, 3, cycle_len=1, cycle_mult=0.4)
     with pytest.raises(ValueError, match="shorter than one batch"):
-        fit_plans.fit_plan(1e-2, 3, 4, 1, cycle_len=0.1)
+        fit_plans.plan_fit(1e-2, 3, 4, 1, cycle_len=0.1)
 
 
 @pytest.mark.parametrize("cycle_len, cycle_mult", [(1, 1), (1, 2), (2, 3), (0.5, 2)])
 def test_sgdr_plan_matches_cosine_annealing_warm_restarts_after_the_warm_up(cycle_len, cycle_mult):
     spe, n_cycle = 10, 3
-    plan = fit_plans.fit_plan(0.1, 1, spe, n_cycle, cycle_len, cycle_mult)
+    plan = fit_plans.plan_fit(0.1, 1, spe, n_cycle, cycle_len, cycle_mult)
     n_warm = math.ceil(
         cycle_len * spe / 20
     )  # fastai 0.7: the first 1/20 of the first cycle at lr/100

@@ -39,6 +39,7 @@ from coursekit.data.transforms import (
     valid_transform,
 )
 from coursekit.data.workers import default_num_workers
+from coursekit.plotting import presentable
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -349,6 +350,7 @@ class ImageData:
             return " ".join(self.classes[i] for i in torch.nonzero(y).flatten().tolist())
         return self.classes[int(y)]
 
+    @presentable
     def show_batch(self, n: int = 9, split: str = "train", ncols: int = 3) -> Figure:
         """A matplotlib figure of ``n`` images from ``split`` as the model sees them (augmented,
         denormalised), titled with their labels."""
@@ -362,7 +364,7 @@ class ImageData:
             x, y = dataset[i * len(dataset) // n]
             ax = fig.add_subplot(nrows, ncols, i + 1)
             ax.imshow(denormalize(x, self.stats).permute(1, 2, 0).numpy())
-            ax.set_title(self.label_text(y) if split != "test" else "?", fontsize=9)
+            ax.set_title(self.label_text(y) if split != "test" else "?", fontsize="small")
             ax.axis("off")
         fig.tight_layout()
         return fig

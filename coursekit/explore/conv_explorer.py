@@ -22,6 +22,7 @@ from coursekit.explore.ops import KERNELS, conv_step, correlate, relu
 from coursekit.explore.png import to_png
 from coursekit.html_table import html_table
 from coursekit.panel import LABEL_WIDTH, Panel, keep_width
+from coursekit.plotting import presentable
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -177,6 +178,7 @@ class ConvExplorer(Panel):
             f"nine products = <b>{step.total + 0.0:.1f}</b>{after}"
         )
 
+    @presentable
     def figure(self) -> Figure:
         """Input (window boxed), kernel and output as a static matplotlib figure."""
         from matplotlib.figure import Figure

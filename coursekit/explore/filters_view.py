@@ -12,6 +12,7 @@ from PIL import Image
 from coursekit.explore.learned import activations, conv_layers, filter_images, grid
 from coursekit.explore.png import to_png
 from coursekit.panel import Panel
+from coursekit.plotting import presentable
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -83,6 +84,7 @@ class LearnedFilters(Panel):
             grid(list(self.activation_maps), columns=8), min_width=480
         )
 
+    @presentable
     def figure(self) -> Figure:
         """The chosen layer's filters and their activations as a static matplotlib figure."""
         from matplotlib.figure import Figure

@@ -18,6 +18,7 @@ from coursekit.explore.images import load_image, to_grey
 from coursekit.explore.ops import KERNELS, correlate, max_pool, pool_step, relu
 from coursekit.explore.png import to_png
 from coursekit.panel import LABEL_WIDTH, Panel, keep_width
+from coursekit.plotting import presentable
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -129,6 +130,7 @@ class MaxPoolExplorer(Panel):
             f"<b>{step.value:.1f}</b>, from input cell {step.winner} (the winners of windows that are not empty are tinted green)"
         )
 
+    @presentable
     def figure(self) -> Figure:
         """Input with the winning cells, and the pooled output, as a static matplotlib figure."""
         from matplotlib.figure import Figure

@@ -29,7 +29,7 @@ from coursekit.train.recorder import Recorder
 if TYPE_CHECKING:
     from coursekit.train.learner import Learner
 
-__all__ = ["run_fit"]
+__all__ = ["epoch_table_columns", "run_fit"]
 
 
 def _state(learn: Learner, opt: Optimizer) -> dict[str, Any]:
@@ -44,6 +44,11 @@ def _put_back(learn: Learner, opt: Optimizer, state: dict[str, Any]) -> None:
     learn.model.load_state_dict(state["model"])
     opt.load_state_dict(state["opt"])
     learn.feature_cache.clear()
+
+
+def epoch_table_columns(learn: Learner) -> list[str]:
+    """The epoch table's columns: epoch, the losses, each metric, the time."""
+    return ["epoch", "trn_loss", "val_loss", *map(metric_name, learn.metrics), "time"]
 
 
 def run_fit(
@@ -64,8 +69,7 @@ def run_fit(
     if plan.cycle_save_name:
         snapshots.begin_snapshots(learn.models_dir, plan.cycle_save_name)
     train_dl = learn.loader("train", shuffle=True)
-    columns = ["epoch", "trn_loss", "val_loss", *map(metric_name, learn.metrics), "time"]
-    table = EpochTable(columns, quiet=quiet)
+    table = EpochTable(epoch_table_columns(learn), quiet=quiet)
     learn.recorder.begin_fit(n_epochs, total)
     learn.stop_reason, step = None, 0
     learn.emit("before_fit")

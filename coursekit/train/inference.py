@@ -25,6 +25,7 @@ from coursekit.data.imagedata import Loader
 from coursekit.data.transforms import train_transform, valid_transform
 from coursekit.progress import progress_bar
 from coursekit.train.precompute import FeatureBatches
+from coursekit.train.replay import recorded_or_live
 from coursekit.train.snapshots import snapshot_names
 
 if TYPE_CHECKING:
@@ -79,8 +80,13 @@ def to_probs(learn: Learner, logits: torch.Tensor) -> torch.Tensor:
 def get_preds(learn: Learner, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
     """(probabilities, targets) for every image of ``split`` ('valid', 'test' or 'train', in file order)."""
     learn.data.split(split)  # a clear error for an unknown split or a missing test set
-    logits, targets = predict_loader(learn, learn.loader(split))
-    return to_probs(learn, logits), targets
+
+    def predict() -> list[torch.Tensor]:
+        logits, targets = predict_loader(learn, learn.loader(split))
+        return [to_probs(learn, logits), targets]
+
+    probs, targets = recorded_or_live(learn, f"learn.get_preds({split!r})", predict)
+    return probs, targets
 
 
 def tta_views(
@@ -93,8 +99,14 @@ def tta_views(
     aug_ds = plain_ds.with_transform(
         train_transform(data.size, data.aug, data.max_zoom, data.stats)
     )
-    probs, targets = get_preds_images(learn, plain_ds)
-    return [probs] + [get_preds_images(learn, aug_ds)[0] for _ in range(n_aug)], targets
+
+    def predict() -> list[torch.Tensor]:
+        probs, targets = get_preds_images(learn, plain_ds)
+        return [targets, probs] + [get_preds_images(learn, aug_ds)[0] for _ in range(n_aug)]
+
+    # the rehearsal's views in ck.demo.replay() (coursekit.train.replay), else computed now
+    targets, *views = recorded_or_live(learn, f"learn.tta({n_aug}, {split!r})", predict)
+    return views, targets
 
 
 def tta(learn: Learner, n_aug: int = 4, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from coursekit.data.images import open_image
-from coursekit.plotting import axes_and_figure
+from coursekit.plotting import axes_and_figure, presentable
 from coursekit.train.metrics import fbeta_on_probs
 
 if TYPE_CHECKING:
@@ -270,6 +270,7 @@ class Interpretation:
         )
 
     # ---------------------------------------------------------------------------- drawing
+    @presentable
     def plot_selection(
         self, idxs: Iterable[int], title: str = "", ncols: int = 4, size: int = 128
     ) -> Figure:
@@ -286,7 +287,7 @@ class Interpretation:
             img = open_image(self.paths[i], min_size=size)
             img.thumbnail((size, size))
             ax.imshow(img)
-            ax.set_title(textwrap.fill(self.caption(i), CAPTION_WIDTH), fontsize=8)
+            ax.set_title(textwrap.fill(self.caption(i), CAPTION_WIDTH), fontsize="small")
             ax.axis("off")
         if title:
             fig.suptitle(title)
@@ -295,10 +296,12 @@ class Interpretation:
         fig.tight_layout()
         return fig
 
+    @presentable
     def plot_top_losses(self, k: int = 9, ncols: int = 3) -> Figure:
         """The ``k`` highest-loss images (prediction / actual / probability / loss)."""
         return self.plot_selection(self.top_losses(k), "top losses", ncols=ncols)
 
+    @presentable
     def plot_confusion_matrix(self, normalize: bool = False, ax: Axes | None = None) -> Figure:
         """The confusion matrix as a heat map with counts (or row fractions with ``normalize``)."""
         cm = self.confusion_matrix().float()
@@ -307,8 +310,8 @@ class Interpretation:
         side = max(4, 0.45 * len(self.classes) + 2)
         ax, fig = axes_and_figure(ax, figsize=(side, side))
         ax.imshow(cm.numpy(), cmap="Blues")
-        ax.set_xticks(range(len(self.classes)), self.classes, rotation=90, fontsize=8)
-        ax.set_yticks(range(len(self.classes)), self.classes, fontsize=8)
+        ax.set_xticks(range(len(self.classes)), self.classes, rotation=90, fontsize="small")
+        ax.set_yticks(range(len(self.classes)), self.classes, fontsize="small")
         ax.set_xlabel("predicted")
         ax.set_ylabel("actual")
         for (a, p), v in np.ndenumerate(cm.numpy()):
@@ -318,7 +321,7 @@ class Interpretation:
                 f"{v:.2f}" if normalize else f"{int(v)}",
                 ha="center",
                 va="center",
-                fontsize=7,
+                fontsize="x-small",
                 color="white" if v > cm.max() / 2 else "black",
             )
         ax.set_title("confusion matrix" + (" (fraction of each actual class)" if normalize else ""))

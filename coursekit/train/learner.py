@@ -9,7 +9,9 @@ The Learner is this one class, every method of it in this file. It holds the sta
 is short and hands the work to a plain function of the module for its idea: the fit loop
 (``fit_loop``), freezing (``freezing``), the optimizers (``optimizers``), device and precision
 (``precision``), predictions (``inference``), saving (``checkpoint``), the LR finder
-(``lr_finder``), exporting (``export``). Only this file touches the learner's private state.
+(``lr_finder``), exporting (``export``), going back to an earlier state (``checkpoints``), and
+the demo mode's choice between training live and replaying a rehearsal (``replay``). Only this
+file touches the learner's private state.
 """
 
 from __future__ import annotations
@@ -32,20 +34,21 @@ from coursekit.data.image_input import ImageInput
 from coursekit.data.imagedata import ImageData, Loader
 from coursekit.train import checkpoint, inference
 from coursekit.train.background import BackgroundFit, raise_if_busy
+from coursekit.train.checkpoints import Checkpoint, Checkpoints
 from coursekit.train.compiled import compile_model
 from coursekit.train.convnet import ConvNet, LayerGroup
+from coursekit.train.demo_mode import DemoMode
 from coursekit.train.events import EVENTS, Listener, emit, new_events, subscribe
 from coursekit.train.export import export, read_export
-from coursekit.train.fit_loop import run_fit
 from coursekit.train.freezing import first_trainable_group, freeze_to, set_train_mode
 from coursekit.train.interpret import Interpretation
 from coursekit.train.learner_data import LearnerData
-from coursekit.train.lr_finder import LRFinderResult, lr_find
+from coursekit.train.lr_finder import LRFinderResult
 from coursekit.train.metrics import Metric, metric_name
 from coursekit.train.models import create_convnet, normalised_for
 from coursekit.train.notices import attach_cpu_notice
 from coursekit.train.optimizers import OPTIMIZERS, check_opt_name, create_optimizer, set_lrs
-from coursekit.train.plan import FitPlan, LearningRates, check_plan_fits, fit_plan, one_cycle_plan
+from coursekit.train.plan import FitPlan, LearningRates, check_plan_fits, plan_fit, plan_one_cycle
 from coursekit.train.precision import (
     Precision,
     check_precision_name,
@@ -55,6 +58,7 @@ from coursekit.train.precision import (
 )
 from coursekit.train.precompute import FeatureBatches, FeatureCache, check_precompute
 from coursekit.train.recorder import Recorder
+from coursekit.train.replay import fit_or_replay, lr_find_or_replay
 
 __all__ = ["EVENTS", "OPTIMIZERS", "Learner", "cnn_learner", "load_learner"]
 
@@ -75,6 +79,9 @@ class Learner:
     weight decay. ``learn.opt`` is the optimizer itself, made at the first fit. ``precision``:
     ``None`` lets the GPU decide (bf16 on compute capability >= 8.0, fp16 + grad scaler before,
     fp32 on a CPU); ``'fp16'`` on a newer GPU trains as a T4 does.
+    ``learn.checkpoints``/``learn.restore(n)``: the states after the last fits and saves, and the
+    way back to one. ``demo_mode``: ``None`` follows ``ck.demo`` (record a rehearsal, replay it in
+    class); a ``DemoMode`` sets it for this learner alone.
     """
 
     def __init__(
@@ -110,11 +117,13 @@ class Learner:
         self.bn_frozen = False
         self.stop_reason: str | None = None  # why the last fit ended early (stop(), a NaN loss)
         self.background_fit: BackgroundFit | None = None  # set by fit(..., background=True)
+        self.demo_mode: DemoMode | None = None  # None: ck.demo's, from the environment (replay.py)
         self._train_bn = train_bn
         self._precompute = False
         self._features = FeatureCache()
         self._precision: Precision | None = None  # chosen on first use: no CUDA call before that
         self._precision_shown = False
+        self._checkpoints = Checkpoints()
         if compile:
             self.compile()
 
@@ -348,7 +357,7 @@ class Learner:
         """
         self.check_idle("start a fit")
         n_groups, steps = len(self.layer_groups), self.steps_per_epoch
-        plan = fit_plan(lrs, n_groups, steps, n_cycle, cycle_len, cycle_mult, cycle_save_name)
+        plan = plan_fit(lrs, n_groups, steps, n_cycle, cycle_len, cycle_mult, cycle_save_name)
         return self.run_plan(plan, wd, quiet, background)
 
     def fit_one_cycle(
@@ -366,25 +375,32 @@ class Learner:
         ``lrs``; its default is fastai v1's, ``slice(3e-3)``. ``background`` as in ``fit``."""
         self.check_idle("start a fit")
         n_groups, steps = len(self.layer_groups), self.steps_per_epoch
-        plan = one_cycle_plan(lr_max, n_groups, steps, n_epochs, pct_start, div)
+        plan = plan_one_cycle(lr_max, n_groups, steps, n_epochs, pct_start, div)
         return self.run_plan(plan, wd, quiet, background)
 
     def run_plan(
         self, plan: FitPlan, wd: float | None = None, quiet: bool = False, background: bool = False
     ) -> Recorder | BackgroundFit:
-        """Train exactly as ``plan`` says (``plan.fit_plan``/``one_cycle_plan``: what ``fit``,
-        ``fit_one_cycle`` and the schedule panel run); see ``fit_loop.run_fit``. In a background
+        """Train exactly as ``plan`` says (``plan.plan_fit``/``plan_one_cycle``: what ``fit``,
+        ``fit_one_cycle`` and the schedule panel run); see ``fit_loop.run_fit`` (or, in
+        ``ck.demo.replay()``, the rehearsal's recording: ``replay.fit_or_replay``). In a background
         thread when ``background`` (returns its BackgroundFit; nothing is printed then)."""
         self.check_idle("start a fit")
         check_plan_fits(plan, len(self.layer_groups), self.steps_per_epoch)
         if background:
             # quiet: printing from a thread lands in whatever cell runs; the TrainingMonitor shows it
-            return BackgroundFit.start(lambda: run_fit(self, plan, wd, True), self, plan.code)
+            return BackgroundFit.start(lambda: self._train(plan, wd, True), self, plan.code)
         if not quiet and not self._precision_shown:  # once per learner, before its first table
             sys.stderr.flush()  # a notebook shows the warnings given so far above this line
             print(f"training with {self.precision}", flush=True)
             self._precision_shown = True
-        return run_fit(self, plan, wd, quiet)
+        return self._train(plan, wd, quiet)
+
+    def _train(self, plan: FitPlan, wd: float | None, quiet: bool) -> Recorder:
+        """Run the fit, then keep the state it left as a checkpoint (``learn.restore``)."""
+        recorder = fit_or_replay(self, plan, wd, quiet)  # live, or the rehearsal's (ck.demo)
+        self._checkpoints.after_fit(self, plan.code)
+        return recorder
 
     @torch.no_grad()
     def validate(self) -> tuple[float, dict[str, float]]:
@@ -402,9 +418,10 @@ class Learner:
         quiet: bool = False,
         on_step: Callable[[int, int], None] | None = None,
     ) -> LRFinderResult:
-        """The learning-rate finder; see ``coursekit.train.lr_finder.lr_find``."""
+        """The learning-rate finder; see ``coursekit.train.lr_finder.lr_find`` (live, or the
+        rehearsal's in ``ck.demo.replay()``: ``coursekit.train.replay``)."""
         self.check_idle("run the LR finder")
-        return lr_find(self, start_lr, end_lr, num_it, quiet=quiet, on_step=on_step)
+        return lr_find_or_replay(self, start_lr, end_lr, num_it, quiet=quiet, on_step=on_step)
 
     # ------------------------------------------------------------------------- predictions
     def get_preds(self, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
@@ -471,7 +488,25 @@ class Learner:
     def save(self, name: str) -> Path:
         """Save the weights (with the architecture and classes) to ``models/<name>.pth``, atomically."""
         self.check_idle("save")
-        return checkpoint.save_weights(self, name)
+        path = checkpoint.save_weights(self, name)
+        self._checkpoints.after_save(self, name)
+        return path
+
+    @property
+    def checkpoints(self) -> Checkpoints:
+        """The states after the last fits and saves, in memory (the last 8, on the CPU); see
+        ``coursekit.train.checkpoints``. ``learn.restore(n)`` goes back to one."""
+        return self._checkpoints
+
+    def restore(self, n: int = -1) -> Checkpoint:
+        """Go back to checkpoint ``n`` of ``learn.checkpoints`` (0: the oldest kept, -1: the latest):
+        its weights, frozen layer groups, ``bn_freeze``, ``precompute`` and optimizer state.
+
+        >>> learn.fit(1e-2, 1); learn.unfreeze(); learn.fit(1e-1, 1)   # worse
+        >>> learn.restore(0)                                          # as after the first fit
+        """
+        self.check_idle("restore a checkpoint")
+        return self._checkpoints.restore(self, n)
 
     def load(self, name: str) -> None:
         """Load weights saved by ``save`` (with ``weights_only=True``: no code runs)."""

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from coursekit.plotting import axes_and_figure
+from coursekit.plotting import axes_and_figure, presentable
 from coursekit.progress import progress_bar
 from coursekit.train.notices import cpu_pass_notice
 from coursekit.train.plan import lr_text
@@ -191,6 +191,7 @@ def lr_find(
     return LRFinderResult(lrs, losses, suggest_lr(lrs, losses))
 
 
+@presentable
 def plot_lr_find(
     result: LRFinderResult, ax: Axes | None = None, skip_end: int = 3, lr: float | None = None
 ) -> Figure:
@@ -212,6 +213,7 @@ def plot_lr_find(
     return fig
 
 
+@presentable
 def plot_lr_ramp(result: LRFinderResult, ax: Axes | None = None) -> Figure:
     """The learning rate the finder used at each iteration: a straight line on a log scale, as it
     grows by the same factor every batch (fastai 0.7's ``learn.sched.plot_lr()``, lesson 2).

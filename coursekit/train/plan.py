@@ -4,7 +4,7 @@ One function per kind of fit builds it, and everything that trains or draws uses
 ``learn.fit`` and ``learn.fit_one_cycle`` run it, the schedule panel draws it and its "Fit" button
 runs it, the layer-groups panel prints its code line. So what a panel shows is what the fit does.
 
-    plan = fit_plan([1e-4, 1e-3, 1e-2], steps_per_epoch=100, n_cycle=3, cycle_len=1, cycle_mult=2)
+    plan = plan_fit([1e-4, 1e-3, 1e-2], steps_per_epoch=100, n_cycle=3, cycle_len=1, cycle_mult=2)
     plan.n_epochs, plan.cycle_ends, plan.code   # 7, (100, 300, 700), 'learn.fit([1e-4, 1e-3, 1e-2], 3, ...)'
 
 Learning rates are written as the course writes them (``spread_lrs``): one number for every layer
@@ -38,9 +38,9 @@ __all__ = [
     "FitPlan",
     "LearningRates",
     "check_plan_fits",
-    "fit_plan",
     "lr_text",
-    "one_cycle_plan",
+    "plan_fit",
+    "plan_one_cycle",
     "spread_lrs",
 ]
 
@@ -171,7 +171,7 @@ def check_plan_fits(plan: FitPlan, n_groups: int, steps_per_epoch: int) -> None:
         )
 
 
-def fit_plan(
+def plan_fit(
     lrs: LearningRates,
     n_groups: int,
     steps_per_epoch: int,
@@ -188,7 +188,7 @@ def fit_plan(
     ``FASTAI07_WARMUP_DIV``: the first 1/20 of the first cycle at a hundredth of the rate).
     ``cycle_save_name`` needs cycles to save.
 
-    >>> plan = fit_plan(1e-2, 1, steps_per_epoch=40, n_cycle=1, cycle_len=1)
+    >>> plan = plan_fit(1e-2, 1, steps_per_epoch=40, n_cycle=1, cycle_len=1)
     >>> [lr_text(plan.schedule.lr_at(s)) for s in (0, 1, 2, 39)]  # 2 steps of warm-up, then the cosine
     ['1e-4', '1e-4', '9.94e-3', '1.54e-5']
     """
@@ -233,7 +233,7 @@ def fit_plan(
     )
 
 
-def one_cycle_plan(
+def plan_one_cycle(
     lr_max: LearningRates,
     n_groups: int,
     steps_per_epoch: int,

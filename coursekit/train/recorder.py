@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from coursekit.plotting import axes_and_figure
+from coursekit.plotting import axes_and_figure, presentable
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -53,6 +53,9 @@ class Recorder:
     n_epochs: int = 0
     stopped: str | None = None  # why the last fit ended early, if it did
     error: BaseException | None = None  # the exception that ended the last fit, if any
+    # the demo mode's word on the last fit ("replaying the recording of ...", "no recording for
+    # this fit: ...; training live"); set before each fit by coursekit.train.replay, kept by begin_fit
+    demo: str | None = None
 
     def begin_fit(self, n_epochs: int, n_iterations: int) -> None:
         self.lrs, self.losses, self.momentums, self.rows = [], [], [], []
@@ -79,6 +82,7 @@ class Recorder:
     def val_losses(self) -> list[float]:
         return [row["val_loss"] for row in self.rows]
 
+    @presentable
     def plot_losses(self, ax: Axes | None = None) -> Figure:
         """Training loss per batch (smoothed) and validation loss per epoch; returns the figure."""
         ax, fig = axes_and_figure(ax, figsize=(6, 4))
@@ -97,6 +101,7 @@ class Recorder:
         ax.legend()
         return fig
 
+    @presentable
     def plot_lr(self, ax: Axes | None = None) -> Figure:
         """The learning rate of each layer group at every batch of the last fit."""
         ax, fig = axes_and_figure(ax, figsize=(6, 3))

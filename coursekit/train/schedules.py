@@ -9,7 +9,7 @@ comprehension::
 
 There is no hidden warm-up anywhere: every warm-up is an argument. ``sgdr``'s is ``warmup_frac`` and
 ``warmup_div`` (fastai 0.7's ``CosAnneal`` spends the first 1/20 of the first cycle at ``lr/100``:
-``coursekit.train.plan.fit_plan`` asks for exactly that); ``one_cycle``'s is ``pct_start``.
+``coursekit.train.plan.plan_fit`` asks for exactly that); ``one_cycle``'s is ``pct_start``.
 Each schedule says which library's scheduler it equals, batch for batch; ``tests/test_schedules.py``
 checks them against those schedulers' code, written out.
 """

@@ -24,6 +24,7 @@ import ipywidgets as widgets
 
 from coursekit.data.cleaning import DELETE, Apply, CleanerError, DataCleaner
 from coursekit.panel import Panel
+from coursekit.plotting import presentable
 from coursekit.train.interpret import Interpretation
 from coursekit.widgets.thumbnails import Thumbnails
 
@@ -193,6 +194,7 @@ class CleanerPanel(Panel):
         self.refresh()
         self._say(f"undid {record.id}.")
 
+    @presentable
     def figure(self) -> Figure:
         """The shown images with their loss and current choice, as a static matplotlib figure."""
         interp = self.interps[self.split.value]
@@ -202,6 +204,7 @@ class CleanerPanel(Panel):
         )
         for ax, i in zip(fig.axes, idxs):
             ax.set_title(
-                f"{ax.get_title()}\n{self.choices.get(Path(interp.paths[i]), KEEP)}", fontsize=8
+                f"{ax.get_title()}\n{self.choices.get(Path(interp.paths[i]), KEEP)}",
+                fontsize="small",
             )
         return fig

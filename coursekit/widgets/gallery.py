@@ -18,6 +18,7 @@ import ipywidgets as widgets
 
 from coursekit.html_table import html_table
 from coursekit.panel import Panel
+from coursekit.plotting import presentable
 from coursekit.train.interpret import Interpretation
 from coursekit.widgets.thumbnails import Thumbnails
 
@@ -183,6 +184,7 @@ class ResultsGallery(Panel):
         self.pair = (actual, predicted)
         self._show_selection()
 
+    @presentable
     def figure(self) -> Figure:
         """The current view as a static matplotlib figure."""
         if (

@@ -21,7 +21,8 @@ import ipywidgets as widgets
 
 from coursekit.html_table import html_table
 from coursekit.panel import Panel
-from coursekit.train.plan import FitPlan, fit_plan, lr_text
+from coursekit.plotting import presentable
+from coursekit.train.plan import FitPlan, lr_text, plan_fit
 from coursekit.train.schedules import differential_lrs
 from coursekit.widgets.common import enable_colab_widgets, lr_controls
 
@@ -115,7 +116,7 @@ class LayerGroupsPanel(Panel):
         """The plan of ``learn.fit(<these rates>, 3, cycle_len=1)``, made as ``learn.fit`` makes it. Its
         code line does not depend on the epoch length, so none is asked of the learner (while
         precomputing, that would compute the activations)."""
-        return fit_plan(
+        return plan_fit(
             self.group_lrs(),
             len(self.learn.layer_groups),
             steps_per_epoch=1,
@@ -123,6 +124,7 @@ class LayerGroupsPanel(Panel):
             cycle_len=1,
         )
 
+    @presentable
     def figure(self) -> Figure:
         """Parameter counts per group, coloured trainable (green) or frozen (grey)."""
         from matplotlib.figure import Figure
@@ -141,7 +143,7 @@ class LayerGroupsPanel(Panel):
                 i,
                 f"  lr {lr_text(lr)}" if g.trainable else "  frozen",
                 va="center",
-                fontsize=8,
+                fontsize="small",
             )
         ax.set_xlabel("parameters")
         ax.invert_yaxis()

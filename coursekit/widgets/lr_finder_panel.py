@@ -21,6 +21,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from coursekit.panel import Panel
+from coursekit.plotting import presentable
 from coursekit.train.lr_finder import LRFinderResult, plot_lr_find
 from coursekit.train.plan import lr_text
 from coursekit.widgets.common import enable_colab_widgets, y_axis
@@ -163,6 +164,7 @@ class LRFinderPanel(Panel):
         self.code.value = f"chosen: <code>lr = {lr_text(lr)}</code>; e.g. <code>learn.fit(lr, 3, cycle_len=1)</code>"
         return lr
 
+    @presentable
     def figure(self) -> Figure:
         """The panel as a static matplotlib figure: the curve, the suggestion, the slider's line."""
         if self.result is None:

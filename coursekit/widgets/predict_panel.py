@@ -22,6 +22,7 @@ from PIL import Image
 
 from coursekit.data.image_input import as_image
 from coursekit.panel import Panel
+from coursekit.plotting import presentable
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -150,6 +151,7 @@ class PredictPanel(Panel):
         order = probs.argsort(descending=True)[: self.k]
         return [(self.learn.data.classes[int(i)], float(probs[i])) for i in order]
 
+    @presentable
     def figure(self) -> Figure:
         """The picture and the top-k bar chart as a static matplotlib figure."""
         from matplotlib.figure import Figure

@@ -4,7 +4,7 @@
     ckw.SchedulePanel(learn)            # ... with the learner's layer groups and epoch length, and
                                         # follow its fits live; "Fit" runs the plan shown
 
-The plan is a ``FitPlan`` made by ``coursekit.train.plan.fit_plan`` or ``one_cycle_plan`` — the
+The plan is a ``FitPlan`` made by ``coursekit.train.plan.plan_fit`` or ``plan_one_cycle`` — the
 very functions ``learn.fit`` and ``learn.fit_one_cycle`` use — and "Fit" runs that same object
 (``learn.run_plan``), so what is drawn is what the fit does; the code line shown is the plan's. With a learner, a marker follows the current iteration and
 the learning rates actually applied (``learn.recorder.lrs``) are drawn over the plan.
@@ -19,7 +19,8 @@ import ipywidgets as widgets
 import numpy as np
 
 from coursekit.panel import Panel
-from coursekit.train.plan import FitPlan, fit_plan, one_cycle_plan
+from coursekit.plotting import presentable
+from coursekit.train.plan import FitPlan, plan_fit, plan_one_cycle
 from coursekit.train.schedules import differential_lrs
 from coursekit.widgets.common import Throttle, decimate, enable_colab_widgets, lr_controls, y_axis
 
@@ -154,9 +155,9 @@ class SchedulePanel(Panel):
         lrs = self.group_lrs()[-1] if self.ratio.value == 1 else self.group_lrs()
         spe, n = self.steps_per_epoch.value, self.n_cycle.value
         if self.mode.value == "one-cycle":
-            return one_cycle_plan(lrs, self.n_groups, spe, n)
+            return plan_one_cycle(lrs, self.n_groups, spe, n)
         cycle_len = self.cycle_len.value if self.mode.value == "SGDR" else None
-        return fit_plan(lrs, self.n_groups, spe, n, cycle_len, self.cycle_mult.value)
+        return plan_fit(lrs, self.n_groups, spe, n, cycle_len, self.cycle_mult.value)
 
     def code(self) -> str:
         """The line of code that runs this fit (the plan's own)."""
@@ -215,6 +216,7 @@ class SchedulePanel(Panel):
             self.actual.x, self.actual.y = idx, top
             self.marker.x, self.marker.y = [n - 1, n - 1], [0, float(max(top.max(), self.lr.value))]
 
+    @presentable
     def figure(self) -> Figure:
         """The plan (and what was applied, if following a fit) as a static matplotlib figure."""
         from matplotlib.figure import Figure
@@ -239,6 +241,6 @@ class SchedulePanel(Panel):
             )
         ax.set_xlabel("iteration")
         ax.set_ylabel("learning rate")
-        ax.set_title(plan.code, fontsize=9)
+        ax.set_title(plan.code, fontsize="small")
         ax.legend()
         return fig

@@ -8,6 +8,9 @@ It draws the smoothed training loss per batch and the validation loss per epoch,
 the epoch table and the last fit's error, if any. It listens to the learner's events; from a
 background thread it only changes widget traits (never ``with output:``), and it redraws at most
 ten times a second, so it costs the fit almost nothing.
+
+``monitor.open_second_screen()`` shows the same curves in a browser tab of their own, for the
+projector (``coursekit.widgets.screen_server``); closing the monitor closes it.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ import ipywidgets as widgets
 import numpy as np
 
 from coursekit.panel import Panel, error_html
+from coursekit.plotting import presentable
 from coursekit.train.epoch_table import epoch_table_html
 from coursekit.train.recorder import SmoothedLoss
 from coursekit.widgets.common import Throttle, decimate, enable_colab_widgets, y_axis
+from coursekit.widgets.screen_server import SecondScreen, second_screen
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -34,6 +39,8 @@ __all__ = ["TrainingMonitor"]
 
 class TrainingMonitor(Panel):
     """Live loss plot, progress, epoch table and a Stop button for ``learn``'s fits."""
+
+    second_screen: SecondScreen | None = None  # open_second_screen()'s, until close()
 
     def __init__(
         self,
@@ -94,6 +101,20 @@ class TrainingMonitor(Panel):
         self.learn.stop()
         self.status.value = "stopping at the next batch..."
 
+    def open_second_screen(self, port: int = 0) -> str:
+        """Serve these curves on http://127.0.0.1:PORT/ for a second tab or window (the projector)
+        and return that address; ``close()`` stops it. See ``ck.second_screen``."""
+        if self.second_screen is None:
+            self.second_screen = second_screen(self.learn, port=port)
+        return self.second_screen.url
+
+    def close(self) -> None:
+        """Detach the listeners, stop the second screen if one is open, and close the panel."""
+        if self.second_screen is not None:
+            self.second_screen.close()
+            self.second_screen = None
+        super().close()
+
     # -------------------------------------------------------------------------- events
     def _before_fit(self, learn: Learner) -> None:
         self.smoothed, self.smoother = [], SmoothedLoss(self.beta)
@@ -107,6 +128,8 @@ class TrainingMonitor(Panel):
         self.progress.max, self.progress.value = max(1, learn.recorder.n_iterations), 0
         self.stop_button.disabled = False
         self.status.value = f"training: {learn.recorder.n_epochs} epochs"
+        if learn.recorder.demo:  # ck.demo: "replaying the recording of ... (10x)", or why not
+            self.status.value += f" &mdash; {html.escape(learn.recorder.demo)}"
         self.table.value = ""
 
     def _after_batch(self, learn: Learner) -> None:
@@ -145,6 +168,7 @@ class TrainingMonitor(Panel):
         if rec.rows:
             self.table.value = epoch_table_html(list(rec.rows[0]), rec.rows)
 
+    @presentable
     def figure(self) -> Figure:
         """The losses so far as a static matplotlib figure."""
         from matplotlib.figure import Figure

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from coursekit.demo import run_demo
+from coursekit.tour import run_demo
 
 
 @pytest.mark.slow
