@@ -37,7 +37,7 @@ from coursekit.train.freezing import first_trainable_group
 if TYPE_CHECKING:
     from coursekit.train.learner import Learner
 
-__all__ = ["MAX_KEPT", "Checkpoint", "Checkpoints"]
+__all__ = ["MAX_KEPT", "Checkpoint", "Checkpoints", "on_cpu"]
 
 MAX_KEPT = 8
 
@@ -58,14 +58,17 @@ class Checkpoint:
         return f"Checkpoint({self.description})"
 
 
-def _on_cpu(value: Any) -> Any:
-    """A copy of ``value`` (an optimizer's state: dicts, lists, tensors, numbers) on the CPU."""
+def on_cpu(value: Any) -> Any:
+    """A copy of ``value`` (a ``state_dict``, an optimizer's state, model outputs: dicts, lists,
+    tuples, tensors, numbers) on the CPU, sharing nothing with it."""
     if isinstance(value, torch.Tensor):
         return value.detach().to("cpu", copy=True)
     if isinstance(value, dict):
-        return {k: _on_cpu(v) for k, v in value.items()}
+        return {k: on_cpu(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_on_cpu(v) for v in value]
+        return [on_cpu(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(on_cpu(v) for v in value)
     return copy.deepcopy(value)
 
 
@@ -141,7 +144,7 @@ class Checkpoints:
         """Copy ``learn``'s state now into a new checkpoint (dropping the oldest past ``max_kept``)."""
         model = {k: v.detach().to("cpu", copy=True) for k, v in learn.model.state_dict().items()}
         _share_unchanged(model, self._kept[-1].model if self._kept else None)
-        opt = _on_cpu(learn.opt.state_dict()) if learn.opt is not None else None
+        opt = on_cpu(learn.opt.state_dict()) if learn.opt is not None else None
         if opt is not None and self._kept and self._kept[-1].opt is not None:
             for i, state in opt["state"].items():
                 _share_unchanged(state, self._kept[-1].opt["state"].get(i))

@@ -27,6 +27,7 @@ import torch
 
 from coursekit.progress import progress_bar
 from coursekit.train import snapshots
+from coursekit.train.checkpoints import on_cpu
 from coursekit.train.demo_mode import DemoMode, demo_mode_from_env
 from coursekit.train.epoch_table import EpochTable
 from coursekit.train.fit_loop import epoch_table_columns, run_fit
@@ -44,18 +45,6 @@ __all__ = ["fit_or_replay", "lr_find_or_replay", "recorded_or_live"]
 
 def _mode(learn: Learner) -> DemoMode:
     return learn.demo_mode if learn.demo_mode is not None else demo_mode_from_env()
-
-
-def _on_cpu(value: Any) -> Any:
-    if isinstance(value, torch.Tensor):
-        return value.detach().to("cpu", copy=True)
-    if isinstance(value, dict):
-        return {k: _on_cpu(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_on_cpu(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_on_cpu(v) for v in value)
-    return value
 
 
 class _Pace:
@@ -140,8 +129,8 @@ def _record_fit(
         "epoch_times": times["epoch"],
         "epoch_ends": epoch_ends,
         "snapshots": snapshot_weights,
-        "model": _on_cpu(learn.model.state_dict()),
-        "opt": _on_cpu(learn.opt.state_dict()) if learn.opt is not None else None,
+        "model": on_cpu(learn.model.state_dict()),
+        "opt": on_cpu(learn.opt.state_dict()) if learn.opt is not None else None,
     }
     mode.store.write(wanted, payload)
     _say(f"recorded for the demo: {plan.code}", quiet)
@@ -164,7 +153,7 @@ def _replay_fit(
     if not learn.precompute:
         learn.feature_cache.clear()  # the body's weights will change
     # the snapshots' weights pass through the model on their way to their files
-    before = _on_cpu(learn.model.state_dict()) if plan.cycle_save_name else None
+    before = on_cpu(learn.model.state_dict()) if plan.cycle_save_name else None
     if plan.cycle_save_name:
         snapshots.begin_snapshots(learn.models_dir, plan.cycle_save_name)
     table = EpochTable(payload["columns"], quiet=quiet)
@@ -293,7 +282,7 @@ def recorded_or_live(
     wanted = Recording.of("preds", code, learn)
     if mode.action == "record":
         outputs = predict()
-        mode.store.write(wanted, {"outputs": _on_cpu(outputs)})
+        mode.store.write(wanted, {"outputs": on_cpu(outputs)})
         return outputs
     found = mode.store.read(wanted)
     if isinstance(found, str):
