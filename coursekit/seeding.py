@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import os
 import random
+from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["SEED_ENV", "seed_from_env", "set_seed"]
+__all__ = ["SEED_ENV", "random_state", "seed_from_env", "set_random_state", "set_seed"]
 
 SEED_ENV = "COURSEKIT_SEED"
 
@@ -53,3 +54,26 @@ def set_seed(seed: int | None = None) -> int:
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # the CPU's generator and every CUDA device's
     return seed
+
+
+def random_state() -> dict[str, Any]:
+    """Where Python's, numpy's and torch's CPU generators stand now, in plain numbers and one
+    tensor (a ``ck.demo`` recording carries it, so that the cells after a replay draw what the
+    rehearsal drew: a new head's weights, the loader's order). CUDA's generators are left out: a
+    rehearsal on a GPU replays on a CPU."""
+    version, internal, gauss = random.getstate()
+    name, keys, pos, has_gauss, cached = np.random.get_state(legacy=True)
+    return {
+        "python": [version, list(internal), gauss],
+        "numpy": [name, np.asarray(keys).tolist(), pos, has_gauss, cached],
+        "torch": torch.get_rng_state(),
+    }
+
+
+def set_random_state(state: dict[str, Any]) -> None:
+    """Put the generators back where ``random_state()`` found them."""
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((name, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(state["torch"])

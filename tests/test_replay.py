@@ -226,3 +226,25 @@ def test_the_second_screen_says_it_is_a_replay(rehearsal, tiny_pets, monkeypatch
         learn.subscribe("before_epoch", lambda _: statuses.append(screen.data()["status"]))
         learn.fit(1e-2, 2, quiet=True)
     assert statuses[0].startswith("training: 2 epochs (replaying the recording of ")
+
+
+def test_a_learner_made_after_a_replay_starts_as_in_the_rehearsal(tiny_pets, monkeypatch, tmp_path):
+    """A replay trains nothing, so it draws no random numbers; the generators are left where the
+    rehearsal left them, and a learner made in a later cell gets the rehearsal's initial weights
+    (lesson 01's bigger pictures: a new learner after three fits), so its fit replays too."""
+    monkeypatch.setenv("COURSEKIT_HOME", str(tmp_path))
+
+    def lesson(mode):
+        first = _learner(tiny_pets, mode)  # seeds torch's generator, as a lesson's first cell
+        first.fit(1e-2, 1, quiet=True)
+        later = ck.Learner.pretrained("tinyresnet", tiny_pets, pretrained=False)
+        later.demo_mode = mode
+        initial = {k: v.clone() for k, v in later.model.state_dict().items()}
+        later.fit(1e-2, 1, quiet=True)
+        return first.recorder.demo, later.recorder.demo, initial
+
+    _, _, rehearsed = lesson(DemoMode("record", "chain", clock=_ticking_clock()))
+    first, later, replayed = lesson(DemoMode("replay", "chain", sleep=lambda s: None))
+    assert first.startswith("replaying the recording of ")
+    assert all(torch.equal(rehearsed[k], replayed[k]) for k in rehearsed)
+    assert later.startswith("replaying the recording of "), later

@@ -53,3 +53,23 @@ def test_check_claims_names_every_claim_that_failed(capsys):
         {"d fails": False}, sample=False
     )  # full mode: the sample's claims are not checked
     assert "not checked (full mode): d fails" in capsys.readouterr().out
+
+
+def test_the_random_state_survives_a_recording_and_draws_on_as_before(tmp_path):
+    """``ck.demo``'s recordings carry every generator's state (read back with weights_only)."""
+    import io
+    import random
+
+    import numpy as np
+    import torch
+
+    from coursekit.seeding import random_state, set_random_state
+
+    ck.set_seed(3)
+    buffer = io.BytesIO()
+    torch.save(random_state(), buffer)
+    draws = (random.random(), float(np.random.rand()), torch.rand(3).tolist())
+    ck.set_seed(4)  # elsewhere
+    buffer.seek(0)
+    set_random_state(torch.load(buffer, weights_only=True))
+    assert (random.random(), float(np.random.rand()), torch.rand(3).tolist()) == draws

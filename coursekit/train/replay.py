@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from coursekit.progress import progress_bar
+from coursekit.seeding import random_state, set_random_state
 from coursekit.train import snapshots
 from coursekit.train.checkpoints import on_cpu
 from coursekit.train.demo_mode import DemoMode, demo_mode_from_env
@@ -62,6 +63,14 @@ class _Pace:
 def _say(text: str, quiet: bool) -> None:
     if not quiet:
         print(text, flush=True)
+
+
+def _draw_on_as_rehearsed(payload: dict[str, Any]) -> None:
+    """Leave the random generators where the rehearsal left them after this step: a replay draws
+    nothing (no batch order, no augmentation, no dropout), and without this a learner made in a
+    later cell would start from other random weights than the rehearsal's, matching no recording."""
+    if "random_state" in payload:
+        set_random_state(payload["random_state"])
 
 
 def _replay_note(stored: Recording, mode: DemoMode, learn: Learner) -> str:
@@ -131,6 +140,7 @@ def _record_fit(
         "snapshots": snapshot_weights,
         "model": on_cpu(learn.model.state_dict()),
         "opt": on_cpu(learn.opt.state_dict()) if learn.opt is not None else None,
+        "random_state": random_state(),
     }
     mode.store.write(wanted, payload)
     _say(f"recorded for the demo: {plan.code}", quiet)
@@ -168,6 +178,7 @@ def _replay_fit(
                 learn.opt = learn.opt or learn.create_opt()
                 learn.opt.load_state_dict(payload["opt"])
             learn.stop_reason = payload["stopped"]  # as the rehearsal's fit ended
+            _draw_on_as_rehearsed(payload)
         else:
             learn.stop_reason = "stopped during the replay; the weights are as before this fit"
     except BaseException as e:  # KeyboardInterrupt too: the monitor shows it
@@ -248,7 +259,15 @@ def lr_find_or_replay(
                 on_step(step, n)
 
         result = lr_find(learn, start_lr, end_lr, num_it, quiet=quiet, on_step=timed)
-        mode.store.write(wanted, {"lrs": result.lrs, "losses": result.losses, "times": step_times})
+        mode.store.write(
+            wanted,
+            {
+                "lrs": result.lrs,
+                "losses": result.losses,
+                "times": step_times,
+                "random_state": random_state(),
+            },
+        )
         _say(f"recorded for the demo: {code}", quiet)
         return result
     found = mode.store.read(wanted)
@@ -267,6 +286,7 @@ def lr_find_or_replay(
             on_step(step + 1, num_it)
     if bar is not None:
         bar.close()
+    _draw_on_as_rehearsed(payload)
     return LRFinderResult(lrs, losses, suggest_lr(lrs, losses))
 
 
@@ -282,7 +302,7 @@ def recorded_or_live(
     wanted = Recording.of("preds", code, learn)
     if mode.action == "record":
         outputs = predict()
-        mode.store.write(wanted, {"outputs": on_cpu(outputs)})
+        mode.store.write(wanted, {"outputs": on_cpu(outputs), "random_state": random_state()})
         return outputs
     found = mode.store.read(wanted)
     if isinstance(found, str):
@@ -290,4 +310,5 @@ def recorded_or_live(
         return predict()
     stored, payload = found
     print(f"{code}: the rehearsal's predictions (recorded {stored.recorded})", flush=True)
+    _draw_on_as_rehearsed(payload)
     return list(payload["outputs"])
