@@ -78,7 +78,8 @@ def read_torch_file(path: Path, map_location: str | torch.device, what: str, fix
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
-        found = re.search(r"GLOBAL ([\w.]+)", str(e))
+        # torch >= 2.4 says "Unsupported global: GLOBAL x.y.Z", torch 2.3 "Unsupported class x.y.Z"
+        found = re.search(r"(?:GLOBAL|Unsupported class) ([\w.]+)", str(e))
         what = f" (such as {found[1]})" if found else ""
         raise NotACheckpointError(
             f"{path} holds pickled Python objects{what}, not only tensors and plain data. "
