@@ -18,8 +18,10 @@ PYTHON313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13
 # launcher, scikit-image's photos, the reference EfficientNet-Lite; hypothesis for property tests)
 PLATFORM_TEST_DEPS := pytest nbformat accelerate scikit-image efficientnet-lite-pytorch hypothesis
 # the unit tests that need no browser, no notebook server and no build: what test-min and test-py313 run
+# (the published lessons are checked by the main suite: their test needs nbclient, the platforms do not)
 FAST_TESTS := -p no:cacheprovider -m "not browser and not release and not full_mode" --ignore=tests/browser \
-	--ignore=tests/test_lessons.py --ignore=tests/test_release.py --ignore=tests/test_colab_widgets.py
+	--ignore=tests/test_lessons.py --ignore=tests/test_published_lessons.py --ignore=tests/test_release.py \
+	--ignore=tests/test_colab_widgets.py
 
 # the inner loop: unit tests only (no browser, notebook server, lesson, release build, full-mode
 # rehearsal or test marked slow); under 2 minutes on a 2-core CPU (see DEVELOPERS.md)
