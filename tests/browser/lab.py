@@ -234,15 +234,29 @@ def screenshot(page, name: str) -> None:
 
 def run_all_classic(page, timeout_ms: int = 240_000) -> None:
     """Classic Notebook: once its kernel is connected, run every cell and wait until each code cell
-    has an execution count."""
+    has an execution count and the kernel is idle.
+
+    A cell's execution count comes with its reply on the shell channel, which can arrive before the
+    cell's outputs on the iopub channel (a panel's widgets, a few hundred kB of pictures): the kernel's
+    "idle" status comes on iopub after them. A test that clicks a panel before then races the widget
+    manager, which is still creating that panel's models (an update can be lost, a picture broken)."""
     page.wait_for_function(
         "() => window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel"
-        " && Jupyter.notebook.kernel.is_connected()",
+        " && Jupyter.notebook.kernel.is_connected() && Jupyter.notebook.kernel.widget_manager",
         timeout=120_000,
     )
+    # As the kernel connects, ipywidgets 7's widget manager asks it which widgets exist (a control
+    # comm, then a comm_info request) and makes a model for each one it has not seen. Cells run at
+    # that moment race it: it makes a second model for a widget whose own is still being made, and
+    # the panel's views are torn down (nothing drawn, "Could not add child view to box"). A student
+    # clicking Run All never runs that close; let the kernel answer a request sent after the
+    # manager's, then give the manager a moment to finish.
+    page.evaluate("() => new Promise(done => Jupyter.notebook.kernel.kernel_info(() => done()))")
+    page.wait_for_timeout(1_000)
     page.evaluate("Jupyter.notebook.execute_all_cells()")
     page.wait_for_function(
         "() => Jupyter.notebook.get_cells()"
         ".every(c => c.cell_type !== 'code' || typeof c.input_prompt_number === 'number')",
         timeout=timeout_ms,
     )
+    page.wait_for_function("() => !Jupyter.notebook.kernel_busy", timeout=timeout_ms)

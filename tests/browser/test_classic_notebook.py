@@ -46,6 +46,17 @@ def page(browser, classic):
     page.goto(classic.notebook_url("panels.ipynb"))
     try:
         run_all_classic(page)
+        # the kernel is idle: every panel's models have arrived; wait until each is drawn and the
+        # explorers' pictures are loaded (the max-pool explorer shows four)
+        page.wait_for_function(
+            "n => { const cells = [...document.querySelectorAll('.cell.code_cell')];"
+            " const loaded = c => [...c.querySelectorAll('.widget-image')]"
+            ".every(i => i.complete && i.naturalWidth > 0);"
+            " return cells.length === n && cells.slice(1).every(c => c.querySelector('.widget-container'))"
+            " && cells[8].querySelectorAll('.widget-image').length === 4"
+            " && loaded(cells[7]) && loaded(cells[8]); }",
+            arg=len(CELLS),
+        )
         yield page
     finally:
         try:
