@@ -27,7 +27,7 @@ FAST_TESTS := -p no:cacheprovider -m "not browser and not release and not full_m
 # rehearsal or test marked slow); under 2 minutes on a 2-core CPU (see DEVELOPERS.md)
 FAST_MARKERS := not browser and not release and not full_mode and not lessons and not slow
 
-.PHONY: gpu-check gpu-wheels demo test test-fast lint test-platforms test-browser test-release test-min test-py313 test-colab dist install clean bench chromium publish
+.PHONY: gpu-check gpu-wheels demo test suite platform-venvs test-fast lint test-platforms test-browser test-release test-min test-py313 test-colab dist install clean bench chromium publish
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -66,11 +66,24 @@ demo: $(STAMP)
 	$(VENV)/bin/coursekit demo
 
 # Everything CI runs: the whole suite in the test venv, then the unit tests on the students' other
-# platforms (the oldest versions we allow, Colab's own packages, Colab's Python 3.13)
+# platforms (the oldest versions we allow, Colab's own packages, Colab's Python 3.13). The platform
+# venvs are built while lint and the suite run, and the three platform runs go side by side (each
+# keeps one of the two cores about half busy); --output-sync keeps each run's output together.
 test: $(STAMP) $(COLAB_WIDGETS)/.installed $(KAGGLEHUB_03)/.installed $(CLASSIC)/.installed chromium
-	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory -j2 suite platform-venvs
+	$(MAKE) --no-print-directory -j3 --output-sync=target test-platforms
+
+# lint, then the whole suite in the test venv
+suite: lint
 	$(PY) -m pytest -q
-	$(MAKE) --no-print-directory test-platforms
+
+# The platform venvs, built one after another while lint and the suite run (pip waits mostly on
+# the disk and the network, the suite on the CPU); pip's output goes to a log, shown if it fails
+PLATFORM_VENVS := $(MIN_VENV)/.installed $(COLAB_VENV)/.installed $(PY313_VENV)/.installed
+platform-venvs: $(STAMP)
+	@echo "building the platform venvs (log: $(VENV)/platform-venvs.log)"
+	@$(MAKE) --no-print-directory $(PLATFORM_VENVS) > $(VENV)/platform-venvs.log 2>&1 \
+		|| { cat $(VENV)/platform-venvs.log; exit 1; }
 
 test-platforms: test-min test-colab test-py313
 
