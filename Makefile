@@ -67,8 +67,8 @@ demo: $(STAMP)
 
 # Everything CI runs: the whole suite in the test venv, then the unit tests on the students' other
 # platforms (the oldest versions we allow, Colab's own packages, Colab's Python 3.13). The platform
-# venvs are built while lint and the suite run, and the three platform runs go side by side (each
-# keeps one of the two cores about half busy); --output-sync keeps each run's output together.
+# venvs are built while lint and the suite run, and the three platform runs go side by side;
+# --output-sync keeps each run's output together.
 test: $(STAMP) $(COLAB_WIDGETS)/.installed $(KAGGLEHUB_03)/.installed $(CLASSIC)/.installed chromium
 	$(MAKE) --no-print-directory -j2 suite platform-venvs
 	$(MAKE) --no-print-directory -j3 --output-sync=target test-platforms
@@ -77,8 +77,8 @@ test: $(STAMP) $(COLAB_WIDGETS)/.installed $(KAGGLEHUB_03)/.installed $(CLASSIC)
 suite: lint
 	$(PY) -m pytest -q
 
-# The platform venvs, built one after another while lint and the suite run (pip waits mostly on
-# the disk and the network, the suite on the CPU); pip's output goes to a log, shown if it fails
+# The platform venvs, built one after another while lint and the suite run; pip's output goes to
+# a log, shown if a build fails
 PLATFORM_VENVS := $(MIN_VENV)/.installed $(COLAB_VENV)/.installed $(PY313_VENV)/.installed
 platform-venvs: $(STAMP)
 	@echo "building the platform venvs (log: $(VENV)/platform-venvs.log)"
