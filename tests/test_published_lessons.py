@@ -6,12 +6,13 @@ tests/test_lessons.py runs each lesson afresh and compares its outputs with thes
 import base64
 import io
 import re
+import shutil
 
 import nbformat
 import pytest
 from PIL import Image
 
-from tools.publish_lessons import BANNER, LESSONS, PUBLISHED, WIDGET, clean
+from tools.publish_lessons import BANNER, LESSONS, PUBLISHED, WIDGET, clean, refresh
 
 LESSON_PATHS = sorted(LESSONS.glob("*.ipynb"))
 
@@ -110,3 +111,16 @@ def test_the_cleaner_drops_paths_timings_progress_bars_and_panels(tmp_path):
     image = Image.open(io.BytesIO(base64.b64decode(outputs[4].data["image/png"])))
     assert image.mode == "P" and image.convert("RGB").getpixel((5, 5)) == (255, 0, 0)
     assert published.metadata == {"kernelspec": {"name": "python3", "display_name": "Python 3"}}
+
+
+def test_refresh_keeps_the_published_outputs_byte_for_byte(tmp_path):
+    """A change to a lesson's text alone rewrites only that text: the figures, already re-encoded
+    when published, are not re-encoded again (each pass would alter them a little)."""
+    out_dir = tmp_path / "published"
+    out_dir.mkdir()
+    lesson = LESSONS / "02_dogscats.ipynb"
+    shutil.copy(PUBLISHED / lesson.name, out_dir)
+    refresh(lesson, out_dir)
+    before = nbformat.read(PUBLISHED / lesson.name, as_version=4)
+    after = nbformat.read(out_dir / lesson.name, as_version=4)
+    assert [c.get("outputs") for c in after.cells] == [c.get("outputs") for c in before.cells]

@@ -109,7 +109,10 @@ MAX_WIDTH, COLOURS = 800, 128
 def _small_png(data: str) -> str:
     """A PNG (base64) at most ``MAX_WIDTH`` pixels wide in ``COLOURS`` colours: the same figure to
     the eye, a third of the bytes or less."""
-    image = Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB")
+    image = Image.open(io.BytesIO(base64.b64decode(data)))
+    if image.mode == "P" and image.width <= MAX_WIDTH:
+        return data  # made here already (``refresh`` cleans a published copy again): keep it
+    image = image.convert("RGB")
     if image.width > MAX_WIDTH:
         height = round(image.height * MAX_WIDTH / image.width)
         image = image.resize((MAX_WIDTH, height), Image.Resampling.LANCZOS)
