@@ -207,3 +207,16 @@ def test_a_learner_trains_on_batch_side_augmentation(tiny_pets):
     assert len(learn.recorder.losses) == len(data.train_dl) and all(
         map(math.isfinite, learn.recorder.losses)
     )
+
+
+def test_turned_pictures_get_black_corners_as_lesson_02_says():
+    """Lesson 02, section 7: side_on turns by 10 degrees at most and fills the corners with black
+    on both paths (fastai 0.7 reflects them); top_down turns by right angles only."""
+    white = torch.ones(1, 3, 64, 64)
+    turned = rotate_and_zoom(white, torch.tensor([10.0]), torch.tensor([1.0]))
+    assert turned[0, :, 0, 0].eq(0).all() and turned[0, :, 32, 32].eq(1).all()
+    (affine,) = _steps(train_transform(64, ck.side_on, 1.0), v2.RandomAffine)
+    assert affine.degrees == [-10.0, 10.0] and affine.fill == 0  # torchvision's default: black
+    per_image = TF.affine(white[0], angle=10.0, translate=[0, 0], scale=1.0, shear=[0.0])
+    assert per_image[:, 0, 0].eq(0).all()
+    assert not _steps(train_transform(64, ck.top_down, 1.0), v2.RandomAffine)
