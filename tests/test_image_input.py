@@ -121,6 +121,29 @@ def test_a_very_large_rotated_picture_is_still_turned_upright(tmp_path):
     assert small.size[0] > small.size[1] and min(small.size) >= 64
 
 
+def test_an_upload_or_a_pil_picture_that_is_very_large_is_reduced_like_a_file(tmp_path):
+    """PredictPanel's uploads and URL downloads arrive as bytes, a student's own picture as a PIL
+    image: with ``min_size`` each comes out as small as the same picture read from a file."""
+    _large((2400, 1800)).save(tmp_path / "scan.png", compress_level=1)
+    from_file = open_image(tmp_path / "scan.png", min_size=64)
+    uploaded = as_image((tmp_path / "scan.png").read_bytes(), min_size=64)
+    with Image.open(tmp_path / "scan.png") as pil:
+        given = as_image(pil, min_size=64)
+    assert uploaded.size == given.size == from_file.size and from_file.size[1] < 128
+    assert np.array_equal(np.asarray(uploaded), np.asarray(from_file))
+    assert np.array_equal(np.asarray(given), np.asarray(from_file))
+    jpeg = tmp_path / "photo.jpg"
+    _large((2400, 1800)).save(jpeg, quality=90)
+    assert as_image(jpeg.read_bytes(), min_size=64).size == open_image(jpeg, min_size=64).size
+    assert as_image(jpeg.read_bytes(), min_size=64).size[1] < 1800 // 4  # draft mode: 1/8
+    assert as_image(jpeg.read_bytes()).size == (2400, 1800)  # without min_size: as it is
+
+
+def test_an_upload_that_is_not_a_picture_is_refused_with_its_size():
+    with pytest.raises(ck.UnreadableImageError, match=r"these 15 bytes are not an image file"):
+        as_image(b"<html>hi</html>", min_size=64)
+
+
 def test_small_pictures_are_decoded_as_they_are(tmp_path):
     Image.fromarray(_photo((400, 300))).save(tmp_path / "small.png")
     assert open_image(tmp_path / "small.png", min_size=32).size == (400, 300)

@@ -15,15 +15,16 @@ import io
 import os
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from coursekit.data.images import (
+    DECODE_ERRORS,
     ImageInput,
     UnreadableImageError,
-    eight_bit,
+    decode_image,
     open_image,
+    reduced_rgb,
     to_rgb,
-    upright,
 )
 from coursekit.data.pixel_ranges import to_uint8
 
@@ -53,21 +54,22 @@ def array_to_image(arr: np.ndarray) -> Image.Image:
 
 def as_image(image: ImageInput, min_size: int | None = None) -> Image.Image:
     """One picture as upright RGB, from a path, a PIL image, the bytes of an image file (an
-    upload) or a numpy array (``pixel_ranges.to_uint8`` says how each dtype is read)."""
+    upload) or a numpy array (``pixel_ranges.to_uint8`` says how each dtype is read).
+
+    ``min_size``: the smallest side the caller needs; a path, an upload's bytes or a PIL image
+    that is very large is then decoded or reduced to a smaller size, as ``open_image`` does."""
     if isinstance(image, (str, os.PathLike)):
         return open_image(image, min_size=min_size)
     if isinstance(image, Image.Image):
-        return to_rgb(eight_bit(upright(image)))
+        return reduced_rgb(image, min_size)
     if isinstance(image, (bytes, bytearray, memoryview)):
         try:
-            img = Image.open(io.BytesIO(bytes(image)))
-            img.load()
-        except (UnidentifiedImageError, OSError) as e:
+            return decode_image(io.BytesIO(image), min_size)
+        except DECODE_ERRORS as e:
             raise UnreadableImageError(
                 f"these {len(image)} bytes are not an image file PIL can read ({e}); "
                 f"upload a JPEG or PNG."
             ) from None
-        return to_rgb(eight_bit(upright(img)))
     if isinstance(image, np.ndarray):
         return array_to_image(image)
     hint = " (a tensor: pass tensor.permute(1, 2, 0).numpy())" if hasattr(image, "numpy") else ""

@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -33,9 +34,11 @@ __all__ = [
     "ImageInput",
     "UnreadableImageError",
     "check_images",
+    "decode_image",
     "eight_bit",
     "is_image_file",
     "open_image",
+    "reduced_rgb",
     "resize_images",
     "to_rgb",
     "upright",
@@ -144,19 +147,31 @@ def open_image(path: str | os.PathLike, min_size: int | None = None) -> Image.Im
     Raises ``UnreadableImageError`` naming the file when it is not an image PIL can decode.
     """
     try:
-        with Image.open(path) as img:
-            if min_size and img.format == "JPEG":
-                # EXIF rotation swaps width and height, so ask for a square: both sides >= min_size.
-                img.draft("RGB", (min_size, min_size))
-            img.load()
-            img = eight_bit(upright(img))
-            if img.mode not in ("L", "RGB"):  # reduce() takes a few modes; these two stay small
-                img = to_rgb(img)
-            return to_rgb(_shrunk(img, min_size))
+        return decode_image(path, min_size)
     except DECODE_ERRORS as e:
         raise UnreadableImageError(
             f"cannot read image {path}: {e}. Delete or replace this file."
         ) from e
+
+
+def decode_image(source: str | os.PathLike | BinaryIO, min_size: int | None = None) -> Image.Image:
+    """``open_image``'s decoding, for a path or an open binary file (an upload's bytes): raises
+    PIL's own errors (``DECODE_ERRORS``), which each caller words for its input."""
+    with Image.open(source) as img:
+        if min_size and img.format == "JPEG":
+            # EXIF rotation swaps width and height, so ask for a square: both sides >= min_size.
+            img.draft("RGB", (min_size, min_size))
+        img.load()
+        return reduced_rgb(img, min_size)
+
+
+def reduced_rgb(img: Image.Image, min_size: int | None = None) -> Image.Image:
+    """A decoded picture as upright 8-bit RGB, a very large one first reduced (``_shrunk``) while
+    it is still in its own, smaller mode; copies only what it changes."""
+    img = eight_bit(upright(img))
+    if img.mode not in ("L", "RGB"):  # reduce() takes a few modes; these two stay small
+        img = to_rgb(img)
+    return to_rgb(_shrunk(img, min_size))
 
 
 def _header_ok(path: Path) -> tuple[tuple[int, int] | None, str | None]:
