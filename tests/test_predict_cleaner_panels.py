@@ -2,6 +2,7 @@
 
 import datetime
 import functools
+import html
 import http.server
 import io
 import shutil
@@ -89,6 +90,31 @@ def test_predict_panel_upload_path_and_url(exported, tiny_pets):
         panel.go.click()
         url_want = exported.predict(photo.read_bytes())[2]  # the file's bytes, decoded in full
         assert panel.result is not None and torch.allclose(panel.result[2], url_want, atol=1e-5)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_predict_panel_names_a_web_page_given_for_a_picture(exported, tmp_path):
+    """A URL of the page that shows a photo (not of the photo) answers HTML: the panel says so,
+    names the URL and how to copy the picture's own address, whatever the file is called."""
+    page = "<!DOCTYPE html><html><head><title>Cute cat</title></head><body>...</body></html>"
+    (tmp_path / "cat.html").write_text(page)
+    (tmp_path / "cat.jpg").write_text(page)  # a server that answers every name with its page
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    panel = ckw.PredictPanel(exported, k=3)
+    try:
+        for name, kind in (("cat.html", "text/html"), ("cat.jpg", "image/jpeg")):
+            url = f"http://127.0.0.1:{server.server_address[1]}/{name}"
+            panel.predict_source(url)
+            said = html.unescape(panel.status.value)
+            assert panel.result is None and f"{url} answered with an HTML page" in said
+            assert "copy the image address" in said and "<!DOCTYPE html><html>" in said
+            assert f"Content-Type {kind}" in said  # what the server called it
     finally:
         server.shutdown()
         server.server_close()

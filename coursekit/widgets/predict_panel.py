@@ -20,6 +20,7 @@ import ipywidgets as widgets
 import torch
 from PIL import Image
 
+from coursekit.data.answers import ADVICE, answer_problem
 from coursekit.data.image_input import as_image
 from coursekit.panel import Panel
 from coursekit.plotting import presentable
@@ -109,6 +110,14 @@ class PredictPanel(Panel):
             if len(data) > MAX_URL_BYTES:
                 self.status.value = html.escape(
                     f"{text} is over {MAX_URL_BYTES // 2**20} MB; not an ordinary photo?"
+                )
+                return
+            page = answer_problem(r.headers.get("Content-Type"), data[:512])
+            if page is not None:
+                self.status.value = html.escape(
+                    f"{text} answered with {page}, not a picture. A page that shows a photo is "
+                    f"not the photo: right-click the photo, copy the image address and paste that. "
+                    f"{ADVICE}"
                 )
                 return
             self.show(data, text)
