@@ -12,6 +12,7 @@ import pytest
 
 PURE_MODULES = [
     "coursekit.data.answers",
+    "coursekit.data.batches",
     "coursekit.data.csv_rows",
     "coursekit.data.kaggle_files",
     "coursekit.data.pixel_ranges",

@@ -42,6 +42,8 @@ def test_lr_finder_panel_runs_draws_and_uses_a_rate(tiny_learn):
     panel.use.click()
     assert not hasattr(tiny_learn, "default_lr")  # nothing hidden on the learner
     assert panel.lr == float(f"{result.lrs[2]:.0e}")  # what the next cell reads
+    # the slider shows the rate as it is used: one digit, read off a curve
+    assert f"{panel.slider.value:{panel.slider.readout_format}}" == f"{panel.lr:.0e}"
     assert f"lr = {lr_text(panel.lr)}" in panel.code.value
     assert isinstance(panel.figure(), Figure)
 
@@ -153,6 +155,9 @@ def test_layer_groups_panel_calls_the_learner_and_reads_it_back(tiny_learn):
     panel.lr.value, panel.ratio.value = 1e-2, 3
     assert panel.group_lrs() == [pytest.approx(1.1e-3), pytest.approx(3.3e-3), 1e-2]
     assert "learn.fit([1.1e-3, 3.3e-3, 1e-2], 3, cycle_len=1)" in panel.lrs_view.value
+    panel.lr.value = 0.003271  # the slider shows the top rate as the code line uses it
+    assert f"{panel.lr.value:{panel.lr.readout_format}}" == "3.3e-03"
+    assert panel.group_lrs()[-1] == 3.3e-3 and "3.3e-3]" in panel.lrs_view.value
     assert not hasattr(tiny_learn, "default_lr")
     assert isinstance(panel.figure(), Figure)
 

@@ -38,10 +38,12 @@ __all__ = [
     "FitPlan",
     "LearningRates",
     "check_plan_fits",
+    "lr_slider_format",
     "lr_text",
     "plan_fit",
     "plan_one_cycle",
     "spread_lrs",
+    "typed_lr",
 ]
 
 # fastai 0.7's CosAnneal (old/fastai/sgdr.py): ``if self.iteration < self.nb/20: return init_lrs/100``,
@@ -80,6 +82,21 @@ class FitPlan:
     def __repr__(self) -> str:
         cycles = f", {len(self.cycle_ends)} cycles" if self.cycle_ends else ""
         return f"FitPlan({self.n_epochs} epochs, {self.total_steps} steps{cycles}: {self.code})"
+
+
+def typed_lr(lr: float, digits: int = 2) -> float:
+    """``lr`` rounded to ``digits`` significant digits, as a student would type it; the panels'
+    sliders show it so (``lr_slider_format``), and their code lines print it with ``lr_text``.
+
+    >>> typed_lr(0.003271), typed_lr(0.003271, digits=1)
+    (0.0033, 0.003)
+    """
+    return float(f"{lr:.{digits - 1}e}")
+
+
+def lr_slider_format(digits: int = 2) -> str:
+    """The ``readout_format`` of a slider whose value is used as ``typed_lr(value, digits)``."""
+    return f".{digits - 1}e"
 
 
 def lr_text(lr: float) -> str:

@@ -10,6 +10,8 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
+from coursekit.train.plan import lr_slider_format
+
 __all__ = [
     "GROUP_RATIOS",
     "Throttle",
@@ -87,6 +89,12 @@ def lr_controls(
     """A learning-rate slider on a log scale (1e-6 to 1) and the ratio between layer groups' rates,
     as the schedule and layer-groups panels show them."""
     slider = widgets.FloatLogSlider(
-        value=lr, base=10, min=-6, max=0, step=0.1, description=lr_label, readout_format=".0e"
+        value=lr,
+        base=10,
+        min=-6,
+        max=0,
+        step=0.1,
+        description=lr_label,
+        readout_format=lr_slider_format(),
     )
     return slider, widgets.Dropdown(options=GROUP_RATIOS, value=ratio, description="groups")

@@ -22,7 +22,7 @@ import ipywidgets as widgets
 from coursekit.html_table import html_table
 from coursekit.panel import Panel
 from coursekit.plotting import presentable
-from coursekit.train.plan import FitPlan, lr_text, plan_fit
+from coursekit.train.plan import FitPlan, lr_text, plan_fit, typed_lr
 from coursekit.train.schedules import differential_lrs
 from coursekit.widgets.common import enable_colab_widgets, lr_controls
 
@@ -84,7 +84,7 @@ class LayerGroupsPanel(Panel):
     def group_lrs(self) -> list[float]:
         """The learning rate of each group: the top rate divided by the ratio once per group below."""
         lrs = differential_lrs(self.lr.value, len(self.learn.layer_groups), self.ratio.value)
-        return [float(f"{lr:.1e}") for lr in lrs]  # rounded as a student would type them
+        return [typed_lr(lr) for lr in lrs]
 
     def _change(self, call: Callable[..., None], *args: object) -> None:
         """Change the learner, then show its real state (also when the change was refused)."""

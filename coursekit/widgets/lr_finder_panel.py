@@ -23,7 +23,7 @@ import numpy as np
 from coursekit.panel import Panel
 from coursekit.plotting import presentable
 from coursekit.train.lr_finder import LRFinderResult, plot_lr_find
-from coursekit.train.plan import lr_text
+from coursekit.train.plan import lr_slider_format, lr_text, typed_lr
 from coursekit.widgets.common import enable_colab_widgets, y_axis
 
 if TYPE_CHECKING:
@@ -52,7 +52,13 @@ class LRFinderPanel(Panel):
         self.run = widgets.Button(description="Run lr_find", button_style="primary")
         self.progress = widgets.IntProgress(value=0, min=0, max=num_it, description="progress")
         self.slider = widgets.FloatLogSlider(
-            value=1e-3, base=10, min=-7, max=1, step=0.01, description="lr", readout_format=".1e"
+            value=1e-3,
+            base=10,
+            min=-7,
+            max=1,
+            step=0.01,
+            description="lr",
+            readout_format=lr_slider_format(digits=1),
         )
         self.readout = widgets.HTML()
         self.use = widgets.Button(
@@ -159,7 +165,9 @@ class LRFinderPanel(Panel):
     def use_lr(self) -> float:
         """Choose the slider's rate, rounded as a student types it: stored in ``panel.lr`` (the
         next cell reads it) and shown as the line of code that fits with it."""
-        lr = float(f"{self.slider.value:.0e}")
+        lr = typed_lr(
+            self.slider.value, digits=1
+        )  # read off a curve: one digit, as the course does
         self.lr = lr
         self.code.value = f"chosen: <code>lr = {lr_text(lr)}</code>; e.g. <code>learn.fit(lr, 3, cycle_len=1)</code>"
         return lr

@@ -20,7 +20,7 @@ import numpy as np
 
 from coursekit.panel import Panel
 from coursekit.plotting import presentable
-from coursekit.train.plan import FitPlan, plan_fit, plan_one_cycle
+from coursekit.train.plan import FitPlan, plan_fit, plan_one_cycle, typed_lr
 from coursekit.train.schedules import differential_lrs
 from coursekit.widgets.common import Throttle, decimate, enable_colab_widgets, lr_controls, y_axis
 
@@ -146,8 +146,7 @@ class SchedulePanel(Panel):
         """One rate per layer group: the top rate, divided by the ratio once per group below it,
         rounded to two digits as a student would type them (so the code line is the exact fit)."""
         return [
-            float(f"{lr:.1e}")
-            for lr in differential_lrs(self.lr.value, self.n_groups, self.ratio.value)
+            typed_lr(lr) for lr in differential_lrs(self.lr.value, self.n_groups, self.ratio.value)
         ]
 
     def plan(self) -> FitPlan:
