@@ -93,3 +93,30 @@ def test_every_public_name_is_listed_once_and_imports():
     assert public == set(coursekit._WHERE) == typed
     for name in sorted(public):
         assert getattr(coursekit, name) is not None, name
+
+
+def _protocol_members(protocol):
+    """A Protocol's data attributes and its methods and properties, by name."""
+    names = set(protocol.__annotations__)
+    names |= {n for n, v in vars(protocol).items() if not n.startswith("_") and callable(v)}
+    names |= {n for n, v in vars(protocol).items() if isinstance(v, property)}
+    return names
+
+
+def test_both_kinds_of_learner_data_have_all_the_protocol_asks(tiny_pets):
+    """``LearnerData`` (what a Learner needs of its data) is met by ``ImageData`` and by the data of
+    a learner ``load_learner`` rebuilt, with the same method parameters: checked here as well as by
+    mypy, so a member added to one and not the other fails the tests."""
+    from coursekit.train.export import InferenceData
+    from coursekit.train.learner_data import LearnerData
+
+    members = _protocol_members(LearnerData)
+    assert {"classes", "size", "split", "loader", "c"} <= members  # the check reads the Protocol
+    inference = InferenceData(path=Path("."), classes=["cat", "dog"], size=32)
+    for data in (tiny_pets, inference):
+        for name in members:
+            assert hasattr(data, name), f"{type(data).__name__} lacks {name}"
+            wanted = vars(LearnerData).get(name)
+            if callable(wanted):
+                got = inspect.signature(getattr(data, name)).parameters
+                assert list(got) == list(inspect.signature(wanted).parameters)[1:], name

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,6 +47,16 @@ if TYPE_CHECKING:
 __all__ = ["SPLITS", "ImageData", "Label", "Loader", "default_num_workers"]
 
 SPLITS = ("train", "valid", "test")
+
+
+@dataclass(frozen=True)
+class _Split:
+    """One row of ``ImageData._splits``: a split's files, labels and dataset (built on demand)."""
+
+    paths: list[Path]
+    labels: list[Label]
+    dataset: Callable[[], ImageDataset | None]
+
 
 # What yields (xb, yb) batches: a DataLoader, or a DeviceLoader that augments on the GPU.
 Loader = DataLoader | DeviceLoader
@@ -259,15 +269,16 @@ class ImageData:
         )
 
     # ------------------------------------------------------------------------------ by name
-    def _splits(self) -> dict[str, tuple[list[Path], list[Label]]]:
-        """The one table of split names: each split's files and labels (the test set has none)."""
+    def _splits(self) -> dict[str, _Split]:
+        """The one table of split names: each split's files, labels (the test set has none) and
+        how to build its dataset (built only when asked for)."""
         return {
-            "train": (self.train_paths, self.train_labels),
-            "valid": (self.valid_paths, self.valid_labels),
-            "test": (self.test_paths, []),
+            "train": _Split(self.train_paths, self.train_labels, lambda: self.train_ds),
+            "valid": _Split(self.valid_paths, self.valid_labels, lambda: self.valid_ds),
+            "test": _Split(self.test_paths, [], lambda: self.test_ds),
         }
 
-    def _split_files(self, name: str) -> tuple[list[Path], list[Label]]:
+    def _split(self, name: str) -> _Split:
         splits = self._splits()
         if name not in splits:
             raise ValueError(f"unknown split {name!r}: use one of {', '.join(map(repr, SPLITS))}.")
@@ -278,26 +289,21 @@ class ImageData:
 
         >>> x, y = data.split('valid')[0]
         """
-        self._split_files(name)  # checks the name
-        if name == "train":
-            return self.train_ds
-        if name == "valid":
-            return self.valid_ds
-        test = self.test_ds
-        if test is None:
+        dataset = self._split(name).dataset()
+        if dataset is None:
             raise ValueError(
                 "this data has no test set: give one when building it, e.g. "
                 "ImageData.from_folder(path, test='test1')."
             )
-        return test
+        return dataset
 
     def split_paths(self, name: str) -> list[Path]:
         """The image files of the split called ``name`` (``'train'``, ``'valid'`` or ``'test'``)."""
-        return self._split_files(name)[0]
+        return self._split(name).paths
 
     def split_labels(self, name: str) -> list[Label]:
         """The labels of the split called ``name`` (none for ``'test'``: its images are unlabelled)."""
-        return self._split_files(name)[1]
+        return self._split(name).labels
 
     # -------------------------------------------------------------------------------- changes
     @property
