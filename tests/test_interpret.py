@@ -128,3 +128,17 @@ def test_captions_show_p_of_the_second_class_for_two_classes_and_never_minus_zer
 
 def test_captions_show_the_predictions_probability_for_more_classes(interp):
     assert interp.caption(6) == f"dog / fox / 0.80 / {interp.losses[6].item():.2f}"
+
+
+def test_interpret_with_tta_keeps_the_tta_probabilities(learn):
+    """``learn.interpret(tta=True)`` (lessons 03, 04) interprets ``learn.tta()``'s averaged
+    probabilities, not the plain prediction's."""
+    torch.manual_seed(3)
+    want, targets = learn.tta()
+    torch.manual_seed(3)
+    interp = learn.interpret(tta=True)
+    assert torch.allclose(interp.probs, want) and torch.equal(interp.targets, targets)
+    plain = learn.interpret()
+    assert not torch.allclose(plain.probs, interp.probs)  # the augmented views count
+    losses = torch.nn.functional.nll_loss(want.log(), targets, reduction="none")
+    assert torch.allclose(interp.losses, losses, atol=1e-5)
