@@ -21,6 +21,7 @@ from coursekit.data.download import COMPLETE, Archive, DownloadError, URLs, unta
 from coursekit.data.extract import unpacked_name
 from coursekit.data.kaggle import kaggle_data
 from coursekit.data.planet import PLANET, PLANET_FILES, planet_data
+from coursekit.data.sizes import format_size
 from coursekit.data.sources import mirror_url, mirrored
 from coursekit.train.models import ARCHS
 from coursekit.train.weights import fetch_weights, weights_enum, weights_file
@@ -78,10 +79,6 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def _mb(n_bytes: int) -> str:
-    return f"{n_bytes / 1e6:,.1f} MB"
-
-
 def _archive_ready(archive: Archive) -> bool:
     dest = coursekit_home() / "data" / archive.name
     return dest.is_dir() and (dest.parent / f".{dest.name}{COMPLETE}").exists()
@@ -95,8 +92,10 @@ def _competition_ready(competition: str, files: list[str] | None) -> bool:
 
 
 def _weights_size(spec: str) -> int | None:
-    megabytes = weights_enum(spec).meta.get("_file_size")  # torchvision >= 0.16 publishes it
-    return int(megabytes * 1e6) if megabytes else None
+    mebibytes = weights_enum(spec).meta.get(
+        "_file_size"
+    )  # torchvision >= 0.16 publishes it, in MiB
+    return round(mebibytes * 2**20) if mebibytes else None
 
 
 def _weights_path(spec: str) -> Path:
@@ -145,15 +144,15 @@ def _say_plan(names: Sequence[str], items: list[Item], say: Callable[[str], None
     unknown = [item.name for item in todo if item.size is None]
     home = coursekit_home()
     home.mkdir(parents=True, exist_ok=True)
-    total = _mb(known) + (
+    total = format_size(known) + (
         f" plus {', '.join(unknown)} (size listed when it starts)" if unknown else ""
     )
     say(
         f"coursekit data --full {' '.join(names)}: {len(items)} items, {len(todo)} to download "
-        f"({total}); {_mb(shutil.disk_usage(home).free)} free in {home}."
+        f"({total}); {format_size(shutil.disk_usage(home).free)} free in {home}."
     )
     for item in items:
-        size = _mb(item.size) if item.size is not None else "size unknown"
+        size = format_size(item.size)
         state = "already there" if item.ready else "to download"
         say(f"  {item.data_set}: {item.kind} {item.name} from {item.source} ({size}, {state})")
 
@@ -183,7 +182,7 @@ def prepare_full(names: Sequence[str] = ("all",), say: Callable[[str], None] = p
             say(f"  FAILED: {item.kind} {item.name}: {e}")
             continue
         prepared.paths[item.data_set].append(path)
-        size = _mb(_size(path))
+        size = format_size(_size(path))
         if item.ready:
             say(f"  already there: {item.kind} {item.name} -> {path} ({size})")
         else:

@@ -16,6 +16,7 @@ PURE_MODULES = [
     "coursekit.data.csv_rows",
     "coursekit.data.kaggle_files",
     "coursekit.data.pixel_ranges",
+    "coursekit.data.sizes",
     "coursekit.explore.ops",
     "coursekit.panel",
     "coursekit.presenter",

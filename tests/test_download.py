@@ -308,6 +308,8 @@ def test_a_full_disk_while_downloading_says_how_much_room_is_needed(
 
     monkeypatch.setattr(download, "_fetch_once", full_disk)
     archive = Archive(publish(mirror, "pets.tgz", b"x").url, size)
-    with pytest.raises(ck.DownloadError, match=r"disk is full.*MB free, " + needed) as error:
+    with pytest.raises(
+        ck.DownloadError, match=r"disk is full.*[\d.,]+ [kMGT]?B free, " + needed
+    ) as error:
         download_url(archive, fresh_home / "archive" / "pets.tgz")
     assert "0 MB needed" not in str(error.value) and "Free some space" in str(error.value)

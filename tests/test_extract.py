@@ -11,11 +11,13 @@ import pytest
 
 import coursekit as ck
 from coursekit.data.extract import (
+    MAX_TOTAL_BYTES,
     ArchiveBombError,
     UnsafeArchiveError,
     extract_archive,
     unpacked_name,
 )
+from coursekit.data.sizes import format_size
 from tests.environment import importorskip
 from tools.mirror_server import MirrorServer
 
@@ -62,7 +64,10 @@ def _nothing_complete(home):
 def test_a_full_disk_says_how_much_to_free_and_keeps_the_download(pets, monkeypatch, fresh_home):
     server, url = pets
     _fail_on_second_file(monkeypatch, OSError(errno.ENOSPC, "No space left on device"))
-    with pytest.raises(ck.DownloadError, match=r"disk filled up.*needs 0 MB.*Free at least \d+ MB"):
+    with pytest.raises(
+        ck.DownloadError,
+        match=r"disk filled up.*needs [\d.,]+ (bytes|kB|MB).*Free at least [\d.,]+ MB",
+    ):
         ck.untar_data(url)
     _nothing_complete(fresh_home)
     assert (fresh_home / "archive" / "pets.tgz").exists()  # the verified download is kept
@@ -165,21 +170,35 @@ def test_a_zip_with_a_bad_crc_names_the_member_is_set_aside_and_fetched_anew(tmp
         assert len(gets) == 2  # the damaged copy was not used again
 
 
-def test_a_zip_bomb_is_refused_with_the_numbers(tmp_path):
-    bomb = tmp_path / "bomb.zip"
+def _zeros_zip(bomb):
     with (
         zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf,
         zf.open("zeros.bin", "w", force_zip64=True) as member,
     ):
         for _ in range(80):  # 80 MiB of zeros: about 80 KB compressed
             member.write(bytes(1 << 20))
+    return bomb
+
+
+def test_a_zip_bomb_is_refused_with_the_numbers(tmp_path):
+    bomb = _zeros_zip(tmp_path / "bomb.zip")
     with pytest.raises(ArchiveBombError) as e:
         extract_archive(bomb, tmp_path / "out")
     assert re.search(
-        r"bomb\.zip: its 1 member\(s\) would expand to 84 MB from 0\.\d MB", str(e.value)
+        r"bomb\.zip: its 1 member\(s\) would expand to 83\.9 MB from [\d.]+ kB", str(e.value)
     )
-    assert re.search(r"a ratio of [\d,]+:1 \(the limits are 69 GB and 100:1", str(e.value))
+    assert re.search(r"a ratio of [\d,]+:1 \(the limits are 64 GB and 100:1", str(e.value))
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
+
+
+def test_the_bomb_message_names_the_limit_as_it_is_defined(tmp_path):
+    """The limit is written in the units the messages print (decimal: coursekit.data.sizes), so
+    64 GB reads "64 GB", not the "69 GB" that 64 * 2**30 bytes printed as."""
+    assert MAX_TOTAL_BYTES == 64 * 10**9 and format_size(MAX_TOTAL_BYTES) == "64 GB"
+    bomb = _zeros_zip(tmp_path / "bomb.zip")
+    for max_total, shown in [(MAX_TOTAL_BYTES, "64 GB"), (50 * 10**6, "50 MB")]:
+        with pytest.raises(ArchiveBombError, match=f"the limits are {shown} and 100:1"):
+            extract_archive(bomb, tmp_path / "out", max_total=max_total)
 
 
 def test_an_archive_larger_than_the_total_bound_is_refused(tmp_path):
@@ -191,7 +210,7 @@ def test_an_archive_larger_than_the_total_bound_is_refused(tmp_path):
             tf.addfile(info, io.BytesIO(os.urandom(4000)))
     (tmp_path / "data.tgz").write_bytes(buf.getvalue())
     with pytest.raises(
-        ArchiveBombError, match=r"3 member\(s\) would expand to 0 MB.*limits are 0 GB"
+        ArchiveBombError, match=r"3 member\(s\) would expand to 12 kB.*limits are 10 kB"
     ):
         extract_archive(tmp_path / "data.tgz", tmp_path / "out", max_total=10_000)
     assert extract_archive(tmp_path / "data.tgz", tmp_path / "ok").is_dir()  # the default bound

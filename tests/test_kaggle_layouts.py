@@ -90,7 +90,7 @@ def test_no_tiles_says_so_and_offers_fastais_subsets(planet, fresh_home):
         ck.DownloadError,
         match=r"no longer offers Planet's JPEG tiles.*Kaggle-planet-train-tif\.torrent.*"
         r"nothing for train-jpg/ or test-jpg/.*ck\.planet_data\(ck\.URLs\.PLANET_SAMPLE\) "
-        r"\(15\.5 MB\).*ck\.URLs\.PLANET_TINY\) \(1\.0 MB\)",
+        r"\(15\.5 MB\).*ck\.URLs\.PLANET_TINY\) \(997\.6 kB\)",
     ):
         ck.planet_data()
     assert not any((fresh_home / "data" / PLANET).iterdir())  # nothing fetched before saying so

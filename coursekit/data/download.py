@@ -36,6 +36,7 @@ from coursekit.data.extract import (
     UnsafeArchiveError,
     extract_archive,
 )
+from coursekit.data.sizes import format_size
 from coursekit.data.sources import Archive, URLs, mirror_checks, mirrored, verify
 from coursekit.fileio import set_aside
 from coursekit.progress import progress_bar
@@ -164,13 +165,13 @@ def download_url(
                 free = shutil.disk_usage(dest.parent).free
                 have = part.stat().st_size if part.exists() else 0
                 needed = (
-                    f"{max(archive.size - have, 0) / 1e6:,.0f} MB more needed"
+                    f"{format_size(max(archive.size - have, 0))} more needed"
                     if archive.size
                     else "the server did not say how big the file is"
                 )
                 raise DownloadError(
                     f"the disk is full while downloading {archive.fname} to {dest.parent} "
-                    f"({free / 1e6:,.0f} MB free, {needed}). "
+                    f"({format_size(free)} free, {needed}). "
                     "Free some space and run again: the download resumes."
                 ) from e
             if attempt == retries:

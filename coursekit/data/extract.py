@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from coursekit.data.sizes import format_size
 from coursekit.fileio import atomic_write
 from coursekit.progress import progress_bar
 
@@ -40,10 +41,11 @@ __all__ = [
 ARCHIVE_SUFFIXES = (".tar.7z", ".tar.gz", ".tgz", ".tar", ".zip", ".7z")
 
 # The largest data set the lessons use unpacks to about 1 GB (Kaggle's whole Planet bundle, with its
-# TIFFs, to about 30 GB); photos barely compress, and CSV files about 10:1.
-MAX_TOTAL_BYTES = 64 * 2**30
+# TIFFs, to about 30 GB); photos barely compress, and CSV files about 10:1. Decimal units, as the
+# messages print them (coursekit.data.sizes).
+MAX_TOTAL_BYTES = 64 * 10**9
 MAX_RATIO = 100
-RATIO_FLOOR = 64 * 2**20  # under 64 MiB in all, the ratio is not checked: it cannot fill a disk
+RATIO_FLOOR = 64 * 10**6  # under 64 MB in all, the ratio is not checked: it cannot fill a disk
 
 
 class ExtractError(RuntimeError):
@@ -71,8 +73,8 @@ def _check_expansion(
     if total > max_total or (total > RATIO_FLOOR and total > max_ratio * size):
         raise ArchiveBombError(
             f"refusing to extract {archive_path}: its {n_members} member(s) would expand to "
-            f"{total / 1e6:,.0f} MB from {size / 1e6:,.1f} MB, a ratio of {total / size:,.0f}:1 "
-            f"(the limits are {max_total / 1e9:,.0f} GB and {max_ratio:g}:1, past which an archive "
+            f"{format_size(total)} from {format_size(size)}, a ratio of {total / size:,.0f}:1 "
+            f"(the limits are {format_size(max_total)} and {max_ratio:g}:1, past which an archive "
             "is a decompression bomb rather than a data set). Delete it; if you trust it, raise "
             "max_total= / max_ratio= of extract_archive."
         )
@@ -242,8 +244,8 @@ def _with_space(needed: int, tmp: Path, unpack: Callable[[], object]) -> None:
         free = shutil.disk_usage(tmp).free
         raise ExtractError(
             f"the disk filled up while extracting into {tmp.parent}: the archive needs "
-            f"{needed / 1e6:,.0f} MB and {free / 1e6:,.0f} MB are free. Free at least "
-            f"{max(needed - free, 0) / 1e6 + 1:,.0f} MB there (or set COURSEKIT_HOME to a "
+            f"{format_size(needed)} and {format_size(free)} are free. Free at least "
+            f"{format_size(max(needed - free, 0) + 10**6)} there (or set COURSEKIT_HOME to a "
             "larger disk) and run again."
         ) from e
 

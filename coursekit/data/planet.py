@@ -23,6 +23,7 @@ from coursekit.config import coursekit_home
 from coursekit.data.download import DownloadError, untar_data
 from coursekit.data.extract import unpacked_name
 from coursekit.data.kaggle import KaggleFileMissing, kaggle_data
+from coursekit.data.sizes import format_size
 from coursekit.data.sources import Archive, URLs
 from coursekit.fileio import atomic_write
 
@@ -33,10 +34,6 @@ PLANET = "planet-understanding-the-amazon-from-space"
 PLANET_FILES = ("train_v2.csv", "train-jpg.tar.7z", "test-jpg.tar.7z")
 
 
-def _mb(archive: Archive) -> str:
-    return f"{(archive.size or 0) / 1e6:.1f} MB"
-
-
 def _no_tiles(error: KaggleFileMissing) -> DownloadError:
     listed = sorted({f.name.split("/")[0] for f in error.listing})
     return DownloadError(
@@ -45,8 +42,8 @@ def _no_tiles(error: KaggleFileMissing) -> DownloadError:
         f"{' or '.join(unpacked_name(n) + '/' for n in error.missing)} (neither a .tar.7z or other "
         "archive nor a folder of JPEGs); the TIF originals come only as torrents, which coursekit "
         "does not fetch. To go on in full mode, use fast.ai's copy of part of the training set: "
-        f"path = ck.planet_data(ck.URLs.PLANET_SAMPLE) ({_mb(URLs.PLANET_SAMPLE)}) or "
-        f"ck.planet_data(ck.URLs.PLANET_TINY) ({_mb(URLs.PLANET_TINY)}): the lesson runs unchanged, on fewer tiles, "
+        f"path = ck.planet_data(ck.URLs.PLANET_SAMPLE) ({format_size(URLs.PLANET_SAMPLE.size)}) or "
+        f"ck.planet_data(ck.URLs.PLANET_TINY) ({format_size(URLs.PLANET_TINY.size)}): the lesson runs unchanged, on fewer tiles, "
         "so its F2 is not comparable with the course's 0.936. Or set SAMPLE = True for the offline "
         "sample set."
     )

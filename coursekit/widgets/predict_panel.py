@@ -22,6 +22,7 @@ from PIL import Image
 
 from coursekit.data.answers import ADVICE, answer_problem
 from coursekit.data.image_input import as_image
+from coursekit.data.sizes import format_size
 from coursekit.panel import Panel
 from coursekit.plotting import presentable
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_URL_BYTES", "PredictPanel", "uploaded_files"]
 
-MAX_URL_BYTES = 50 * 2**20
+MAX_URL_BYTES = 50 * 10**6  # decimal, as coursekit prints sizes (coursekit.data.sizes)
 COLAB_NOTE = (
     "Colab's upload button silently drops files of 1 MB or more: for a big photo, type its "
     "path (after copying it to the machine) or an http(s) URL in the box instead."
@@ -109,7 +110,7 @@ class PredictPanel(Panel):
                 return
             if len(data) > MAX_URL_BYTES:
                 self.status.value = html.escape(
-                    f"{text} is over {MAX_URL_BYTES // 2**20} MB; not an ordinary photo?"
+                    f"{text} is over {format_size(MAX_URL_BYTES)}; not an ordinary photo?"
                 )
                 return
             page = answer_problem(r.headers.get("Content-Type"), data[:512])
