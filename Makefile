@@ -68,10 +68,14 @@ demo: $(STAMP)
 # Everything CI runs: the whole suite in the test venv, then the unit tests on the students' other
 # platforms (the oldest versions we allow, Colab's own packages, Colab's Python 3.13). The platform
 # venvs are built while lint and the suite run, and the three platform runs go side by side;
-# --output-sync keeps each run's output together.
+# --output-sync keeps each run's output together. Side by side, each run's torch gets one thread
+# (PLATFORM_THREADS): three runs of torch's default one thread per core spin against each other,
+# five times slower on 2 cores (bench/side_by_side.py, docs/BENCHMARKS.md).
+PLATFORM_THREADS ?= 1
 test: $(STAMP) $(COLAB_WIDGETS)/.installed $(KAGGLEHUB_03)/.installed $(CLASSIC)/.installed chromium
 	$(MAKE) --no-print-directory -j2 suite platform-venvs
-	$(MAKE) --no-print-directory -j3 --output-sync=target test-platforms
+	OMP_NUM_THREADS=$(PLATFORM_THREADS) MKL_NUM_THREADS=$(PLATFORM_THREADS) \
+		$(MAKE) --no-print-directory -j3 --output-sync=target test-platforms
 
 # lint, then the whole suite in the test venv
 suite: lint
