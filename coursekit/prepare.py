@@ -19,7 +19,8 @@ from pathlib import Path
 from coursekit.config import coursekit_home
 from coursekit.data.download import COMPLETE, Archive, DownloadError, URLs, untar_data
 from coursekit.data.extract import unpacked_name
-from coursekit.data.kaggle import kaggle_data
+from coursekit.data.kaggle import kaggle_data, kaggle_listing
+from coursekit.data.kaggle_files import KaggleFile, download_size
 from coursekit.data.planet import PLANET, PLANET_FILES, planet_data
 from coursekit.data.sizes import format_size
 from coursekit.data.sources import mirror_url, mirrored
@@ -84,11 +85,21 @@ def _archive_ready(archive: Archive) -> bool:
     return dest.is_dir() and (dest.parent / f".{dest.name}{COMPLETE}").exists()
 
 
-def _competition_ready(competition: str, files: list[str] | None) -> bool:
+def _competition_todo(competition: str, files: Sequence[str] | None) -> list[str] | None:
+    """The files still to download (None: the whole bundle; []: nothing, all there)."""
     dest = coursekit_home() / "data" / competition
     if files is None:
-        return (dest.parent / f".{dest.name}{COMPLETE}").exists()
-    return all((dest / unpacked_name(name)).exists() for name in files)
+        return [] if (dest.parent / f".{dest.name}{COMPLETE}").exists() else None
+    return [name for name in files if not (dest / unpacked_name(name)).exists()]
+
+
+def _listed(competition: str) -> list[KaggleFile] | None:
+    """Kaggle's listing, for the plan's sizes; None when it cannot be had now (no token, no
+    network): the download then lists again, and says why if it fails."""
+    try:
+        return kaggle_listing(competition)
+    except (DownloadError, OSError):
+        return None
 
 
 def _weights_size(spec: str) -> int | None:
@@ -120,11 +131,18 @@ def plan(names: Sequence[str]) -> list[Item]:
                 if mirror_url()
                 else f"https://www.kaggle.com/competitions/{competition}"
             )
+            todo = _competition_todo(competition, files)
+            # Listed once, here: the plan shows what will be downloaded, and the download uses it.
+            listing = _listed(competition) if todo != [] else None
+            size = download_size(listing, todo) if listing is not None else None
             fetch: Callable[[], Path] = (
-                planet_data if competition == PLANET else partial(kaggle_data, competition, files)
+                partial(planet_data, listing=listing)
+                if competition == PLANET
+                else partial(kaggle_data, competition, files, listing=listing)
             )
-            ready = _competition_ready(competition, list(files) if files else None)
-            items.append(Item(name, "Kaggle competition", competition, source, None, ready, fetch))
+            items.append(
+                Item(name, "Kaggle competition", competition, source, size, todo == [], fetch)
+            )
         for arch in needs.archs:
             spec = ARCHS[arch].weights
             if arch in seen_archs or spec is None or "." not in spec:
@@ -144,17 +162,18 @@ def _say_plan(names: Sequence[str], items: list[Item], say: Callable[[str], None
     unknown = [item.name for item in todo if item.size is None]
     home = coursekit_home()
     home.mkdir(parents=True, exist_ok=True)
-    total = format_size(known) + (
-        f" plus {', '.join(unknown)} (size listed when it starts)" if unknown else ""
+    total = " plus ".join(
+        ([format_size(known)] if known or not unknown else [])
+        + ([f"{', '.join(unknown)} (size listed when it starts)"] if unknown else [])
     )
     say(
         f"coursekit data --full {' '.join(names)}: {len(items)} items, {len(todo)} to download "
         f"({total}); {format_size(shutil.disk_usage(home).free)} free in {home}."
     )
     for item in items:
-        size = format_size(item.size)
         state = "already there" if item.ready else "to download"
-        say(f"  {item.data_set}: {item.kind} {item.name} from {item.source} ({size}, {state})")
+        size = format_size(item.size) + ", " if item.size is not None or not item.ready else ""
+        say(f"  {item.data_set}: {item.kind} {item.name} from {item.source} ({size}{state})")
 
 
 def prepare_full(names: Sequence[str] = ("all",), say: Callable[[str], None] = print) -> Prepared:

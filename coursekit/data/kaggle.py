@@ -43,7 +43,7 @@ from coursekit.data.kaggle_session import (
 from coursekit.fileio import atomic_write, set_aside
 from coursekit.progress import progress_bar
 
-__all__ = ["KaggleFileMissing", "kaggle_data", "kaggle_mirror_settings"]
+__all__ = ["KaggleFileMissing", "kaggle_data", "kaggle_listing", "kaggle_mirror_settings"]
 
 
 class KaggleFileMissing(DownloadError):
@@ -92,6 +92,18 @@ def _listing(session: KaggleSession, competition: str, retries: int) -> list[Kag
             print(f"{competition}: could not list Kaggle's files ({e.__cause__}); asking by name.")
             return None
         raise
+
+
+def kaggle_listing(competition: str, retries: int = 3) -> list[KaggleFile] | None:
+    """The competition's files and their sizes as Kaggle lists them; None when this kagglehub
+    cannot list them. ``coursekit data --full`` lists them for its plan and hands the listing to
+    ``kaggle_data(..., listing=)``, so that Kaggle is asked once.
+
+    >>> [f.name for f in kaggle_listing('dog-breed-identification')][:2]  # doctest: +SKIP
+    ['labels.csv', 'sample_submission.csv']
+    """
+    with kaggle_session() as session:
+        return _listing(session, competition, retries)
 
 
 def _refuse_web_page(path: Path, competition: str, name: str | None) -> None:
@@ -157,6 +169,7 @@ def kaggle_data(
     files: Sequence[str] | None = None,
     dest: str | os.PathLike | None = None,
     retries: int = 3,
+    listing: Sequence[KaggleFile] | None = None,
 ) -> Path:
     """Download a Kaggle competition's files (only ``files``, or all) and unpack them; return the folder.
 
@@ -166,6 +179,7 @@ def kaggle_data(
     file or folder already in ``dest`` is used as it is. ``None`` downloads the whole bundle.
     ``dest``: default ``$COURSEKIT_HOME/data/<competition>``. Lesson 3 (dog breeds) and lesson 4
     (planet) use it in full mode; you need a Kaggle API token and the competition's rules accepted.
+    ``listing``: the competition's files as ``kaggle_listing`` gave them (None: listed here).
 
     >>> path = kaggle_data('dog-breed-identification')                      # doctest: +SKIP
     """
@@ -192,14 +206,15 @@ def kaggle_data(
     if not wanted:  # downloaded before, or unpacked by hand
         return dest
     with kaggle_session() as session:
-        listing = _listing(session, competition, retries)
+        if listing is None:
+            listing = _listing(session, competition, retries)
         if listing is None:
             found = [Match(name, [KaggleFile(name)]) for name in wanted]
         else:
             matches = {name: match(name, listing) for name in wanted}
             missing = [name for name, m in matches.items() if m is None]
             if missing:
-                raise _missing(competition, missing, listing)
+                raise _missing(competition, missing, list(listing))
             found = [m for m in matches.values() if m is not None]
             print(describe(competition, found), flush=True)
         for each in found:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from coursekit.data.extract import ARCHIVE_SUFFIXES, unpacked_name
 
-__all__ = ["LAYOUTS", "KaggleFile", "Match", "describe", "match"]
+__all__ = ["LAYOUTS", "KaggleFile", "Match", "describe", "download_size", "match"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,26 @@ def match(wanted: str, listing: Sequence[KaggleFile]) -> Match | None:
         if loose:
             return Match(wanted, loose, prefix)
     return None
+
+
+def download_size(listing: Sequence[KaggleFile], wanted: Sequence[str] | None) -> int | None:
+    """Bytes to download for ``wanted`` (``None``: the whole bundle) as ``listing`` sizes them.
+
+    None when something is not known: a wanted name the listing lacks, a file listed without its
+    size, or an empty listing; never 0 for an unknown size.
+
+    >>> listing = [KaggleFile('train_v2.csv/train_v2.csv', 1000), KaggleFile('train-jpg.tar.7z', 5000)]
+    >>> download_size(listing, ['train_v2.csv', 'train-jpg']), download_size(listing, ['test-jpg'])
+    (6000, None)
+    """
+    if wanted is None:
+        sizes = [f.size for f in listing]
+    else:
+        matches = [match(name, listing) for name in wanted]
+        sizes = [m.size if m is not None else None for m in matches]
+    if not sizes or None in sizes:
+        return None
+    return sum(size for size in sizes if size is not None)
 
 
 # Competitions whose data Kaggle re-uploaded under new names: what to call each layout.

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from coursekit.config import coursekit_home
 from coursekit.data.download import DownloadError, untar_data
 from coursekit.data.extract import unpacked_name
 from coursekit.data.kaggle import KaggleFileMissing, kaggle_data
+from coursekit.data.kaggle_files import KaggleFile
 from coursekit.data.sizes import format_size
 from coursekit.data.sources import Archive, URLs
 from coursekit.fileio import atomic_write
@@ -87,14 +89,19 @@ def _as_course_layout(subset: Archive) -> Path:
     return dest
 
 
-def planet_data(subset: Archive | None = None, dest: str | os.PathLike | None = None) -> Path:
+def planet_data(
+    subset: Archive | None = None,
+    dest: str | os.PathLike | None = None,
+    listing: Sequence[KaggleFile] | None = None,
+) -> Path:
     """Lesson 4's data in the course's layout (``train_v2.csv``, ``train-jpg/``, ``test-jpg/``).
 
     ``subset=None``: Kaggle's competition, in whichever layout it serves today (it says which);
     you need a Kaggle API token and the competition's rules accepted. ``subset=URLs.PLANET_SAMPLE``
     or ``URLs.PLANET_TINY``: fast.ai's copies of part of the training set, for when Kaggle offers
     no JPEG tiles. ``dest``: where Kaggle's files go (default ``$COURSEKIT_HOME/data/<competition>``).
-    Lesson 4 uses it in full mode.
+    ``listing``: the competition's files, if listed already (``kaggle_data`` takes it). Lesson 4
+    uses it in full mode.
 
     >>> path = planet_data(URLs.PLANET_TINY)          # doctest: +SKIP
     """
@@ -105,7 +112,7 @@ def planet_data(subset: Archive | None = None, dest: str | os.PathLike | None = 
             )
         return _as_course_layout(subset)
     try:
-        return kaggle_data(PLANET, files=PLANET_FILES, dest=dest)
+        return kaggle_data(PLANET, files=PLANET_FILES, dest=dest, listing=listing)
     except KaggleFileMissing as e:
         if any(unpacked_name(name) in ("train-jpg", "test-jpg") for name in e.missing):
             raise _no_tiles(e) from e
