@@ -11,12 +11,14 @@ Kaggle's stand-in accepts only the route's own credentials, so a pass proves the
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from coursekit.data.kaggle_auth import TOKEN_HELP, find_credentials
 from tests import kaggle_signin_probe as probe
 from tests.environment import importorskip, missing
 from tools.mirror_server import MirrorServer
@@ -101,3 +103,45 @@ def test_secrets_the_notebook_cannot_read_are_named(kaggle, tmp_path, monkeypatc
     assert message.startswith("no Kaggle API token was found")
     assert "the Colab Secret KAGGLE_API_TOKEN: this notebook has no access to it" in message
     assert "kaggle.json: no such file" in message
+
+
+def _places_looked(home: Path, monkeypatch) -> list[str]:
+    """Every place ``find_credentials`` looks, as its search names them, in a (faked) Colab."""
+    for key in [k for k in os.environ if k.startswith("KAGGLE")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("HOME", str(home))
+    for name, module in probe.fake_colab({}).items():
+        monkeypatch.setitem(sys.modules, name, module)
+    return [line.split(": ")[0] for line in find_credentials().tried]
+
+
+def _names(place: str, home: Path) -> list[str]:
+    """What a text must say for a student to use ``place``: a file as ``~/...``, the variables' or
+    Secrets' names, and "Colab Secret" for a Secret."""
+    if place.startswith(str(home)):
+        return ["~/" + Path(place).relative_to(home).as_posix()]
+    return re.findall(r"KAGGLE_\w+", place) + (["Colab Secret"] if "Colab Secret" in place else [])
+
+
+def _markdown(lesson: Path) -> str:
+    cells = json.loads(lesson.read_text())["cells"]
+    return "".join("".join(c["source"]) + "\n" for c in cells if c["cell_type"] == "markdown")
+
+
+def test_the_lessons_and_the_error_message_name_every_place_coursekit_looks(tmp_path, monkeypatch):
+    places = _places_looked(tmp_path, monkeypatch)
+    assert any("Colab Secret" in place for place in places), places  # the Colab ones too
+    kaggle_lessons = [
+        lesson
+        for lesson in sorted((REPO / "lessons").glob("*.ipynb"))
+        if re.search(r"ck\.(kaggle_data|planet_data)\(", lesson.read_text())
+    ]
+    assert kaggle_lessons, "no lesson downloads from Kaggle"
+    texts = {"TOKEN_HELP": TOKEN_HELP} | {
+        lesson.name: _markdown(lesson) for lesson in kaggle_lessons
+    }
+    unnamed = {
+        where: [name for place in places for name in _names(place, tmp_path) if name not in text]
+        for where, text in ((where, " ".join(text.split())) for where, text in texts.items())
+    }
+    assert not any(unnamed.values()), unnamed

@@ -34,7 +34,8 @@ __all__ = ["TOKEN_HELP", "KaggleCredentials", "Search", "credential_settings", "
 TOKEN_HELP = (
     "Create a token at kaggle.com -> Settings -> API -> Generate New Token and copy it. In Colab, "
     "add it as a Colab Secret named KAGGLE_API_TOKEN (the key icon in the left bar) and allow this "
-    "notebook access; elsewhere set the environment variable KAGGLE_API_TOKEN. A legacy kaggle.json "
+    "notebook access; elsewhere set the environment variable KAGGLE_API_TOKEN or save it in the "
+    "file ~/.kaggle/access_token. A legacy kaggle.json "
     "(same page, Legacy API Credentials -> Create Legacy API Key) works too: as ~/.kaggle/kaggle.json "
     "(chmod 600), as the variables KAGGLE_USERNAME and KAGGLE_KEY, or as Colab Secrets of those names."
 )
