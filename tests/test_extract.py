@@ -1,11 +1,13 @@
 """Extraction that fails halfway (a full disk, an interrupted kernel) leaves nothing taken as complete."""
 
 import errno
+import gzip
 import io
 import os
 import re
 import tarfile
 import zipfile
+import zlib
 
 import pytest
 
@@ -13,6 +15,7 @@ import coursekit as ck
 from coursekit.data.extract import (
     MAX_TOTAL_BYTES,
     ArchiveBombError,
+    CorruptArchiveError,
     UnsafeArchiveError,
     extract_archive,
     unpacked_name,
@@ -214,3 +217,73 @@ def test_an_archive_larger_than_the_total_bound_is_refused(tmp_path):
     ):
         extract_archive(tmp_path / "data.tgz", tmp_path / "out", max_total=10_000)
     assert extract_archive(tmp_path / "data.tgz", tmp_path / "ok").is_dir()  # the default bound
+
+
+def _flipped_under_its_checksum(tgz: bytes, offset: int) -> bytes:
+    """``tgz`` with the byte at ``offset`` of its tar flipped, compressed again under the original
+    CRC and length: a copy damaged after its checksum was written (a bad disk, a faulty proxy)."""
+    tar = bytearray(gzip.decompress(tgz))
+    tar[offset] ^= 0xFF
+    deflate = zlib.compressobj(wbits=-15)  # a bare deflate stream: header and trailer are ours
+    header = b"\x1f\x8b\x08\x00" + bytes(4) + b"\x00\xff"  # gzip, deflate, no name, no time
+    return header + deflate.compress(bytes(tar)) + deflate.flush() + tgz[-8:]
+
+
+def test_a_tgz_whose_checksum_fails_is_named_set_aside_and_fetched_anew(pets, fresh_home):
+    server, url = pets
+    real = server.root / "s3.amazonaws.com" / "pets.tgz"
+    good = real.read_bytes()
+    with tarfile.open(fileobj=io.BytesIO(good)) as tf:
+        member = tf.getmember("pets/images/Bengal_1.jpg")
+    bad = _flipped_under_its_checksum(good, member.offset_data + 1000)
+    with tarfile.open(fileobj=io.BytesIO(bad)) as tf:  # tarfile alone reads the wrong bytes
+        assert tf.extractfile(member.name).read() != b"\1" * 2000
+    with pytest.raises(gzip.BadGzipFile, match="CRC check failed"):
+        gzip.decompress(bad)
+    real.write_bytes(bad)
+    with pytest.raises(ck.DownloadError) as e:
+        ck.untar_data(url)
+    assert re.search(
+        r"pets\.tgz is damaged after member 'pets/images/Bengal_2\.jpg' \(BadGzipFile: CRC check "
+        r"failed .*set aside as .*run again to fetch it anew",
+        str(e.value),
+    )
+    _nothing_complete(fresh_home)
+    assert (fresh_home / "archive" / "pets.tgz.damaged").read_bytes() == bad
+    real.write_bytes(good)
+    assert (ck.untar_data(url) / "images" / "Bengal_1.jpg").read_bytes() == b"\1" * 2000
+    gets = [r for r in server.requests if r[0] == "GET" and r[1].endswith("pets.tgz")]
+    assert len(gets) == 2  # the damaged copy was not used again
+
+
+def _pets_tar() -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        for i in range(3):
+            info = tarfile.TarInfo(f"pets/images/Bengal_{i}.jpg")
+            info.size = 2000
+            tf.addfile(info, io.BytesIO(bytes([i + 1]) * 2000))
+    return buf.getvalue()
+
+
+MEMBER = tarfile.BLOCKSIZE + 2048  # a header and 2000 bytes padded to blocks
+
+
+@pytest.mark.parametrize(
+    "damage, last_good, why",
+    [
+        (lambda tar: tar[: 2 * MEMBER + 1000], 2, "unexpected end of data"),
+        (lambda tar: tar[: 2 * MEMBER], 1, "ends before its end-of-archive marker"),
+        (lambda tar: tar[:MEMBER] + b"x" * 512 + tar[MEMBER + 512 :], 0, "a damaged header"),
+    ],
+    ids=["cut-in-a-member", "cut-at-a-header", "garbage-header"],
+)
+def test_a_damaged_tar_names_the_last_good_member(tmp_path, damage, last_good, why):
+    archive = tmp_path / "pets.tar"
+    archive.write_bytes(damage(_pets_tar()))
+    with pytest.raises(
+        CorruptArchiveError,
+        match=rf"pets\.tar is damaged after member 'pets/images/Bengal_{last_good}\.jpg' .*{why}",
+    ):
+        extract_archive(archive, tmp_path / "out")
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))

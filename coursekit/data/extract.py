@@ -6,7 +6,9 @@ older Pythons' tarfile do not check these). So is the whole: an archive whose me
 expand past ``MAX_TOTAL_BYTES``, or more than ``MAX_RATIO`` times its own size (a "zip bomb"), is
 refused with the numbers. The archive is unpacked into a temporary sibling folder that is renamed
 into place at the end, so the destination is whole or absent; a damaged member is named in the
-error; a disk that fills up says how much space to free, and leaves nothing half-extracted behind.
+error, and a tar is read to its very end first, so a .tgz whose gzip checksum fails, or a tar cut
+short, is refused naming the member it failed after; a disk that fills up says how much space to
+free, and leaves nothing half-extracted behind.
 """
 
 from __future__ import annotations
@@ -99,10 +101,12 @@ class _Counted:
             bar.close()
 
 
-def _damaged(archive_path: Path, member: str | None, error: BaseException) -> CorruptArchiveError:
-    where = f" at member {member!r}" if member else ""
+def _damaged(
+    archive_path: Path, member: str | None, error: BaseException, where: str = "at"
+) -> CorruptArchiveError:
+    place = f" {where} member {member!r}" if member else ""
     return CorruptArchiveError(
-        f"{archive_path} is damaged{where} ({type(error).__name__}: {error}): it must be "
+        f"{archive_path} is damaged{place} ({type(error).__name__}: {error}): it must be "
         "downloaded again."
     )
 
@@ -154,6 +158,17 @@ def _unzip(archive_path: Path, tmp: Path, limits: tuple[int, float]) -> int:
     return needed
 
 
+def _read_to_end(tf: tarfile.TarFile) -> None:
+    """Read what follows the last header: tarfile stops at the end-of-archive marker, so without
+    this a gzip'd tar's CRC and length, in its last 8 bytes, would never be checked, and a tar cut
+    short at a header, or with a damaged header in mid-archive, would end there without a word."""
+    if tf.fileobj.tell() - tf.offset < tarfile.BLOCKSIZE:  # the marker block is missing or short
+        raise EOFError("the archive ends before its end-of-archive marker")
+    while chunk := tf.fileobj.read(1 << 20):  # the marker's padding; gzip checks its CRC at EOF
+        if chunk.strip(b"\0"):
+            raise tarfile.ReadError("a damaged header ended the archive early")
+
+
 def _untar(archive_path: Path, tmp: Path, limits: tuple[int, float]) -> int:
     try:
         tf = tarfile.open(archive_path)  # noqa: SIM115 (`with tf:` below; opening has its own errors)
@@ -162,12 +177,14 @@ def _untar(archive_path: Path, tmp: Path, limits: tuple[int, float]) -> int:
             f"{archive_path} is not a readable archive ({e}): it must be downloaded again."
         ) from e
     with tf:
+        members: list[tarfile.TarInfo] = []
         try:
-            members = tf.getmembers()
+            while (member := tf.next()) is not None:
+                members.append(member)
+            _read_to_end(tf)
         except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
-            raise CorruptArchiveError(
-                f"{archive_path} is corrupt or cut short ({e}): it must be downloaded again."
-            ) from e
+            last = members[-1].name if members else None
+            raise _damaged(archive_path, last, e, where="after") from e
         for m in members:
             if not (m.isfile() or m.isdir() or m.issym() or m.islnk()):
                 raise UnsafeArchiveError(
@@ -261,7 +278,8 @@ def extract_archive(
     Everything is checked before anything is written (members that would land outside; more than
     ``max_total`` bytes in all, or more than ``max_ratio`` times the archive's size); then the
     archive is unpacked into a temporary sibling folder that is renamed to ``dest``, so ``dest``
-    is whole or absent. A damaged member raises ``CorruptArchiveError`` naming it.
+    is whole or absent. A damaged member, or a .tgz whose checksum fails, raises
+    ``CorruptArchiveError`` naming the member (or the one it comes after).
 
     >>> extract_archive(home / 'archive' / 'pets.tgz', home / 'data' / 'pets')   # doctest: +SKIP
     """
