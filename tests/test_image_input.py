@@ -1,6 +1,10 @@
 """Every form of picture a student hands to predict: each dtype read in its stated range, 16-bit
 files scaled by their bit depth, very large files shrunk while decoding, anything else refused."""
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -159,3 +163,39 @@ def test_predict_agrees_on_a_16_bit_png_and_its_8_bit_version_and_on_wide_dtypes
     rgb = np.asarray(array_to_image(grey))
     for arr in (rgb.astype(np.int64), rgb.astype(np.float64), rgb.astype(np.uint16) * 257):
         assert torch.allclose(learn.predict(arr)[2], want, atol=1e-5), arr.dtype
+
+
+# Run in a fresh Python so that ru_maxrss (the peak resident memory) is this picture's alone.
+_PEAK_OF_OPENING = """
+import json, resource, sys
+from coursekit.data.images import open_image
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+small = open_image(sys.argv[1], min_size=224)
+extra = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+extra *= 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
+print(json.dumps({"extra": extra, "size": small.size, "pixel": small.getpixel((0, 0))}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="ru_maxrss is measured on Unix only")
+@pytest.mark.parametrize(
+    "mode, colour, want",
+    [("RGBA", (200, 0, 0, 128), (227, 127, 127)), ("I;16", 40000, (156, 156, 156))],
+)
+def test_a_12000_pixel_square_png_is_decoded_small_in_little_memory(tmp_path, mode, colour, want):
+    """A 12000 x 12000 picture decoded as 8-bit RGBA is 576 MB, and as 16-bit grey 288 MB: that
+    much is needed. Scaling the bit depth or laying the alpha on white before shrinking costs
+    another full-size copy or two (1.2-1.7 GB); the 700 MiB bound leaves room for the decoding
+    alone."""
+    path = tmp_path / f"{mode.replace(';', '')}.png"
+    Image.new(mode, (12000, 12000), colour).save(path, compress_level=1)
+    run = subprocess.run(
+        [sys.executable, "-c", _PEAK_OF_OPENING, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(run.stdout)
+    assert result["size"] == [227, 227] and result["pixel"] == list(want)  # 12000 // 224 = 53
+    assert result["extra"] < 700 * 2**20, f"{result['extra'] / 2**20:.0f} MiB"

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from coursekit.config import coursekit_home
 from coursekit.data.pixel_ranges import from_16_bit, to_uint8
@@ -41,7 +41,6 @@ __all__ = [
     "reduced_rgb",
     "resize_images",
     "to_rgb",
-    "upright",
 ]
 
 # Whatever a student may hand over as one picture (see ``coursekit.data.image_input.as_image``).
@@ -104,32 +103,60 @@ def to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def upright(img: Image.Image) -> Image.Image:
-    """``img`` turned as its EXIF orientation tag says; the same object, not a copy, when it has
-    no rotation to apply (``ImageOps.exif_transpose`` copies every picture, a 12000 x 12000 one too)."""
-    if img.getexif().get(0x0112, 1) in (2, 3, 4, 5, 6, 7, 8):
-        return ImageOps.exif_transpose(img) or img
-    return img
-
-
 def eight_bit(img: Image.Image) -> Image.Image:
     """A 16-bit picture (mode ``I;16``, a 16-bit greyscale PNG) as 8-bit greyscale, scaled by its
     bit depth (``Image.convert`` would clip it, leaving it almost white); a 32-bit one (``I``,
     ``F``) by the array rules of ``coursekit.data.pixel_ranges``; any other mode as it is."""
-    if img.mode.startswith("I;16") or (img.mode == "I" and img.format == "PNG"):
+    return _eight_bit(img, _is_16_bit(img))
+
+
+def _is_16_bit(img: Image.Image) -> bool:
+    return img.mode.startswith("I;16") or (img.mode == "I" and img.format == "PNG")
+
+
+def _eight_bit(img: Image.Image, sixteen_bit: bool) -> Image.Image:
+    if sixteen_bit:
         return Image.fromarray(from_16_bit(np.asarray(img)))
     if img.mode in ("I", "F"):
         return Image.fromarray(to_uint8(np.asarray(img)))
     return img
 
 
-def _shrunk(img: Image.Image, min_size: int | None) -> Image.Image:
-    """A very large picture reduced by the largest integer factor that keeps both sides at least
-    ``min_size`` (box averaging, as JPEG draft mode does while decoding)."""
+# The EXIF orientation tag's values, as the turn that makes the picture upright. Turning the
+# small picture, not the decoded one, spares a full-size copy (``ImageOps.exif_transpose``).
+_TURNS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _shrunk_rgb(img: Image.Image, min_size: int | None) -> Image.Image:
+    """``img`` as 8-bit RGB; a very large one reduced by the largest integer factor that keeps both
+    sides at least ``min_size`` (box averaging, as JPEG draft mode does while decoding).
+
+    Scaling 16 bits to 8 and laying transparent pixels on white each copy the picture, so a large
+    one is converted a strip at a time, each strip reduced at once: the full-size copies never
+    exist (a 12000 x 12000 RGBA PNG would need 1.2 GB more). Strips hold whole blocks of
+    ``factor`` rows, so the result is the same as converting first and reducing after."""
     factor = min(img.size) // min_size if min_size else 1
     if factor < 2 or img.width * img.height <= LARGE_IMAGE_PIXELS:
-        return img
-    return img.reduce(factor)
+        return to_rgb(eight_bit(img))
+    sixteen_bit = _is_16_bit(img)  # asked once: a strip no longer knows it came from a PNG
+    if img.mode in ("I", "F") and not sixteen_bit:
+        img = eight_bit(img)  # its range is judged on the whole picture, not strip by strip
+    if img.mode in ("L", "RGB"):
+        return to_rgb(img.reduce(factor))
+    rows = factor * max(1, 256 // factor)
+    small = Image.new("RGB", (-(-img.width // factor), -(-img.height // factor)))
+    for top in range(0, img.height, rows):
+        strip = img.crop((0, top, img.width, min(top + rows, img.height)))
+        small.paste(to_rgb(_eight_bit(strip, sixteen_bit)).reduce(factor), (0, top // factor))
+    return small
 
 
 def open_image(path: str | os.PathLike, min_size: int | None = None) -> Image.Image:
@@ -166,12 +193,11 @@ def decode_image(source: str | os.PathLike | BinaryIO, min_size: int | None = No
 
 
 def reduced_rgb(img: Image.Image, min_size: int | None = None) -> Image.Image:
-    """A decoded picture as upright 8-bit RGB, a very large one first reduced (``_shrunk``) while
-    it is still in its own, smaller mode; copies only what it changes."""
-    img = eight_bit(upright(img))
-    if img.mode not in ("L", "RGB"):  # reduce() takes a few modes; these two stay small
-        img = to_rgb(img)
-    return to_rgb(_shrunk(img, min_size))
+    """A decoded picture as upright 8-bit RGB, a very large one reduced first (``_shrunk_rgb``)
+    and turned after, so that no full-size copy is made; copies only what it changes."""
+    turn = _TURNS.get(img.getexif().get(0x0112, 1))
+    small = _shrunk_rgb(img, min_size)
+    return small if turn is None else small.transpose(turn)
 
 
 def _header_ok(path: Path) -> tuple[tuple[int, int] | None, str | None]:
