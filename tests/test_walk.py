@@ -1,11 +1,12 @@
-"""Walking class folders: symlinks that loop or leave the data folder, and iPhone (HEIC) photos,
-are passed over with one warning that names them, never silently and never as a class."""
+"""Walking class folders (and the images a CSV names): symlinks that loop or leave the data folder,
+and iPhone (HEIC) photos, are passed over with one warning that names them, never silently and
+never as a class."""
 
 import warnings
 
 import pytest
 
-from coursekit.data.labels import LabelError, image_files, labels_from_folders
+from coursekit.data.labels import LabelError, image_files, labels_from_csv, labels_from_folders
 
 
 @pytest.fixture
@@ -52,6 +53,24 @@ def test_links_that_loop_or_leave_the_data_folder_are_skipped_with_one_warning(d
     assert f"{train / 'pandas'}: points outside {train}" in message
     assert f"{train / 'black' / 'again'}: leads back to" in message
     assert f"{train / 'black' / 'borrowed.jpg'}: points outside" in message
+
+
+def test_csv_rows_whose_image_is_a_link_that_loops_or_leaves_the_folder_are_skipped(data):
+    """The CSV layout (dog breeds' labels.csv + train/) follows the folder layout's rule."""
+    root, elsewhere = data
+    train = root / "train" / "black"
+    (train / "borrowed.jpg").symlink_to(elsewhere / "pandas" / "panda.jpg")
+    (train / "loop.jpg").symlink_to("loop.jpg")
+    (train / "twin.jpg").symlink_to(train / "black_0.jpg")  # inside: kept
+    rows = ["black_0,black", "borrowed,panda", "loop,black", "twin,black", "black_1,black"]
+    (root / "labels.csv").write_text("id,breed\n" + "\n".join(rows) + "\n")
+    (paths, labels), messages = _caught(lambda: labels_from_csv(root / "labels.csv", train, ".jpg"))
+    assert [p.name for p in paths] == ["black_0.jpg", "twin.jpg", "black_1.jpg"]
+    assert labels == ["black"] * 3
+    assert len(messages) == 1, messages
+    assert messages[0].startswith("2 symbolic link(s) skipped")
+    assert f"{train / 'borrowed.jpg'}: points outside {train}" in messages[0]
+    assert f"{train / 'loop.jpg'}: loops" in messages[0]
 
 
 def test_image_files_skips_a_loop_once_and_names_it(data):

@@ -136,7 +136,9 @@ def labels_from_csv(
     """Rows of ``id,label`` (a header first): returns (paths ``folder/<id><suffix>``, labels).
 
     With ``label_delim`` (e.g. ``' '``) each label becomes a list of tags (multi-label).
-    Raises ``LabelError`` naming the row for a missing image or an empty label.
+    Raises ``LabelError`` naming the row for a missing image or an empty label. A row whose image
+    is a symlink that loops or leaves ``folder`` is left out, named in one warning, as the folder
+    layout does (``coursekit.data.walk``).
     """
     csv_path, folder = Path(csv_path), Path(folder)
     if not csv_path.is_file():
@@ -150,6 +152,7 @@ def labels_from_csv(
     paths: list[Path] = []
     labels: list[Label] = []
     missing: list[tuple[int, Path]] = []
+    passed_over = Found()
     for line, row in enumerate(rows[1:], start=2):
         if not row:
             continue
@@ -157,11 +160,16 @@ def labels_from_csv(
         path = folder / f"{name}{suffix}"
         if not label:
             raise LabelError(f"{csv_path}, line {line}: {name!r} has an empty label.")
+        problem = link_problem(path, folder, set()) if path.is_symlink() else None
+        if problem is not None:
+            passed_over.links.append((path, problem))
+            continue
         if not path.is_file():
             missing.append((line, path))
             continue
         paths.append(path)
         labels.append(label.split(label_delim) if label_delim else label)
+    warn_passed_over(passed_over)
     if missing:
         listing = "; ".join(f"line {line}: {p}" for line, p in missing[:5])
         raise LabelError(
