@@ -11,7 +11,7 @@ import torch
 from PIL import Image, ImageOps
 
 import coursekit as ck
-from coursekit.data import images
+from coursekit.data import heic, images
 from coursekit.data.image_input import array_to_image, as_image
 from coursekit.data.images import LARGE_IMAGE_PIXELS, open_image
 
@@ -163,6 +163,24 @@ def test_predict_agrees_on_a_16_bit_png_and_its_8_bit_version_and_on_wide_dtypes
     rgb = np.asarray(array_to_image(grey))
     for arr in (rgb.astype(np.int64), rgb.astype(np.float64), rgb.astype(np.uint16) * 257):
         assert torch.allclose(learn.predict(arr)[2], want, atol=1e-5), arr.dtype
+
+
+def test_an_iphone_photo_is_refused_with_how_to_read_or_convert_it(learn, tmp_path, monkeypatch):
+    monkeypatch.setattr(heic, "HEIC_READABLE", False)  # as without pillow-heif, installed or not
+    iso_bmff = b"\x00\x00\x00\x18ftypheic" + bytes(200)  # the start of a HEIC file
+    (tmp_path / "photo.heic").write_bytes(iso_bmff)
+    (tmp_path / "IMG_0001.HEIC").write_bytes(b"not decodable")
+    (tmp_path / "renamed.jpg").write_bytes(iso_bmff)
+    for name in ("photo.heic", "IMG_0001.HEIC", "renamed.jpg"):
+        for read in (open_image, learn.predict):
+            with pytest.raises(ck.UnreadableImageError) as caught:
+                read(tmp_path / name)
+            assert str(caught.value) == f"cannot read image {tmp_path / name}: {heic.HEIC_HELP}"
+    with pytest.raises(ck.UnreadableImageError, match=r"iPhone photo.*pip install pillow-heif"):
+        as_image(iso_bmff, min_size=64)  # an upload
+    (tmp_path / "broken.jpg").write_bytes(b"not decodable")
+    with pytest.raises(ck.UnreadableImageError, match=r"broken\.jpg: .*Delete or replace"):
+        open_image(tmp_path / "broken.jpg")
 
 
 # Run in a fresh Python so that ru_maxrss (the peak resident memory) is this picture's alone.

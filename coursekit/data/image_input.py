@@ -17,6 +17,7 @@ import os
 import numpy as np
 from PIL import Image
 
+from coursekit.data.heic import heic_help
 from coursekit.data.images import (
     DECODE_ERRORS,
     ImageInput,
@@ -66,10 +67,13 @@ def as_image(image: ImageInput, min_size: int | None = None) -> Image.Image:
         try:
             return decode_image(io.BytesIO(image), min_size)
         except DECODE_ERRORS as e:
-            raise UnreadableImageError(
-                f"these {len(image)} bytes are not an image file PIL can read ({e}); "
-                f"upload a JPEG or PNG."
-            ) from None
+            heic = heic_help(bytes(image[:12]))
+            why = (
+                f"an iPhone photo this Python cannot read. {heic}"
+                if heic
+                else f"not an image file PIL can read ({e}); upload a JPEG or PNG."
+            )
+            raise UnreadableImageError(f"these {len(image)} bytes are {why}") from None
     if isinstance(image, np.ndarray):
         return array_to_image(image)
     hint = " (a tensor: pass tensor.permute(1, 2, 0).numpy())" if hasattr(image, "numpy") else ""

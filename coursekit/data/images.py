@@ -21,14 +21,13 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from coursekit.config import coursekit_home
+from coursekit.data.heic import HEIC_EXTENSIONS, HEIC_READABLE, heic_help
 from coursekit.data.pixel_ranges import from_16_bit, to_uint8
 from coursekit.fileio import atomic_write, atomic_write_text
 from coursekit.progress import progress_bar
 
 __all__ = [
     "DECODE_ERRORS",
-    "HEIC_EXTENSIONS",
-    "HEIC_READABLE",
     "IMAGE_EXTENSIONS",
     "LARGE_IMAGE_PIXELS",
     "ImageInput",
@@ -47,21 +46,6 @@ __all__ = [
 ImageInput = str | os.PathLike[str] | Image.Image | bytes | np.ndarray
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
-HEIC_EXTENSIONS = (".heic", ".heif")  # iPhone photos: readable only with the pillow-heif plug-in
-
-
-def _heic_readable() -> bool:
-    """Register pillow-heif's opener with Pillow when it is installed (coursekit does not require
-    it); True if HEIC photos can then be read."""
-    try:
-        from pillow_heif import register_heif_opener
-    except ImportError:
-        return False
-    register_heif_opener()
-    return True
-
-
-HEIC_READABLE = _heic_readable()
 
 # A picture with more pixels than this (a 2048 x 2048 scan) is shrunk by an integer factor right
 # after decoding when only a much smaller one is needed; smaller pictures are decoded as they are.
@@ -171,14 +155,22 @@ def open_image(path: str | os.PathLike, min_size: int | None = None) -> Image.Im
     >>> img.mode, min(img.size) >= 64
     ('RGB', True)
 
-    Raises ``UnreadableImageError`` naming the file when it is not an image PIL can decode.
+    Raises ``UnreadableImageError`` naming the file when it is not an image PIL can decode (for
+    an iPhone photo that this Python cannot read, saying how to read or convert it).
     """
     try:
         return decode_image(path, min_size)
     except DECODE_ERRORS as e:
-        raise UnreadableImageError(
-            f"cannot read image {path}: {e}. Delete or replace this file."
-        ) from e
+        why = heic_help(_first_bytes(path), str(path)) or f"{e}. Delete or replace this file."
+        raise UnreadableImageError(f"cannot read image {path}: {why}") from e
+
+
+def _first_bytes(path: str | os.PathLike, n: int = 12) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(n)
+    except OSError:
+        return b""
 
 
 def decode_image(source: str | os.PathLike | BinaryIO, min_size: int | None = None) -> Image.Image:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from coursekit.data.walk import HEIC_HELP, Found, find_images, link_problem, warn_passed_over
+from coursekit.data.heic import HEIC_HELP
+from coursekit.data.walk import Found, find_images, link_problem, warn_passed_over
 
 __all__ = [
     "PETS_PATTERN",

@@ -12,8 +12,8 @@ elsewhere would mix in pictures that are not part of the data set (or, from ``va
 training images). Such links are skipped with one warning naming them.
 
 iPhones save photos as HEIC. Pillow reads them only with the ``pillow-heif`` plug-in: when it is
-installed coursekit reads them (see ``coursekit.data.images.HEIC_READABLE``); otherwise they are
-named in a warning that says how to convert them, never skipped without a word.
+installed coursekit reads them (see ``coursekit.data.heic``); otherwise they are named in a
+warning that says how to convert them, never skipped without a word.
 """
 
 from __future__ import annotations
@@ -23,16 +23,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coursekit.data.images import HEIC_EXTENSIONS, HEIC_READABLE, is_image_file
+from coursekit.data.heic import HEIC_EXTENSIONS, HEIC_HELP, HEIC_READABLE
+from coursekit.data.images import is_image_file
 
-__all__ = ["HEIC_HELP", "Found", "find_images", "link_problem", "warn_passed_over"]
-
-HEIC_HELP = (
-    "iPhone photos (HEIC) need the pillow-heif plug-in: `pip install pillow-heif`, then restart "
-    "the kernel. Or convert them to JPEG: on a Mac `sips -s format jpeg IMG.HEIC --out IMG.jpg`, "
-    "elsewhere `heif-convert IMG.HEIC IMG.jpg` (libheif) or `magick mogrify -format jpg *.heic`; "
-    "on the iPhone, Settings -> Camera -> Formats -> Most Compatible saves JPEGs."
-)
+__all__ = ["Found", "find_images", "link_problem", "warn_passed_over"]
 
 
 @dataclass
