@@ -5,9 +5,10 @@ kagglehub client, torchvision's weight files through torchvision's weights API.
 First the instructor's command, ``coursekit data --full all``, fetches everything from the mirror
 (and a second run fetches nothing); then the mirror is stopped, so the lessons run with the network
 off, as they would in a classroom prepared that way. Lesson 4 runs a second time on Planet as
-Kaggle has listed it since its December 2019 re-upload (the mirror's layout ``2019``), and the
-instructor's command is run against the layout with no JPEG tiles (``2019-no-jpg``), where it must
-say so and go on. The one rehearsal setting is
+Kaggle has listed it since its December 2019 re-upload (the mirror's layout ``2019``), and once
+more on the layout with no JPEG tiles (``2019-no-jpg``): there the instructor's command must say so
+and go on, and the lesson runs as a student then would, with ``PLANET_SUBSET = ck.URLs.PLANET_SAMPLE``,
+fetching fast.ai's planet_sample from the mirror itself. The one rehearsal setting is
 ``COURSEKIT_MAX_SIZE=32`` (pictures capped at 32 px, so resnets train on a CPU in minutes); each
 lesson prints it where it applies. ``pytest -m full_mode`` runs only this file.
 """
@@ -90,7 +91,8 @@ def test_instructor_command_fetches_everything_once(full_mode_env):
     ]
 
 
-def _run_lesson(nb_regression, lesson: Path, env: dict) -> None:
+def _run_lesson(nb_regression, lesson: Path, env: dict) -> str:
+    """Run ``lesson`` top to bottom in ``env``; return what its cells printed."""
     nb_regression.diff_ignore = ("/cells/*/outputs", "/cells/*/execution_count", "/metadata")
     nb_regression.exec_env = {k: v for k, v in env.items() if k.isupper()} | {
         "MPLBACKEND": "module://matplotlib_inline.backend_inline"
@@ -109,6 +111,7 @@ def _run_lesson(nb_regression, lesson: Path, env: dict) -> None:
     )
     # every lesson trains a resnet (lesson 5 fine-tunes one for an epoch to show its filters barely move)
     assert printed.count("No GPU:") == 1, "full mode on a CPU says so, once"
+    return printed
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
@@ -127,14 +130,35 @@ def test_planet_lesson_runs_on_kaggles_2019_layout(nb_regression, mirror_root, t
     _run_lesson(nb_regression, REPO / "lessons" / "04_planet.ipynb", env)
 
 
-def test_without_kaggles_tiles_the_instructor_hears_so_and_the_rest_is_fetched(
-    mirror_root, tmp_path_factory
+KAGGLES_PLANET = "PLANET_SUBSET = None"
+
+
+def _lesson_on_planet_sample(folder: Path) -> Path:
+    """A copy of lesson 4 in ``folder`` whose data cell takes fast.ai's planet_sample, as the
+    instructor's message says to when Kaggle offers no tiles (the lesson reads nothing beside it)."""
+    import nbformat
+
+    nb = nbformat.read(REPO / "lessons" / "04_planet.ipynb", as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and KAGGLES_PLANET in c.source]
+    assert len(cells) == 1, (
+        f"lesson 4 no longer sets {KAGGLES_PLANET!r} in one cell: update this test"
+    )
+    cells[0].source = cells[0].source.replace(
+        KAGGLES_PLANET, "PLANET_SUBSET = ck.URLs.PLANET_SAMPLE", 1
+    )
+    lesson = folder / "04_planet.ipynb"
+    nbformat.write(nb, lesson)
+    return lesson
+
+
+def test_without_kaggles_tiles_the_instructor_hears_so_and_the_lesson_runs_on_fastais_sample(
+    nb_regression, mirror_root, tmp_path_factory, tmp_path
 ):
     from tools.mirror_kaggle import PLANET
+    from tools.mirror_server import MirrorServer
 
-    env = _prepare(
-        mirror_root, tmp_path_factory.mktemp("no_jpg"), "planet", {PLANET: "2019-no-jpg"}
-    )
+    no_jpg = {PLANET: "2019-no-jpg"}
+    env = _prepare(mirror_root, tmp_path_factory.mktemp("no_jpg"), "planet", no_jpg)
     [run] = env.pop("runs")
     assert run.returncode == 1, run.stdout + run.stderr
     out = run.stdout
@@ -142,3 +166,14 @@ def test_without_kaggles_tiles_the_instructor_hears_so_and_the_rest_is_fetched(
     assert "no longer offers Planet's JPEG tiles" in out and "ck.URLs.PLANET_SAMPLE" in out
     assert "fetched: weights of resnet34" in out  # the failure did not stop the next item
     assert out.rstrip().endswith("coursekit data --full planet")
+
+    # the student takes the message's way on: the lesson fetches planet_sample itself, so the mirror serves
+    lesson = _lesson_on_planet_sample(tmp_path)
+    with MirrorServer(mirror_root, kaggle_layout=no_jpg) as server:
+        printed = _run_lesson(nb_regression, lesson, env | {"COURSEKIT_MIRROR": server.url})
+    sample_folder = Path(env["COURSEKIT_HOME"]) / "data" / "planet_sample-as-kaggle"
+    assert "planet_sample.tgz: fast.ai's subset of Planet's training tiles" in printed
+    assert f"laid out as the lesson expects in {sample_folder}" in printed
+    n_sample = len((sample_folder / "train_v2.csv").read_text().splitlines()) - 1
+    assert f"{n_sample} labelled tiles;" in printed
+    assert "validation F2:" in printed  # the last cell ran
