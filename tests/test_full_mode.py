@@ -16,6 +16,7 @@ lesson prints it where it applies. ``pytest -m full_mode`` runs only this file.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -79,7 +80,11 @@ def test_instructor_command_fetches_everything_once(full_mode_env):
     ):
         assert item in first and item in second, item
     assert "7 items, 7 to download" in first and "7 items, 0 to download" in second
-    assert "MB free in" in first and "size unknown" in first  # the plan, before anything starts
+    assert "B free in" in first and "size unknown" not in first  # the plan, before anything starts
+    for competition in ("dog-breed-identification", "planet-understanding-the-amazon-from-space"):
+        assert re.search(
+            rf"competition {competition} from \S+ \([\d.,]+ [kMG]?B, to download", first
+        )
     assert first.count("fetched:") == 7 and "already there:" not in first, first
     assert second.count("already there:") == 7 and "fetched:" not in second, second
     assert "Kaggle lists its files in the 2017 layout" in first
