@@ -4,6 +4,7 @@ one seeded sample-mode run, cleaned of everything that belongs to the machine.
 tests/test_lessons.py runs each lesson afresh and compares its outputs with these copies."""
 
 import base64
+import copy
 import io
 import re
 import shutil
@@ -124,3 +125,27 @@ def test_refresh_keeps_the_published_outputs_byte_for_byte(tmp_path):
     before = nbformat.read(PUBLISHED / lesson.name, as_version=4)
     after = nbformat.read(out_dir / lesson.name, as_version=4)
     assert [c.get("outputs") for c in after.cells] == [c.get("outputs") for c in before.cells]
+
+
+def _tables(nb):
+    """The outputs of ``nb`` that are HTML tables with a header row (epoch tables)."""
+    return [
+        out
+        for cell in nb.cells
+        for out in cell.get("outputs", [])
+        if "<th" in out.get("data", {}).get("text/html", "")
+    ]
+
+
+def test_a_rerun_must_keep_the_epoch_tables_columns_and_rows():
+    from tools.publish_lessons import structure
+
+    published = nbformat.read(PUBLISHED / "02_dogscats.ipynb", as_version=4)
+    assert _tables(published), "02 prints epoch tables"
+    renamed, other_numbers = copy.deepcopy(published), copy.deepcopy(published)
+    table = _tables(renamed)[0]
+    table.data["text/html"] = table.data["text/html"].replace(">accuracy<", ">error_rate<")
+    for out in _tables(other_numbers):
+        out.data["text/html"] = re.sub(r"\d", "7", out.data["text/html"])
+    assert structure(renamed) != structure(published)  # a column renamed
+    assert structure(other_numbers) == structure(published)  # only the numbers moved

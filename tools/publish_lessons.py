@@ -226,14 +226,16 @@ def refresh(lesson: Path, out_dir: Path = PUBLISHED) -> Path:
 
 def structure(nb: nbformat.NotebookNode) -> list[tuple[Any, ...]]:
     """What a re-run must not change: each cell's type and source, and for each output its kind,
-    its mime types and its text with the digits masked (numbers may differ on another machine)."""
+    its mime types and its text and HTML (an epoch table, a data frame) with the digits masked
+    (numbers may differ on another machine)."""
     cells = []
     for cell in nb.cells:
         outs = []
         for out in cell.get("outputs", []):
-            mimes = tuple(sorted(out.get("data", {}))) if "data" in out else (out.get("name"),)
-            text = out.get("text", "") or out.get("data", {}).get("text/plain", "")
-            outs.append((out["output_type"], mimes, re.sub(r"\d+", "#", text)))
+            data = out.get("data", {})
+            mimes = tuple(sorted(data)) if "data" in out else (out.get("name"),)
+            texts = (out.get("text", "") or data.get("text/plain", ""), data.get("text/html", ""))
+            outs.append((out["output_type"], mimes, *(re.sub(r"\d+", "#", t) for t in texts)))
         cells.append((cell.cell_type, cell.source, tuple(outs)))
     return cells
 
