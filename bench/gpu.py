@@ -276,10 +276,10 @@ def main(argv: list[str] | None = None) -> int:
         if not attached:
             frozen.events["before_epoch"].append(notice.start)
             frozen.events["after_batch"].append(notice)
-        notices._already_said.clear()  # it speaks once per process
         pre = ck.cnn_learner(data, args.arch, pretrained=False)
         pre.precompute = True
         pre.fit(1e-3, 1, quiet=True)  # computes the activations once
+        notices._already_said.clear()  # it speaks once per process: the frozen fit's notice next
         pre_t, frozen_t, epochs = [], [], []
         for _ in range(args.repeats):
             sync()

@@ -137,9 +137,40 @@ def test_a_torchvision_network_on_a_cpu_says_so_once(tiny_pets, monkeypatch, cap
 
 
 def test_cpu_notice_text_gives_minutes_or_seconds():
-    assert "about 12 minutes" in notices.cpu_notice_text("resnet34", 720, 100)
-    assert "about 40 seconds" in notices.cpu_notice_text("resnet34", 40, 10)
-    assert "about a second" in notices.cpu_notice_text("resnet34", 0.2, 1)
+    assert "(100 batches) will take about 12 minutes" in notices.cpu_estimate_text(720, 100)
+    assert "about 40 seconds" in notices.cpu_estimate_text(40, 10)
+    assert "about a second" in notices.cpu_estimate_text(0.2, 1)
+
+
+LONG_STEPS = {
+    "fit": lambda learn: learn.fit(1e-3, 1),
+    "precompute": lambda learn: (setattr(learn, "precompute", True), learn.fit(1e-3, 1)),
+    "lr_find": lambda learn: learn.lr_find(num_it=5),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", LONG_STEPS)
+def test_the_notice_comes_before_the_first_batch_of_the_first_long_step(
+    tiny_pets, monkeypatch, capsys, step
+):
+    """What is happening and how to switch, before the first batch; how long, once a few are timed."""
+    monkeypatch.setattr(notices, "_already_said", set())
+    torch.manual_seed(0)
+    learn = ck.Learner.pretrained("resnet18", tiny_pets, pretrained=False)
+    before_first_batch: list[str] = []
+    first_conv = next(m for m in learn.model.modules() if isinstance(m, torch.nn.Conv2d))
+    first_conv.register_forward_pre_hook(
+        lambda *_: (
+            before_first_batch.append(capsys.readouterr().out) if not before_first_batch else None
+        )
+    )
+    LONG_STEPS[step](learn)
+    after = capsys.readouterr().out
+    assert "No GPU: resnet18 is training on the CPU" in before_first_batch[0]
+    assert "Runtime > Change runtime type > T4 GPU" in before_first_batch[0]
+    assert "will take" not in before_first_batch[0] and "will take about" in after
+    assert "No GPU" not in after  # once
 
 
 @pytest.mark.slow
@@ -163,10 +194,9 @@ def test_the_cpu_notice_comes_during_a_first_lr_find(tiny_pets, monkeypatch, cap
     monkeypatch.setattr(notices, "_already_said", set())
     learn = ck.Learner.pretrained("resnet18", tiny_pets, pretrained=False)
     learn.lr_find(num_it=5)
-    assert (
-        "No GPU: resnet18 is training on the CPU. lr_find's run (5 batches)"
-        in capsys.readouterr().out
-    )
+    out = capsys.readouterr().out
+    assert "No GPU: resnet18 is training on the CPU" in out
+    assert "lr_find's run (5 batches) will take" in out
 
 
 def test_a_real_photo_ships_with_coursekit():

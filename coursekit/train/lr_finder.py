@@ -163,9 +163,9 @@ def lr_find(
             train_dl for _ in range(math.ceil(n / len(train_dl)))
         )
         learn.train_mode()
-        bar = progress_bar(n, "lr_find") if not quiet else None
         # through the body on a CPU: say so first (on precomputed activations it is quick)
         tick = cpu_pass_notice(learn, n, "lr_find's run") if not learn.precompute else None
+        bar = progress_bar(n, "lr_find") if not quiet else None
         for step, (xb, yb) in enumerate(itertools.islice(batches, n)):
             lr = exp_ramp(step, n, start[-1], end_lr)
             learn.set_lrs([lr * k for k in scales])

@@ -2,13 +2,16 @@
 
 The lessons' full mode trains ImageNet networks on photos of 224 px and more: minutes per epoch
 on a GPU, far longer on a CPU. A student who forgot to pick a GPU runtime in Colab should hear it
-from the first epoch, with how long it will take and how to switch, not find out after an hour.
+before the first long step starts, with how to switch, and then how long it will take, not find
+out after an hour.
 
-``CpuNotice`` listens to the learner's ``before_epoch`` and ``after_batch`` events: it times the
-first few batches, then prints one plain paragraph and carries on. ``Learner`` attaches one when it trains
-a network with torchvision's ImageNet weights on a CPU. The long passes that come before any epoch
-(``precompute``'s pass through the body, ``lr_find``) call ``cpu_pass_notice``, so the notice comes
-before the first long step, whichever it is.
+The notice comes in two parts: ``cpu_notice_text`` (what is happening, how to switch) as the first
+long step starts, before its first batch; ``cpu_estimate_text`` (how long that step will take)
+once its first few batches are timed. The first long step is the first epoch (``CpuNotice``,
+listening to the learner's ``before_epoch`` and ``after_batch`` events; ``Learner`` attaches one
+when it trains a network with torchvision's ImageNet weights on a CPU), or a long pass that comes
+before any epoch: ``precompute``'s pass through the body or ``lr_find``, which call
+``cpu_pass_notice``.
 """
 
 from __future__ import annotations
@@ -19,62 +22,77 @@ from typing import Any
 
 from coursekit.train.models import ARCHS
 
-__all__ = ["CpuNotice", "attach_cpu_notice", "cpu_notice_text", "cpu_pass_notice"]
+__all__ = [
+    "CpuNotice",
+    "attach_cpu_notice",
+    "cpu_estimate_text",
+    "cpu_notice_text",
+    "cpu_pass_notice",
+]
 
 # Once per process: a lesson builds several learners, and the advice does not change between them.
 _already_said: set[str] = set()
 
 
-def cpu_notice_text(
-    arch: str, seconds_per_epoch: float, n_batches: int, what: str = "One epoch"
-) -> str:
-    """The notice itself: what is happening, how long an epoch (or ``what``) will take, how to
-    switch to a GPU."""
-    minutes = seconds_per_epoch / 60
+def cpu_notice_text(arch: str) -> str:
+    """The notice's first part: what is happening and how to switch to a GPU."""
+    return (
+        f"No GPU: {arch} is training on the CPU, many times slower than on a GPU. In Google Colab, "
+        "choose Runtime > Change runtime type > T4 GPU, then run the notebook again from the top; "
+        "elsewhere, run it on a machine with an NVIDIA GPU, or set SAMPLE = True for the small "
+        "offline version. Training carries on."
+    )
+
+
+def cpu_estimate_text(seconds: float, n_batches: int, what: str = "One epoch") -> str:
+    """The notice's second part: how long ``what`` (``n_batches`` batches) will take here."""
+    minutes = seconds / 60
     how_long = (
         f"about {minutes:.0f} minutes"
         if minutes >= 1.5
-        else (
-            f"about {round(seconds_per_epoch)} seconds"
-            if seconds_per_epoch >= 1.5
-            else "about a second"
-        )
+        else (f"about {round(seconds)} seconds" if seconds >= 1.5 else "about a second")
     )
-    return (
-        f"No GPU: {arch} is training on the CPU. {what} ({n_batches} batches) will take {how_long} "
-        "here. In Google Colab, choose Runtime > Change runtime type > T4 GPU, then run the notebook "
-        "again from the top; elsewhere, run it on a machine with an NVIDIA GPU, or set SAMPLE = True "
-        "for the small offline version. Training carries on."
-    )
+    return f"{what} ({n_batches} batches) will take {how_long} on this CPU."
+
+
+def _say_first_part(arch: str) -> bool:
+    """Print the notice's first part unless it was said in this process; whether it was printed."""
+    if "cpu" in _already_said:
+        return False
+    _already_said.add("cpu")
+    print(cpu_notice_text(arch), flush=True)
+    return True
 
 
 class CpuNotice:
-    """Listeners that time the first ``n_timed`` batches of an epoch on a CPU (``start`` on
-    ``before_epoch``, the notice itself on ``after_batch``), then print ``cpu_notice_text`` once
-    per process (see ``_already_said``)."""
+    """Listeners for a learner's first epoch on a CPU: ``start`` (on ``before_epoch``) prints the
+    notice's first part, unless this process said it already; ``__call__`` (on ``after_batch``)
+    times the first ``n_timed`` batches and prints how long the epoch will take."""
 
     def __init__(self, arch: str, n_timed: int = 3):
         self.arch, self.n_timed = arch, n_timed
-        self.started: float | None = None
+        self.started: float | None = None  # set while this notice is timing its epoch
         self.seen = 0
         self.estimate_s: float | None = None  # the seconds per epoch it printed
 
     def start(self, learn: Any) -> None:
         # Precomputed epochs train only the head on cached activations: not what an epoch costs.
-        self.started, self.seen = (None if learn.precompute else time.perf_counter()), 0
+        if learn.precompute or self.estimate_s is not None or not _say_first_part(self.arch):
+            self.started = None
+            return
+        self.started, self.seen = time.perf_counter(), 0
 
     def __call__(self, learn: Any) -> None:
-        if "cpu" in _already_said or self.started is None:
+        if self.started is None:
             return
         recorder = learn.recorder
         n_batches = max(1, recorder.n_iterations // max(1, recorder.n_epochs))
         self.seen += 1
         if self.seen < min(self.n_timed, n_batches):
             return
-        per_batch = (time.perf_counter() - self.started) / self.seen
-        _already_said.add("cpu")
-        self.estimate_s = per_batch * n_batches
-        print(cpu_notice_text(self.arch, self.estimate_s, n_batches), flush=True)
+        self.estimate_s = (time.perf_counter() - self.started) / self.seen * n_batches
+        self.started = None
+        print(cpu_estimate_text(self.estimate_s, n_batches), flush=True)
 
 
 def _needs_notice(learn: Any) -> bool:
@@ -95,18 +113,18 @@ def attach_cpu_notice(learn: Any) -> None:
 
 def cpu_pass_notice(learn: Any, n_batches: int, what: str, n_timed: int = 3) -> Callable[[], None]:
     """For a long pass of ``n_batches`` outside ``fit`` (``what``, e.g. 'Precomputing the
-    activations'): a function to call after each batch, which prints the notice once, timed on the
+    activations'), called before its first batch: prints the notice's first part now and returns
+    a function to call after each batch, which prints how long the pass will take, timed on the
     first ``n_timed`` batches. A no-op where no notice is needed or it was given already."""
-    if not _needs_notice(learn) or "cpu" in _already_said:
+    if not _needs_notice(learn) or not _say_first_part(learn.arch):
         return lambda: None
     started, seen = time.perf_counter(), [0]
 
     def tick() -> None:
         seen[0] += 1
-        if "cpu" in _already_said or seen[0] < min(n_timed, n_batches):
+        if seen[0] != min(n_timed, n_batches):
             return
-        _already_said.add("cpu")
         per_batch = (time.perf_counter() - started) / seen[0]
-        print(cpu_notice_text(learn.arch, per_batch * n_batches, n_batches, what), flush=True)
+        print(cpu_estimate_text(per_batch * n_batches, n_batches, what), flush=True)
 
     return tick

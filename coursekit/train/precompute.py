@@ -125,8 +125,8 @@ class FeatureCache:
         was_training = model.training
         model.eval()
         out, row = None, 0
-        bar = progress_bar(len(loader), f"precomputing {split} activations")
         tick = cpu_pass_notice(learn, len(loader), f"Precomputing its {split} activations")
+        bar = progress_bar(len(loader), f"precomputing {split} activations")
         try:
             for xb, _ in loader:
                 with learn.autocast():
