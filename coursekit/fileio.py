@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["atomic_write", "atomic_write_text", "set_aside"]
+__all__ = ["atomic_write", "atomic_write_text", "files_not_in", "move_folder_aside", "set_aside"]
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
@@ -52,3 +53,32 @@ def set_aside(path: str | os.PathLike[str], why: str = "damaged") -> Path:
         target = path.with_name(f"{path.name}.{why}-{i}")
     os.rename(path, target)
     return target
+
+
+def files_not_in(old: Path, new: Path) -> list[str]:
+    """The files under the folder ``old`` (relative paths, sorted) that ``new`` does not hold at
+    the same place: in a folder coursekit made afresh, the student's own work."""
+    made = {p.relative_to(new) for p in new.rglob("*") if not p.is_dir()}
+    return sorted(
+        str(p.relative_to(old))
+        for p in old.rglob("*")
+        if not p.is_dir() and p.relative_to(old) not in made
+    )
+
+
+def move_folder_aside(old: Path, new: Path, what: str) -> str:
+    """Rename the folder ``old`` to ``<old>.before-<time>`` (deleting nothing) and return a notice
+    that begins with ``what`` (why a new folder takes its place) and names the files in it that
+    the new folder ``new`` does not hold (``files_not_in``)."""
+    aside = set_aside(old, f"before-{time.strftime('%Y%m%d-%H%M%S')}")
+    theirs = files_not_in(aside, new)
+    named = ", ".join(theirs[:5]) + (f" and {len(theirs) - 5} more" if len(theirs) > 5 else "")
+    return (
+        f"{what}. The earlier folder is kept, untouched, at {aside}"
+        + (
+            f": it holds {len(theirs)} file(s) that are not in the new one ({named})."
+            if theirs
+            else "."
+        )
+        + " Copy what you need from it, then delete it yourself."
+    )

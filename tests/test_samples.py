@@ -100,16 +100,44 @@ def test_generation_is_deterministic(tmp_path, monkeypatch):
 
 def test_new_generator_version_or_unfinished_set_regenerates(fresh_home, monkeypatch):
     path = ck.samples.dogscats(n_per_class=2, n_test=1)
-    stray = path / "train" / "cats" / "stray.jpg"
-    stray.write_bytes(b"left over")
-    assert ck.samples.dogscats(n_per_class=2, n_test=1) == path and stray.exists()
+    drawn = sorted(p.relative_to(path) for p in path.rglob("*"))
+    monkeypatch.setattr(samples, "GENERATOR_VERSION", samples.GENERATOR_VERSION + 1)
+    (path / "train" / "cats" / sorted((path / "train" / "cats").iterdir())[0].name).write_bytes(
+        b"x"
+    )
+    assert ck.samples.dogscats(n_per_class=2, n_test=1) == path
+    assert sorted(p.relative_to(path) for p in path.rglob("*")) == drawn
+    assert [p.name for p in path.parent.iterdir()] == [
+        path.name
+    ]  # only coursekit's files: replaced
+    (path / ".coursekit-sample.json").unlink()  # as if interrupted before the end
+    ck.samples.dogscats(n_per_class=2, n_test=1)
+    assert (path / ".coursekit-sample.json").exists()
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+def test_a_new_drawing_keeps_the_students_files_byte_for_byte(fresh_home, monkeypatch, capsys):
+    """Sample mode's data folder is where the student's work goes: learn.save writes models/,
+    learn.export export.pth, the cleaner .trash/. Drawing the set afresh never deletes them."""
+    path = ck.samples.dogscats(n_per_class=2, n_test=1)
+    theirs = {
+        "models/stage-1.pth": b"weights",
+        "export.pth": b"a learner",
+        ".trash/20261206-101500-ab12cd/train/cats/cat.1.jpg": b"a deleted picture",
+    }
+    for name, content in theirs.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_bytes(content)
     monkeypatch.setattr(samples, "GENERATOR_VERSION", samples.GENERATOR_VERSION + 1)
     assert ck.samples.dogscats(n_per_class=2, n_test=1) == path
-    assert not stray.exists()
-    (path / ".coursekit-sample.json").unlink()  # as if interrupted before the end
-    stray.write_bytes(b"left over")
-    ck.samples.dogscats(n_per_class=2, n_test=1)
-    assert not stray.exists()
+    out = capsys.readouterr().out
+    [aside] = [p for p in path.parent.iterdir() if p != path]
+    assert aside.name.startswith(f"{path.name}.before-") and str(aside) in out
+    assert "holds 3 file(s)" in out and "export.pth" in out
+    for name, content in theirs.items():
+        assert (aside / name).read_bytes() == content
+        assert not (path / name).exists()  # the new set is coursekit's drawing alone
+    assert (path / ".coursekit-sample.json").exists()
 
 
 def test_sample_classes_differ_visibly():

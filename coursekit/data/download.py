@@ -38,7 +38,7 @@ from coursekit.data.extract import (
 )
 from coursekit.data.sizes import format_size
 from coursekit.data.sources import Archive, URLs, mirror_checks, mirrored, verify
-from coursekit.fileio import set_aside
+from coursekit.fileio import move_folder_aside, set_aside
 from coursekit.progress import progress_bar
 
 __all__ = [
@@ -239,7 +239,11 @@ def untar_data(
     # an archive of one folder named as itself (<name>/<name>/...) is unwrapped
     tree = inner if inner.is_dir() and len(list(fresh.iterdir())) == 1 else fresh
     marker.unlink(missing_ok=True)
-    notice = _move_aside(dest, tree) if dest.exists() else None
+    notice = (
+        move_folder_aside(dest, tree, f"{dest.name} was extracted afresh (force=True)")
+        if dest.exists()
+        else None
+    )
     os.replace(tree, dest)
     if tree != fresh:
         fresh.rmdir()  # our own, now empty, wrapper
@@ -248,29 +252,3 @@ def untar_data(
     if notice is not None:
         print(notice, flush=True)
     return dest
-
-
-def _move_aside(old: Path, new: Path) -> str:
-    """Rename the folder ``old`` to ``<old>.before-<time>`` (deleting nothing) and return a notice
-    naming the files in it that the new extraction ``new`` does not hold: the student's own work."""
-    aside = old.with_name(f"{old.name}.before-{time.strftime('%Y%m%d-%H%M%S')}")
-    while aside.exists():
-        aside = aside.with_name(aside.name + "-1")
-    extracted = {p.relative_to(new) for p in new.rglob("*") if not p.is_dir()}
-    theirs = sorted(
-        str(p.relative_to(old))
-        for p in old.rglob("*")
-        if not p.is_dir() and p.relative_to(old) not in extracted
-    )
-    os.replace(old, aside)
-    named = ", ".join(theirs[:5]) + (f" and {len(theirs) - 5} more" if len(theirs) > 5 else "")
-    return (
-        f"{old.name} was extracted afresh (force=True). The earlier folder is kept, untouched, at "
-        f"{aside}"
-        + (
-            f": it holds {len(theirs)} file(s) that are not in the archive ({named})."
-            if theirs
-            else "."
-        )
-        + " Copy what you need from it, then delete it yourself."
-    )

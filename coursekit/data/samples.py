@@ -26,7 +26,7 @@ from PIL import Image
 
 from coursekit.config import coursekit_home
 from coursekit.data.drawing import draw_animal, photo_size, satellite_tile
-from coursekit.fileio import atomic_write
+from coursekit.fileio import atomic_write, files_not_in, move_folder_aside
 
 __all__ = [
     "CAT_BREEDS",
@@ -125,6 +125,9 @@ def _cached(name: str, params: dict, build: Callable[[Path, dict], None], defaul
 
     The set is drawn into a temporary folder and renamed into place, and a marker naming the
     generator version is written last, so an interrupted run is never mistaken for a finished one.
+    An older drawing of the set is replaced, unless it holds files coursekit did not draw (the
+    student's ``models/``, ``export.pth``, the cleaner's ``.trash/``): then it is moved aside whole,
+    with a notice naming them (``move_folder_aside``). Nothing the student wrote is deleted.
     """
     root = coursekit_home() / "samples"
     suffix = (
@@ -142,14 +145,26 @@ def _cached(name: str, params: dict, build: Callable[[Path, dict], None], defaul
         except (OSError, ValueError):
             pass
 
+    notice = []
+
     def build_whole(tmp: Path) -> None:
         tmp.mkdir()
         build(tmp, params)
         (tmp / MARKER).write_text(json.dumps(wanted))
-        if dest.exists():
-            shutil.rmtree(dest)  # an older build of this set, or an unfinished one
+        if not dest.exists():
+            return
+        if files_not_in(dest, tmp):  # a student's models/, export.pth, .trash/, ...: kept
+            what = (
+                f"The sample set {dest.name} was drawn afresh (coursekit draws it differently now)"
+            )
+            notice.append(move_folder_aside(dest, tmp, what))
+        else:
+            shutil.rmtree(dest)  # an older build of this set, every file in it drawn by coursekit
 
-    return atomic_write(dest, build_whole)
+    atomic_write(dest, build_whole)
+    for text in notice:
+        print(text, flush=True)
+    return dest
 
 
 # ------------------------------------------------------------------------------------ the four sets
