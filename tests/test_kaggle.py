@@ -1,5 +1,6 @@
 """kaggle_data through the real kagglehub client, against MirrorServer's Kaggle stand-in."""
 
+import dataclasses
 import io
 import os
 import re
@@ -218,3 +219,22 @@ def test_a_full_disk_while_unpacking_a_7z_says_how_much_room_it_needs(
     ):
         ck.kaggle_data(PLANET, files=["train-jpg.tar.7z"])
     assert [p.name for p in (fresh_home / "data" / PLANET).iterdir()] == []  # nothing half-written
+
+
+def test_a_full_disk_while_unpacking_a_7z_of_unlisted_size_says_so_not_0_bytes(
+    kaggle, fresh_home, monkeypatch
+):
+    def full(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    real_list = py7zr.SevenZipFile.list
+
+    def unlisted(self):  # a 7z whose headers give no sizes
+        return [dataclasses.replace(info, uncompressed=None) for info in real_list(self)]
+
+    monkeypatch.setattr(py7zr.SevenZipFile, "extractall", full)
+    monkeypatch.setattr(py7zr.SevenZipFile, "list", unlisted)
+    with pytest.raises(ck.DownloadError) as e:
+        ck.kaggle_data(PLANET, files=["train-jpg.tar.7z"])
+    assert "the archive does not list its size and" in str(e.value)
+    assert not re.search(r"needs 0 |at least 1 MB", str(e.value))

@@ -231,7 +231,8 @@ def _un7z(archive_path: Path, tmp: Path, limits: tuple[int, float]) -> int:
                 _check_member(info.filename, None, tmp)
             needed = sum(info.uncompressed or 0 for info in infos)
             _check_expansion(archive_path, needed, len(infos), limits)
-            _with_space(needed, tmp, lambda: archive.extractall(path=tmp))
+            listed = all(info.uncompressed is not None for info in infos)
+            _with_space(needed if listed else None, tmp, lambda: archive.extractall(path=tmp))
     except (py7zr.exceptions.ArchiveError, EOFError, ValueError) as e:
         if isinstance(e, UnsafeArchiveError):
             raise
@@ -249,8 +250,9 @@ def _un7z(archive_path: Path, tmp: Path, limits: tuple[int, float]) -> int:
     return needed
 
 
-def _with_space(needed: int, tmp: Path, unpack: Callable[[], object]) -> None:
-    """Run ``unpack``; if the disk fills up, say how much room the archive needs."""
+def _with_space(needed: int | None, tmp: Path, unpack: Callable[[], object]) -> None:
+    """Run ``unpack``; if the disk fills up, say how much room the archive needs (``None``: an
+    archive that does not list its members' sizes)."""
     try:
         unpack()
     except OSError as e:
@@ -259,11 +261,18 @@ def _with_space(needed: int, tmp: Path, unpack: Callable[[], object]) -> None:
         shutil.rmtree(tmp, ignore_errors=True)  # our own half-written folder
         tmp.mkdir()
         free = shutil.disk_usage(tmp).free
+        if needed is None:
+            room = (
+                f"the archive does not list its size and {format_size(free)} are free. Free space"
+            )
+        else:
+            room = (
+                f"the archive needs {format_size(needed)} and {format_size(free)} are free. Free "
+                f"at least {format_size(max(needed - free, 0) + 10**6)}"
+            )
         raise ExtractError(
-            f"the disk filled up while extracting into {tmp.parent}: the archive needs "
-            f"{format_size(needed)} and {format_size(free)} are free. Free at least "
-            f"{format_size(max(needed - free, 0) + 10**6)} there (or set COURSEKIT_HOME to a "
-            "larger disk) and run again."
+            f"the disk filled up while extracting into {tmp.parent}: {room} there (or set "
+            "COURSEKIT_HOME to a larger disk) and run again."
         ) from e
 
 
