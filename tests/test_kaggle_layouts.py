@@ -10,9 +10,10 @@ import pytest
 
 import coursekit as ck
 import coursekit.data.kaggle as kaggle_module
+import coursekit.data.kaggle_folder as kaggle_folder
 from coursekit.data.kaggle_files import KaggleFile
 from tests.environment import importorskip
-from tests.test_kaggle import _tar_7z
+from tests.test_kaggle import _api_calls, _tar_7z
 from tools.mirror import _planet_fastai, _tar
 from tools.mirror_kaggle import PLANET, build_planet_layouts
 from tools.mirror_server import MirrorServer
@@ -139,3 +140,62 @@ def test_a_404_for_a_listed_file_is_not_a_misspelt_competition(planet, monkeypat
         r"\(404\): the competition is there",
     ):
         ck.kaggle_data(PLANET, files=["ghost.csv"])
+
+
+def _many_tiles(planet, n: int) -> dict:
+    """``n`` small tiles added to the 2019 layout's loose train-jpg/ (served from now on)."""
+    folder = planet.root / "kaggle" / "layouts" / "2019" / PLANET / "train-jpg"
+    tiles = {f"train_{i}.jpg": f"tile-{i}".encode() * 20 for i in range(n)}
+    for name, body in tiles.items():
+        (folder / name).write_bytes(body)
+    planet.kaggle_layout[PLANET] = "2019"
+    return tiles
+
+
+def _tile_url(name: str) -> str:
+    return f"/kaggle/files/{PLANET}/train-jpg/{name}"
+
+
+def test_loose_tiles_come_concurrently_under_one_bar_and_quietly(
+    planet, fresh_home, capfd, monkeypatch
+):
+    tiles = _many_tiles(planet, 300)
+    monkeypatch.setattr(kaggle_folder, "LARGE_SET", 100)  # a large set, as Planet's 40,479 are
+    path = ck.kaggle_data(PLANET, files=["train-jpg"])
+    assert {p.name: p.read_bytes() for p in (path / "train-jpg").iterdir()} == tiles
+    assert sorted(p.name for p in path.iterdir()) == ["train-jpg"]  # no half-filled folder left
+    out, err = capfd.readouterr()
+    assert len((out + err).splitlines()) <= 4, out + err  # the layout, the counts; no line per file
+    assert "Downloading" not in out + err and err.count("it/s") + err.count("B/s") <= 1
+    assert "train-jpg/: Kaggle lists 300 loose files (" in out
+    assert _api_calls(planet).count("file") == len(tiles)  # one request for each, none twice
+    assert len([r for r in planet.requests if r[1].startswith("/kaggle/files/")]) == len(tiles)
+
+
+def test_a_rate_limited_tile_is_asked_again(planet, fresh_home):
+    tiles = _many_tiles(planet, 20)
+    planet.retry_after = "0"
+    planet.fail_first[_tile_url("train_7.jpg")] = (429, 2)
+    path = ck.kaggle_data(PLANET, files=["train-jpg"])
+    assert {p.name: p.read_bytes() for p in (path / "train-jpg").iterdir()} == tiles
+    assert [r[1] for r in planet.requests].count(_tile_url("train_7.jpg")) == 3
+
+
+def test_a_tile_that_keeps_failing_keeps_the_others_and_a_rerun_asks_only_for_it(
+    planet, fresh_home
+):
+    tiles = _many_tiles(planet, 40)
+    planet.fail[_tile_url("train_13.jpg")] = 500
+    with pytest.raises(
+        ck.DownloadError,
+        match=r"train-jpg/train_13\.jpg.*39 of 40 files.*Run again: only the 1 missing",
+    ):
+        ck.kaggle_data(PLANET, files=["train-jpg"], retries=1)
+    assert not (fresh_home / "data" / PLANET / "train-jpg").exists()  # not marked complete
+    kept = list((fresh_home / "data" / PLANET).glob(".train-jpg*/*.jpg"))
+    assert len(kept) == 39
+    del planet.fail[_tile_url("train_13.jpg")]
+    before = len(_api_calls(planet))
+    path = ck.kaggle_data(PLANET, files=["train-jpg"])
+    assert _api_calls(planet)[before:] == ["list", "file"]
+    assert {p.name: p.read_bytes() for p in (path / "train-jpg").iterdir()} == tiles

@@ -13,6 +13,8 @@ Faults, for tests, are plain settings on the server object::
 
     with MirrorServer(tmp_path) as mirror:
         mirror.fail["/s3.amazonaws.com/x.tgz"] = 500          # answer 500 for that path
+        mirror.fail_first["/s3.amazonaws.com/x.tgz"] = (429, 2)  # answer 429 twice, then serve
+        mirror.retry_after = "0"                               # Retry-After sent with 429 and 503
         mirror.drop_after["/s3.amazonaws.com/x.tgz"] = (4096, 1)  # cut after 4096 bytes, once
         mirror.ignore_range = True                             # answer 200 to Range requests
         mirror.missing_status = 403                            # S3's answer for a missing key
@@ -59,6 +61,9 @@ class MirrorServer:
     """Serve ``root`` over HTTP on 127.0.0.1 (a free port); use as a context manager.
 
     Fault settings (all empty by default): ``fail`` maps a path to an HTTP status to answer;
+    ``fail_first`` maps a path to ``(status, times)``: answer that status the first ``times``
+    requests, as a rate limit (429) or a busy server (503) does; ``retry_after``: the
+    ``Retry-After`` header's value sent with 429 and 503 answers (None: no header);
     ``drop_after`` maps a path to ``(n_bytes, times)``: close the connection after ``n_bytes`` of
     the body, the first ``times`` requests; ``ignore_range`` answers 200 to every Range request;
     ``missing_status = 403`` answers a missing file as S3 does (403 AccessDenied, not 404);
@@ -73,6 +78,8 @@ class MirrorServer:
     def __init__(self, root: Path, kaggle_layout: dict[str, str] | None = None) -> None:
         self.root = Path(root).resolve()
         self.fail: dict[str, int] = {}
+        self.fail_first: dict[str, tuple[int, int]] = {}
+        self.retry_after: str | None = None
         self.drop_after: dict[str, tuple[int, int]] = {}
         self.ignore_range = False
         self.missing_status = 404
@@ -128,6 +135,15 @@ class MirrorServer:
                 return None
             self.drop_after[path] = (n_bytes, times - 1)
             return n_bytes
+
+    def take_failure(self, path: str) -> int | None:
+        """The error status to answer this request for ``path`` with, or None to serve it."""
+        with self._lock:
+            status, times = self.fail_first.get(path, (0, 0))
+            if times > 0:
+                self.fail_first[path] = (status, times - 1)
+                return status
+            return self.fail.get(path)
 
     def kaggle_folder(self, slug: str) -> Path:
         """The folder of ``slug``'s files in the layout being served (see ``kaggle_layout``)."""
@@ -190,8 +206,9 @@ class _Handler(KaggleStub, BaseHTTPRequestHandler):
     def _answer(self, head: bool) -> None:
         path = self._path()
         self.mirror.requests.append(("HEAD" if head else "GET", path, self.headers.get("Range")))
-        if path in self.mirror.fail:
-            return self._error(self.mirror.fail[path])
+        status = self.mirror.take_failure(path)
+        if status is not None:
+            return self._error(status)
         if self._html(path):
             return
         if self.kaggle_get(path, parse_qs(urlsplit(self.path).query)):
@@ -256,6 +273,8 @@ class _Handler(KaggleStub, BaseHTTPRequestHandler):
             body = f"{status} {self.responses.get(status, ('error',))[0]}\n".encode()
             kind = "text/plain"
         self.send_response(status)
+        if status in (429, 503) and self.mirror.retry_after is not None:
+            self.send_header("Retry-After", self.mirror.retry_after)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

@@ -4,7 +4,9 @@
 'test-jpg'])`` first lists the competition's files, finds each wanted one in whatever layout
 Kaggle serves today (``train_v2.csv`` may be listed as ``train_v2.csv/train_v2.csv``, the tiles
 as ``train-jpg.tar.7z`` or as a folder of loose files: see ``coursekit.data.kaggle_files``), says
-which layout it found, downloads just those (kagglehub caches them and resumes a cut download),
+which layout it found, downloads just those (kagglehub caches them and resumes a cut download; a
+folder of loose files comes several files at a time and resumes file by file: see
+``coursekit.data.kaggle_folder``),
 unpacks archives (``.zip``, ``.7z``, ``.tar.7z``) and returns ``$COURSEKIT_HOME/data/<competition>``,
 where they have the course's names. Whatever is already there is used as it is: a ``train-jpg/``
 folder a student unpacked by hand is neither downloaded nor unpacked again, and coursekit never
@@ -34,6 +36,7 @@ from coursekit.data.extract import (
 )
 from coursekit.data.kaggle_client import download, list_files
 from coursekit.data.kaggle_files import KaggleFile, Match, describe, match
+from coursekit.data.kaggle_folder import fetch_folder
 from coursekit.data.kaggle_session import (
     KaggleSession,
     api_url,
@@ -41,7 +44,6 @@ from coursekit.data.kaggle_session import (
     kaggle_session,
 )
 from coursekit.fileio import atomic_write, set_aside
-from coursekit.progress import progress_bar
 
 __all__ = ["KaggleFileMissing", "kaggle_data", "kaggle_listing", "kaggle_mirror_settings"]
 
@@ -136,20 +138,7 @@ def _fetch(
 
     if found.prefix is None:
         return _place(get(found.sources[0].name), target)
-    prefix = found.prefix
-
-    def fill(tmp: Path) -> None:  # a folder of loose files: each one, then the folder at once
-        bar = progress_bar(len(found.sources), f"downloading {found.target}/", unit="file")
-        try:
-            for source in found.sources:
-                where = tmp / source.name[len(prefix) :]
-                where.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(get(source.name), where)
-                bar.update(1)
-        finally:
-            bar.close()
-
-    atomic_write(target, fill)
+    fetch_folder(found, target, get)
 
 
 def _missing(competition: str, missing: list[str], listing: list[KaggleFile]) -> KaggleFileMissing:

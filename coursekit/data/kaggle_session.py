@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from types import ModuleType
 from typing import TypeVar
 
@@ -37,8 +38,11 @@ __all__ = [
     "explain",
     "kaggle_mirror_settings",
     "kaggle_session",
+    "retry_after",
 ]
 
+# A server that asks for a longer pause than this is waited on for this long, then asked again.
+MAX_RETRY_AFTER = 60.0
 OFFLINE_HELP = "Offline, use the sample data: ck.samples.dogbreeds() / ck.samples.planet()."
 T = TypeVar("T")
 
@@ -83,23 +87,49 @@ class KaggleSession:
     search: Search
 
     def call(self, action: Callable[[], T], competition: str, name: str | None, retries: int) -> T:
-        """``action()``, retried on a dropped connection (kagglehub resumes from the bytes it
-        kept); any other failure becomes a ``DownloadError`` that says what to do."""
+        """``action()``, retried (``retries`` times) on a dropped connection (kagglehub resumes
+        from the bytes it kept), a rate limit (429) or a server error (5xx), after a growing
+        pause or as long as ``Retry-After`` asks; any other failure becomes a ``DownloadError``
+        that says what to do."""
         for attempt in range(retries + 1):
             try:
                 return action()
             except Exception as e:  # kagglehub raises requests' and its own exception types
-                status = getattr(getattr(e, "response", None), "status_code", None)
+                response = getattr(e, "response", None)
+                status = getattr(response, "status_code", None)
                 transient = status is None and type(e).__name__ in (
                     "ConnectionError",
                     "ChunkedEncodingError",
                     "ReadTimeout",
                     "ProtocolError",
                 )
-                if not transient or attempt == retries:
+                busy = status == 429 or (isinstance(status, int) and 500 <= status < 600)
+                if not (transient or busy) or attempt == retries:
                     raise explain(e, self, competition, name) from e
-            time.sleep(min(2**attempt, 10) * 0.5)
+                pause = retry_after(response) if busy else None
+            time.sleep(min(2**attempt, 10) * 0.5 if pause is None else pause)
         raise AssertionError("unreachable")
+
+
+def retry_after(response: object) -> float | None:
+    """The seconds a 429 or 503 answer's ``Retry-After`` header asks to wait (at most
+    ``MAX_RETRY_AFTER``), or None when it has none.
+
+    >>> retry_after(type('Answer', (), {'headers': {'Retry-After': '2'}})())
+    2.0
+    """
+    headers = getattr(response, "headers", None) or {}
+    value = headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:  # an HTTP date
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 def _import_kagglehub() -> ModuleType:
