@@ -5,6 +5,7 @@ all (then fast.ai's subsets), and a wanted file Kaggle does not have."""
 import csv
 import hashlib
 import json
+import zipfile
 
 import pytest
 
@@ -83,6 +84,25 @@ def test_nested_archives_are_found_too(planet, capsys):
     planet.kaggle_layout[PLANET] = "nested"
     _lesson_layout_holds_the_tiles(ck.planet_data())
     assert "train-jpg.tar.7z is train-jpg.tar.7z/train-jpg.tar.7z" in capsys.readouterr().out
+
+
+def test_a_zip_of_the_tiles_and_a_nested_folder_of_loose_tiles(planet, capsys):
+    """Two more forms Kaggle may list the tiles in: ``train-jpg.zip`` (a zip holding
+    ``train-jpg/``) and loose files one folder deeper (``test-jpg/test-jpg/test_0.jpg``)."""
+    layout = planet.root / "kaggle" / "layouts" / "other-forms" / PLANET
+    layout.mkdir(parents=True)
+    (layout / "train_v2.csv").write_text(LABELS)
+    with zipfile.ZipFile(layout / "train-jpg.zip", "w") as zf:
+        for name, body in TILES.items():
+            zf.writestr(f"train-jpg/{name}", body)
+    (layout / "test-jpg" / "test-jpg").mkdir(parents=True)
+    (layout / "test-jpg" / "test-jpg" / "test_0.jpg").write_bytes(b"test" * 300)
+    planet.kaggle_layout[PLANET] = "other-forms"
+    path = ck.planet_data()
+    _lesson_layout_holds_the_tiles(path)
+    out = capsys.readouterr().out
+    assert "train-jpg.tar.7z is train-jpg.zip" in out
+    assert "test-jpg.tar.7z is test-jpg/test-jpg/ (1 file)" in out
 
 
 def test_no_tiles_says_so_and_offers_fastais_subsets(planet, fresh_home):

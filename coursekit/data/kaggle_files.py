@@ -58,7 +58,8 @@ class Match:
     @property
     def as_listed(self) -> str:
         if self.prefix is not None:
-            return f"{self.prefix} ({len(self.sources):,} files)"
+            n = len(self.sources)
+            return f"{self.prefix} ({n:,} file{'' if n == 1 else 's'})"
         return self.sources[0].name
 
 
