@@ -58,6 +58,15 @@ def _lesson_layout_holds_the_tiles(path):
     assert [p.name for p in (path / "test-jpg").iterdir()] == ["test_0.jpg"]
 
 
+def _fetched_in_layout(planet, capsys, layout):
+    """``ck.planet_data()`` with the mirror in ``layout``: the lesson's folder, checked, and what
+    coursekit printed."""
+    planet.kaggle_layout[PLANET] = layout
+    path = ck.planet_data()
+    _lesson_layout_holds_the_tiles(path)
+    return path, capsys.readouterr().out
+
+
 def test_the_2017_layout(planet, capsys):
     path = ck.planet_data()
     _lesson_layout_holds_the_tiles(path)
@@ -65,10 +74,7 @@ def test_the_2017_layout(planet, capsys):
 
 
 def test_the_2019_layout_with_loose_tiles(planet, capsys):
-    planet.kaggle_layout[PLANET] = "2019"
-    path = ck.planet_data()
-    _lesson_layout_holds_the_tiles(path)
-    out = capsys.readouterr().out
+    path, out = _fetched_in_layout(planet, capsys, "2019")
     assert "since its December 2019 re-upload" in out
     assert "train_v2.csv is train_v2.csv/train_v2.csv" in out
     assert "train-jpg.tar.7z is train-jpg/ (2 files)" in out
@@ -81,9 +87,8 @@ def test_nested_archives_are_found_too(planet, capsys):
     for name in ("train_v2.csv", "train-jpg.tar.7z", "test-jpg.tar.7z"):
         (layout / name).mkdir(parents=True)
         (layout / name / name).write_bytes((old / name).read_bytes())
-    planet.kaggle_layout[PLANET] = "nested"
-    _lesson_layout_holds_the_tiles(ck.planet_data())
-    assert "train-jpg.tar.7z is train-jpg.tar.7z/train-jpg.tar.7z" in capsys.readouterr().out
+    _, out = _fetched_in_layout(planet, capsys, "nested")
+    assert "train-jpg.tar.7z is train-jpg.tar.7z/train-jpg.tar.7z" in out
 
 
 def test_a_zip_of_the_tiles_and_a_nested_folder_of_loose_tiles(planet, capsys):
@@ -97,10 +102,7 @@ def test_a_zip_of_the_tiles_and_a_nested_folder_of_loose_tiles(planet, capsys):
             zf.writestr(f"train-jpg/{name}", body)
     (layout / "test-jpg" / "test-jpg").mkdir(parents=True)
     (layout / "test-jpg" / "test-jpg" / "test_0.jpg").write_bytes(b"test" * 300)
-    planet.kaggle_layout[PLANET] = "other-forms"
-    path = ck.planet_data()
-    _lesson_layout_holds_the_tiles(path)
-    out = capsys.readouterr().out
+    _, out = _fetched_in_layout(planet, capsys, "other-forms")
     assert "train-jpg.tar.7z is train-jpg.zip" in out
     assert "test-jpg.tar.7z is test-jpg/test-jpg/ (1 file)" in out
 
