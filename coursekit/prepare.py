@@ -103,9 +103,8 @@ def _listed(competition: str) -> list[KaggleFile] | None:
 
 
 def _weights_size(spec: str) -> int | None:
-    mebibytes = weights_enum(spec).meta.get(
-        "_file_size"
-    )  # torchvision >= 0.16 publishes it, in MiB
+    # torchvision >= 0.16 publishes it, in MiB
+    mebibytes = weights_enum(spec).meta.get("_file_size")
     return round(mebibytes * 2**20) if mebibytes else None
 
 

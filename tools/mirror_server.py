@@ -127,23 +127,24 @@ class MirrorServer:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def take_drop(self, path: str) -> int | None:
-        """How many bytes to send before cutting this request off, or None to send everything."""
+    def _count_down(self, faults: dict[str, tuple[int, int]], path: str) -> int | None:
+        """The value of ``faults[path] = (value, times)`` while ``times`` lasts (one used up per
+        request), else None."""
         with self._lock:
-            n_bytes, times = self.drop_after.get(path, (0, 0))
+            value, times = faults.get(path, (0, 0))
             if times <= 0:
                 return None
-            self.drop_after[path] = (n_bytes, times - 1)
-            return n_bytes
+            faults[path] = (value, times - 1)
+            return value
+
+    def take_drop(self, path: str) -> int | None:
+        """How many bytes to send before cutting this request off, or None to send everything."""
+        return self._count_down(self.drop_after, path)
 
     def take_failure(self, path: str) -> int | None:
         """The error status to answer this request for ``path`` with, or None to serve it."""
-        with self._lock:
-            status, times = self.fail_first.get(path, (0, 0))
-            if times > 0:
-                self.fail_first[path] = (status, times - 1)
-                return status
-            return self.fail.get(path)
+        status = self._count_down(self.fail_first, path)
+        return status if status is not None else self.fail.get(path)
 
     def kaggle_folder(self, slug: str) -> Path:
         """The folder of ``slug``'s files in the layout being served (see ``kaggle_layout``)."""

@@ -83,16 +83,21 @@ class CpuNotice:
         self.started, self.seen = time.perf_counter(), 0
 
     def __call__(self, learn: Any) -> None:
+        if self.started is not None:  # not timing: a batch costs only this test
+            recorder = learn.recorder
+            self.batch_done(max(1, recorder.n_iterations // max(1, recorder.n_epochs)))
+
+    def batch_done(self, n_batches: int, what: str = "One epoch") -> None:
+        """After each batch of the step being timed (``n_batches`` long): once ``n_timed`` are
+        timed, print how long ``what`` will take, and stop timing."""
         if self.started is None:
             return
-        recorder = learn.recorder
-        n_batches = max(1, recorder.n_iterations // max(1, recorder.n_epochs))
         self.seen += 1
         if self.seen < min(self.n_timed, n_batches):
             return
         self.estimate_s = (time.perf_counter() - self.started) / self.seen * n_batches
         self.started = None
-        print(cpu_estimate_text(self.estimate_s, n_batches), flush=True)
+        print(cpu_estimate_text(self.estimate_s, n_batches, what), flush=True)
 
 
 def _needs_notice(learn: Any) -> bool:
@@ -118,13 +123,6 @@ def cpu_pass_notice(learn: Any, n_batches: int, what: str, n_timed: int = 3) -> 
     first ``n_timed`` batches. A no-op where no notice is needed or it was given already."""
     if not _needs_notice(learn) or not _say_first_part(learn.arch):
         return lambda: None
-    started, seen = time.perf_counter(), [0]
-
-    def tick() -> None:
-        seen[0] += 1
-        if seen[0] != min(n_timed, n_batches):
-            return
-        per_batch = (time.perf_counter() - started) / seen[0]
-        print(cpu_estimate_text(per_batch * n_batches, n_batches, what), flush=True)
-
-    return tick
+    notice = CpuNotice(learn.arch, n_timed)
+    notice.started = time.perf_counter()
+    return lambda: notice.batch_done(n_batches, what)
