@@ -2,6 +2,7 @@
 
 import copy
 import math
+import random
 
 import numpy as np
 import pytest
@@ -43,6 +44,22 @@ def test_restores_everything_bit_for_bit(learn):
     assert grads == after_grads and modes == after_modes
     _opt_state_equal(opt, learn.opt.state_dict())
     assert learn.bn_frozen
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("num_it", [3, 7])
+def test_the_random_draws_after_it_are_those_without_it(learn, num_it):
+    """However long the finder runs (it stops where the loss diverges), what follows it draws
+    the same numbers: the next fit's batch order, a new head's weights, the augmentations."""
+
+    def draws():
+        return (random.random(), np.random.rand(), torch.rand(3).tolist())
+
+    ck.set_seed(5)
+    without = draws()
+    ck.set_seed(5)
+    learn.lr_find(num_it=num_it, quiet=True)
+    assert draws() == without
 
 
 @pytest.mark.slow
@@ -183,3 +200,13 @@ def test_suggestion_is_robust_for_a_fresh_and_a_trained_head(tiny_pets, seed):
         assert int(np.argmin(finite)) < len(finite) - 3, trained  # the curve reached the rise
         assert result.suggestion is not None and result.min_lr_div10 is not None
         assert result.min_lr_div10 / 10 <= result.suggestion <= result.min_lr_div10 * 10, trained
+
+
+@pytest.mark.parametrize("n", [2, 30])
+def test_the_suggestion_is_one_of_the_rates_tried(n):
+    """Not 10**log10(rate), which may differ in the last bit: the course's rule of thumb and the
+    suggestion are then compared exactly."""
+    lrs = [schedules.exp_ramp(s, n, 1.3e-7, 10) for s in range(n)]
+    losses = [2.0 - 0.01 * s * s if s < n * 2 // 3 else 9.0 for s in range(n)]
+    suggestion = suggest_lr(lrs, losses)
+    assert suggestion in lrs or suggestion * 10 in lrs

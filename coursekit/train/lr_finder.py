@@ -3,7 +3,8 @@
 Train for a short while with a learning rate that grows exponentially each batch, from tiny
 (nothing happens) to huge (the loss explodes), and watch the loss. Somewhere in between the loss
 falls fastest: that is a good learning rate. Afterwards the model is put back exactly as it was —
-weights, optimizer state, frozen groups, BatchNorm modes — so the finder never trains the model.
+weights, optimizer state, frozen groups, BatchNorm modes, random generators — so the finder never
+trains the model and what comes after it draws what it would have drawn without it.
 
     result = learn.lr_find()
     result.suggestion          # where the smoothed loss falls fastest on its way to the minimum
@@ -25,6 +26,7 @@ import numpy as np
 
 from coursekit.plotting import axes_and_figure, presentable
 from coursekit.progress import progress_bar
+from coursekit.seeding import random_state, set_random_state
 from coursekit.train.notices import cpu_pass_notice
 from coursekit.train.plan import lr_text
 from coursekit.train.recorder import SmoothedLoss
@@ -83,25 +85,29 @@ def suggest_lr(
     With fewer than 3 points there, the course's rule itself. None only without a finite point.
     """
     pts = [
-        (math.log10(lr), loss)
+        (lr, loss)
         for lr, loss in zip(lrs, losses)
         if lr > 0 and math.isfinite(lr) and math.isfinite(loss)
     ]
     if not pts:
         return None
-    x, y = np.array(pts).T
+    rate, y = np.array(pts).T
+    x = np.log10(rate)
     end = int(np.argmin(y))
     keep = (x >= x[end] - math.log10(window)) & (np.arange(len(x)) <= end)
-    x, y = x[keep], y[keep]
+    rate, x, y = rate[keep], x[keep], y[keep]
     if len(x) < 3:
-        return float(10 ** x[-1]) / 10
+        return float(rate[-1]) / 10
     slope = np.gradient(y, x)
-    return float(10 ** x[int(np.argmin(slope))])
+    return float(rate[int(np.argmin(slope))])  # a rate tried, not its logarithm's round trip
 
 
 def _snapshot(learn: Learner) -> dict[str, Any]:
-    """Everything lr_find changes, to be put back bit for bit."""
+    """Everything lr_find changes, to be put back bit for bit: the random generators too, so
+    that what follows draws the same numbers however many batches the finder ran (it stops where
+    the loss diverges, a comparison that the last bit of a sum can tip)."""
     return {
+        "random": random_state(),
         "model": copy.deepcopy(learn.model.state_dict()),
         "opt": copy.deepcopy(learn.opt.state_dict()) if learn.opt is not None else None,
         "requires_grad": [p.requires_grad for p in learn.model.parameters()],
@@ -110,6 +116,7 @@ def _snapshot(learn: Learner) -> dict[str, Any]:
 
 
 def _restore(learn: Learner, snap: dict[str, Any]) -> None:
+    set_random_state(snap["random"])
     learn.model.load_state_dict(snap["model"])
     if snap["opt"] is not None and learn.opt is not None:
         learn.opt.load_state_dict(snap["opt"])
