@@ -220,7 +220,7 @@ class DistributedLearner(Learner):
         loader = self.loader("valid")
         sampler = loader.batch_sampler if isinstance(loader, DataLoader) else None
         assert isinstance(sampler, ShardedBatches)  # self.loader shards every split
-        logits, targets = inference.predict_loader(self, loader)
+        logits, targets = inference.predict_loader(self.predictor(), loader)
         logits, targets = (
             self._gather(logits, sampler),
             self._gather(targets, sampler),

@@ -58,7 +58,8 @@ from coursekit.train.precision import (
 )
 from coursekit.train.precompute import FeatureBatches, FeatureCache, check_precompute
 from coursekit.train.recorder import Recorder
-from coursekit.train.replay import fit_or_replay, lr_find_or_replay
+from coursekit.train.replay import fit_or_replay, lr_find_or_replay, recorded_or_live
+from coursekit.train.snapshots import snapshot_names
 
 __all__ = ["EVENTS", "OPTIMIZERS", "Learner", "cnn_learner", "load_learner"]
 
@@ -406,7 +407,7 @@ class Learner:
     def validate(self) -> tuple[float, dict[str, float]]:
         """Loss and metrics on the whole validation set."""
         self.check_idle("validate")
-        logits, targets = inference.predict_loader(self, self.loader("valid"))
+        logits, targets = inference.predict_loader(self.predictor(), self.loader("valid"))
         loss = self.loss_func(logits, targets).item()
         return loss, {metric_name(m): m(logits, targets) for m in self.metrics}
 
@@ -424,21 +425,52 @@ class Learner:
         return lr_find_or_replay(self, start_lr, end_lr, num_it, quiet=quiet, on_step=on_step)
 
     # ------------------------------------------------------------------------- predictions
+    def predictor(self) -> inference.Predictor:
+        """What a prediction needs of this learner: the model, its device and precision, and
+        its forward pass (the head alone on cached activations while precomputing)."""
+        return inference.Predictor(
+            self.model, self.device, self.precision, self.data.is_multilabel, self.forward
+        )
+
+    def _recorded(self, code: str, predict: Callable[[], list[torch.Tensor]]) -> list[torch.Tensor]:
+        """``predict()`` live, or the rehearsal's outputs in ``ck.demo.replay()``."""
+        return recorded_or_live(self, code, predict)
+
     def get_preds(self, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
-        """(probabilities, targets) on ``split``; see ``inference.get_preds``."""
+        """(probabilities, targets) for every image of ``split`` ('valid', 'test' or 'train', in
+        file order); see ``inference.get_preds``."""
         self.check_idle("predict")
-        return inference.get_preds(self, split)
+        self.data.split(split)  # a clear error for an unknown split or a missing test set
+        probs, targets = self._recorded(
+            f"learn.get_preds({split!r})",
+            lambda: list(inference.get_preds(self.predictor(), self.loader(split))),
+        )
+        return probs, targets
+
+    def _tta_views(self, n_aug: int, split: str) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """The probabilities of each view and the targets; see ``inference.tta_views``."""
+
+        def predict() -> list[torch.Tensor]:
+            views, targets = inference.tta_views(self.predictor(), self.data, split, n_aug)
+            return [targets, *views]
+
+        targets, *views = self._recorded(f"learn.tta({n_aug}, {split!r})", predict)
+        return views, targets
 
     def tta(self, n_aug: int = 4, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
-        """Test-time augmentation: averaged probabilities and targets; see ``inference.tta``."""
+        """Test-time augmentation: ``probs = (p_plain + p_aug_1 + ... + p_aug_n) / (n_aug + 1)``,
+        the mean of the probabilities on the plain (centre-crop) view and on ``n_aug`` views made
+        with the training augmentation. Returns (probabilities, targets)."""
         self.check_idle("predict")
-        return inference.tta(self, n_aug, split)
+        views, targets = self._tta_views(n_aug, split)
+        return torch.stack(views).mean(0), targets
 
     def TTA(self, n_aug: int = 4, is_test: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """fastai 0.7's ``learn.TTA()``: ``(log_preds, y)``, numpy, one row of ``log_preds`` per
         view; ``probs = np.mean(np.exp(log_preds), 0)`` (lesson 2). See ``inference.tta_log_preds``."""
         self.check_idle("predict")
-        return inference.tta_log_preds(self, n_aug, "test" if is_test else "valid")
+        views, targets = self._tta_views(n_aug, "test" if is_test else "valid")
+        return inference.tta_log_preds(views, self.data.is_multilabel), targets.numpy()
 
     @overload
     def predict(self, image: None = None, is_test: bool = False) -> np.ndarray: ...
@@ -456,13 +488,26 @@ class Learner:
         log-probabilities of the validation set (of the test set with ``is_test``), numpy (N, C)."""
         self.check_idle("predict")
         if image is None:
-            return inference.log_preds(self, "test" if is_test else "valid")
-        return inference.predict(self, image)
+            return inference.log_probs(self.get_preds("test" if is_test else "valid")[0])
+        return inference.predict(self.predictor(), self.data, image, self.thresh)
 
     def snapshot_preds(self, name: str, split: str = "valid") -> tuple[torch.Tensor, torch.Tensor]:
-        """Average probabilities of the weights saved by ``fit(..., cycle_save_name=name)``."""
+        """Mean probabilities over the snapshots saved by ``fit(..., cycle_save_name=name)`` (one
+        per cycle of the last such fit, as ``models/<name>_cycles.json`` lists them); the
+        learner's own weights are put back afterwards."""
         self.check_idle("predict")
-        return inference.snapshot_preds(self, name, split)
+        names = snapshot_names(self.models_dir, name)
+        if not names:
+            raise FileNotFoundError(
+                f"the last fit with cycle_save_name={name!r} ended before its first cycle did: "
+                "no snapshot to average; fit again."
+            )
+        try:
+            return inference.snapshot_preds(
+                self.model, names, self.load, lambda: self.get_preds(split)
+            )
+        finally:
+            self._features.clear()
 
     def submission(
         self,
@@ -471,9 +516,18 @@ class Learner:
         use_tta: bool = True,
         thresh: float = 0.2,
     ) -> Path:
-        """Write a Kaggle submission CSV; see ``inference.submission``."""
+        """Write a Kaggle submission CSV of ``split``'s predictions (with test-time augmentation
+        unless ``use_tta=False``) and return its path; see ``inference.write_submission``."""
         self.check_idle("write a submission")
-        return inference.submission(self, path, split, use_tta, thresh)
+        probs, _ = self.tta(split=split) if use_tta else self.get_preds(split)
+        return inference.write_submission(
+            path,
+            probs,
+            self.data.split_paths(split),
+            self.data.classes,
+            self.data.is_multilabel,
+            thresh,
+        )
 
     def interpret(self, split: str = "valid", tta: bool = False) -> Interpretation:
         """An ``Interpretation`` of the predictions on ``split`` (lessons 1, 2)."""

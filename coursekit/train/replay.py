@@ -12,7 +12,7 @@ it (predictions, TTA, interpretation) give what the rehearsal gave, GPU outputs 
 A cell with no matching recording trains live, and says why.
 
 ``Learner.fit``/``fit_one_cycle`` (through ``run_plan``) call ``fit_or_replay``, ``learn.lr_find``
-calls ``lr_find_or_replay``, and the predictions (``coursekit.train.inference``) call
+calls ``lr_find_or_replay``, and the learner's predictions (``get_preds``, ``tta``, ``TTA``) call
 ``recorded_or_live``; in the default mode ("off") each runs live at once.
 """
 
