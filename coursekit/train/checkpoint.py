@@ -10,27 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
+from torch import nn
 
 from coursekit.fileio import atomic_write
 from coursekit.train.torch_file import read_torch_file
 
-if TYPE_CHECKING:
-    from coursekit.train.learner import Learner
-
 __all__ = ["load_weights", "save_weights"]
 
 
-def save_weights(learn: Learner, name: str) -> Path:
-    """Write ``models/<name>.pth`` and return its path."""
-    state = {
-        "model": learn.model.state_dict(),
-        "arch": learn.arch,
-        "classes": list(learn.data.classes),
-    }
-    return atomic_write(learn.models_dir / f"{name}.pth", lambda tmp: torch.save(state, tmp))
+def save_weights(path: Path, model: nn.Module, arch: str | None, classes: Sequence[str]) -> Path:
+    """Write ``model``'s weights with its architecture and classes to ``path``; return the path."""
+    state = {"model": model.state_dict(), "arch": arch, "classes": list(classes)}
+    return atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
 def _read(path: Path, device: torch.device) -> dict[str, Any]:
@@ -53,24 +47,26 @@ def _preview(classes: Sequence[str] | None) -> str:
     )
 
 
-def load_weights(learn: Learner, name: str) -> None:
-    """Load ``models/<name>.pth`` into ``learn.model``, refusing one that does not fit."""
-    path = learn.models_dir / f"{name}.pth"
+def load_weights(
+    path: Path, model: nn.Module, arch: str | None, classes: Sequence[str], device: torch.device
+) -> None:
+    """Load the weights in ``path`` into ``model`` (an ``arch`` for ``classes``, on ``device``),
+    refusing a file that does not fit."""
     if not path.exists():
         raise FileNotFoundError(
             f"no saved weights {path}; saved ones: "
-            f"{sorted(p.stem for p in learn.models_dir.glob('*.pth'))}"
+            f"{sorted(p.stem for p in path.parent.glob('*.pth'))}"
         )
-    state = _read(path, learn.device)
-    if state.get("arch") != learn.arch:
-        raise ValueError(f"{path} holds a {state.get('arch')} but this learner is a {learn.arch}.")
-    classes = state.get("classes")
-    if classes is None or list(classes) != list(learn.data.classes):
+    state = _read(path, device)
+    if state.get("arch") != arch:
+        raise ValueError(f"{path} holds a {state.get('arch')} but this learner is a {arch}.")
+    saved = state.get("classes")
+    if saved is None or list(saved) != list(classes):
         raise ValueError(
-            f"{path} was saved for classes {_preview(classes)} but this data has "
-            f"{_preview(learn.data.classes)}; use the same data set (or its classes)."
+            f"{path} was saved for classes {_preview(saved)} but this data has "
+            f"{_preview(classes)}; use the same data set (or its classes)."
         )
     try:
-        learn.model.load_state_dict(state["model"])
+        model.load_state_dict(state["model"])
     except RuntimeError as e:
         raise ValueError(f"{path} does not fit this model: {str(e).splitlines()[0]}") from e

@@ -542,7 +542,9 @@ class Learner:
     def save(self, name: str) -> Path:
         """Save the weights (with the architecture and classes) to ``models/<name>.pth``, atomically."""
         self.check_idle("save")
-        path = checkpoint.save_weights(self, name)
+        path = checkpoint.save_weights(
+            self.models_dir / f"{name}.pth", self.model, self.arch, self.data.classes
+        )
         self._checkpoints.after_save(self, name)
         return path
 
@@ -565,7 +567,9 @@ class Learner:
     def load(self, name: str) -> None:
         """Load weights saved by ``save`` (with ``weights_only=True``: no code runs)."""
         self.check_idle("load weights")
-        checkpoint.load_weights(self, name)
+        checkpoint.load_weights(
+            self.models_dir / f"{name}.pth", self.model, self.arch, self.data.classes, self.device
+        )
         self._features.clear()
 
     def export(self, fname: str | os.PathLike[str] = "export.pth") -> Path:
