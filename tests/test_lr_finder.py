@@ -46,6 +46,43 @@ def test_restores_everything_bit_for_bit(learn):
     assert learn.bn_frozen
 
 
+def test_the_finder_needs_only_a_model_an_optimizer_and_batches():
+    """The plain function behind ``learn.lr_find``: any model, its optimizer (one parameter group
+    per layer group), batches and a step; the model and optimizer come back as they were."""
+    from coursekit.train.lr_finder import lr_find
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    opt = torch.optim.SGD(
+        [{"params": model[0].parameters()}, {"params": model[2].parameters()}], lr=0.1, momentum=0.9
+    )
+    xs, ys = torch.randn(24, 4), torch.randint(0, 2, (24,))
+    batches = [(xs[i : i + 8], ys[i : i + 8]) for i in range(0, 24, 8)]
+
+    def step(xb, yb):
+        loss = torch.nn.functional.cross_entropy(model(xb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    model.eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    opt_before = copy.deepcopy(opt.state_dict())
+    seen = []
+    result = lr_find(
+        model, opt, lambda: batches, step, model.train, [1e-5, 1e-4], 1e3, num_it=20,
+        quiet=True, on_step=lambda i, n: seen.append((i, n)),
+    )  # fmt: skip
+    assert seen[0] == (1, 20) and len(seen) == len(result.lrs) > 3  # 3 batches, passed over again
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.1]
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    _opt_state_equal(opt_before, opt.state_dict())
+    assert not model.training
+    with pytest.raises(ValueError, match="one per layer group \\(2\\)"):
+        lr_find(model, opt, lambda: batches, step, model.train, [1e-5, 1e-4, 1e-3])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("num_it", [3, 7])
 def test_the_random_draws_after_it_are_those_without_it(learn, num_it):

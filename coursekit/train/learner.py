@@ -32,7 +32,7 @@ from torch import nn
 from coursekit.data.batches import batches_per_epoch, eval_batch_size
 from coursekit.data.image_input import ImageInput
 from coursekit.data.imagedata import ImageData, Loader
-from coursekit.train import checkpoint, inference
+from coursekit.train import checkpoint, inference, lr_finder
 from coursekit.train.background import BackgroundFit, raise_if_busy
 from coursekit.train.checkpoints import Checkpoint, Checkpoints
 from coursekit.train.compiled import compile_model
@@ -46,7 +46,7 @@ from coursekit.train.learner_data import LearnerData
 from coursekit.train.lr_finder import LRFinderResult
 from coursekit.train.metrics import Metric, metric_name
 from coursekit.train.models import create_convnet, normalised_for
-from coursekit.train.notices import attach_cpu_notice
+from coursekit.train.notices import attach_cpu_notice, cpu_pass_notice
 from coursekit.train.optimizers import OPTIMIZERS, check_opt_name, create_optimizer, set_lrs
 from coursekit.train.plan import FitPlan, LearningRates, check_plan_fits, plan_fit, plan_one_cycle
 from coursekit.train.precision import (
@@ -422,7 +422,50 @@ class Learner:
         """The learning-rate finder; see ``coursekit.train.lr_finder.lr_find`` (live, or the
         rehearsal's in ``ck.demo.replay()``: ``coursekit.train.replay``)."""
         self.check_idle("run the LR finder")
-        return lr_find_or_replay(self, start_lr, end_lr, num_it, quiet=quiet, on_step=on_step)
+        start = lr_finder.start_rates(start_lr, len(self.layer_groups))
+
+        def live(on_step: Callable[[int, int], None] | None) -> LRFinderResult:
+            return self._find_lr(start, end_lr, num_it, quiet, on_step)
+
+        return lr_find_or_replay(self, live, start_lr, end_lr, num_it, quiet, on_step)
+
+    def _find_lr(
+        self,
+        start_lr: list[float],
+        end_lr: float,
+        num_it: int,
+        quiet: bool,
+        on_step: Callable[[int, int], None] | None,
+    ) -> LRFinderResult:
+        """``lr_finder.lr_find`` on this learner's model, optimizer and training batches (a learner
+        that had no optimizer has none again after it), timed for the CPU notice when its batches
+        go through the body (on cached activations it is quick)."""
+        had_opt, opt = self.opt is not None, self.opt or self.create_opt()
+        self.opt = opt
+        tick = cpu_pass_notice(self, num_it, "lr_find's run") if not self._precompute else None
+
+        def step(i: int, n: int) -> None:
+            if tick is not None:
+                tick()
+            if on_step is not None:
+                on_step(i, n)
+
+        try:
+            return lr_finder.lr_find(
+                self.model,
+                opt,
+                lambda: self.loader("train", shuffle=True),
+                self.train_step,
+                self.train_mode,
+                start_lr,
+                end_lr,
+                num_it,
+                quiet=quiet,
+                on_step=step,
+            )
+        finally:
+            if not had_opt:
+                self.opt = None
 
     # ------------------------------------------------------------------------- predictions
     def predictor(self) -> inference.Predictor:

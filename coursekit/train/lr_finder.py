@@ -18,16 +18,19 @@ from __future__ import annotations
 import copy
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+import torch
+from torch import nn
+from torch.optim import Optimizer
 
 from coursekit.plotting import axes_and_figure, presentable
 from coursekit.progress import progress_bar
 from coursekit.seeding import random_state, set_random_state
-from coursekit.train.notices import cpu_pass_notice
+from coursekit.train.optimizers import set_lrs
 from coursekit.train.plan import lr_text
 from coursekit.train.recorder import SmoothedLoss
 from coursekit.train.schedules import exp_ramp
@@ -36,10 +39,25 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from coursekit.train.learner import Learner
+
+__all__ = [
+    "Batches",
+    "LRFinderResult",
+    "lr_find",
+    "plot_lr_find",
+    "plot_lr_ramp",
+    "start_rates",
+    "suggest_lr",
+]
 
 
-__all__ = ["LRFinderResult", "lr_find", "plot_lr_find", "plot_lr_ramp", "suggest_lr"]
+class Batches(Protocol):
+    """What the finder trains on: batches of (inputs, targets), as many passes as it needs (a
+    DataLoader of images, or the cached activations while precomputing)."""
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]: ...
+
+    def __len__(self) -> int: ...
 
 
 @dataclass
@@ -102,35 +120,48 @@ def suggest_lr(
     return float(rate[int(np.argmin(slope))])  # a rate tried, not its logarithm's round trip
 
 
-def _snapshot(learn: Learner) -> dict[str, Any]:
+def _snapshot(model: nn.Module, opt: Optimizer) -> dict[str, Any]:
     """Everything lr_find changes, to be put back bit for bit: the random generators too, so
     that what follows draws the same numbers however many batches the finder ran (it stops where
     the loss diverges, a comparison that the last bit of a sum can tip)."""
     return {
         "random": random_state(),
-        "model": copy.deepcopy(learn.model.state_dict()),
-        "opt": copy.deepcopy(learn.opt.state_dict()) if learn.opt is not None else None,
-        "requires_grad": [p.requires_grad for p in learn.model.parameters()],
-        "training": [m.training for m in learn.model.modules()],
+        "model": copy.deepcopy(model.state_dict()),
+        "opt": copy.deepcopy(opt.state_dict()),
+        "requires_grad": [p.requires_grad for p in model.parameters()],
+        "training": [m.training for m in model.modules()],
     }
 
 
-def _restore(learn: Learner, snap: dict[str, Any]) -> None:
+def _restore(model: nn.Module, opt: Optimizer, snap: dict[str, Any]) -> None:
     set_random_state(snap["random"])
-    learn.model.load_state_dict(snap["model"])
-    if snap["opt"] is not None and learn.opt is not None:
-        learn.opt.load_state_dict(snap["opt"])
-    else:
-        learn.opt = None
-    for p, flag in zip(learn.model.parameters(), snap["requires_grad"]):
+    model.load_state_dict(snap["model"])
+    opt.load_state_dict(snap["opt"])
+    for p, flag in zip(model.parameters(), snap["requires_grad"]):
         p.requires_grad_(flag)
         p.grad = None
-    for m, flag in zip(learn.model.modules(), snap["training"]):
+    for m, flag in zip(model.modules(), snap["training"]):
         m.training = flag
 
 
+def start_rates(start_lr: float | Sequence[float], n_groups: int) -> list[float]:
+    """The finder's first rate for each of ``n_groups`` layer groups: ``start_lr`` for all of them,
+    or one given per group (a ``ValueError`` for another count)."""
+    if isinstance(start_lr, (Sequence, np.ndarray)):
+        start = [float(lr) for lr in start_lr]
+    else:
+        start = [float(start_lr)] * n_groups
+    if len(start) != n_groups:
+        raise ValueError(f"give one start_lr or one per layer group ({n_groups}).")
+    return start
+
+
 def lr_find(
-    learn: Learner,
+    model: nn.Module,
+    opt: Optimizer,
+    train_batches: Callable[[], Batches],
+    train_step: Callable[[torch.Tensor, torch.Tensor], float],
+    train_mode: Callable[[], None],
     start_lr: float | Sequence[float] = 1e-7,
     end_lr: float = 10,
     num_it: int = 100,
@@ -141,49 +172,43 @@ def lr_find(
     on_step: Callable[[int, int], None] | None = None,
 ) -> LRFinderResult:
     """Ramp the learning rate from ``start_lr`` to ``end_lr`` over ``num_it`` batches (as fastai v1,
-    over as many epochs as that takes: a small data set gets the whole curve too) and record the
-    bias-corrected smoothed loss (``beta``). Stops when the smoothed loss is not finite or exceeds
-    ``stop_div`` times its best; a best loss below ``min_loss`` (a head that has already trained)
-    counts as ``min_loss``, so that noise of a few hundredths does not look like a divergence.
+    over as many passes of its batches as that takes: a small data set gets the whole curve too)
+    and record the bias-corrected smoothed loss (``beta``). Stops when the smoothed loss is not
+    finite or exceeds ``stop_div`` times its best; a best loss below ``min_loss`` (a head that has
+    already trained) counts as ``min_loss``, so that noise of a few hundredths does not look like a
+    divergence.
 
+    ``opt`` has one parameter group per layer group; ``train_batches()`` makes the training
+    batches (called after the random generators are saved: making them may draw, as computing the
+    cached activations does); ``train_step(xb, yb)`` takes one step of ``opt`` and returns the
+    loss; ``train_mode()`` puts ``model`` in training mode as a fit does.
     ``start_lr`` may be one rate per layer group (e.g. ``lrs / 1000``): the ramp keeps their ratios
-    and reports the last group's rate. The learner is restored exactly afterwards.
-    ``on_step(step, n)`` is called after every batch (the LR-finder panel's progress bar).
+    and reports the last group's rate. ``model``, ``opt`` and the random generators are restored
+    exactly afterwards. ``on_step(step, n)`` is called after every batch (the LR-finder panel's
+    progress bar; ``Learner.lr_find`` adds the CPU notice's timing).
     """
-    if isinstance(start_lr, (Sequence, np.ndarray)):
-        start = [float(lr) for lr in start_lr]
-    else:
-        start = [float(start_lr)] * len(learn.layer_groups)
-    if len(start) != len(learn.layer_groups):
-        raise ValueError(f"give one start_lr or one per layer group ({len(learn.layer_groups)}).")
+    start = start_rates(start_lr, len(opt.param_groups))
     scales = [s / start[-1] for s in start]
-    snap = _snapshot(learn)  # before the optimizer is made: a learner without one gets none back
-    if learn.opt is None:
-        learn.opt = learn.create_opt()
+    snap = _snapshot(model, opt)
     lrs: list[float] = []
     losses: list[float] = []
     best, smoother = math.inf, SmoothedLoss(beta)
     try:
-        train_dl = learn.loader("train", shuffle=True)
-        n = num_it
+        n, train_dl = num_it, train_batches()
         batches = itertools.chain.from_iterable(
             train_dl for _ in range(math.ceil(n / len(train_dl)))
         )
-        learn.train_mode()
-        # through the body on a CPU: say so first (on precomputed activations it is quick)
-        tick = cpu_pass_notice(learn, n, "lr_find's run") if not learn.precompute else None
+        train_mode()
         bar = progress_bar(n, "lr_find") if not quiet else None
         for step, (xb, yb) in enumerate(itertools.islice(batches, n)):
             lr = exp_ramp(step, n, start[-1], end_lr)
-            learn.set_lrs([lr * k for k in scales])
-            loss = learn.train_step(xb, yb)
+            set_lrs(opt, [lr * k for k in scales])
+            loss = train_step(xb, yb)
             smoothed = smoother.update(loss) if math.isfinite(loss) else math.inf
             lrs.append(lr)
             losses.append(smoothed)
             if bar is not None:
                 bar.update(1)
-            if tick is not None:
-                tick()
             if on_step is not None:
                 on_step(step + 1, n)
             if not math.isfinite(smoothed) or smoothed > stop_div * max(best, min_loss):
@@ -194,7 +219,7 @@ def lr_find(
             bar.refresh()
             bar.close()
     finally:
-        _restore(learn, snap)
+        _restore(model, opt, snap)
     return LRFinderResult(lrs, losses, suggest_lr(lrs, losses))
 
 

@@ -32,7 +32,7 @@ from coursekit.train.checkpoints import on_cpu
 from coursekit.train.demo_mode import DemoMode, demo_mode_from_env
 from coursekit.train.epoch_table import EpochTable
 from coursekit.train.fit_loop import epoch_table_columns, run_fit
-from coursekit.train.lr_finder import LRFinderResult, lr_find, suggest_lr
+from coursekit.train.lr_finder import LRFinderResult, suggest_lr
 from coursekit.train.plan import FitPlan
 from coursekit.train.recorder import Recorder
 from coursekit.train.recordings import Recording
@@ -236,18 +236,24 @@ def _rates_text(start_lr: float | Sequence[float]) -> str:
     return f"{float(start_lr):g}"
 
 
+OnStep = Callable[[int, int], None]
+
+
 def lr_find_or_replay(
     learn: Learner,
+    live: Callable[[OnStep | None], LRFinderResult],
     start_lr: float | Sequence[float],
     end_lr: float,
     num_it: int,
     quiet: bool = False,
-    on_step: Callable[[int, int], None] | None = None,
+    on_step: OnStep | None = None,
 ) -> LRFinderResult:
-    """``lr_finder.lr_find`` live, live and recorded, or replayed (``on_step`` is called as live)."""
+    """``live(on_step)`` (the finder run on the learner: ``lr_finder.lr_find``), live and
+    recorded, or replayed; ``start_lr``, ``end_lr`` and ``num_it`` name the run's recording.
+    ``on_step`` is called as live."""
     mode = _mode(learn)
     if mode.action == "off":
-        return lr_find(learn, start_lr, end_lr, num_it, quiet=quiet, on_step=on_step)
+        return live(on_step)
     code = f"learn.lr_find({_rates_text(start_lr)}, {end_lr:g}, num_it={num_it})"
     wanted = Recording.of("lr_find", code, learn)
     if mode.action == "record":
@@ -258,7 +264,7 @@ def lr_find_or_replay(
             if on_step is not None:
                 on_step(step, n)
 
-        result = lr_find(learn, start_lr, end_lr, num_it, quiet=quiet, on_step=timed)
+        result = live(timed)
         mode.store.write(
             wanted,
             {
@@ -273,7 +279,7 @@ def lr_find_or_replay(
     found = mode.store.read(wanted)
     if isinstance(found, str):
         _say(f"no recording for this lr_find: {found}; running it live", quiet)
-        return lr_find(learn, start_lr, end_lr, num_it, quiet=quiet, on_step=on_step)
+        return live(on_step)
     stored, payload = found
     _say(_replay_note(stored, mode, learn), quiet)
     pace, lrs, losses = _Pace(mode), payload["lrs"], payload["losses"]
