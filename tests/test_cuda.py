@@ -143,7 +143,7 @@ def test_precomputed_activations_stay_on_the_gpu(squares):
     learn = tiny_learner(squares)
     plain_loss, _ = learn.validate()
     learn.precompute = True
-    features, targets = learn.feature_cache.get(learn, "train")
+    features, targets = learn.feature_cache.get("train", learn.data, learn.model, learn.precision)
     assert features.is_cuda and targets.is_cuda
     xb, yb = next(iter(learn.loader("train", shuffle=True)))
     assert xb.is_cuda and yb.is_cuda

@@ -419,6 +419,28 @@ def test_predictions_name_a_misspelt_split(learn):
         learn.submission("sub.csv")
 
 
+def test_the_cache_needs_only_the_data_a_model_and_a_precision(tiny_pets):
+    """The cache behind ``learn.precompute``: the body's pooled activations of the plain
+    (un-augmented) pictures, in file order, from explicit inputs; computed once."""
+    from coursekit.train.precision import Precision
+    from coursekit.train.precompute import FeatureCache
+
+    torch.manual_seed(0)
+    model, _ = ck.train.models.create_convnet("resnet18", tiny_pets.c, pretrained=False)
+    model.train()
+    cache, fp32 = FeatureCache(), Precision.for_device(torch.device("cpu"))
+    features, targets = cache.get("train", tiny_pets, model, fp32)
+    plain = tiny_pets.split("train").with_transform(tiny_pets.split("valid").transform)
+    model.eval()
+    with torch.no_grad():
+        expected = torch.cat([model.features(xb) for xb, _ in tiny_pets.loader(plain, bs=5)])
+    assert torch.allclose(features, expected, atol=1e-5)
+    assert torch.equal(targets, plain.targets)
+    assert cache.get("train", tiny_pets, model, fp32)[0] is features  # cached
+    batches = cache.loader("train", tiny_pets, model, fp32, shuffle=True)
+    assert sum(len(yb) for _, yb in batches) <= len(targets)
+
+
 def test_precomputed_batches_cover_every_row_once_in_a_new_order_each_epoch():
     from coursekit.train.precompute import FeatureBatches
 

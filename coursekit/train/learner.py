@@ -159,9 +159,9 @@ class Learner:
         data = normalised_for(arch, data)
         learn = cls(model, data, groups, metrics, arch=arch, opt_name=opt_name, wd=wd, **kwargs)
         learn.freeze()
-        attach_cpu_notice(learn)
-        if precompute:
-            check_precompute(learn, True, stacklevel=3)  # its warning names the caller's line
+        attach_cpu_notice(learn.events, arch, learn.device)
+        if precompute:  # its warning names the caller's line
+            check_precompute(learn.model, learn.layer_groups, learn.data.aug, False, stacklevel=3)
             learn._precompute = True
         return learn
 
@@ -281,7 +281,8 @@ class Learner:
     @precompute.setter
     def precompute(self, on: bool) -> None:
         self.check_idle("switch precompute")
-        check_precompute(self, on)
+        if on:
+            check_precompute(self.model, self.layer_groups, self.data.aug, self._precompute)
         self._precompute = bool(on)
 
     # -------------------------------------------------------------------------------- batches
@@ -293,7 +294,9 @@ class Learner:
     def loader(self, split: str, shuffle: bool = False) -> Loader | FeatureBatches:
         """Batches of ``split`` as the model consumes them: images, or cached activations."""
         if self._precompute:
-            return self._features.loader(self, split, shuffle)
+            return self._features.loader(
+                split, self.data, self.model, self.precision, self.arch, shuffle
+            )
         bs = self.data.bs if shuffle else eval_batch_size(self.data.bs)
         return self.data.loader(self.data.split(split), shuffle=shuffle, bs=bs)
 
@@ -442,7 +445,11 @@ class Learner:
         go through the body (on cached activations it is quick)."""
         had_opt, opt = self.opt is not None, self.opt or self.create_opt()
         self.opt = opt
-        tick = cpu_pass_notice(self, num_it, "lr_find's run") if not self._precompute else None
+        tick = (
+            cpu_pass_notice(self.arch, self.device, num_it, "lr_find's run")
+            if not self._precompute
+            else None
+        )
 
         def step(i: int, n: int) -> None:
             if tick is not None:

@@ -20,6 +20,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import torch
+
+from coursekit.train.events import Listener
 from coursekit.train.models import ARCHS
 
 __all__ = [
@@ -100,29 +103,35 @@ class CpuNotice:
         print(cpu_estimate_text(self.estimate_s, n_batches, what), flush=True)
 
 
-def _needs_notice(learn: Any) -> bool:
+def _needs_notice(arch: str | None, device: torch.device) -> bool:
     """A torchvision ImageNet network (the lessons' full mode) on a CPU; tinyresnet is made for one."""
-    arch = ARCHS.get(learn.arch or "")
-    weights = arch.weights if arch is not None else None
-    return learn.device.type == "cpu" and weights is not None and "." in weights
+    spec = ARCHS.get(arch or "")
+    weights = spec.weights if spec is not None else None
+    return device.type == "cpu" and weights is not None and "." in weights
 
 
-def attach_cpu_notice(learn: Any) -> None:
-    """Give ``learn`` a ``CpuNotice`` when it trains a torchvision ImageNet network on a CPU (the
-    lessons' full mode); networks made for the CPU (tinyresnet) need none."""
-    if _needs_notice(learn):
-        notice = CpuNotice(learn.arch)
-        learn.events["before_epoch"].append(notice.start)
-        learn.events["after_batch"].append(notice)
+def attach_cpu_notice(
+    events: dict[str, list[Listener]], arch: str | None, device: torch.device
+) -> None:
+    """Add a ``CpuNotice`` to a learner's ``events`` when it trains ``arch``, a torchvision ImageNet
+    network, on a CPU ``device`` (the lessons' full mode); networks made for the CPU (tinyresnet)
+    need none."""
+    if arch is not None and _needs_notice(arch, device):
+        notice = CpuNotice(arch)
+        events["before_epoch"].append(notice.start)
+        events["after_batch"].append(notice)
 
 
-def cpu_pass_notice(learn: Any, n_batches: int, what: str, n_timed: int = 3) -> Callable[[], None]:
+def cpu_pass_notice(
+    arch: str | None, device: torch.device, n_batches: int, what: str, n_timed: int = 3
+) -> Callable[[], None]:
     """For a long pass of ``n_batches`` outside ``fit`` (``what``, e.g. 'Precomputing the
-    activations'), called before its first batch: prints the notice's first part now and returns
-    a function to call after each batch, which prints how long the pass will take, timed on the
-    first ``n_timed`` batches. A no-op where no notice is needed or it was given already."""
-    if not _needs_notice(learn) or not _say_first_part(learn.arch):
+    activations') of ``arch`` on ``device``, called before its first batch: prints the notice's
+    first part now and returns a function to call after each batch, which prints how long the
+    pass will take, timed on the first ``n_timed`` batches. A no-op where no notice is needed or
+    it was given already."""
+    if arch is None or not _needs_notice(arch, device) or not _say_first_part(arch):
         return lambda: None
-    notice = CpuNotice(learn.arch, n_timed)
+    notice = CpuNotice(arch, n_timed)
     notice.started = time.perf_counter()
     return lambda: notice.batch_done(n_batches, what)

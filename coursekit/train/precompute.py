@@ -15,36 +15,41 @@ from __future__ import annotations
 
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+from torch import nn
 
 from coursekit.config import coursekit_home
 from coursekit.data.batches import batch_count, drop_last, eval_batch_size
+from coursekit.data.transforms import Augmentation
 from coursekit.progress import progress_bar
+from coursekit.train.convnet import LayerGroup
+from coursekit.train.learner_data import LearnerData
 from coursekit.train.models import ConvNet
 from coursekit.train.notices import cpu_pass_notice
-
-if TYPE_CHECKING:
-    from coursekit.train.learner import Learner
+from coursekit.train.precision import Precision, to_device
 
 __all__ = ["FeatureBatches", "FeatureCache", "check_precompute"]
 
 
-def check_precompute(learn: Learner, on: bool, stacklevel: int = 3) -> None:
-    """Raise a ValueError if ``learn`` cannot precompute; warn that augmentation stops working
-    (``stacklevel``: the warning names the student's line, as ``warnings.warn``'s)."""
-    if not on:
-        return
-    if not isinstance(learn.model, ConvNet):
+def check_precompute(
+    model: nn.Module,
+    layer_groups: Sequence[LayerGroup],
+    aug: Augmentation | None,
+    precomputing: bool,
+    stacklevel: int = 3,
+) -> None:
+    """Raise a ValueError if ``model`` cannot precompute (not a body and a head, or a body with a
+    trainable group); warn that the augmentation ``aug`` stops working unless ``precomputing``
+    already (``stacklevel``: the warning names the student's line, as ``warnings.warn``'s)."""
+    if not isinstance(model, ConvNet):
         raise ValueError("precompute needs a model made by Learner.pretrained (a body and a head).")
-    if any(g.trainable for g in learn.layer_groups[:-1]):
+    if any(g.trainable for g in layer_groups[:-1]):
         raise ValueError("precompute needs a frozen body: call learn.freeze() first.")
-    aug = learn.data.aug
-    if not learn.precompute and aug is not None and aug.name != "no_aug":
+    if not precomputing and aug is not None and aug.name != "no_aug":
         warnings.warn(
             f"augmentation ({aug!r}) has no effect while precomputing: the body's "
             "activations are computed once, on the un-augmented images. Set "
@@ -97,40 +102,45 @@ class FeatureBatches:
 
 
 class FeatureCache:
-    """Pooled body activations of each split of ``learn.data``, computed on first use."""
+    """Pooled body activations of each split of a learner's data, computed on first use."""
 
     def __init__(self, max_bytes: int = 512 * 2**20):
         self.max_bytes = max_bytes
         self.features: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
         self.files: list[Path] = []
 
-    def get(self, learn: Learner, split: str) -> tuple[torch.Tensor, torch.Tensor]:
-        """(features, targets) of ``split`` ('train', 'valid' or 'test')."""
-        if split not in self.features:
-            self.features[split] = self._compute(learn, split)
-        return self.features[split]
-
     @torch.no_grad()
-    def _compute(self, learn: Learner, split: str) -> tuple[torch.Tensor, torch.Tensor]:
-        data = learn.data
+    def get(
+        self,
+        split: str,
+        data: LearnerData,
+        model: nn.Module,
+        precision: Precision,
+        arch: str | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(features, targets) of ``data``'s ``split`` ('train', 'valid' or 'test'): the pooled
+        activations of ``model``'s body, run in ``precision`` on the device of its parameters
+        (on a CPU, the notice of ``arch``'s slow pass is printed), computed on first use."""
+        if split in self.features:
+            return self.features[split]
         ds = data.split(split)
         if split == "train":  # the plain views: the same transform as validation
             ds = ds.with_transform(data.split("valid").transform)
         loader = data.loader(ds, bs=eval_batch_size(data.bs))
-        model = learn.model
         if not isinstance(model, ConvNet):
             raise TypeError(
                 "precompute needs a model made by Learner.pretrained (a body and a head)."
             )
+        device = next(model.parameters()).device
         was_training = model.training
         model.eval()
         out, row = None, 0
-        tick = cpu_pass_notice(learn, len(loader), f"Precomputing its {split} activations")
+        tick = cpu_pass_notice(arch, device, len(loader), f"Precomputing its {split} activations")
         bar = progress_bar(len(loader), f"precomputing {split} activations")
         try:
             for xb, _ in loader:
-                with learn.autocast():
-                    feats = model.features(learn.to_device(xb)).float().cpu().numpy()
+                with precision.autocast():
+                    feats = model.features(to_device(xb, device)).float().cpu().numpy()
                 if out is None:
                     out = self._allocate((len(ds), feats.shape[1]))
                 out[row : row + len(feats)] = feats
@@ -140,9 +150,11 @@ class FeatureCache:
         finally:
             bar.close()
             model.train(was_training)
-        return _on_device(torch.from_numpy(np.asarray(out)), learn.device), ds.targets.to(
-            learn.device
+        self.features[split] = (
+            _on_device(torch.from_numpy(np.asarray(out)), device),
+            ds.targets.to(device),
         )
+        return self.features[split]
 
     def _allocate(self, shape: tuple[int, int]) -> np.ndarray:
         if shape[0] * shape[1] * 4 <= self.max_bytes:
@@ -153,9 +165,19 @@ class FeatureCache:
         self.files.append(path)
         return np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=shape)
 
-    def loader(self, learn: Learner, split: str, shuffle: bool = False) -> FeatureBatches:
-        feats, targets = self.get(learn, split)
-        bs = learn.data.bs if shuffle else eval_batch_size(learn.data.bs)
+    def loader(
+        self,
+        split: str,
+        data: LearnerData,
+        model: nn.Module,
+        precision: Precision,
+        arch: str | None = None,
+        shuffle: bool = False,
+    ) -> FeatureBatches:
+        """Batches of ``split``'s cached activations (see ``get``): of the training batch size,
+        shuffled, when ``shuffle``; of the evaluation batch size otherwise."""
+        feats, targets = self.get(split, data, model, precision, arch)
+        bs = data.bs if shuffle else eval_batch_size(data.bs)
         return FeatureBatches(
             feats, targets, bs, shuffle, drop_last=shuffle and drop_last(len(feats), bs)
         )
