@@ -84,3 +84,28 @@ def test_restoring_a_bad_index_names_the_valid_range(tiny_learn):
     ):
         learn.restore(5)
     assert learn.restore(-1) is learn.checkpoints[1]
+
+
+def test_checkpoints_need_only_a_model_its_optimizer_and_the_flags():
+    """``Checkpoints`` keeps copies of what it is given, not of a learner: a bare model works."""
+    from coursekit.train.checkpoints import Checkpoints
+    from coursekit.train.convnet import LayerGroup
+
+    model = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Linear(3, 2))
+    groups = [LayerGroup("body", [model[0]]), LayerGroup("head", [model[1]])]
+    model[0].requires_grad_(False)
+    opt = torch.optim.SGD(model[1].parameters(), lr=0.1, momentum=0.9)
+    kept = Checkpoints(max_kept=2)
+    rows = [{"epoch": 0, "trn_loss": 1.0, "val_loss": 0.5, "accuracy": 0.75, "time": "1s"}]
+    first = kept.add(kept.fit_description("fit(1)", None, rows), model, opt, groups, True, False)
+    assert first.description == "after fit #1: fit(1); val_loss 0.5000, accuracy 0.7500"
+    assert (first.first_trainable, first.bn_frozen, first.precompute) == (1, True, False)
+    with torch.no_grad():
+        model[1].weight.add_(1.0)
+    second = kept.add(Checkpoints.save_description("a", []), model, opt, groups, False, True)
+    assert second.description == "save('a'); not validated yet"
+    assert second.model["0.weight"] is first.model["0.weight"]  # unchanged: shared, not copied
+    assert not torch.equal(second.model["1.weight"], first.model["1.weight"])
+    assert torch.equal(second.model["1.weight"], model[1].weight)
+    kept.add("third", model, None, groups, False, False)
+    assert kept.descriptions == ["save('a'); not validated yet", "third"]  # the bound holds

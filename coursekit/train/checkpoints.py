@@ -27,15 +27,16 @@ Set ``learn.checkpoints.max_kept`` lower on a small machine (0 keeps none).
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
+from torch import nn
+from torch.optim import Optimizer
 
+from coursekit.train.convnet import LayerGroup
 from coursekit.train.freezing import first_trainable_group
-
-if TYPE_CHECKING:
-    from coursekit.train.learner import Learner
 
 __all__ = ["MAX_KEPT", "Checkpoint", "Checkpoints", "on_cpu"]
 
@@ -81,8 +82,8 @@ def _share_unchanged(new: dict[str, torch.Tensor], old: dict[str, torch.Tensor] 
             new[name] = before
 
 
-def _metrics_text(learn: Learner) -> str:
-    rows = learn.recorder.rows
+def _metrics_text(rows: list[dict[str, Any]]) -> str:
+    """The last validation's losses and metrics (of the epoch table's ``rows``)."""
     if not rows:
         return "not validated yet"
     last = rows[-1]
@@ -130,31 +131,45 @@ class Checkpoints:
         return "\n".join(lines)
 
     # ------------------------------------------------------------------------ adding
-    def after_fit(self, learn: Learner, code: str) -> Checkpoint:
-        """Keep the state a fit (the line ``code``) left the learner in."""
+    def fit_description(
+        self, code: str, stop_reason: str | None, rows: list[dict[str, Any]]
+    ) -> str:
+        """What the next fit's checkpoint says: its number (this counts it), its line ``code``, why
+        it ended early if it did, and the last row of the epoch table ``rows``."""
         self.n_fits += 1
-        ended = f" (ended early: {learn.stop_reason})" if learn.stop_reason else ""
-        return self.add(learn, f"after fit #{self.n_fits}: {code}{ended}; {_metrics_text(learn)}")
+        ended = f" (ended early: {stop_reason})" if stop_reason else ""
+        return f"after fit #{self.n_fits}: {code}{ended}; {_metrics_text(rows)}"
 
-    def after_save(self, learn: Learner, name: str) -> Checkpoint:
-        """Keep the state ``learn.save(name)`` wrote."""
-        return self.add(learn, f"save({name!r}); {_metrics_text(learn)}")
+    @staticmethod
+    def save_description(name: str, rows: list[dict[str, Any]]) -> str:
+        """What the checkpoint of ``learn.save(name)`` says, with the last row of ``rows``."""
+        return f"save({name!r}); {_metrics_text(rows)}"
 
-    def add(self, learn: Learner, description: str) -> Checkpoint:
-        """Copy ``learn``'s state now into a new checkpoint (dropping the oldest past ``max_kept``)."""
-        model = {k: v.detach().to("cpu", copy=True) for k, v in learn.model.state_dict().items()}
-        _share_unchanged(model, self._kept[-1].model if self._kept else None)
-        opt = on_cpu(learn.opt.state_dict()) if learn.opt is not None else None
-        if opt is not None and self._kept and self._kept[-1].opt is not None:
-            for i, state in opt["state"].items():
+    def add(
+        self,
+        description: str,
+        model: nn.Module,
+        opt: Optimizer | None,
+        layer_groups: Sequence[LayerGroup],
+        bn_frozen: bool,
+        precompute: bool,
+    ) -> Checkpoint:
+        """Copy a learner's state now into a new checkpoint (dropping the oldest past
+        ``max_kept``): ``model``'s weights, ``opt``'s state, which ``layer_groups`` are frozen,
+        ``bn_frozen`` and ``precompute``."""
+        weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        _share_unchanged(weights, self._kept[-1].model if self._kept else None)
+        opt_state = on_cpu(opt.state_dict()) if opt is not None else None
+        if opt_state is not None and self._kept and self._kept[-1].opt is not None:
+            for i, state in opt_state["state"].items():
                 _share_unchanged(state, self._kept[-1].opt["state"].get(i))
         checkpoint = Checkpoint(
             description,
-            model,
-            opt,
-            first_trainable_group(learn.layer_groups),
-            learn.bn_frozen,
-            learn.precompute,
+            weights,
+            opt_state,
+            first_trainable_group(layer_groups),
+            bn_frozen,
+            precompute,
         )
         self._kept = [*self._kept, checkpoint][-self.max_kept :] if self.max_kept > 0 else []
         return checkpoint
@@ -173,25 +188,6 @@ class Checkpoints:
                 f"{count - 1} (or -{count} to -1 from the latest); see learn.checkpoints."
             )
         return n % count
-
-    def restore(self, learn: Learner, n: int = -1) -> Checkpoint:
-        """Put ``learn`` back as checkpoint ``n`` left it: weights, frozen groups, ``bn_freeze``,
-        ``precompute`` and the optimizer's state. Returns the checkpoint."""
-        checkpoint = self[n]
-        learn.model.load_state_dict(checkpoint.model)  # copies: the checkpoint stays as it is
-        learn.freeze_to(checkpoint.first_trainable)
-        learn.bn_freeze(checkpoint.bn_frozen)
-        if checkpoint.opt is None:
-            learn.opt = None
-        else:
-            learn.opt = learn.opt or learn.create_opt()
-            # a deep copy: the optimizer would otherwise update the checkpoint's CPU tensors in place
-            learn.opt.load_state_dict(copy.deepcopy(checkpoint.opt))
-        learn.feature_cache.clear()
-        if checkpoint.precompute != learn.precompute:
-            learn.precompute = checkpoint.precompute
-        learn.model.eval()
-        return checkpoint
 
 
 def _tensors_of(value: Any) -> list[torch.Tensor]:

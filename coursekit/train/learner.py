@@ -16,6 +16,7 @@ file touches the learner's private state.
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import sys
@@ -403,7 +404,8 @@ class Learner:
     def _train(self, plan: FitPlan, wd: float | None, quiet: bool) -> Recorder:
         """Run the fit, then keep the state it left as a checkpoint (``learn.restore``)."""
         recorder = fit_or_replay(self, plan, wd, quiet)  # live, or the rehearsal's (ck.demo)
-        self._checkpoints.after_fit(self, plan.code)
+        rows = self.recorder.rows
+        self._keep_checkpoint(self._checkpoints.fit_description(plan.code, self.stop_reason, rows))
         return recorder
 
     @torch.no_grad()
@@ -595,7 +597,7 @@ class Learner:
         path = checkpoint.save_weights(
             self.models_dir / f"{name}.pth", self.model, self.arch, self.data.classes
         )
-        self._checkpoints.after_save(self, name)
+        self._keep_checkpoint(Checkpoints.save_description(name, self.recorder.rows))
         return path
 
     @property
@@ -612,7 +614,31 @@ class Learner:
         >>> learn.restore(0)                                          # as after the first fit
         """
         self.check_idle("restore a checkpoint")
-        return self._checkpoints.restore(self, n)
+        checkpoint = self._checkpoints[n]
+        self.model.load_state_dict(checkpoint.model)  # copies: the checkpoint stays as it is
+        self.freeze_to(checkpoint.first_trainable)
+        self.bn_freeze(checkpoint.bn_frozen)
+        if checkpoint.opt is None:
+            self.opt = None
+        else:  # a copy: training would change the checkpoint's tensors in place
+            self.opt = self.opt or self.create_opt()
+            self.opt.load_state_dict(copy.deepcopy(checkpoint.opt))
+        self._features.clear()
+        if checkpoint.precompute != self._precompute:
+            self.precompute = checkpoint.precompute
+        self.model.eval()
+        return checkpoint
+
+    def _keep_checkpoint(self, description: str) -> None:
+        """Keep the state now in ``learn.checkpoints``; see ``Checkpoints.add``."""
+        self._checkpoints.add(
+            description,
+            self.model,
+            self.opt,
+            self.layer_groups,
+            self.bn_frozen,
+            self._precompute,
+        )
 
     def load(self, name: str) -> None:
         """Load weights saved by ``save`` (with ``weights_only=True``: no code runs)."""
