@@ -15,14 +15,16 @@ import copy
 import itertools
 import math
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from torch import nn
 from torch.optim import Optimizer
 
 from coursekit.progress import progress_bar
 from coursekit.train import snapshots
 from coursekit.train.epoch_table import EpochTable
-from coursekit.train.metrics import metric_name
+from coursekit.train.metrics import Metric, metric_name
 from coursekit.train.plan import FitPlan, lr_text
 from coursekit.train.recorder import Recorder
 
@@ -32,23 +34,22 @@ if TYPE_CHECKING:
 __all__ = ["epoch_table_columns", "run_fit"]
 
 
-def _state(learn: Learner, opt: Optimizer) -> dict[str, Any]:
+def _state(model: nn.Module, opt: Optimizer) -> dict[str, Any]:
     """A copy of the weights (BatchNorm statistics included) and the optimizer's state."""
     return {
-        "model": {k: v.detach().clone() for k, v in learn.model.state_dict().items()},
+        "model": {k: v.detach().clone() for k, v in model.state_dict().items()},
         "opt": copy.deepcopy(opt.state_dict()),
     }
 
 
-def _put_back(learn: Learner, opt: Optimizer, state: dict[str, Any]) -> None:
-    learn.model.load_state_dict(state["model"])
+def _put_back(model: nn.Module, opt: Optimizer, state: dict[str, Any]) -> None:
+    model.load_state_dict(state["model"])
     opt.load_state_dict(state["opt"])
-    learn.feature_cache.clear()
 
 
-def epoch_table_columns(learn: Learner) -> list[str]:
+def epoch_table_columns(metrics: Sequence[Metric]) -> list[str]:
     """The epoch table's columns: epoch, the losses, each metric, the time."""
-    return ["epoch", "trn_loss", "val_loss", *map(metric_name, learn.metrics), "time"]
+    return ["epoch", "trn_loss", "val_loss", *map(metric_name, metrics), "time"]
 
 
 def run_fit(
@@ -65,11 +66,13 @@ def run_fit(
     opt = learn.opt
     for group in opt.param_groups:
         group["weight_decay"] = learn.wd if wd is None else wd
-    before = _state(learn, opt)  # put back if the loss diverges: NaN weights poison later fits
+    before = _state(
+        learn.model, opt
+    )  # put back if the loss diverges: NaN weights poison later fits
     if plan.cycle_save_name:
         snapshots.begin_snapshots(learn.models_dir, plan.cycle_save_name)
     train_dl = learn.loader("train", shuffle=True)
-    table = EpochTable(epoch_table_columns(learn), quiet=quiet)
+    table = EpochTable(epoch_table_columns(learn.metrics), quiet=quiet)
     learn.recorder.begin_fit(n_epochs, total)
     learn.stop_reason, step = None, 0
     learn.emit("before_fit")
@@ -88,7 +91,8 @@ def run_fit(
                 learn.set_lrs(lrs, momentum)
                 loss = learn.train_step(xb, yb)
                 if not math.isfinite(loss):
-                    _put_back(learn, opt, before)
+                    _put_back(learn.model, opt, before)
+                    learn.feature_cache.clear()
                     learn.stop_reason = (
                         f"the loss became {loss} at batch {step}: the learning rate ({lr_text(max(lrs))}) "
                         "is too high. The weights are back to where they were before this fit; try a "
@@ -100,7 +104,9 @@ def run_fit(
                 if bar is not None:
                     bar.update(1)
                 if plan.cycle_save_name and step in cycle_ends:
-                    snapshots.save_snapshot(learn, plan.cycle_save_name, cycle_ends.index(step))
+                    snapshots.save_snapshot(
+                        learn.models_dir, plan.cycle_save_name, cycle_ends.index(step), learn.save
+                    )
                 learn.emit("after_batch")
             if bar is not None:
                 bar.close()

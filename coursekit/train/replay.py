@@ -126,7 +126,7 @@ def _record_fit(
             saved = read_torch_file(learn.models_dir / f"{stem}.pth", "cpu", "checkpoint", "")
             snapshot_weights.append(saved["model"])
     payload = {
-        "columns": epoch_table_columns(learn),
+        "columns": epoch_table_columns(learn.metrics),
         "n_epochs": recorder.n_epochs,
         "n_iterations": recorder.n_iterations,
         "lrs": recorder.lrs,
@@ -217,7 +217,7 @@ def _play(
             if plan.cycle_save_name and step in plan.cycle_ends:
                 cycle = plan.cycle_ends.index(step)
                 learn.model.load_state_dict(payload["snapshots"][cycle])
-                snapshots.save_snapshot(learn, plan.cycle_save_name, cycle)
+                snapshots.save_snapshot(learn.models_dir, plan.cycle_save_name, cycle, learn.save)
             learn.emit("after_batch")
         if learn.stop_reason:  # asked after the epoch's last batch: no row, as live
             return False

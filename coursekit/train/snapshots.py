@@ -10,13 +10,10 @@ never averaged in: a new fit with the same name first deletes the files the old 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from coursekit.fileio import atomic_write_text
-
-if TYPE_CHECKING:
-    from coursekit.train.learner import Learner
 
 __all__ = ["begin_snapshots", "manifest_path", "save_snapshot", "snapshot_names"]
 
@@ -58,9 +55,10 @@ def begin_snapshots(models_dir: Path, name: str) -> None:
     _write_manifest(path, [])
 
 
-def save_snapshot(learn: Learner, name: str, cycle: int) -> None:
-    """Save the weights at the end of ``cycle`` and add them to the list."""
+def save_snapshot(models_dir: Path, name: str, cycle: int, save: Callable[[str], object]) -> None:
+    """Save the weights at the end of ``cycle`` with ``save(stem)`` (``learn.save``: to
+    ``models_dir/<stem>.pth``) and add them to the list."""
     stem = f"{name}_cyc_{cycle}"
-    learn.save(stem)
-    names = snapshot_names(learn.models_dir, name)
-    _write_manifest(manifest_path(learn.models_dir, name), [*[n for n in names if n != stem], stem])
+    save(stem)
+    names = snapshot_names(models_dir, name)
+    _write_manifest(manifest_path(models_dir, name), [*[n for n in names if n != stem], stem])
