@@ -128,3 +128,13 @@ def test_load_learner_says_what_a_file_is_and_never_suggests_running_its_code(tm
         with pytest.raises(ValueError, match=message) as e:
             ck.load_learner(tmp_path / name)
         assert "weights_only" not in str(e.value), name
+
+
+def test_the_export_path_follows_fastai(tmp_path):
+    """Relative to the data folder (fastai's ``learn.path``), ``.pth`` added when there is no
+    suffix; an absolute path is kept as given."""
+    from coursekit.train.export import export_path
+
+    assert export_path(tmp_path, "export") == tmp_path / "export.pth"
+    assert export_path(tmp_path, "sub/model.pkl") == tmp_path / "sub" / "model.pkl"
+    assert export_path(tmp_path / "data", tmp_path / "x") == tmp_path / "x.pth"

@@ -1,5 +1,6 @@
 """The demo mode: a rehearsal recorded, then replayed through the same events without training."""
 
+import copy
 import itertools
 import math
 
@@ -248,3 +249,23 @@ def test_a_learner_made_after_a_replay_starts_as_in_the_rehearsal(tiny_pets, mon
     assert first.startswith("replaying the recording of ")
     assert all(torch.equal(rehearsed[k], replayed[k]) for k in rehearsed)
     assert later.startswith("replaying the recording of "), later
+
+
+def test_the_state_fingerprint_changes_with_each_thing_that_decides_a_fit():
+    from coursekit.train.recordings import state_fingerprint
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    settings = dict(
+        first_trainable=1, bn_frozen=False, train_bn=True, precompute=False, opt_name="sgd", wd=0.0
+    )
+    base = state_fingerprint(model, **settings)
+    assert state_fingerprint(copy.deepcopy(model), **settings) == base  # bit for bit, not identity
+    changed = {
+        "first_trainable": 0, "bn_frozen": True, "train_bn": False, "precompute": True,
+        "opt_name": "adamw", "wd": 1e-2,
+    }  # fmt: skip
+    for name, value in changed.items():
+        assert state_fingerprint(model, **{**settings, name: value}) != base, name
+    model[1].running_mean[0] += 1e-7  # a buffer, by its last bits
+    assert state_fingerprint(model, **settings) != base

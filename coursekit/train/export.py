@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import torch
 from torch import nn
@@ -24,13 +24,11 @@ from torch import nn
 from coursekit.data.transforms import IMAGENET_STATS, Augmentation, Stats
 from coursekit.fileio import atomic_write
 from coursekit.train.convnet import LayerGroup
+from coursekit.train.learner_data import LearnerData
 from coursekit.train.models import ARCHS, create_convnet
 from coursekit.train.torch_file import read_torch_file
 
-if TYPE_CHECKING:
-    from coursekit.train.learner import Learner
-
-__all__ = ["EXPORT_FORMAT", "Exported", "InferenceData", "export", "read_export"]
+__all__ = ["EXPORT_FORMAT", "Exported", "InferenceData", "export", "export_path", "read_export"]
 
 EXPORT_FORMAT = "coursekit-export-1"
 
@@ -82,35 +80,38 @@ class InferenceData:
         return f"InferenceData({kind}, {self.c} classes, size={self.size})"
 
 
-def _export_path(learn: Learner, fname: str | os.PathLike[str]) -> Path:
+def export_path(data_path: Path, fname: str | os.PathLike[str]) -> Path:
+    """Where ``learn.export(fname)`` writes: ``fname`` (``.pth`` added when it has no suffix),
+    relative to the data folder ``data_path`` unless absolute, as in fastai (``learn.path``)."""
     path = Path(fname)
     if not path.suffix:
         path = path.with_suffix(".pth")
-    return path if path.is_absolute() else Path(learn.data.path) / path
+    return path if path.is_absolute() else Path(data_path) / path
 
 
-def export(learn: Learner, fname: str | os.PathLike[str] = "export.pth") -> Path:
-    """Write everything inference needs to one file (atomically) and return its path.
-
-    A relative ``fname`` is taken relative to the data folder, as in fastai (``learn.path``).
-    """
-    if learn.arch not in ARCHS:
+def export(
+    path: Path, model: nn.Module, arch: str | None, data: LearnerData, thresh: float
+) -> Path:
+    """Write everything inference needs to ``path`` (atomically) and return it: ``model``'s
+    weights, its architecture ``arch``, ``data``'s classes, picture size and normalisation, and
+    the multi-label threshold ``thresh``."""
+    if arch not in ARCHS:
         raise ValueError(
             f"export needs a learner made by Learner.pretrained (a known architecture: "
-            f"{sorted(ARCHS)}); this one's model is a {type(learn.model).__name__}. "
+            f"{sorted(ARCHS)}); this one's model is a {type(model).__name__}. "
             f"Save its weights with learn.save(name) instead."
         )
     state = {
         "format": EXPORT_FORMAT,
-        "arch": learn.arch,
-        "model": {k: v.detach().cpu() for k, v in learn.model.state_dict().items()},
-        "classes": [str(c) for c in learn.data.classes],
-        "size": int(learn.data.size),
-        "stats": [[float(v) for v in learn.data.stats[0]], [float(v) for v in learn.data.stats[1]]],
-        "multilabel": bool(learn.data.is_multilabel),
-        "thresh": float(learn.thresh),
+        "arch": arch,
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "classes": [str(c) for c in data.classes],
+        "size": int(data.size),
+        "stats": [[float(v) for v in data.stats[0]], [float(v) for v in data.stats[1]]],
+        "multilabel": bool(data.is_multilabel),
+        "thresh": float(thresh),
     }
-    return atomic_write(_export_path(learn, fname), lambda tmp: torch.save(state, tmp))
+    return atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -40,7 +40,7 @@ from coursekit.train.compiled import compile_model
 from coursekit.train.convnet import ConvNet, LayerGroup
 from coursekit.train.demo_mode import DemoMode
 from coursekit.train.events import EVENTS, Listener, emit, new_events, subscribe
-from coursekit.train.export import export, read_export
+from coursekit.train.export import export, export_path, read_export
 from coursekit.train.freezing import first_trainable_group, freeze_to, set_train_mode
 from coursekit.train.interpret import Interpretation
 from coursekit.train.learner_data import LearnerData
@@ -652,7 +652,8 @@ class Learner:
         """One file with all inference needs (``ck.load_learner`` reads it); see ``coursekit.train.export``.
         Refused while a background fit trains the weights it would write."""
         self.check_idle("export")
-        return export(self, fname)
+        path = export_path(self.data.path, fname)
+        return export(path, self.model, self.arch, self.data, self.thresh)
 
     def set_data(self, data: ImageData) -> None:
         """Keep the weights, swap the data (progressive resizing: train at 224, then at 299), and

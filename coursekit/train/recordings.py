@@ -23,14 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
+from torch import nn
 
 from coursekit.config import coursekit_home
 from coursekit.fileio import atomic_write, atomic_write_text
-from coursekit.train.freezing import first_trainable_group
 from coursekit.train.torch_file import NotACheckpointError, read_torch_file
 
 if TYPE_CHECKING:
-    from coursekit.train.learner import Learner
     from coursekit.train.learner_data import LearnerData
 
 __all__ = [
@@ -74,23 +73,25 @@ def data_fingerprint(data: LearnerData) -> str:
     return _digest({"classes": list(data.classes), "size": data.size, "bs": data.bs, **splits})
 
 
-def state_fingerprint(learn: Learner) -> str:
-    """A hash of the model's weights and buffers (bit for bit, wherever they live) and of the
-    training state that decides what a fit does: frozen groups, ``bn_freeze``, ``train_bn``,
-    ``precompute``, the optimizer's name and weight decay."""
+def state_fingerprint(
+    model: nn.Module,
+    first_trainable: int,
+    bn_frozen: bool,
+    train_bn: bool,
+    precompute: bool,
+    opt_name: str,
+    wd: float,
+) -> str:
+    """A hash of ``model``'s weights and buffers (bit for bit, wherever they live) and of the
+    training state that decides what a fit does: the first trainable layer group (those before
+    it are frozen), ``bn_freeze``, ``train_bn``, ``precompute``, the optimizer's name and weight
+    decay."""
     h = hashlib.sha256()
-    for name, tensor in sorted(learn.model.state_dict().items()):
+    for name, tensor in sorted(model.state_dict().items()):
         t = tensor.detach().to("cpu").contiguous()
         h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
         h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
-    settings = [
-        first_trainable_group(learn.layer_groups),
-        learn.bn_frozen,
-        learn.train_bn,
-        learn.precompute,
-        learn.opt_name,
-        learn.wd,
-    ]
+    settings = [first_trainable, bn_frozen, train_bn, precompute, opt_name, wd]
     h.update(json.dumps(settings).encode())
     return h.hexdigest()
 
@@ -109,12 +110,13 @@ class Recording:
     device: str  # where the rehearsal ran ('cuda', 'cpu'): said when replaying
 
     @classmethod
-    def of(cls, kind: str, code: str, learn: Learner) -> Recording:
-        """The recording that a cell running ``code`` on ``learn`` now would have."""
-        data, state = data_fingerprint(learn.data), state_fingerprint(learn)
+    def of(cls, kind: str, code: str, data: str, state: str, device: str) -> Recording:
+        """The recording that a cell running ``code`` now would have, on the data and the learner's
+        state of those fingerprints (``data_fingerprint``, ``state_fingerprint``), on ``device``
+        ('cuda', 'cpu')."""
         when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
         key = _digest([kind, code, data, state])[:20]
-        return cls(kind, key, code, data, state, when, learn.device.type)
+        return cls(kind, key, code, data, state, when, device)
 
     @property
     def stem(self) -> str:

@@ -32,10 +32,11 @@ from coursekit.train.checkpoints import on_cpu
 from coursekit.train.demo_mode import DemoMode, demo_mode_from_env
 from coursekit.train.epoch_table import EpochTable
 from coursekit.train.fit_loop import epoch_table_columns, run_fit
+from coursekit.train.freezing import first_trainable_group
 from coursekit.train.lr_finder import LRFinderResult, suggest_lr
 from coursekit.train.plan import FitPlan
 from coursekit.train.recorder import Recorder
-from coursekit.train.recordings import Recording
+from coursekit.train.recordings import Recording, data_fingerprint, state_fingerprint
 from coursekit.train.torch_file import read_torch_file
 
 if TYPE_CHECKING:
@@ -73,6 +74,20 @@ def _draw_on_as_rehearsed(payload: dict[str, Any]) -> None:
         set_random_state(payload["random_state"])
 
 
+def _wanted(kind: str, code: str, learn: Learner) -> Recording:
+    """The recording that a cell running ``code`` on ``learn`` now would have."""
+    state = state_fingerprint(
+        learn.model,
+        first_trainable_group(learn.layer_groups),
+        learn.bn_frozen,
+        learn.train_bn,
+        learn.precompute,
+        learn.opt_name,
+        learn.wd,
+    )
+    return Recording.of(kind, code, data_fingerprint(learn.data), state, learn.device.type)
+
+
 def _replay_note(stored: Recording, mode: DemoMode, learn: Learner) -> str:
     where = f", rehearsed on {stored.device}" if stored.device != learn.device.type else ""
     return f"replaying the recording of {stored.recorded} ({mode.speed_text}{where})"
@@ -86,7 +101,7 @@ def fit_or_replay(learn: Learner, plan: FitPlan, wd: float | None, quiet: bool) 
     if mode.action == "off":
         return run_fit(learn, plan, wd, quiet)
     code = plan.code if wd is None else f"{plan.code} with wd={wd:g}"
-    wanted = Recording.of("fit", code, learn)  # its steps follow from the code and the data
+    wanted = _wanted("fit", code, learn)  # its steps follow from the code and the data
     if mode.action == "record":
         return _record_fit(learn, plan, wd, quiet, mode, wanted)
     found = mode.store.read(wanted)
@@ -255,7 +270,7 @@ def lr_find_or_replay(
     if mode.action == "off":
         return live(on_step)
     code = f"learn.lr_find({_rates_text(start_lr)}, {end_lr:g}, num_it={num_it})"
-    wanted = Recording.of("lr_find", code, learn)
+    wanted = _wanted("lr_find", code, learn)
     if mode.action == "record":
         start, step_times = mode.clock(), []
 
@@ -305,7 +320,7 @@ def recorded_or_live(
     mode = _mode(learn)
     if mode.action == "off":
         return predict()
-    wanted = Recording.of("preds", code, learn)
+    wanted = _wanted("preds", code, learn)
     if mode.action == "record":
         outputs = predict()
         mode.store.write(wanted, {"outputs": on_cpu(outputs), "random_state": random_state()})
