@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from coursekit.train.learner import Learner
     from coursekit.train.recorder import Recorder
 
 __all__ = ["BackgroundFit", "raise_if_busy"]
@@ -28,49 +27,40 @@ class BackgroundFit:
     """A fit running in a daemon thread. ``error`` holds its exception, never swallowed: it is
     re-raised by ``join()``, kept on ``learn.recorder.error`` for the panels, and printed."""
 
-    def __init__(self, learn: Learner, code: str = "a fit"):
-        self.learn, self.code = learn, code
+    def __init__(self, run: Callable[[], Recorder], code: str = "a fit"):
+        """The thread that will run ``run()``, not started yet; ``code`` is the line that asked
+        for it (named in errors)."""
+        self.code = code
         self.error: BaseException | None = None
         self.result: Recorder | None = None
-        self.thread: threading.Thread | None = None
-
-    @classmethod
-    def start(
-        cls, run: Callable[[], Recorder], learn: Learner, code: str = "a fit"
-    ) -> BackgroundFit:
-        """Run ``run()`` in a thread; ``code`` is the line that started it (named in errors)."""
-        learn.check_idle("start another fit")
-        job = cls(learn, code)
 
         def target() -> None:
             try:
-                job.result = run()
+                self.result = run()
             except BaseException as e:
-                job.error = e
+                self.error = e
                 traceback.print_exception(type(e), e, e.__traceback__)
 
-        job.thread = threading.Thread(target=target, name="coursekit-fit", daemon=True)
-        learn.background_fit = job
-        job.thread.start()
-        return job
+        self.thread = threading.Thread(target=target, name="coursekit-fit", daemon=True)
+
+    def start(self) -> BackgroundFit:
+        """Start the thread; returns this job."""
+        self.thread.start()
+        return self
 
     @property
     def running(self) -> bool:
         """True while the thread trains, seen from any other thread."""
-        return (
-            self.thread is not None
-            and self.thread.is_alive()
-            and threading.current_thread() is not self.thread
-        )
+        return self.thread.is_alive() and threading.current_thread() is not self.thread
 
     @property
     def done(self) -> bool:
-        return self.thread is not None and not self.thread.is_alive()
+        return self.thread.ident is not None and not self.thread.is_alive()
 
     def join(self, timeout: float | None = None) -> Recorder | None:
         """Wait for the fit to end; return its recorder, or raise the exception that ended it.
         None if ``timeout`` passed first."""
-        if self.thread is not None:
+        if self.thread.ident is not None:  # started
             self.thread.join(timeout)
         if self.error is not None:
             raise self.error

@@ -394,7 +394,8 @@ class Learner:
         check_plan_fits(plan, len(self.layer_groups), self.steps_per_epoch)
         if background:
             # quiet: printing from a thread lands in whatever cell runs; the TrainingMonitor shows it
-            return BackgroundFit.start(lambda: self._train(plan, wd, True), self, plan.code)
+            self.background_fit = BackgroundFit(lambda: self._train(plan, wd, True), plan.code)
+            return self.background_fit.start()
         if not quiet and not self._precision_shown:  # once per learner, before its first table
             sys.stderr.flush()  # a notebook shows the warnings given so far above this line
             print(f"training with {self.precision}", flush=True)
