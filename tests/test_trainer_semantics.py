@@ -225,3 +225,55 @@ def test_load_names_the_file_when_it_is_damaged_or_has_no_classes(learn):
     (learn.models_dir / "cut.pth").write_bytes(path.read_bytes()[:1000])
     with pytest.raises(ValueError, match=r"cut\.pth is not a readable coursekit checkpoint"):
         learn.load("cut")
+
+
+def test_the_fit_loop_needs_only_a_model_an_optimizer_batches_and_steps(capsys):
+    """The plain function behind ``learn.fit``: a bare model, its optimizer, batches, a step and
+    a validation; the schedule's rates reach the optimizer, snapshots are asked for at each
+    cycle's end, a stop asked is honoured, and a diverging loss puts the weights back."""
+    from coursekit.train.fit_loop import epoch_table_columns, run_fit
+    from coursekit.train.plan import plan_fit
+    from coursekit.train.recorder import Recorder
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.0, momentum=0.9)
+    xs, ys = torch.randn(12, 4), torch.randint(0, 2, (12,))
+    batches = [(xs[i : i + 4], ys[i : i + 4]) for i in range(0, 12, 4)]
+    seen_lrs, events, snapshots_at = [], [], []
+
+    def step(xb, yb):
+        seen_lrs.append(opt.param_groups[0]["lr"])
+        loss = torch.nn.functional.cross_entropy(model(xb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    def fit(plan, stop=lambda: None, train_step=step):
+        return run_fit(
+            plan, model, opt, batches, train_step, model.train, lambda: (0.5, {"accuracy": 0.75}),
+            Recorder(), epoch_table_columns([]), events.append, stop, snapshots_at.append,
+            quiet=True,
+        )  # fmt: skip
+
+    plan = plan_fit(1e-2, 1, 3, 2, 1, 2, "snap")  # cycles of 1 and 2 epochs of 3 batches
+    rec = fit(plan)
+    assert seen_lrs == [plan.schedule.group_lrs(i)[0] for i in range(9)]
+    assert snapshots_at == [0, 1] and len(rec.rows) == 3 and rec.stopped is None
+    assert events.count("after_batch") == 9 and events[0] == "before_fit" and not model.training
+
+    asked = iter([None, None, "stopped"])
+    rec = fit(plan_fit(1e-2, 1, 3, 1), stop=lambda: next(asked, "stopped"))
+    assert rec.stopped == "stopped" and len(rec.losses) == 2 and rec.rows == []
+
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    calls = iter([1.0, float("nan")])
+
+    def diverging(xb, yb):
+        step(xb, yb)
+        return next(calls)
+
+    rec = fit(plan_fit(1e-2, 1, 3, 1), train_step=diverging)
+    assert rec.stopped.startswith("the loss became nan at batch 1")
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())

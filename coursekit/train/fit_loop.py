@@ -15,23 +15,30 @@ import copy
 import itertools
 import math
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol
 
+import torch
 from torch import nn
 from torch.optim import Optimizer
 
 from coursekit.progress import progress_bar
-from coursekit.train import snapshots
 from coursekit.train.epoch_table import EpochTable
 from coursekit.train.metrics import Metric, metric_name
+from coursekit.train.optimizers import set_lrs
 from coursekit.train.plan import FitPlan, lr_text
 from coursekit.train.recorder import Recorder
 
-if TYPE_CHECKING:
-    from coursekit.train.learner import Learner
+__all__ = ["Batches", "epoch_table_columns", "run_fit"]
 
-__all__ = ["epoch_table_columns", "run_fit"]
+
+class Batches(Protocol):
+    """What a fit trains on: batches of (inputs, targets), one epoch per pass (a DataLoader of
+    images, or the cached activations while precomputing)."""
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]: ...
+
+    def __len__(self) -> int: ...
 
 
 def _state(model: nn.Module, opt: Optimizer) -> dict[str, Any]:
@@ -43,6 +50,8 @@ def _state(model: nn.Module, opt: Optimizer) -> dict[str, Any]:
 
 
 def _put_back(model: nn.Module, opt: Optimizer, state: dict[str, Any]) -> None:
+    """The weights and optimizer as they were (cached activations stay right: the body is the one
+    they were computed from)."""
     model.load_state_dict(state["model"])
     opt.load_state_dict(state["opt"])
 
@@ -53,83 +62,92 @@ def epoch_table_columns(metrics: Sequence[Metric]) -> list[str]:
 
 
 def run_fit(
-    learn: Learner, plan: FitPlan, wd: float | None = None, quiet: bool = False
+    plan: FitPlan,
+    model: nn.Module,
+    opt: Optimizer,
+    train_dl: Batches,
+    train_step: Callable[[torch.Tensor, torch.Tensor], float],
+    train_mode: Callable[[], None],
+    validate: Callable[[], tuple[float, dict[str, float]]],
+    recorder: Recorder,
+    columns: list[str],
+    emit: Callable[[str], None],
+    stop_asked: Callable[[], str | None],
+    save_snapshot: Callable[[int], None] | None = None,
+    quiet: bool = False,
 ) -> Recorder:
-    """Train ``learn`` exactly as ``plan`` says and return its recorder (``Learner.run_plan`` calls
-    this). Why it stopped early, if it did, is ``learn.stop_reason``."""
+    """Train ``model`` exactly as ``plan`` says and return ``recorder`` (``Learner.run_plan`` calls
+    this, through ``replay.fit_or_replay``). Why it stopped early, if it did, is
+    ``recorder.stopped``.
+
+    ``opt`` has one parameter group per layer group (the schedule's rates are written into it);
+    ``train_dl`` gives the training batches of an epoch; ``train_step(xb, yb)`` takes one step of
+    ``opt`` and returns the loss; ``train_mode()`` puts ``model`` in training mode as the course
+    does; ``validate()`` gives the validation loss and metrics (the epoch table's ``columns``);
+    ``emit(event)`` tells the listeners; ``stop_asked()`` is why a stop was asked (``learn.stop()``),
+    or None; ``save_snapshot(cycle)`` is called at the end of each cycle when the plan saves them.
+    """
     schedule = plan.schedule
     n_epochs, total, cycle_ends = schedule.n_epochs, schedule.total_steps, schedule.cycle_ends
-    if not learn.precompute:
-        learn.feature_cache.clear()  # training through the body moves its BatchNorm statistics
-    if learn.opt is None:
-        learn.opt = learn.create_opt(wd)
-    opt = learn.opt
-    for group in opt.param_groups:
-        group["weight_decay"] = learn.wd if wd is None else wd
-    before = _state(
-        learn.model, opt
-    )  # put back if the loss diverges: NaN weights poison later fits
-    if plan.cycle_save_name:
-        snapshots.begin_snapshots(learn.models_dir, plan.cycle_save_name)
-    train_dl = learn.loader("train", shuffle=True)
-    table = EpochTable(epoch_table_columns(learn.metrics), quiet=quiet)
-    learn.recorder.begin_fit(n_epochs, total)
-    learn.stop_reason, step = None, 0
-    learn.emit("before_fit")
+    before = _state(model, opt)  # put back if the loss diverges: NaN weights poison later fits
+    table = EpochTable(columns, quiet=quiet)
+    recorder.begin_fit(n_epochs, total)
+    reason: str | None = None
+    step = 0
+    emit("before_fit")
     try:
         for epoch in range(n_epochs):
-            learn.recorder.epoch, start = epoch, time.perf_counter()
-            learn.emit("before_epoch")
-            learn.train_mode()
+            recorder.epoch, start = epoch, time.perf_counter()
+            emit("before_epoch")
+            train_mode()
             n_batches = min(len(train_dl), total - step)  # the last epoch may be partial
             bar = progress_bar(n_batches, f"epoch {epoch + 1}/{n_epochs}") if not quiet else None
             for xb, yb in itertools.islice(train_dl, n_batches):
-                if learn.stop_reason:
+                reason = stop_asked()
+                if reason:
                     break
                 lrs = schedule.group_lrs(step)
                 momentum = schedule.momentum_at(step) if schedule.momentum_at else None
-                learn.set_lrs(lrs, momentum)
-                loss = learn.train_step(xb, yb)
+                set_lrs(opt, lrs, momentum)
+                loss = train_step(xb, yb)
                 if not math.isfinite(loss):
-                    _put_back(learn.model, opt, before)
-                    learn.feature_cache.clear()
-                    learn.stop_reason = (
+                    _put_back(model, opt, before)
+                    reason = (
                         f"the loss became {loss} at batch {step}: the learning rate ({lr_text(max(lrs))}) "
                         "is too high. The weights are back to where they were before this fit; try a "
                         f"learning rate 10x lower ({lr_text(max(lrs) / 10)}), or run learn.lr_find()."
                     )
                     break
-                learn.recorder.record_batch(lrs, loss, momentum)
+                recorder.record_batch(lrs, loss, momentum)
                 step += 1
                 if bar is not None:
                     bar.update(1)
-                if plan.cycle_save_name and step in cycle_ends:
-                    snapshots.save_snapshot(
-                        learn.models_dir, plan.cycle_save_name, cycle_ends.index(step), learn.save
-                    )
-                learn.emit("after_batch")
+                if save_snapshot is not None and step in cycle_ends:
+                    save_snapshot(cycle_ends.index(step))
+                emit("after_batch")
             if bar is not None:
                 bar.close()
-            if learn.stop_reason:
+            reason = reason or stop_asked()
+            if reason:
                 break
-            val_loss, metric_values = learn.validate()
+            val_loss, metric_values = validate()
             row = {
                 "epoch": epoch,
-                "trn_loss": learn.recorder.smooth_losses[-1],
+                "trn_loss": recorder.smooth_losses[-1],
                 "val_loss": val_loss,
                 **metric_values,
                 "time": f"{time.perf_counter() - start:.1f}s",
             }
-            learn.recorder.rows.append(row)
+            recorder.rows.append(row)
             table.add(row)
-            learn.emit("after_epoch")
+            emit("after_epoch")
     except BaseException as e:  # KeyboardInterrupt too: listeners (the monitor) show it
-        learn.recorder.error = e
+        recorder.error = e
         raise
     finally:
-        learn.recorder.stopped = learn.stop_reason
-        learn.model.eval()
-        learn.emit("after_fit")
-    if learn.stop_reason and not quiet:
-        print(f"fit ended early: {learn.stop_reason}")
-    return learn.recorder
+        recorder.stopped = reason or stop_asked()
+        model.eval()
+        emit("after_fit")
+    if recorder.stopped and not quiet:
+        print(f"fit ended early: {recorder.stopped}")
+    return recorder

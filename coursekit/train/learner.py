@@ -33,7 +33,7 @@ from torch import nn
 from coursekit.data.batches import batches_per_epoch, eval_batch_size
 from coursekit.data.image_input import ImageInput
 from coursekit.data.imagedata import ImageData, Loader
-from coursekit.train import checkpoint, inference, lr_finder
+from coursekit.train import checkpoint, inference, lr_finder, snapshots
 from coursekit.train.background import BackgroundFit, raise_if_busy
 from coursekit.train.checkpoints import Checkpoint, Checkpoints
 from coursekit.train.compiled import compile_model
@@ -41,6 +41,7 @@ from coursekit.train.convnet import ConvNet, LayerGroup
 from coursekit.train.demo_mode import DemoMode
 from coursekit.train.events import EVENTS, Listener, emit, new_events, subscribe
 from coursekit.train.export import export, export_path, read_export
+from coursekit.train.fit_loop import epoch_table_columns, run_fit
 from coursekit.train.freezing import first_trainable_group, freeze_to, set_train_mode
 from coursekit.train.interpret import Interpretation
 from coursekit.train.learner_data import LearnerData
@@ -60,7 +61,6 @@ from coursekit.train.precision import (
 from coursekit.train.precompute import FeatureBatches, FeatureCache, check_precompute
 from coursekit.train.recorder import Recorder
 from coursekit.train.replay import fit_or_replay, lr_find_or_replay, recorded_or_live
-from coursekit.train.snapshots import snapshot_names
 
 __all__ = ["EVENTS", "OPTIMIZERS", "Learner", "cnn_learner", "load_learner"]
 
@@ -404,10 +404,48 @@ class Learner:
 
     def _train(self, plan: FitPlan, wd: float | None, quiet: bool) -> Recorder:
         """Run the fit, then keep the state it left as a checkpoint (``learn.restore``)."""
-        recorder = fit_or_replay(self, plan, wd, quiet)  # live, or the rehearsal's (ck.demo)
+        # live, or the rehearsal's (ck.demo)
+        recorder = fit_or_replay(self, lambda: self._fit_live(plan, wd, quiet), plan, wd, quiet)
         rows = self.recorder.rows
         self._keep_checkpoint(self._checkpoints.fit_description(plan.code, self.stop_reason, rows))
         return recorder
+
+    def _fit_live(self, plan: FitPlan, wd: float | None, quiet: bool) -> Recorder:
+        """``fit_loop.run_fit`` on this learner: its model, optimizer (made now if there is none;
+        weight decay ``wd``, else the learner's), batches, steps, events and the cycles'
+        snapshots; ``learn.stop_reason`` says why it ended early, if it did."""
+        if not self._precompute:
+            self._features.clear()  # training through the body moves its BatchNorm statistics
+        self.opt = self.opt or self.create_opt(wd)
+        for group in self.opt.param_groups:
+            group["weight_decay"] = self.wd if wd is None else wd
+        name, save_snapshot = plan.cycle_save_name, None
+        if name:
+            snapshots.begin_snapshots(self.models_dir, name)
+
+            def save_snapshot(cycle: int) -> None:
+                snapshots.save_snapshot(self.models_dir, name, cycle, self.save)
+
+        train_dl = self.loader("train", shuffle=True)  # computes the activations to precompute
+        self.stop_reason = None
+        try:
+            return run_fit(
+                plan,
+                self.model,
+                self.opt,
+                train_dl,
+                self.train_step,
+                self.train_mode,
+                self.validate,
+                self.recorder,
+                epoch_table_columns(self.metrics),
+                self.emit,
+                lambda: self.stop_reason,
+                save_snapshot,
+                quiet,
+            )
+        finally:
+            self.stop_reason = self.recorder.stopped
 
     @torch.no_grad()
     def validate(self) -> tuple[float, dict[str, float]]:
@@ -549,7 +587,7 @@ class Learner:
         per cycle of the last such fit, as ``models/<name>_cycles.json`` lists them); the
         learner's own weights are put back afterwards."""
         self.check_idle("predict")
-        names = snapshot_names(self.models_dir, name)
+        names = snapshots.snapshot_names(self.models_dir, name)
         if not names:
             raise FileNotFoundError(
                 f"the last fit with cycle_save_name={name!r} ended before its first cycle did: "

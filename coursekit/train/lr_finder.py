@@ -18,9 +18,9 @@ from __future__ import annotations
 import copy
 import itertools
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -30,6 +30,7 @@ from torch.optim import Optimizer
 from coursekit.plotting import axes_and_figure, presentable
 from coursekit.progress import progress_bar
 from coursekit.seeding import random_state, set_random_state
+from coursekit.train.fit_loop import Batches
 from coursekit.train.optimizers import set_lrs
 from coursekit.train.plan import lr_text
 from coursekit.train.recorder import SmoothedLoss
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 
 
 __all__ = [
-    "Batches",
     "LRFinderResult",
     "lr_find",
     "plot_lr_find",
@@ -49,15 +49,6 @@ __all__ = [
     "start_rates",
     "suggest_lr",
 ]
-
-
-class Batches(Protocol):
-    """What the finder trains on: batches of (inputs, targets), as many passes as it needs (a
-    DataLoader of images, or the cached activations while precomputing)."""
-
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]: ...
-
-    def __len__(self) -> int: ...
 
 
 @dataclass

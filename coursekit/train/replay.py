@@ -31,7 +31,7 @@ from coursekit.train import snapshots
 from coursekit.train.checkpoints import on_cpu
 from coursekit.train.demo_mode import DemoMode, demo_mode_from_env
 from coursekit.train.epoch_table import EpochTable
-from coursekit.train.fit_loop import epoch_table_columns, run_fit
+from coursekit.train.fit_loop import epoch_table_columns
 from coursekit.train.freezing import first_trainable_group
 from coursekit.train.lr_finder import LRFinderResult, suggest_lr
 from coursekit.train.plan import FitPlan
@@ -94,26 +94,34 @@ def _replay_note(stored: Recording, mode: DemoMode, learn: Learner) -> str:
 
 
 # ---------------------------------------------------------------------------------------- fits
-def fit_or_replay(learn: Learner, plan: FitPlan, wd: float | None, quiet: bool) -> Recorder:
-    """Run ``plan`` live, live and recorded, or replayed, as the demo mode says."""
+def fit_or_replay(
+    learn: Learner, live: Callable[[], Recorder], plan: FitPlan, wd: float | None, quiet: bool
+) -> Recorder:
+    """Run ``plan`` live (``live()``: ``fit_loop.run_fit`` on the learner), live and recorded, or
+    replayed, as the demo mode says; ``wd`` names the fit's recording with the plan."""
     mode = _mode(learn)
     learn.recorder.demo = None
     if mode.action == "off":
-        return run_fit(learn, plan, wd, quiet)
+        return live()
     code = plan.code if wd is None else f"{plan.code} with wd={wd:g}"
     wanted = _wanted("fit", code, learn)  # its steps follow from the code and the data
     if mode.action == "record":
-        return _record_fit(learn, plan, wd, quiet, mode, wanted)
+        return _record_fit(learn, live, plan, quiet, mode, wanted)
     found = mode.store.read(wanted)
     if isinstance(found, str):
         learn.recorder.demo = f"no recording for this fit: {found}; training live"
         _say(learn.recorder.demo, quiet)
-        return run_fit(learn, plan, wd, quiet)
+        return live()
     return _replay_fit(learn, plan, quiet, mode, *found)
 
 
 def _record_fit(
-    learn: Learner, plan: FitPlan, wd: float | None, quiet: bool, mode: DemoMode, wanted: Recording
+    learn: Learner,
+    live: Callable[[], Recorder],
+    plan: FitPlan,
+    quiet: bool,
+    mode: DemoMode,
+    wanted: Recording,
 ) -> Recorder:
     times: dict[str, list[float]] = {"start": [], "batch": [], "epoch": []}
     epoch_ends: list[int] = []
@@ -131,7 +139,7 @@ def _record_fit(
         learn.subscribe("after_epoch", after_epoch),
     ]
     try:
-        recorder = run_fit(learn, plan, wd, quiet)
+        recorder = live()
     finally:
         for unsubscribe in listeners:
             unsubscribe()
