@@ -12,7 +12,23 @@ building a loader to count).
 
 from __future__ import annotations
 
-__all__ = ["batch_count", "batches_per_epoch", "drop_last", "eval_batch_size"]
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["Batches", "batch_count", "batches_per_epoch", "drop_last", "eval_batch_size"]
+
+
+class Batches(Protocol):
+    """Batches of (inputs, targets) that can be gone through again and counted: a DataLoader of
+    images, or the cached activations while precomputing (what a fit, the LR finder and the
+    predictions take)."""
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]: ...
+
+    def __len__(self) -> int: ...
 
 
 def eval_batch_size(bs: int) -> int:

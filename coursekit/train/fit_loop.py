@@ -15,13 +15,14 @@ import copy
 import itertools
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
 from torch.optim import Optimizer
 
+from coursekit.data.batches import Batches
 from coursekit.progress import progress_bar
 from coursekit.train.epoch_table import EpochTable
 from coursekit.train.metrics import Metric, metric_name
@@ -29,16 +30,7 @@ from coursekit.train.optimizers import set_lrs
 from coursekit.train.plan import FitPlan, lr_text
 from coursekit.train.recorder import Recorder
 
-__all__ = ["Batches", "epoch_table_columns", "run_fit"]
-
-
-class Batches(Protocol):
-    """What a fit trains on: batches of (inputs, targets), one epoch per pass (a DataLoader of
-    images, or the cached activations while precomputing)."""
-
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]: ...
-
-    def __len__(self) -> int: ...
+__all__ = ["epoch_table_columns", "run_fit"]
 
 
 def _state(model: nn.Module, opt: Optimizer) -> dict[str, Any]:

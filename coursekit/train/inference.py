@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import math
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from coursekit.data.batches import eval_batch_size
+from coursekit.data.batches import Batches, eval_batch_size
 from coursekit.data.dataset import ImageDataset
 from coursekit.data.image_input import ImageInput, as_image
 from coursekit.data.transforms import train_transform, valid_transform
@@ -42,8 +42,6 @@ __all__ = [
     "tta_views",
     "write_submission",
 ]
-
-Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 
 
 @dataclass(frozen=True)

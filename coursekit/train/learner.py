@@ -72,7 +72,7 @@ class Learner:
     """Trains ``model`` on ``data``: fit, freeze/unfreeze, LR finder, precompute, save/load, TTA.
 
     Every method is here, and each is short: the work is done by plain functions in the modules
-    of ``coursekit.train`` (``fit_loop.run_fit``, ``freezing.freeze_to``, ``inference.tta``, ...).
+    of ``coursekit.train`` (``fit_loop.run_fit``, ``freezing.freeze_to``, ``inference.tta_views``, ...).
 
     ``events`` is a dict of event name -> list of functions, each called with the learner:
     ``learn.events['after_batch'].append(lambda learn: print(learn.recorder.losses[-1]))``;

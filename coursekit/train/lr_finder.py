@@ -27,10 +27,10 @@ import torch
 from torch import nn
 from torch.optim import Optimizer
 
+from coursekit.data.batches import Batches
 from coursekit.plotting import axes_and_figure, presentable
 from coursekit.progress import progress_bar
 from coursekit.seeding import random_state, set_random_state
-from coursekit.train.fit_loop import Batches
 from coursekit.train.optimizers import set_lrs
 from coursekit.train.plan import lr_text
 from coursekit.train.recorder import SmoothedLoss
