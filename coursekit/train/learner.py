@@ -311,11 +311,15 @@ class Learner:
         """The optimizer, one parameter group per layer group; see ``coursekit.train.optimizers``."""
         return create_optimizer(self.layer_groups, self.opt_name, self.wd if wd is None else wd)
 
+    def _optimizer(self, wd: float | None = None) -> torch.optim.Optimizer:
+        """``learn.opt``, made now (with weight decay ``wd``) if there is none yet."""
+        if self.opt is None:
+            self.opt = self.create_opt(wd)
+        return self.opt
+
     def set_lrs(self, lrs: Sequence[float], momentum: float | None = None) -> None:
         """Write each layer group's learning rate (and the momentum) into the optimizer."""
-        if self.opt is None:
-            self.opt = self.create_opt()
-        set_lrs(self.opt, lrs, momentum)
+        set_lrs(self._optimizer(), lrs, momentum)
 
     def train_step(self, xb: torch.Tensor, yb: torch.Tensor) -> float:
         """One optimizer step on a batch; returns the loss. A non-finite loss takes no step."""
@@ -324,8 +328,7 @@ class Learner:
             loss = self.loss_func(self.forward(xb), yb)
         value = self.loss_value(loss)
         if math.isfinite(value):
-            opt = self.opt if self.opt is not None else self.create_opt()
-            self.opt = opt
+            opt = self._optimizer()
             opt.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             self.scaler.step(opt)
@@ -416,8 +419,8 @@ class Learner:
         snapshots; ``learn.stop_reason`` says why it ended early, if it did."""
         if not self._precompute:
             self._features.clear()  # training through the body moves its BatchNorm statistics
-        self.opt = self.opt or self.create_opt(wd)
-        for group in self.opt.param_groups:
+        opt = self._optimizer(wd)
+        for group in opt.param_groups:
             group["weight_decay"] = self.wd if wd is None else wd
         name, save_snapshot = plan.cycle_save_name, None
         if name:
@@ -432,7 +435,7 @@ class Learner:
             return run_fit(
                 plan,
                 self.model,
-                self.opt,
+                opt,
                 train_dl,
                 self.train_step,
                 self.train_mode,
@@ -484,8 +487,7 @@ class Learner:
         """``lr_finder.lr_find`` on this learner's model, optimizer and training batches (a learner
         that had no optimizer has none again after it), timed for the CPU notice when its batches
         go through the body (on cached activations it is quick)."""
-        had_opt, opt = self.opt is not None, self.opt or self.create_opt()
-        self.opt = opt
+        had_opt, opt = self.opt is not None, self._optimizer()
         tick = (
             cpu_pass_notice(self.arch, self.device, num_it, "lr_find's run")
             if not self._precompute
@@ -660,8 +662,7 @@ class Learner:
         if checkpoint.opt is None:
             self.opt = None
         else:  # a copy: training would change the checkpoint's tensors in place
-            self.opt = self.opt or self.create_opt()
-            self.opt.load_state_dict(copy.deepcopy(checkpoint.opt))
+            self._optimizer().load_state_dict(copy.deepcopy(checkpoint.opt))
         self._features.clear()
         if checkpoint.precompute != self._precompute:
             self.precompute = checkpoint.precompute

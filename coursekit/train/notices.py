@@ -103,9 +103,9 @@ class CpuNotice:
         print(cpu_estimate_text(self.estimate_s, n_batches, what), flush=True)
 
 
-def _needs_notice(arch: str | None, device: torch.device) -> bool:
+def _needs_notice(arch: str, device: torch.device) -> bool:
     """A torchvision ImageNet network (the lessons' full mode) on a CPU; tinyresnet is made for one."""
-    spec = ARCHS.get(arch or "")
+    spec = ARCHS.get(arch)
     weights = spec.weights if spec is not None else None
     return device.type == "cpu" and weights is not None and "." in weights
 
