@@ -4,17 +4,19 @@ kagglehub client, torchvision's weight files through torchvision's weights API.
 
 First the instructor's command, ``coursekit data --full all``, fetches everything from the mirror
 (and a second run fetches nothing); then the mirror is stopped, so the lessons run with the network
-off, as they would in a classroom prepared that way. Lesson 4 runs a second time on Planet as
-Kaggle has listed it since its December 2019 re-upload (the mirror's layout ``2019``), and once
-more on the layout with no JPEG tiles (``2019-no-jpg``): there the instructor's command must say so
-and go on, and the lesson runs as a student then would, with ``PLANET_SUBSET = ck.URLs.PLANET_SAMPLE``,
-fetching fast.ai's planet_sample from the mirror itself. The one rehearsal setting is
-``COURSEKIT_MAX_SIZE=32`` (pictures capped at 32 px, so resnets train on a CPU in minutes); each
-lesson prints it where it applies. ``pytest -m full_mode`` runs only this file.
+off, as they would in a classroom prepared that way. Planet as Kaggle has listed it since its
+December 2019 re-upload (the mirror's layout ``2019``) must give lesson 4 the very files that the
+2017 layout gives it. Lesson 4 runs once more on the layout with no JPEG tiles (``2019-no-jpg``):
+there the instructor's command must say so and go on, and the lesson runs as a student then would,
+with ``PLANET_SUBSET = ck.URLs.PLANET_SAMPLE``, fetching fast.ai's planet_sample from the mirror
+itself. The one rehearsal setting is ``COURSEKIT_MAX_SIZE=32`` (pictures capped at 32 px, so
+resnets train on a CPU in minutes); each lesson prints it where it applies. ``pytest -m full_mode``
+runs only this file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -124,7 +126,27 @@ def test_lesson_runs_in_full_mode(nb_regression, lesson, full_mode_env):
     _run_lesson(nb_regression, lesson, full_mode_env)
 
 
-def test_planet_lesson_runs_on_kaggles_2019_layout(nb_regression, mirror_root, tmp_path_factory):
+def _lesson_4_reads(env: dict) -> dict[str, str]:
+    """What lesson 4's data cell (``ck.planet_data(None)``, in a fresh process, offline) gives the
+    lesson to read: its ``train_v2.csv``, ``train-jpg/`` and ``test-jpg/``, each file's SHA-256."""
+    code = "import coursekit as ck; print(ck.planet_data(None))"
+    run_env = {**os.environ, **{k: v for k, v in env.items() if k.isupper()}}
+    run = subprocess.run(
+        [sys.executable, "-c", code], env=run_env, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    path = Path(run.stdout.strip().splitlines()[-1])
+    assert path.is_relative_to(env["COURSEKIT_HOME"]), path  # this machine's copy, no other
+    tiles = [*(path / "train-jpg").iterdir(), *(path / "test-jpg").iterdir()]
+    files = [path / "train_v2.csv", *sorted(tiles)]
+    return {str(f.relative_to(path)): hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+
+
+def test_planet_lesson_reads_the_same_files_from_kaggles_2019_layout(
+    full_mode_env, mirror_root, tmp_path_factory
+):
+    """Kaggle's December 2019 layout gives lesson 4 the very files the 2017 layout gives, on which
+    ``test_lesson_runs_in_full_mode[04_planet]`` runs the whole lesson."""
     from tools.mirror_kaggle import PLANET
 
     env = _prepare(mirror_root, tmp_path_factory.mktemp("planet_2019"), "planet", {PLANET: "2019"})
@@ -132,7 +154,10 @@ def test_planet_lesson_runs_on_kaggles_2019_layout(nb_regression, mirror_root, t
     assert run.returncode == 0, run.stdout + run.stderr
     assert "since its December 2019 re-upload" in run.stdout
     assert "train_v2.csv is train_v2.csv/train_v2.csv" in run.stdout
-    _run_lesson(nb_regression, REPO / "lessons" / "04_planet.ipynb", env)
+    from_2019, from_2017 = _lesson_4_reads(env), _lesson_4_reads(full_mode_env)
+    assert sum(name.startswith("train-jpg/") for name in from_2019) > 0
+    assert sum(name.startswith("test-jpg/") for name in from_2019) > 0
+    assert from_2019 == from_2017
 
 
 KAGGLES_PLANET = "PLANET_SUBSET = None"
